@@ -1,0 +1,326 @@
+//! Records the truth store keeps as upserts: customers, orders (with lines) and
+//! shipments.
+
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
+
+use super::address::Address;
+use super::fields::{FieldError, Obj, one_of, shown};
+use super::ids::{CustomerId, OrderNumber, Sku, TrackingNumber};
+use super::locale::Locale;
+use super::money::{Currency, Money};
+
+/// A shop's customer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub locale: Locale,
+}
+
+impl Customer {
+    pub const FIELDS: &'static [&'static str] = &["type", "id", "name", "email", "phone", "locale"];
+
+    pub fn from_obj(o: &Obj<'_>) -> Result<Self, FieldError> {
+        o.deny_unknown(Self::FIELDS)?;
+        Ok(Self {
+            id: o.req_parse("id", CustomerId::parse)?,
+            name: o.req_text("name", 200)?,
+            email: o.opt_parse("email", parse_email)?,
+            phone: o.opt_parse("phone", parse_phone)?,
+            locale: o.opt_parse("locale", Locale::parse)?.unwrap_or_default(),
+        })
+    }
+}
+
+/// Checks an email address loosely (one `@`, a dot in the domain, no spaces) and
+/// lower-cases it, since it is used for matching.
+pub fn parse_email(s: &str) -> Result<String, String> {
+    let t = s.trim().to_lowercase();
+    let ok = t.len() <= 254
+        && !t.contains(char::is_whitespace)
+        && matches!(t.split_once('@'), Some((local, domain))
+            if !local.is_empty() && domain.contains('.') && !domain.contains('@')
+               && !domain.starts_with('.') && !domain.ends_with('.'));
+    if ok {
+        Ok(t)
+    } else {
+        Err(format!("not an email address: {}", shown(s)))
+    }
+}
+
+/// Normalizes a phone number to E.164 (`+4915112345678`); spaces, dashes, dots and
+/// parentheses are dropped. National numbers without a country code are refused,
+/// since WhatsApp identifies people by the full number.
+pub fn parse_phone(s: &str) -> Result<String, String> {
+    let t: String = s
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '/'))
+        .collect();
+    let digits = t.strip_prefix('+').unwrap_or("");
+    if (8..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+    {
+        Ok(t)
+    } else {
+        Err(format!(
+            "expected an international number starting with + and the country code, e.g. +4915112345678, got {}",
+            shown(s)
+        ))
+    }
+}
+
+/// One line of an order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrderLine {
+    pub sku: Sku,
+    pub name: String,
+    pub qty: u32,
+    pub unit_price: Money,
+}
+
+/// An order as the shop system knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Order {
+    pub number: OrderNumber,
+    pub customer_id: CustomerId,
+    pub placed_at: DateTime<FixedOffset>,
+    pub currency: Currency,
+    pub total: Money,
+    pub shipping_address: Address,
+    pub lines: Vec<OrderLine>,
+}
+
+impl Order {
+    pub const FIELDS: &'static [&'static str] = &[
+        "type",
+        "number",
+        "customer_id",
+        "placed_at",
+        "currency",
+        "total",
+        "shipping_address",
+        "lines",
+    ];
+
+    pub fn from_obj(o: &Obj<'_>) -> Result<Self, FieldError> {
+        o.deny_unknown(Self::FIELDS)?;
+        let total = match o.get("total") {
+            None => return Err(o.err("total", "missing (required)")),
+            Some(v) => Money::from_json(v).map_err(|r| o.err("total", r))?,
+        };
+        let address = o
+            .opt_obj("shipping_address")?
+            .ok_or_else(|| o.err("shipping_address", "missing (required)"))?;
+        let mut lines = Vec::new();
+        for (i, v) in o.arr("lines")?.iter().enumerate() {
+            let lo = Obj::new(v, &format!("lines[{i}]"))?;
+            lo.deny_unknown(&["sku", "name", "qty", "unit_price"])?;
+            let unit_price = match lo.get("unit_price") {
+                None => return Err(lo.err("unit_price", "missing (required)")),
+                Some(v) => Money::from_json(v).map_err(|r| lo.err("unit_price", r))?,
+            };
+            let qty = lo.opt_u32("qty")?.unwrap_or(1);
+            if qty == 0 {
+                return Err(lo.err("qty", "must be at least 1"));
+            }
+            lines.push(OrderLine {
+                sku: lo.req_parse("sku", Sku::parse)?,
+                name: lo.req_text("name", 200)?,
+                qty,
+                unit_price,
+            });
+        }
+        if lines.is_empty() {
+            return Err(o.err("lines", "an order needs at least one line"));
+        }
+        Ok(Self {
+            number: o.req_parse("number", OrderNumber::parse)?,
+            customer_id: o.req_parse("customer_id", CustomerId::parse)?,
+            placed_at: o.req_parse("placed_at", parse_instant)?,
+            currency: o
+                .opt_parse("currency", Currency::parse)?
+                .unwrap_or_else(Currency::eur),
+            total,
+            shipping_address: Address::from_obj(&address)?,
+            lines,
+        })
+    }
+
+    /// The order value of the given SKUs (all lines when `skus` is empty).
+    pub fn value_of(&self, skus: &[Sku]) -> Money {
+        Money(
+            self.lines
+                .iter()
+                .filter(|l| skus.is_empty() || skus.contains(&l.sku))
+                .map(|l| l.unit_price.cents() * i64::from(l.qty))
+                .sum(),
+        )
+    }
+}
+
+/// Parses an instant: RFC 3339 with an explicit offset (`2025-09-11T06:48:00+02:00`).
+pub fn parse_instant(s: &str) -> Result<DateTime<FixedOffset>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map_err(|_| format!("expected RFC 3339 with offset, got {}", shown(s)))
+}
+
+/// The carriers Verity knows; their tracking numbers and status words differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Carrier {
+    Dhl,
+    Dpd,
+    Hermes,
+    Gls,
+    Ups,
+    Fedex,
+    Other,
+}
+
+impl Carrier {
+    pub const ALL: &'static [(&'static str, Carrier)] = &[
+        ("dhl", Carrier::Dhl),
+        ("dpd", Carrier::Dpd),
+        ("hermes", Carrier::Hermes),
+        ("gls", Carrier::Gls),
+        ("ups", Carrier::Ups),
+        ("fedex", Carrier::Fedex),
+        ("other", Carrier::Other),
+    ];
+    pub fn parse(s: &str) -> Result<Self, String> {
+        one_of(&s.trim().to_ascii_lowercase(), Self::ALL)
+    }
+    pub fn as_str(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("other")
+    }
+    /// The name customers know.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Dhl => "DHL",
+            Self::Dpd => "DPD",
+            Self::Hermes => "Hermes",
+            Self::Gls => "GLS",
+            Self::Ups => "UPS",
+            Self::Fedex => "FedEx",
+            Self::Other => "Paketdienst",
+        }
+    }
+}
+
+/// Why a shipment exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShipmentKind {
+    Original,
+    Replacement,
+    Return,
+}
+
+impl ShipmentKind {
+    pub const ALL: &'static [(&'static str, ShipmentKind)] = &[
+        ("original", ShipmentKind::Original),
+        ("replacement", ShipmentKind::Replacement),
+        ("return", ShipmentKind::Return),
+    ];
+    pub fn parse(s: &str) -> Result<Self, String> {
+        one_of(s, Self::ALL)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Original => "original",
+            Self::Replacement => "replacement",
+            Self::Return => "return",
+        }
+    }
+}
+
+/// A parcel on its way (or back).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Shipment {
+    pub tracking_number: TrackingNumber,
+    pub carrier: Carrier,
+    pub order_number: OrderNumber,
+    pub kind: ShipmentKind,
+    pub skus: Vec<Sku>,
+    /// Set when the parcel goes elsewhere than the order's shipping address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+}
+
+impl Shipment {
+    pub const FIELDS: &'static [&'static str] = &[
+        "type",
+        "tracking_number",
+        "carrier",
+        "order_number",
+        "kind",
+        "skus",
+        "address",
+    ];
+
+    pub fn from_obj(o: &Obj<'_>) -> Result<Self, FieldError> {
+        o.deny_unknown(Self::FIELDS)?;
+        Ok(Self {
+            tracking_number: o.req_parse("tracking_number", TrackingNumber::parse)?,
+            carrier: o.req_parse("carrier", Carrier::parse)?,
+            order_number: o.req_parse("order_number", OrderNumber::parse)?,
+            kind: o
+                .opt_parse("kind", ShipmentKind::parse)?
+                .unwrap_or(ShipmentKind::Original),
+            skus: o.str_list("skus", Sku::parse)?,
+            address: match o.opt_obj("address")? {
+                Some(a) => Some(Address::from_obj(&a)?),
+                None => None,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_normalize_to_e164() {
+        assert_eq!(parse_phone("+49 151 1234-5678").unwrap(), "+4915112345678");
+        assert!(parse_phone("0151 12345678").is_err());
+        assert!(parse_phone("+49").is_err());
+    }
+
+    #[test]
+    fn emails_are_lower_cased() {
+        assert_eq!(
+            parse_email(" Jana@Example.ORG ").unwrap(),
+            "jana@example.org"
+        );
+        for bad in [
+            "jana",
+            "jana@",
+            "@example.org",
+            "jana@example",
+            "a b@example.org",
+        ] {
+            assert!(parse_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn instants_need_an_offset() {
+        assert!(parse_instant("2025-09-11T06:48:00+02:00").is_ok());
+        assert_eq!(
+            parse_instant("11.09.2025").unwrap_err(),
+            "expected RFC 3339 with offset, got '11.09.2025'"
+        );
+        assert!(parse_instant("2025-09-11T06:48:00").is_err());
+    }
+}

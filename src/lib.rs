@@ -1,0 +1,7 @@
+//! Verity: a support chat server that only says what the truth store says.
+//!
+//! The layers, from the inside out: [`domain`] (pure types and parsing), [`truth`]
+//! (pure reconciliation), [`store`] (the only SQL), [`ingest`] (validation and
+//! idempotent appends), [`http`] (the only axum).
+
+pub mod domain;
