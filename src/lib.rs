@@ -5,3 +5,8 @@
 //! idempotent appends), [`http`] (the only axum).
 
 pub mod domain;
+pub mod ingest;
+pub mod store;
+pub mod clock;
+pub mod config;
+pub mod http;

@@ -1,1 +1,245 @@
-fn main() {}
+//! The `verity` command line: serve, migrate, demo, ingest.
+
+use std::io::{BufRead, Read, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+
+use verity::clock::Clock;
+use verity::config::{Config, DEFAULT_INGEST_MAX_BYTES, Secret};
+use verity::http::{self, App};
+use verity::ingest::{self, IngestReport, Status};
+use verity::store::{Store, records};
+
+#[derive(Parser)]
+#[command(name = "verity", version, about = "A support chat server that only says what the truth store says")]
+struct Cli {
+    /// The truth store: a SQLite file (created when missing), sqlite://FILE, or postgres://…
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "verity.db")]
+    database_url: String,
+    /// Log format on stderr.
+    #[arg(long, global = true, env = "VERITY_LOG_FORMAT", default_value = "text")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "VERITY_BIND", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+        /// Fill an empty store with the demo data (anchored at today) and generate API
+        /// tokens when none are configured.
+        #[arg(long)]
+        demo: bool,
+        /// Largest ingestion body in bytes.
+        #[arg(long, env = "VERITY_INGEST_MAX_BYTES", default_value_t = DEFAULT_INGEST_MAX_BYTES)]
+        ingest_max_bytes: usize,
+        /// A policy file (see policy.toml); built-in defaults when unset.
+        #[arg(long, env = "VERITY_POLICY")]
+        policy: Option<PathBuf>,
+    },
+    /// Create the database if needed and apply pending migrations.
+    Migrate,
+    /// Read NDJSON items (the ingestion format) from FILE, or `-` for stdin.
+    Ingest {
+        file: String,
+        /// Items per transaction.
+        #[arg(long, default_value_t = 20_000)]
+        batch: usize,
+        /// Print every rejected, conflicting or noted line (default: the first 20).
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    match cli.command {
+        Command::Serve {
+            bind,
+            demo,
+            ingest_max_bytes,
+            policy,
+        } => {
+            let store = Store::connect(&cli.database_url).await?;
+            let mut config = Config {
+                database_url: cli.database_url.clone(),
+                bind,
+                ingest_token: env_secret("VERITY_INGEST_TOKEN"),
+                api_token: env_secret("VERITY_API_TOKEN"),
+                ingest_max_bytes,
+                policy_path: policy,
+            };
+            if demo {
+                prepare_demo(&store, &mut config).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(config.bind)
+                .await
+                .with_context(|| format!("binding {}", config.bind))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, backend = ?store.backend(), "verity is listening");
+            println!("Verity is listening on http://{addr}");
+            http::serve(App::new(store, config, Clock::System), listener).await?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let store = Store::connect(&cli.database_url).await?;
+            store.readiness().await?;
+            println!("database is migrated ({:?})", store.backend());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Ingest {
+            file,
+            batch,
+            verbose,
+        } => ingest_file(&cli.database_url, &file, batch.max(1), verbose).await,
+    }
+}
+
+fn env_secret(name: &str) -> Option<Secret> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| Secret::new(v.trim()))
+}
+
+/// `serve --demo`: tokens for the machine APIs when none are configured.
+async fn prepare_demo(_store: &Store, config: &mut Config) -> anyhow::Result<()> {
+    if config.ingest_token.is_none() {
+        let t = Secret::generate();
+        println!("Demo ingest token (VERITY_INGEST_TOKEN): {}", t.expose());
+        config.ingest_token = Some(t);
+    }
+    if config.api_token.is_none() {
+        let t = Secret::generate();
+        println!("Demo status API token (VERITY_API_TOKEN): {}", t.expose());
+        config.api_token = Some(t);
+    }
+    Ok(())
+}
+
+/// `verity ingest FILE|-`: streams NDJSON in batches, one transaction each, and prints
+/// progress, every problem line (or the first 20), and a summary.
+async fn ingest_file(
+    url: &str,
+    file: &str,
+    batch: usize,
+    verbose: bool,
+) -> anyhow::Result<std::process::ExitCode> {
+    let store = Store::connect(url).await?;
+    let reader: Box<dyn BufRead> = if file == "-" {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(file).with_context(|| format!("opening {file}"))?;
+        Box::new(std::io::BufReader::with_capacity(1 << 20, f))
+    };
+    let started = Instant::now();
+    let mut total = IngestReport::default();
+    let mut shown = 0usize;
+    let mut reader = reader;
+    let mut first_line = 1usize;
+    let stderr = std::io::stderr();
+    loop {
+        let mut chunk = String::new();
+        let mut lines = 0usize;
+        while lines < batch {
+            let n = reader
+                .by_ref()
+                .read_line(&mut chunk)
+                .with_context(|| format!("reading {file} near line {}", first_line + lines))?;
+            if n == 0 {
+                break;
+            }
+            lines += 1;
+        }
+        if lines == 0 {
+            break;
+        }
+        let inputs = ingest::parse_ndjson_from(&chunk, first_line);
+        let offset = total.items.len();
+        let report = ingest::apply(&store, inputs, Clock::System.now_ms()).await?;
+        for r in &report.items {
+            let problem = r.status != Status::Accepted || r.note.is_some();
+            if problem && (verbose || shown < 20) {
+                shown += 1;
+                let line = r.line.map(|l| format!("line {l}")).unwrap_or_default();
+                let what = r.error.as_deref().or(r.note.as_deref()).unwrap_or("");
+                let _ = writeln!(
+                    stderr.lock(),
+                    "{line}: {:?} {} {what}",
+                    r.status,
+                    r.key.as_deref().unwrap_or("")
+                );
+            }
+        }
+        total.merge(report, offset);
+        first_line += lines;
+        let _ = writeln!(
+            stderr.lock(),
+            "… {} lines read ({:.0} items/s)",
+            first_line - 1,
+            total.items.len() as f64 / started.elapsed().as_secs_f64().max(1e-9)
+        );
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let counts = records::count_records(&mut *store.read().await?).await?;
+    println!(
+        "{} items in {:.2} s ({:.0} items/s): {} accepted, {} duplicates, {} conflicts, {} rejected",
+        total.items.len(),
+        secs,
+        total.items.len() as f64 / secs.max(1e-9),
+        total.accepted,
+        total.duplicates,
+        total.conflicts,
+        total.rejected
+    );
+    println!(
+        "the store now holds {} customers, {} orders, {} shipments, {} events",
+        counts.customers, counts.orders, counts.shipments, counts.events
+    );
+    if shown < total.items.iter().filter(|r| r.status != Status::Accepted || r.note.is_some()).count() {
+        println!("(only the first 20 problem lines were printed; --verbose prints all)");
+    }
+    let failed = total.rejected + total.conflicts > 0;
+    Ok(if failed {
+        std::process::ExitCode::from(2)
+    } else {
+        std::process::ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,31 @@
+//! Liveness, readiness and Prometheus metrics.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+
+use super::AppState;
+
+/// The process is up.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers and every migration is applied.
+pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
+    match app.store.readiness().await {
+        Ok(()) => (StatusCode::OK, "ready".to_string()),
+        Err(e) => {
+            tracing::warn!(error = format!("{e:#}"), "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {e}"))
+        }
+    }
+}
+
+/// Prometheus text format.
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+}

@@ -1,0 +1,371 @@
+//! Ingestion: turns a body (a JSON array or NDJSON) into typed items and applies them
+//! in order — records as upserts, events append-only and idempotent — each accepted or
+//! rejected on its own. The HTTP API and `verity ingest` share this code.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+use crate::domain::{Event, Item};
+use crate::store::events::{NewEvent, event_hashes, insert_events};
+use crate::store::{Store, WriteTx, audit, records};
+
+/// One item of the input, parsed or refused, with where it stood.
+#[derive(Debug)]
+pub struct Input {
+    /// 1-based line in NDJSON input; `None` for elements of a JSON array.
+    pub line: Option<usize>,
+    pub item: Result<Item, String>,
+}
+
+/// Why a whole body was refused (nothing of it was applied).
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    #[error("the body is empty: send a JSON array of items or NDJSON (one item per line)")]
+    Empty,
+    #[error("the body is not valid UTF-8 (byte {0})")]
+    NotUtf8(usize),
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    InvalidJson {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+/// Parses a body: a JSON array when it starts with `[`, NDJSON otherwise. In NDJSON a
+/// line that is not JSON is refused on its own; the other lines still count.
+pub fn parse_body(body: &[u8]) -> Result<Vec<Input>, BodyError> {
+    let text = std::str::from_utf8(body).map_err(|e| BodyError::NotUtf8(e.valid_up_to()))?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    if trimmed.is_empty() {
+        return Err(BodyError::Empty);
+    }
+    if trimmed.starts_with('[') {
+        let values: Vec<Value> =
+            serde_json::from_str(trimmed).map_err(|e| BodyError::InvalidJson {
+                line: e.line(),
+                column: e.column(),
+                message: strip_position(&e.to_string()),
+            })?;
+        return Ok(values
+            .iter()
+            .map(|v| Input {
+                line: None,
+                item: Item::parse(v).map_err(|e| e.to_string()),
+            })
+            .collect());
+    }
+    Ok(parse_ndjson(text))
+}
+
+/// Parses NDJSON text; blank lines are skipped, line numbers are 1-based.
+pub fn parse_ndjson(text: &str) -> Vec<Input> {
+    parse_ndjson_from(text, 1)
+}
+
+/// Parses NDJSON whose first line is line `first_line` of a larger file.
+pub fn parse_ndjson_from(text: &str, first_line: usize) -> Vec<Input> {
+    text.split('\n')
+        .enumerate()
+        .filter_map(|(i, raw)| {
+            let l = raw.trim_end_matches('\r').trim_start_matches('\u{feff}');
+            if l.trim().is_empty() {
+                return None;
+            }
+            let item = match serde_json::from_str::<Value>(l) {
+                Ok(v) => Item::parse(&v).map_err(|e| e.to_string()),
+                Err(e) => Err(format!(
+                    "invalid JSON at column {}: {}",
+                    e.column(),
+                    strip_position(&e.to_string())
+                )),
+            };
+            Some(Input {
+                line: Some(first_line + i),
+                item,
+            })
+        })
+        .collect()
+}
+
+/// serde_json appends " at line L column C"; we report the position ourselves.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// What happened to one item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Stored (a record upserted, or a new event appended).
+    Accepted,
+    /// An event id seen before with the same content: nothing changed.
+    Duplicate,
+    /// An event id seen before with different content: the first is kept.
+    Conflict,
+    /// Refused; `error` says why.
+    Rejected,
+}
+
+/// The report line of one item.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItemReport {
+    /// 0-based position in the input.
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    pub status: Status,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The answer to one ingestion: counts and one line per item, in input order.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IngestReport {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub conflicts: usize,
+    pub rejected: usize,
+    pub items: Vec<ItemReport>,
+}
+
+impl IngestReport {
+    fn push(&mut self, r: ItemReport) {
+        match r.status {
+            Status::Accepted => self.accepted += 1,
+            Status::Duplicate => self.duplicates += 1,
+            Status::Conflict => self.conflicts += 1,
+            Status::Rejected => self.rejected += 1,
+        }
+        self.items.push(r);
+    }
+
+    /// Adds another report's counts and lines (indices shifted by `offset`).
+    pub fn merge(&mut self, other: IngestReport, offset: usize) {
+        for mut r in other.items {
+            r.index += offset;
+            self.push(r);
+        }
+    }
+}
+
+/// Applies parsed inputs in order within one transaction: all of it is stored or, on a
+/// database failure, none of it.
+pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Result<IngestReport> {
+    let mut tx = store.begin().await?;
+    let mut report = IngestReport::default();
+    let mut slots: Vec<Option<ItemReport>> = Vec::with_capacity(inputs.len());
+    let mut pending: Vec<(usize, Option<usize>, Event)> = Vec::new();
+    let mut ctx = BatchContext::default();
+    for (index, input) in inputs.into_iter().enumerate() {
+        slots.push(None);
+        let line = input.line;
+        let base = |status, kind, key, error, note| ItemReport {
+            index,
+            line,
+            status,
+            kind,
+            key,
+            error,
+            note,
+        };
+        match input.item {
+            Err(error) => slots[index] = Some(base(Status::Rejected, None, None, Some(error), None)),
+            Ok(Item::Event(e)) => pending.push((index, line, e)),
+            Ok(record) => {
+                flush_events(&mut tx, &mut pending, &mut slots, &ctx, now_ms).await?;
+                let note = apply_record(&mut tx, &record, &mut ctx, now_ms).await?;
+                slots[index] = Some(base(
+                    Status::Accepted,
+                    Some(record.type_name()),
+                    Some(record.key().to_string()),
+                    None,
+                    note,
+                ));
+            }
+        }
+    }
+    flush_events(&mut tx, &mut pending, &mut slots, &ctx, now_ms).await?;
+    let mut lines = Vec::with_capacity(slots.len());
+    for (i, s) in slots.into_iter().enumerate() {
+        lines.push(s.ok_or_else(|| anyhow::anyhow!("item {i} was not reported"))?);
+    }
+    for l in lines {
+        report.push(l);
+    }
+    audit::insert_audit(
+        tx.conn(),
+        now_ms,
+        "ingest",
+        "ingest.batch",
+        None,
+        &serde_json::json!({
+            "accepted": report.accepted, "duplicates": report.duplicates,
+            "conflicts": report.conflicts, "rejected": report.rejected,
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    for (status, n) in [
+        ("accepted", report.accepted),
+        ("duplicate", report.duplicates),
+        ("conflict", report.conflicts),
+        ("rejected", report.rejected),
+    ] {
+        metrics::counter!("verity_ingest_items_total", "status" => status).increment(n as u64);
+    }
+    Ok(report)
+}
+
+/// What earlier items of the same batch made known.
+#[derive(Default)]
+struct BatchContext {
+    customers: HashSet<String>,
+    orders: HashSet<String>,
+    shipments: HashSet<String>,
+}
+
+async fn apply_record(
+    tx: &mut WriteTx,
+    record: &Item,
+    ctx: &mut BatchContext,
+    now_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    let conn = tx.conn();
+    Ok(match record {
+        Item::Customer(c) => {
+            records::upsert_customer(conn, c, now_ms).await?;
+            ctx.customers.insert(c.id.as_str().to_string());
+            None
+        }
+        Item::Order(o) => {
+            records::upsert_order(conn, o, now_ms).await?;
+            ctx.orders.insert(o.number.as_str().to_string());
+            let known = ctx.customers.contains(o.customer_id.as_str())
+                || records::customer_exists(conn, &o.customer_id).await?;
+            (!known).then(|| {
+                format!(
+                    "customer {} not known yet; the order is kept and linked when the customer arrives",
+                    o.customer_id
+                )
+            })
+        }
+        Item::Shipment(s) => {
+            records::upsert_shipment(conn, s, now_ms).await?;
+            ctx.shipments.insert(s.tracking_number.as_str().to_string());
+            let known = ctx.orders.contains(s.order_number.as_str())
+                || records::order_exists(conn, &s.order_number).await?;
+            (!known).then(|| {
+                format!(
+                    "order {} not known yet; the shipment is kept and linked when the order arrives",
+                    s.order_number
+                )
+            })
+        }
+        Item::Event(_) => None,
+    })
+}
+
+/// Appends the pending events: new ids are accepted; known ids are duplicates when the
+/// content is the same and conflicts when it differs (the first is kept).
+async fn flush_events(
+    tx: &mut WriteTx,
+    pending: &mut Vec<(usize, Option<usize>, Event)>,
+    slots: &mut [Option<ItemReport>],
+    ctx: &BatchContext,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let events = std::mem::take(pending);
+    let prepared: Vec<(usize, Option<usize>, NewEvent<'_>)> = events
+        .iter()
+        .map(|(i, line, e)| {
+            let body = e.canonical_json();
+            let hash = Event::content_hash(&body);
+            (*i, *line, NewEvent { event: e, body, hash })
+        })
+        .collect();
+    // The first occurrence of each id in this batch is the one offered to the store.
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut unique: Vec<NewEvent<'_>> = Vec::new();
+    for (pos, (_, _, ne)) in prepared.iter().enumerate() {
+        first.entry(ne.event.id.as_str()).or_insert_with(|| {
+            unique.push(NewEvent {
+                event: ne.event,
+                body: ne.body.clone(),
+                hash: ne.hash.clone(),
+            });
+            pos
+        });
+    }
+    let conn = tx.conn();
+    let inserted = insert_events(conn, &unique, now_ms).await?;
+    let existing_ids: Vec<&str> = unique
+        .iter()
+        .map(|e| e.event.id.as_str())
+        .filter(|id| !inserted.contains(*id))
+        .collect();
+    let stored = event_hashes(conn, &existing_ids).await?;
+    let tracking: Vec<&str> = {
+        let mut set: HashSet<&str> = HashSet::new();
+        for (_, _, ne) in &prepared {
+            if let Some(t) = ne.event.body.tracking_number() {
+                if !ctx.shipments.contains(t.as_str()) {
+                    set.insert(t.as_str());
+                }
+            }
+        }
+        set.into_iter().collect()
+    };
+    let known = records::known_tracking_numbers(conn, &tracking).await?;
+    for (pos, (index, line, ne)) in prepared.iter().enumerate() {
+        let id = ne.event.id.as_str();
+        let is_first = first.get(id) == Some(&pos);
+        let stored_hash = if inserted.contains(id) {
+            prepared[first[id]].2.hash.as_str()
+        } else {
+            stored.get(id).map(String::as_str).unwrap_or("")
+        };
+        let (status, note) = if is_first && inserted.contains(id) {
+            let note = ne.event.body.tracking_number().and_then(|t| {
+                (!ctx.shipments.contains(t.as_str()) && !known.contains(t.as_str())).then(|| {
+                    format!(
+                        "shipment {t} not known yet; the event is kept and linked when the shipment arrives"
+                    )
+                })
+            });
+            (Status::Accepted, note)
+        } else if stored_hash == ne.hash {
+            (Status::Duplicate, None)
+        } else {
+            (
+                Status::Conflict,
+                Some(format!(
+                    "event {id} was stored before with different content; the first version is kept"
+                )),
+            )
+        };
+        slots[*index] = Some(ItemReport {
+            index: *index,
+            line: *line,
+            status,
+            kind: Some(ne.event.body.type_name()),
+            key: Some(id.to_string()),
+            error: None,
+            note,
+        });
+    }
+    Ok(())
+}

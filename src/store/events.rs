@@ -1,0 +1,129 @@
+//! The append-only event log: batch appends that report duplicates, and reads by
+//! shipment and by order.
+
+use anyhow::Context;
+use sqlx::AnyConnection;
+use sqlx::{QueryBuilder, Row};
+use std::collections::{HashMap, HashSet};
+
+use crate::domain::{Event, Item, OrderNumber, TrackingNumber};
+
+/// An event ready to be stored: its canonical JSON and hash computed once.
+pub struct NewEvent<'a> {
+    pub event: &'a Event,
+    pub body: String,
+    pub hash: String,
+}
+
+/// Columns per event row; chunks stay far below SQLite's bind limit.
+const ROWS_PER_STATEMENT: usize = 400;
+
+/// Appends events whose id is new. Returns the ids that were inserted; the others
+/// already existed (see [`event_hashes`] to tell duplicates from conflicts).
+pub async fn insert_events(
+    conn: &mut AnyConnection,
+    events: &[NewEvent<'_>],
+    now_ms: i64,
+) -> anyhow::Result<HashSet<String>> {
+    let mut inserted = HashSet::with_capacity(events.len());
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let mut qb = QueryBuilder::new(
+            "INSERT INTO events (id, type, tracking_number, order_number, occurred_ms, \
+             recorded_ms, content_hash, body) ",
+        );
+        qb.push_values(chunk, |mut b, e| {
+            b.push_bind(e.event.id.as_str().to_string())
+                .push_bind(e.event.body.type_name())
+                .push_bind(e.event.body.tracking_number().map(|t| t.as_str().to_string()))
+                .push_bind(e.event.body.order_number().map(|o| o.as_str().to_string()))
+                .push_bind(e.event.occurred_at_ms())
+                .push_bind(now_ms)
+                .push_bind(e.hash.clone())
+                .push_bind(e.body.clone());
+        });
+        qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+        for r in qb
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .context("appending events")?
+        {
+            inserted.insert(r.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(inserted)
+}
+
+/// The stored content hashes of these event ids.
+pub async fn event_hashes(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> anyhow::Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let mut qb = QueryBuilder::new("SELECT id, content_hash FROM events WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for id in chunk {
+            sep.push_bind(id.to_string());
+        }
+        qb.push(")");
+        for r in qb
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .context("reading event hashes")?
+        {
+            out.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+    }
+    Ok(out)
+}
+
+fn parse_stored(body: &str) -> anyhow::Result<Event> {
+    let v: serde_json::Value = serde_json::from_str(body).context("stored event JSON")?;
+    match Item::parse(&v)? {
+        Item::Event(e) => Ok(e),
+        other => anyhow::bail!("stored event is a {}", other.type_name()),
+    }
+}
+
+/// Every event about a shipment, in the order they happened.
+pub async fn events_for_shipment(
+    conn: &mut AnyConnection,
+    t: &TrackingNumber,
+) -> anyhow::Result<Vec<Event>> {
+    sqlx::query("SELECT body FROM events WHERE tracking_number = $1 ORDER BY occurred_ms, id")
+        .bind(t.as_str())
+        .fetch_all(conn)
+        .await
+        .context("reading events of a shipment")?
+        .iter()
+        .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
+        .collect()
+}
+
+/// Every event about an order or any of the given shipments, in the order they happened.
+pub async fn events_for_order(
+    conn: &mut AnyConnection,
+    n: &OrderNumber,
+    tracking: &[TrackingNumber],
+) -> anyhow::Result<Vec<Event>> {
+    let mut qb = QueryBuilder::new("SELECT body FROM events WHERE order_number = ");
+    qb.push_bind(n.as_str().to_string());
+    if !tracking.is_empty() {
+        qb.push(" OR tracking_number IN (");
+        let mut sep = qb.separated(", ");
+        for t in tracking {
+            sep.push_bind(t.as_str().to_string());
+        }
+        qb.push(")");
+    }
+    qb.push(" ORDER BY occurred_ms, id");
+    qb.build()
+        .fetch_all(conn)
+        .await
+        .context("reading events of an order")?
+        .iter()
+        .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
+        .collect()
+}

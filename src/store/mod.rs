@@ -1,0 +1,217 @@
+//! The truth store: the only module that speaks SQL. One code path serves SQLite (the
+//! default, a file created and migrated at start-up) and PostgreSQL (several `verity
+//! serve` processes sharing one database) through sqlx's `Any` driver: `$1`
+//! placeholders, `ON CONFLICT`, `RETURNING`, BIGINT times and cents, TEXT JSON.
+
+pub mod audit;
+pub mod events;
+pub mod records;
+
+use anyhow::{Context, bail};
+use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Transaction};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// Which engine a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the truth store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite has one writer at a time; taking turns in the process avoids busy errors.
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A write transaction (holding the SQLite writer turn while it lives).
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// The connection to pass to the query functions.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+    pub async fn commit(self) -> anyhow::Result<()> {
+        self.tx.commit().await.context("committing a transaction")
+    }
+}
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Turns what a user wrote (`verity.db`, `./data/v.db`, `sqlite://v.db`, `postgres://…`)
+/// into a URL sqlx understands; SQLite files are created when missing.
+pub fn normalize_url(url: &str) -> anyhow::Result<(String, Backend)> {
+    let u = url.trim();
+    if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+        return Ok((u.to_string(), Backend::Postgres));
+    }
+    if let Some(rest) = u.strip_prefix("sqlite:") {
+        if rest == ":memory:" || rest.contains("mode=") {
+            return Ok((u.to_string(), Backend::Sqlite));
+        }
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        return Ok((format!("{u}{sep}mode=rwc"), Backend::Sqlite));
+    }
+    if u.contains("://") {
+        bail!("unsupported database URL scheme in '{}': use a file path, sqlite://FILE or postgres://…", u.split("://").next().unwrap_or(""));
+    }
+    if u.is_empty() {
+        bail!("empty database URL");
+    }
+    Ok((format!("sqlite://{u}?mode=rwc"), Backend::Sqlite))
+}
+
+impl Store {
+    /// Connects and applies pending migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let (url, backend) = normalize_url(url)?;
+        let max = match backend {
+            Backend::Sqlite if url.contains(":memory:") || url.contains("mode=memory") => 1,
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        Self::open(&url, backend, max).await
+    }
+
+    /// A fresh private in-memory SQLite store (tests and evals).
+    pub async fn in_memory() -> anyhow::Result<Self> {
+        Self::open("sqlite::memory:", Backend::Sqlite, 1).await
+    }
+
+    async fn open(url: &str, backend: Backend, max_connections: u32) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let mut opts = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            if max_connections == 1 {
+                // An in-memory database lives as long as its one connection.
+                opts = opts.min_connections(1).idle_timeout(None).max_lifetime(None);
+            }
+            opts = opts.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    use sqlx::Executor;
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = opts
+            .connect(url)
+            .await
+            .with_context(|| format!("connecting to the {backend:?} database"))?;
+        let store = Self {
+            pool,
+            backend,
+            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        }
+    }
+
+    /// Applies pending migrations (idempotent).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        self.migrator()
+            .run(&self.pool)
+            .await
+            .context("applying database migrations")
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> anyhow::Result<WriteTx> {
+        let turn = match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await.context("starting a transaction")?;
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// A pooled connection for reads.
+    pub async fn read(&self) -> anyhow::Result<sqlx::pool::PoolConnection<Any>> {
+        self.pool.acquire().await.context("acquiring a database connection")
+    }
+
+    /// Ready when the database answers and every migration is applied.
+    pub async fn readiness(&self) -> anyhow::Result<()> {
+        use sqlx::Row;
+        let row = sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await
+            .context("reading the migration table")?;
+        let applied: i64 = row.try_get(0)?;
+        let known = self.migrator().iter().count() as i64;
+        if applied < known {
+            bail!("{applied} of {known} migrations applied");
+        }
+        Ok(())
+    }
+}
+
+/// A random id with a prefix, e.g. `case_3f9c…` (128 bits of randomness).
+pub fn new_id(prefix: &str) -> String {
+    let bytes: [u8; 16] = rand::random();
+    format!("{prefix}_{}", hex::encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_paths_become_sqlite_urls_that_create_the_file() {
+        assert_eq!(
+            normalize_url("verity.db").unwrap(),
+            ("sqlite://verity.db?mode=rwc".to_string(), Backend::Sqlite)
+        );
+        assert_eq!(
+            normalize_url("sqlite://x.db").unwrap().0,
+            "sqlite://x.db?mode=rwc"
+        );
+        assert_eq!(normalize_url("sqlite::memory:").unwrap().0, "sqlite::memory:");
+        assert_eq!(
+            normalize_url("postgres://u@localhost/v").unwrap().1,
+            Backend::Postgres
+        );
+        assert!(normalize_url("mysql://x").is_err());
+    }
+}

@@ -1,0 +1,327 @@
+//! Customers, orders (with lines) and shipments: upserts and reads.
+
+use anyhow::Context;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+use sqlx::{QueryBuilder, Row};
+use std::collections::HashSet;
+
+use crate::domain::address::Address;
+use crate::domain::{
+    Carrier, Currency, Customer, CustomerId, Locale, Money, Order, OrderLine, OrderNumber,
+    Shipment, ShipmentKind, Sku, TrackingNumber,
+};
+
+/// Inserts or replaces a customer.
+pub async fn upsert_customer(
+    conn: &mut AnyConnection,
+    c: &Customer,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO customers (id, name, email, phone, locale, updated_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
+         phone = excluded.phone, locale = excluded.locale, updated_ms = excluded.updated_ms",
+    )
+    .bind(c.id.as_str())
+    .bind(&c.name)
+    .bind(c.email.as_deref())
+    .bind(c.phone.as_deref())
+    .bind(c.locale.as_str())
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .context("upserting a customer")?;
+    Ok(())
+}
+
+/// Inserts or replaces an order and its lines.
+pub async fn upsert_order(conn: &mut AnyConnection, o: &Order, now_ms: i64) -> anyhow::Result<()> {
+    let a = &o.shipping_address;
+    sqlx::query(
+        "INSERT INTO orders (number, customer_id, placed_at, placed_ms, currency, total_cents, \
+         ship_name, ship_street, ship_postcode, ship_city, ship_country, updated_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (number) DO UPDATE SET customer_id = excluded.customer_id, \
+         placed_at = excluded.placed_at, placed_ms = excluded.placed_ms, \
+         currency = excluded.currency, total_cents = excluded.total_cents, \
+         ship_name = excluded.ship_name, ship_street = excluded.ship_street, \
+         ship_postcode = excluded.ship_postcode, ship_city = excluded.ship_city, \
+         ship_country = excluded.ship_country, updated_ms = excluded.updated_ms",
+    )
+    .bind(o.number.as_str())
+    .bind(o.customer_id.as_str())
+    .bind(o.placed_at.to_rfc3339())
+    .bind(o.placed_at.timestamp_millis())
+    .bind(o.currency.as_str())
+    .bind(o.total.cents())
+    .bind(&a.name)
+    .bind(&a.street)
+    .bind(&a.postcode)
+    .bind(&a.city)
+    .bind(&a.country)
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await
+    .context("upserting an order")?;
+    sqlx::query("DELETE FROM order_lines WHERE order_number = $1")
+        .bind(o.number.as_str())
+        .execute(&mut *conn)
+        .await
+        .context("replacing order lines")?;
+    let mut qb = QueryBuilder::new(
+        "INSERT INTO order_lines (order_number, line_no, sku, name, qty, unit_price_cents) ",
+    );
+    qb.push_values(o.lines.iter().enumerate(), |mut b, (i, l)| {
+        b.push_bind(o.number.as_str().to_string())
+            .push_bind(i as i64)
+            .push_bind(l.sku.as_str().to_string())
+            .push_bind(l.name.clone())
+            .push_bind(i64::from(l.qty))
+            .push_bind(l.unit_price.cents());
+    });
+    qb.build()
+        .execute(&mut *conn)
+        .await
+        .context("inserting order lines")?;
+    Ok(())
+}
+
+/// Inserts or replaces a shipment.
+pub async fn upsert_shipment(
+    conn: &mut AnyConnection,
+    s: &Shipment,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let skus = serde_json::to_string(&s.skus)?;
+    let address = s.address.as_ref().map(serde_json::to_string).transpose()?;
+    sqlx::query(
+        "INSERT INTO shipments (tracking_number, carrier, order_number, kind, skus, address, updated_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (tracking_number) DO UPDATE SET carrier = excluded.carrier, \
+         order_number = excluded.order_number, kind = excluded.kind, skus = excluded.skus, \
+         address = excluded.address, updated_ms = excluded.updated_ms",
+    )
+    .bind(s.tracking_number.as_str())
+    .bind(s.carrier.as_str())
+    .bind(s.order_number.as_str())
+    .bind(s.kind.as_str())
+    .bind(skus)
+    .bind(address)
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .context("upserting a shipment")?;
+    Ok(())
+}
+
+fn customer_from_row(r: &AnyRow) -> anyhow::Result<Customer> {
+    Ok(Customer {
+        id: CustomerId::parse(&r.try_get::<String, _>("id")?).map_err(anyhow::Error::msg)?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        locale: Locale::from_tag(&r.try_get::<String, _>("locale")?),
+    })
+}
+
+/// A customer by id.
+pub async fn get_customer(
+    conn: &mut AnyConnection,
+    id: &CustomerId,
+) -> anyhow::Result<Option<Customer>> {
+    let row = sqlx::query("SELECT id, name, email, phone, locale FROM customers WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("reading a customer")?;
+    row.as_ref().map(customer_from_row).transpose()
+}
+
+/// Whether a customer with this id exists.
+pub async fn customer_exists(conn: &mut AnyConnection, id: &CustomerId) -> anyhow::Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM customers WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("looking up a customer")?;
+    Ok(row.is_some())
+}
+
+/// Whether an order with this number exists.
+pub async fn order_exists(conn: &mut AnyConnection, n: &OrderNumber) -> anyhow::Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM orders WHERE number = $1")
+        .bind(n.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("looking up an order")?;
+    Ok(row.is_some())
+}
+
+/// An order with its lines.
+pub async fn get_order(conn: &mut AnyConnection, n: &OrderNumber) -> anyhow::Result<Option<Order>> {
+    let Some(r) = sqlx::query(
+        "SELECT number, customer_id, placed_at, currency, total_cents, ship_name, ship_street, \
+         ship_postcode, ship_city, ship_country FROM orders WHERE number = $1",
+    )
+    .bind(n.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .context("reading an order")?
+    else {
+        return Ok(None);
+    };
+    let lines = sqlx::query(
+        "SELECT sku, name, qty, unit_price_cents FROM order_lines \
+         WHERE order_number = $1 ORDER BY line_no",
+    )
+    .bind(n.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading order lines")?
+    .iter()
+    .map(|l| {
+        Ok(OrderLine {
+            sku: Sku::parse(&l.try_get::<String, _>("sku")?).map_err(anyhow::Error::msg)?,
+            name: l.try_get("name")?,
+            qty: u32::try_from(l.try_get::<i64, _>("qty")?)?,
+            unit_price: Money(l.try_get("unit_price_cents")?),
+        })
+    })
+    .collect::<anyhow::Result<Vec<_>>>()?;
+    let msg = anyhow::Error::msg;
+    Ok(Some(Order {
+        number: OrderNumber::parse(&r.try_get::<String, _>("number")?).map_err(msg)?,
+        customer_id: CustomerId::parse(&r.try_get::<String, _>("customer_id")?).map_err(msg)?,
+        placed_at: chrono::DateTime::parse_from_rfc3339(&r.try_get::<String, _>("placed_at")?)?,
+        currency: Currency::parse(&r.try_get::<String, _>("currency")?).map_err(msg)?,
+        total: Money(r.try_get("total_cents")?),
+        shipping_address: Address {
+            name: r.try_get("ship_name")?,
+            street: r.try_get("ship_street")?,
+            postcode: r.try_get("ship_postcode")?,
+            city: r.try_get("ship_city")?,
+            country: r.try_get("ship_country")?,
+        },
+        lines,
+    }))
+}
+
+fn shipment_from_row(r: &AnyRow) -> anyhow::Result<Shipment> {
+    let msg = anyhow::Error::msg;
+    let address: Option<String> = r.try_get("address")?;
+    let address = match address {
+        Some(a) => Some(address_from_json(&a)?),
+        None => None,
+    };
+    let skus: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("skus")?)?;
+    Ok(Shipment {
+        tracking_number: TrackingNumber::parse(&r.try_get::<String, _>("tracking_number")?)
+            .map_err(msg)?,
+        carrier: Carrier::parse(&r.try_get::<String, _>("carrier")?).map_err(msg)?,
+        order_number: OrderNumber::parse(&r.try_get::<String, _>("order_number")?).map_err(msg)?,
+        kind: ShipmentKind::parse(&r.try_get::<String, _>("kind")?).map_err(msg)?,
+        skus: skus
+            .iter()
+            .map(|s| Sku::parse(s))
+            .collect::<Result<_, _>>()
+            .map_err(msg)?,
+        address,
+    })
+}
+
+fn address_from_json(s: &str) -> anyhow::Result<Address> {
+    let v: serde_json::Value = serde_json::from_str(s)?;
+    let o = crate::domain::fields::Obj::new(&v, "address")?;
+    Ok(Address::from_obj(&o)?)
+}
+
+const SHIPMENT_COLUMNS: &str = "tracking_number, carrier, order_number, kind, skus, address";
+
+/// A shipment by tracking number.
+pub async fn get_shipment(
+    conn: &mut AnyConnection,
+    t: &TrackingNumber,
+) -> anyhow::Result<Option<Shipment>> {
+    let mut qb = QueryBuilder::new("SELECT ");
+    qb.push(SHIPMENT_COLUMNS)
+        .push(" FROM shipments WHERE tracking_number = ")
+        .push_bind(t.as_str().to_string());
+    let row = qb
+        .build()
+        .fetch_optional(conn)
+        .await
+        .context("reading a shipment")?;
+    row.as_ref().map(shipment_from_row).transpose()
+}
+
+/// The shipments of an order (originals, replacements, returns), oldest first.
+pub async fn list_shipments_for_order(
+    conn: &mut AnyConnection,
+    n: &OrderNumber,
+) -> anyhow::Result<Vec<Shipment>> {
+    let mut qb = QueryBuilder::new("SELECT ");
+    qb.push(SHIPMENT_COLUMNS)
+        .push(" FROM shipments WHERE order_number = ")
+        .push_bind(n.as_str().to_string())
+        .push(" ORDER BY updated_ms, tracking_number");
+    qb.build()
+        .fetch_all(conn)
+        .await
+        .context("listing shipments of an order")?
+        .iter()
+        .map(shipment_from_row)
+        .collect()
+}
+
+/// Which of these tracking numbers belong to known shipments.
+pub async fn known_tracking_numbers(
+    conn: &mut AnyConnection,
+    numbers: &[&str],
+) -> anyhow::Result<HashSet<String>> {
+    let mut known = HashSet::new();
+    for chunk in numbers.chunks(500) {
+        let mut qb = QueryBuilder::new("SELECT tracking_number FROM shipments WHERE tracking_number IN (");
+        let mut sep = qb.separated(", ");
+        for n in chunk {
+            sep.push_bind(n.to_string());
+        }
+        qb.push(")");
+        for r in qb
+            .build()
+            .fetch_all(&mut *conn)
+            .await
+            .context("looking up shipments")?
+        {
+            known.insert(r.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(known)
+}
+
+/// Counts rows of the main tables (for the CLI's summary and tests).
+pub async fn count_records(conn: &mut AnyConnection) -> anyhow::Result<RecordCounts> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM orders), \
+         (SELECT COUNT(*) FROM shipments), (SELECT COUNT(*) FROM events)",
+    )
+    .fetch_one(conn)
+    .await
+    .context("counting records")?;
+    Ok(RecordCounts {
+        customers: row.try_get(0)?,
+        orders: row.try_get(1)?,
+        shipments: row.try_get(2)?,
+        events: row.try_get(3)?,
+    })
+}
+
+/// How many of each the store holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RecordCounts {
+    pub customers: i64,
+    pub orders: i64,
+    pub shipments: i64,
+    pub events: i64,
+}
