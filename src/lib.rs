@@ -4,9 +4,9 @@
 //! (pure reconciliation), [`store`] (the only SQL), [`ingest`] (validation and
 //! idempotent appends), [`http`] (the only axum).
 
-pub mod domain;
-pub mod ingest;
-pub mod store;
 pub mod clock;
 pub mod config;
+pub mod domain;
 pub mod http;
+pub mod ingest;
+pub mod store;

@@ -14,7 +14,11 @@ use verity::ingest::{self, IngestReport, Status};
 use verity::store::{Store, records};
 
 #[derive(Parser)]
-#[command(name = "verity", version, about = "A support chat server that only says what the truth store says")]
+#[command(
+    name = "verity",
+    version,
+    about = "A support chat server that only says what the truth store says"
+)]
 struct Cli {
     /// The truth store: a SQLite file (created when missing), sqlite://FILE, or postgres://…
     #[arg(long, global = true, env = "DATABASE_URL", default_value = "verity.db")]
@@ -115,7 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let addr = listener.local_addr()?;
             tracing::info!(%addr, backend = ?store.backend(), "verity is listening");
             println!("Verity is listening on http://{addr}");
-            http::serve(App::new(store, config, Clock::System), listener).await?;
+            http::serve(App::state(store, config, Clock::System), listener).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Migrate => {
@@ -233,7 +237,13 @@ async fn ingest_file(
         "the store now holds {} customers, {} orders, {} shipments, {} events",
         counts.customers, counts.orders, counts.shipments, counts.events
     );
-    if shown < total.items.iter().filter(|r| r.status != Status::Accepted || r.note.is_some()).count() {
+    if shown
+        < total
+            .items
+            .iter()
+            .filter(|r| r.status != Status::Accepted || r.note.is_some())
+            .count()
+    {
         println!("(only the first 20 problem lines were printed; --verbose prints all)");
     }
     let failed = total.rejected + total.conflicts > 0;

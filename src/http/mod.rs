@@ -56,7 +56,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl App {
-    pub fn new(store: Store, config: Config, clock: Clock) -> AppState {
+    /// Builds the shared state for the router.
+    pub fn state(store: Store, config: Config, clock: Clock) -> AppState {
         AppState(Arc::new(App {
             store,
             config,
@@ -81,8 +82,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         {
             s.recv().await;
         }

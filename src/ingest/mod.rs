@@ -180,7 +180,9 @@ pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Re
             note,
         };
         match input.item {
-            Err(error) => slots[index] = Some(base(Status::Rejected, None, None, Some(error), None)),
+            Err(error) => {
+                slots[index] = Some(base(Status::Rejected, None, None, Some(error), None))
+            }
             Ok(Item::Event(e)) => pending.push((index, line, e)),
             Ok(record) => {
                 flush_events(&mut tx, &mut pending, &mut slots, &ctx, now_ms).await?;
@@ -294,7 +296,15 @@ async fn flush_events(
         .map(|(i, line, e)| {
             let body = e.canonical_json();
             let hash = Event::content_hash(&body);
-            (*i, *line, NewEvent { event: e, body, hash })
+            (
+                *i,
+                *line,
+                NewEvent {
+                    event: e,
+                    body,
+                    hash,
+                },
+            )
         })
         .collect();
     // The first occurrence of each id in this batch is the one offered to the store.
@@ -321,10 +331,10 @@ async fn flush_events(
     let tracking: Vec<&str> = {
         let mut set: HashSet<&str> = HashSet::new();
         for (_, _, ne) in &prepared {
-            if let Some(t) = ne.event.body.tracking_number() {
-                if !ctx.shipments.contains(t.as_str()) {
-                    set.insert(t.as_str());
-                }
+            if let Some(t) = ne.event.body.tracking_number()
+                && !ctx.shipments.contains(t.as_str())
+            {
+                set.insert(t.as_str());
             }
         }
         set.into_iter().collect()

@@ -3,7 +3,9 @@
 
 use anyhow::Context;
 use sqlx::AnyConnection;
-use sqlx::{QueryBuilder, Row};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{in_list, placeholders};
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::{Event, Item, OrderNumber, TrackingNumber};
@@ -27,27 +29,24 @@ pub async fn insert_events(
 ) -> anyhow::Result<HashSet<String>> {
     let mut inserted = HashSet::with_capacity(events.len());
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
-        let mut qb = QueryBuilder::new(
+        let sql = format!(
             "INSERT INTO events (id, type, tracking_number, order_number, occurred_ms, \
-             recorded_ms, content_hash, body) ",
+             recorded_ms, content_hash, body) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+            placeholders(0, chunk.len(), 8)
         );
-        qb.push_values(chunk, |mut b, e| {
-            b.push_bind(e.event.id.as_str().to_string())
-                .push_bind(e.event.body.type_name())
-                .push_bind(e.event.body.tracking_number().map(|t| t.as_str().to_string()))
-                .push_bind(e.event.body.order_number().map(|o| o.as_str().to_string()))
-                .push_bind(e.event.occurred_at_ms())
-                .push_bind(now_ms)
-                .push_bind(e.hash.clone())
-                .push_bind(e.body.clone());
-        });
-        qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
-        for r in qb
-            .build()
-            .fetch_all(&mut *conn)
-            .await
-            .context("appending events")?
-        {
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for e in chunk {
+            q = q
+                .bind(e.event.id.as_str())
+                .bind(e.event.body.type_name())
+                .bind(e.event.body.tracking_number().map(|t| t.as_str()))
+                .bind(e.event.body.order_number().map(|o| o.as_str()))
+                .bind(e.event.occurred_at_ms())
+                .bind(now_ms)
+                .bind(e.hash.as_str())
+                .bind(e.body.as_str());
+        }
+        for r in q.fetch_all(&mut *conn).await.context("appending events")? {
             inserted.insert(r.try_get::<String, _>(0)?);
         }
     }
@@ -61,14 +60,15 @@ pub async fn event_hashes(
 ) -> anyhow::Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     for chunk in ids.chunks(500) {
-        let mut qb = QueryBuilder::new("SELECT id, content_hash FROM events WHERE id IN (");
-        let mut sep = qb.separated(", ");
+        let sql = format!(
+            "SELECT id, content_hash FROM events WHERE id IN ({})",
+            in_list(0, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in chunk {
-            sep.push_bind(id.to_string());
+            q = q.bind(*id);
         }
-        qb.push(")");
-        for r in qb
-            .build()
+        for r in q
             .fetch_all(&mut *conn)
             .await
             .context("reading event hashes")?
@@ -108,19 +108,20 @@ pub async fn events_for_order(
     n: &OrderNumber,
     tracking: &[TrackingNumber],
 ) -> anyhow::Result<Vec<Event>> {
-    let mut qb = QueryBuilder::new("SELECT body FROM events WHERE order_number = ");
-    qb.push_bind(n.as_str().to_string());
-    if !tracking.is_empty() {
-        qb.push(" OR tracking_number IN (");
-        let mut sep = qb.separated(", ");
-        for t in tracking {
-            sep.push_bind(t.as_str().to_string());
-        }
-        qb.push(")");
+    let sql = if tracking.is_empty() {
+        "SELECT body FROM events WHERE order_number = $1 ORDER BY occurred_ms, id".to_string()
+    } else {
+        format!(
+            "SELECT body FROM events WHERE order_number = $1 OR tracking_number IN ({}) \
+             ORDER BY occurred_ms, id",
+            in_list(1, tracking.len())
+        )
+    };
+    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(n.as_str());
+    for t in tracking {
+        q = q.bind(t.as_str());
     }
-    qb.push(" ORDER BY occurred_ms, id");
-    qb.build()
-        .fetch_all(conn)
+    q.fetch_all(conn)
         .await
         .context("reading events of an order")?
         .iter()

@@ -73,7 +73,10 @@ pub fn normalize_url(url: &str) -> anyhow::Result<(String, Backend)> {
         return Ok((format!("{u}{sep}mode=rwc"), Backend::Sqlite));
     }
     if u.contains("://") {
-        bail!("unsupported database URL scheme in '{}': use a file path, sqlite://FILE or postgres://…", u.split("://").next().unwrap_or(""));
+        bail!(
+            "unsupported database URL scheme in '{}': use a file path, sqlite://FILE or postgres://…",
+            u.split("://").next().unwrap_or("")
+        );
     }
     if u.is_empty() {
         bail!("empty database URL");
@@ -106,7 +109,10 @@ impl Store {
         if backend == Backend::Sqlite {
             if max_connections == 1 {
                 // An in-memory database lives as long as its one connection.
-                opts = opts.min_connections(1).idle_timeout(None).max_lifetime(None);
+                opts = opts
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
             }
             opts = opts.after_connect(|conn, _meta| {
                 Box::pin(async move {
@@ -168,7 +174,10 @@ impl Store {
 
     /// A pooled connection for reads.
     pub async fn read(&self) -> anyhow::Result<sqlx::pool::PoolConnection<Any>> {
-        self.pool.acquire().await.context("acquiring a database connection")
+        self.pool
+            .acquire()
+            .await
+            .context("acquiring a database connection")
     }
 
     /// Ready when the database answers and every migration is applied.
@@ -187,6 +196,36 @@ impl Store {
     }
 }
 
+/// Numbered placeholders for `rows` rows of `cols` values, starting after `$start`:
+/// `($1, $2), ($3, $4)`. sqlx's `QueryBuilder` writes `?` for the `Any` driver, which
+/// PostgreSQL refuses, so lists are spelled out here; the values are still bound.
+pub(crate) fn placeholders(start: usize, rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(start + r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// `$start+1, $start+2, …` for an `IN (…)` list of `n` values.
+pub(crate) fn in_list(start: usize, n: usize) -> String {
+    (start + 1..=start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A random id with a prefix, e.g. `case_3f9c…` (128 bits of randomness).
 pub fn new_id(prefix: &str) -> String {
     let bytes: [u8; 16] = rand::random();
@@ -198,6 +237,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(placeholders(0, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(placeholders(1, 1, 3), "($2, $3, $4)");
+        assert_eq!(in_list(1, 3), "$2, $3, $4");
+    }
+
+    #[test]
     fn plain_paths_become_sqlite_urls_that_create_the_file() {
         assert_eq!(
             normalize_url("verity.db").unwrap(),
@@ -207,7 +253,10 @@ mod tests {
             normalize_url("sqlite://x.db").unwrap().0,
             "sqlite://x.db?mode=rwc"
         );
-        assert_eq!(normalize_url("sqlite::memory:").unwrap().0, "sqlite::memory:");
+        assert_eq!(
+            normalize_url("sqlite::memory:").unwrap().0,
+            "sqlite::memory:"
+        );
         assert_eq!(
             normalize_url("postgres://u@localhost/v").unwrap().1,
             Backend::Postgres

@@ -3,7 +3,9 @@
 use anyhow::Context;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{QueryBuilder, Row};
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{in_list, placeholders};
 use std::collections::HashSet;
 
 use crate::domain::address::Address;
@@ -70,19 +72,21 @@ pub async fn upsert_order(conn: &mut AnyConnection, o: &Order, now_ms: i64) -> a
         .execute(&mut *conn)
         .await
         .context("replacing order lines")?;
-    let mut qb = QueryBuilder::new(
-        "INSERT INTO order_lines (order_number, line_no, sku, name, qty, unit_price_cents) ",
+    let sql = format!(
+        "INSERT INTO order_lines (order_number, line_no, sku, name, qty, unit_price_cents) VALUES {}",
+        placeholders(0, o.lines.len(), 6)
     );
-    qb.push_values(o.lines.iter().enumerate(), |mut b, (i, l)| {
-        b.push_bind(o.number.as_str().to_string())
-            .push_bind(i as i64)
-            .push_bind(l.sku.as_str().to_string())
-            .push_bind(l.name.clone())
-            .push_bind(i64::from(l.qty))
-            .push_bind(l.unit_price.cents());
-    });
-    qb.build()
-        .execute(&mut *conn)
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for (i, l) in o.lines.iter().enumerate() {
+        q = q
+            .bind(o.number.as_str())
+            .bind(i as i64)
+            .bind(l.sku.as_str())
+            .bind(&l.name)
+            .bind(i64::from(l.qty))
+            .bind(l.unit_price.cents());
+    }
+    q.execute(&mut *conn)
         .await
         .context("inserting order lines")?;
     Ok(())
@@ -237,22 +241,19 @@ fn address_from_json(s: &str) -> anyhow::Result<Address> {
     Ok(Address::from_obj(&o)?)
 }
 
-const SHIPMENT_COLUMNS: &str = "tracking_number, carrier, order_number, kind, skus, address";
-
 /// A shipment by tracking number.
 pub async fn get_shipment(
     conn: &mut AnyConnection,
     t: &TrackingNumber,
 ) -> anyhow::Result<Option<Shipment>> {
-    let mut qb = QueryBuilder::new("SELECT ");
-    qb.push(SHIPMENT_COLUMNS)
-        .push(" FROM shipments WHERE tracking_number = ")
-        .push_bind(t.as_str().to_string());
-    let row = qb
-        .build()
-        .fetch_optional(conn)
-        .await
-        .context("reading a shipment")?;
+    let row = sqlx::query(
+        "SELECT tracking_number, carrier, order_number, kind, skus, address \
+         FROM shipments WHERE tracking_number = $1",
+    )
+    .bind(t.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading a shipment")?;
     row.as_ref().map(shipment_from_row).transpose()
 }
 
@@ -261,18 +262,17 @@ pub async fn list_shipments_for_order(
     conn: &mut AnyConnection,
     n: &OrderNumber,
 ) -> anyhow::Result<Vec<Shipment>> {
-    let mut qb = QueryBuilder::new("SELECT ");
-    qb.push(SHIPMENT_COLUMNS)
-        .push(" FROM shipments WHERE order_number = ")
-        .push_bind(n.as_str().to_string())
-        .push(" ORDER BY updated_ms, tracking_number");
-    qb.build()
-        .fetch_all(conn)
-        .await
-        .context("listing shipments of an order")?
-        .iter()
-        .map(shipment_from_row)
-        .collect()
+    sqlx::query(
+        "SELECT tracking_number, carrier, order_number, kind, skus, address \
+         FROM shipments WHERE order_number = $1 ORDER BY updated_ms, tracking_number",
+    )
+    .bind(n.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing shipments of an order")?
+    .iter()
+    .map(shipment_from_row)
+    .collect()
 }
 
 /// Which of these tracking numbers belong to known shipments.
@@ -282,14 +282,15 @@ pub async fn known_tracking_numbers(
 ) -> anyhow::Result<HashSet<String>> {
     let mut known = HashSet::new();
     for chunk in numbers.chunks(500) {
-        let mut qb = QueryBuilder::new("SELECT tracking_number FROM shipments WHERE tracking_number IN (");
-        let mut sep = qb.separated(", ");
+        let sql = format!(
+            "SELECT tracking_number FROM shipments WHERE tracking_number IN ({})",
+            in_list(0, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
         for n in chunk {
-            sep.push_bind(n.to_string());
+            q = q.bind(*n);
         }
-        qb.push(")");
-        for r in qb
-            .build()
+        for r in q
             .fetch_all(&mut *conn)
             .await
             .context("looking up shipments")?

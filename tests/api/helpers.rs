@@ -1,0 +1,104 @@
+//! Spawns the app on port 0 with a fresh database per test: a SQLite file by default,
+//! or a new PostgreSQL database when `VERITY_TEST_POSTGRES_URL` names a server (an
+//! admin URL such as `postgres://postgres:postgres@127.0.0.1:5432/postgres`).
+
+use std::sync::Once;
+
+use verity::clock::Clock;
+use verity::config::{Config, Secret};
+use verity::http::{self, App};
+use verity::store::Store;
+
+pub const INGEST_TOKEN: &str = "test-ingest-token";
+pub const API_TOKEN: &str = "test-api-token";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A database URL for one test: a temp SQLite file, or a fresh PostgreSQL database.
+pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    static DRIVERS: Once = Once::new();
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    if let Ok(admin) = std::env::var("VERITY_TEST_POSTGRES_URL") {
+        use sqlx::Connection;
+        let name = format!("verity_t_{}", hex::encode(rand::random::<[u8; 8]>()));
+        let mut conn = sqlx::AnyConnection::connect(&admin)
+            .await
+            .expect("connect to postgres admin URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        (format!("{base}/{name}"), None)
+    } else {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("verity.db");
+        (path.to_string_lossy().to_string(), Some(dir))
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let (url, dir) = fresh_database().await;
+    let store = Store::connect(&url).await.expect("store");
+    let mut config = Config {
+        database_url: url,
+        ingest_token: Some(Secret::new(INGEST_TOKEN)),
+        api_token: Some(Secret::new(API_TOKEN)),
+        ..Config::default()
+    };
+    adjust(&mut config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let state = App::state(store.clone(), config, Clock::System);
+    tokio::spawn(async move {
+        let _ = http::serve(state, listener).await;
+    });
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        store,
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Posts a body to the ingestion API with the test token.
+    pub async fn ingest(&self, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/ingest"))
+            .bearer_auth(INGEST_TOKEN)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Ingests and returns the JSON report, asserting 200.
+    pub async fn ingest_ok(&self, body: impl Into<reqwest::Body>) -> serde_json::Value {
+        let resp = self.ingest(body).await;
+        let status = resp.status();
+        let json: serde_json::Value = resp.json().await.expect("json");
+        assert_eq!(status, 200, "{json}");
+        json
+    }
+}
+
+/// Items as NDJSON.
+pub fn ndjson(items: &[serde_json::Value]) -> String {
+    items.iter().map(|v| format!("{v}\n")).collect()
+}
