@@ -101,7 +101,7 @@ async fn every_item_type_round_trips_through_the_store() {
     let t = TrackingNumber::parse(T).unwrap();
     assert_eq!(records::get_shipment(&mut conn, &t).await.unwrap(), Some(s));
 
-    let stored = events::events_for_order(&mut conn, &o.number, &[t.clone()])
+    let stored = events::events_for_order(&mut conn, &o.number, std::slice::from_ref(&t))
         .await
         .unwrap();
     let want: Vec<Item> = all_items()[3..].iter().map(parsed).collect();
