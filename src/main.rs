@@ -1,6 +1,6 @@
 //! The `verity` command line: serve, migrate, demo, ingest.
 
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -158,8 +158,10 @@ async fn prepare_demo(_store: &Store, config: &mut Config) -> anyhow::Result<()>
     Ok(())
 }
 
-/// `verity ingest FILE|-`: streams NDJSON in batches, one transaction each, and prints
-/// progress, every problem line (or the first 20), and a summary.
+/// `verity ingest FILE|-`: reads NDJSON in batches (one transaction each), parsing the
+/// next batch on another thread while the store writes this one; prints progress,
+/// the problem lines (the first 20, or all with --verbose) and a summary. Exits 2 when
+/// any line was rejected or conflicted.
 async fn ingest_file(
     url: &str,
     file: &str,
@@ -167,60 +169,73 @@ async fn ingest_file(
     verbose: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
     let store = Store::connect(url).await?;
-    let reader: Box<dyn BufRead> = if file == "-" {
+    let mut reader: Box<dyn BufRead + Send> = if file == "-" {
         Box::new(std::io::BufReader::new(std::io::stdin()))
     } else {
         let f = std::fs::File::open(file).with_context(|| format!("opening {file}"))?;
         Box::new(std::io::BufReader::with_capacity(1 << 20, f))
     };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<anyhow::Result<(usize, Vec<ingest::Input>)>>(2);
+    let name = file.to_string();
+    let parser = std::thread::spawn(move || {
+        let mut first_line = 1usize;
+        loop {
+            let mut chunk = String::new();
+            let mut lines = 0usize;
+            while lines < batch {
+                match reader.read_line(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(_) => lines += 1,
+                    Err(e) => {
+                        let _ = tx.blocking_send(Err(anyhow::anyhow!(
+                            "reading {name} near line {}: {e}",
+                            first_line + lines
+                        )));
+                        return;
+                    }
+                }
+            }
+            if lines == 0 {
+                return;
+            }
+            let inputs = ingest::parse_ndjson_from(&chunk, first_line);
+            first_line += lines;
+            if tx.blocking_send(Ok((first_line - 1, inputs))).is_err() {
+                return;
+            }
+        }
+    });
     let started = Instant::now();
     let mut total = IngestReport::default();
-    let mut shown = 0usize;
-    let mut reader = reader;
-    let mut first_line = 1usize;
+    let mut problems = 0usize;
     let stderr = std::io::stderr();
-    loop {
-        let mut chunk = String::new();
-        let mut lines = 0usize;
-        while lines < batch {
-            let n = reader
-                .by_ref()
-                .read_line(&mut chunk)
-                .with_context(|| format!("reading {file} near line {}", first_line + lines))?;
-            if n == 0 {
-                break;
-            }
-            lines += 1;
-        }
-        if lines == 0 {
-            break;
-        }
-        let inputs = ingest::parse_ndjson_from(&chunk, first_line);
+    while let Some(next) = rx.recv().await {
+        let (lines_read, inputs) = next?;
         let offset = total.items.len();
         let report = ingest::apply(&store, inputs, Clock::System.now_ms()).await?;
         for r in &report.items {
-            let problem = r.status != Status::Accepted || r.note.is_some();
-            if problem && (verbose || shown < 20) {
-                shown += 1;
-                let line = r.line.map(|l| format!("line {l}")).unwrap_or_default();
-                let what = r.error.as_deref().or(r.note.as_deref()).unwrap_or("");
-                let _ = writeln!(
-                    stderr.lock(),
-                    "{line}: {:?} {} {what}",
-                    r.status,
-                    r.key.as_deref().unwrap_or("")
-                );
+            if r.status != Status::Accepted || r.note.is_some() {
+                problems += 1;
+                if verbose || problems <= 20 {
+                    let line = r.line.map(|l| format!("line {l}")).unwrap_or_default();
+                    let what = r.error.as_deref().or(r.note.as_deref()).unwrap_or("");
+                    let _ = writeln!(
+                        stderr.lock(),
+                        "{line}: {:?} {} {what}",
+                        r.status,
+                        r.key.as_deref().unwrap_or("")
+                    );
+                }
             }
         }
         total.merge(report, offset);
-        first_line += lines;
         let _ = writeln!(
             stderr.lock(),
-            "… {} lines read ({:.0} items/s)",
-            first_line - 1,
+            "… {lines_read} lines read ({:.0} items/s)",
             total.items.len() as f64 / started.elapsed().as_secs_f64().max(1e-9)
         );
     }
+    let _ = parser.join();
     let secs = started.elapsed().as_secs_f64();
     let counts = records::count_records(&mut *store.read().await?).await?;
     println!(
@@ -237,17 +252,10 @@ async fn ingest_file(
         "the store now holds {} customers, {} orders, {} shipments, {} events",
         counts.customers, counts.orders, counts.shipments, counts.events
     );
-    if shown
-        < total
-            .items
-            .iter()
-            .filter(|r| r.status != Status::Accepted || r.note.is_some())
-            .count()
-    {
-        println!("(only the first 20 problem lines were printed; --verbose prints all)");
+    if problems > 20 && !verbose {
+        println!("{problems} lines had a problem or a note; the first 20 were printed (--verbose prints all)");
     }
-    let failed = total.rejected + total.conflicts > 0;
-    Ok(if failed {
+    Ok(if total.rejected + total.conflicts > 0 {
         std::process::ExitCode::from(2)
     } else {
         std::process::ExitCode::SUCCESS

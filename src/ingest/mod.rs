@@ -309,14 +309,10 @@ async fn flush_events(
         .collect();
     // The first occurrence of each id in this batch is the one offered to the store.
     let mut first: HashMap<&str, usize> = HashMap::new();
-    let mut unique: Vec<NewEvent<'_>> = Vec::new();
+    let mut unique: Vec<&NewEvent<'_>> = Vec::with_capacity(prepared.len());
     for (pos, (_, _, ne)) in prepared.iter().enumerate() {
         first.entry(ne.event.id.as_str()).or_insert_with(|| {
-            unique.push(NewEvent {
-                event: ne.event,
-                body: ne.body.clone(),
-                hash: ne.hash.clone(),
-            });
+            unique.push(ne);
             pos
         });
     }

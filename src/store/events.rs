@@ -24,7 +24,7 @@ const ROWS_PER_STATEMENT: usize = 400;
 /// already existed (see [`event_hashes`] to tell duplicates from conflicts).
 pub async fn insert_events(
     conn: &mut AnyConnection,
-    events: &[NewEvent<'_>],
+    events: &[&NewEvent<'_>],
     now_ms: i64,
 ) -> anyhow::Result<HashSet<String>> {
     let mut inserted = HashSet::with_capacity(events.len());
@@ -32,7 +32,7 @@ pub async fn insert_events(
         let sql = format!(
             "INSERT INTO events (id, type, tracking_number, order_number, occurred_ms, \
              recorded_ms, content_hash, body) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
-            placeholders(0, chunk.len(), 8)
+            placeholders(conn, 0, chunk.len(), 8)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for e in chunk {
@@ -62,7 +62,7 @@ pub async fn event_hashes(
     for chunk in ids.chunks(500) {
         let sql = format!(
             "SELECT id, content_hash FROM events WHERE id IN ({})",
-            in_list(0, chunk.len())
+            in_list(conn, 0, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in chunk {
@@ -108,13 +108,15 @@ pub async fn events_for_order(
     n: &OrderNumber,
     tracking: &[TrackingNumber],
 ) -> anyhow::Result<Vec<Event>> {
+    // One placeholder style per statement: SQLite numbers `?` apart from `$n`.
+    let first = in_list(conn, 0, 1);
     let sql = if tracking.is_empty() {
-        "SELECT body FROM events WHERE order_number = $1 ORDER BY occurred_ms, id".to_string()
+        format!("SELECT body FROM events WHERE order_number = {first} ORDER BY occurred_ms, id")
     } else {
         format!(
-            "SELECT body FROM events WHERE order_number = $1 OR tracking_number IN ({}) \
+            "SELECT body FROM events WHERE order_number = {first} OR tracking_number IN ({}) \
              ORDER BY occurred_ms, id",
-            in_list(1, tracking.len())
+            in_list(conn, 1, tracking.len())
         )
     };
     let mut q = sqlx::query(AssertSqlSafe(sql)).bind(n.as_str());

@@ -119,7 +119,8 @@ impl Store {
                     use sqlx::Executor;
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
+                         PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
+                         PRAGMA cache_size = -65536;",
                     )
                     .await?;
                     Ok(())
@@ -196,10 +197,13 @@ impl Store {
     }
 }
 
-/// Numbered placeholders for `rows` rows of `cols` values, starting after `$start`:
-/// `($1, $2), ($3, $4)`. sqlx's `QueryBuilder` writes `?` for the `Any` driver, which
-/// PostgreSQL refuses, so lists are spelled out here; the values are still bound.
-pub(crate) fn placeholders(start: usize, rows: usize, cols: usize) -> String {
+/// Placeholders for `rows` rows of `cols` values, numbered after `$start`:
+/// `($1, $2), ($3, $4)` on PostgreSQL, `(?, ?), (?, ?)` on SQLite. sqlx's `QueryBuilder`
+/// writes `?` for the `Any` driver, which PostgreSQL refuses; and SQLite resolves each
+/// `$n` by a linear scan of the statement's names, which makes long lists quadratic.
+/// The values are always bound, never spliced.
+pub(crate) fn placeholders(conn: &AnyConnection, start: usize, rows: usize, cols: usize) -> String {
+    let numbered = conn.backend_name() != "SQLite";
     let mut out = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -210,20 +214,22 @@ pub(crate) fn placeholders(start: usize, rows: usize, cols: usize) -> String {
             if c > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
-            out.push_str(&(start + r * cols + c + 1).to_string());
+            if numbered {
+                out.push('$');
+                out.push_str(&(start + r * cols + c + 1).to_string());
+            } else {
+                out.push('?');
+            }
         }
         out.push(')');
     }
     out
 }
 
-/// `$start+1, $start+2, …` for an `IN (…)` list of `n` values.
-pub(crate) fn in_list(start: usize, n: usize) -> String {
-    (start + 1..=start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The list inside `IN (…)` for `n` values numbered after `$start`.
+pub(crate) fn in_list(conn: &AnyConnection, start: usize, n: usize) -> String {
+    let p = placeholders(conn, start, 1, n);
+    p[1..p.len() - 1].to_string()
 }
 
 /// A random id with a prefix, e.g. `case_3f9c…` (128 bits of randomness).
@@ -236,11 +242,12 @@ pub fn new_id(prefix: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn placeholders_are_numbered_across_rows() {
-        assert_eq!(placeholders(0, 2, 2), "($1, $2), ($3, $4)");
-        assert_eq!(placeholders(1, 1, 3), "($2, $3, $4)");
-        assert_eq!(in_list(1, 3), "$2, $3, $4");
+    #[tokio::test]
+    async fn sqlite_lists_use_positional_placeholders() {
+        let store = Store::in_memory().await.unwrap();
+        let conn = store.read().await.unwrap();
+        assert_eq!(placeholders(&conn, 0, 2, 2), "(?, ?), (?, ?)");
+        assert_eq!(in_list(&conn, 1, 3), "?, ?, ?");
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub async fn upsert_order(conn: &mut AnyConnection, o: &Order, now_ms: i64) -> a
         .context("replacing order lines")?;
     let sql = format!(
         "INSERT INTO order_lines (order_number, line_no, sku, name, qty, unit_price_cents) VALUES {}",
-        placeholders(0, o.lines.len(), 6)
+        placeholders(conn, 0, o.lines.len(), 6)
     );
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for (i, l) in o.lines.iter().enumerate() {
@@ -284,7 +284,7 @@ pub async fn known_tracking_numbers(
     for chunk in numbers.chunks(500) {
         let sql = format!(
             "SELECT tracking_number FROM shipments WHERE tracking_number IN ({})",
-            in_list(0, chunk.len())
+            in_list(conn, 0, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for n in chunk {
