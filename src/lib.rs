@@ -5,3 +5,4 @@
 //! idempotent appends), [`http`] (the only axum).
 
 pub mod domain;
+pub mod truth;
