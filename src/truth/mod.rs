@@ -24,3 +24,5 @@ pub use view::{
     Contradiction, ContradictionCode, DeliveryDetails, DeliveryPlace, Fact, NextStep, OrderView,
     ShipmentStatus, ShipmentView, Source, TimelineEntry,
 };
+#[cfg(test)]
+mod tests;

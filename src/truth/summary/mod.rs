@@ -111,3 +111,6 @@ pub fn summary<V: Summarize + ?Sized>(view: &V, locale: Locale, policy: &Policy)
             Locale::En => "No summary can be produced for this request right now; please contact support.".to_string(),
         })
 }
+
+#[cfg(test)]
+mod tests;
