@@ -2,10 +2,11 @@
 //! hand-written histories (one per contradiction code, the two stories of DESIGN.md,
 //! consistent histories), remedy decisions and property tests.
 
+mod design;
 mod props;
-
 mod remedies;
 mod stories;
+mod views;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -108,4 +109,11 @@ pub(crate) fn shipment_of(tn: &str, order: &str, kind: &str, skus: &[&str]) -> S
 
 pub(crate) fn shipment() -> Shipment {
     shipment_of(TN, ORDER, "original", &[])
+}
+
+impl crate::truth::Contradiction {
+    /// The evidence ids as strings, for assertions.
+    pub(crate) fn evidence_strs(&self) -> Vec<&str> {
+        self.evidence.iter().map(|e| e.as_str()).collect()
+    }
 }
