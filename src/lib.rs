@@ -4,4 +4,5 @@
 //! (pure reconciliation), [`store`] (the only SQL), [`ingest`] (validation and
 //! idempotent appends), [`http`] (the only axum).
 
+pub mod demo;
 pub mod domain;
