@@ -2,7 +2,8 @@
 //!
 //! The layers, from the inside out: [`domain`] (pure types and parsing), [`truth`]
 //! (pure reconciliation), [`store`] (the only SQL), [`ingest`] (validation and
-//! idempotent appends), [`http`] (the only axum).
+//! idempotent appends), [`http`] (the only axum). Beside them, [`demo`]: the
+//! deterministic demo data set (pure, like `domain`).
 
 pub mod demo;
 pub mod domain;

@@ -232,3 +232,36 @@ fn the_thresholds_find_exactly_the_listed_cases_from_half_past_nine_to_noon() {
         );
     }
 }
+
+#[test]
+fn the_listed_cases_are_exactly_what_the_thresholds_find_whatever_the_weekday_or_season() {
+    use super::generate;
+    use super::when::{At, Calendar};
+    use chrono::NaiveDate;
+    // A week of anchors (Monday 15 Sep to Sunday 21 Sep 2025), the day after each clock
+    // change, and New Year's Day.
+    let mut anchors: Vec<NaiveDate> = (15..=21)
+        .filter_map(|d| NaiveDate::from_ymd_opt(2025, 9, d))
+        .collect();
+    anchors.extend(
+        [(2025, 10, 27), (2026, 3, 30), (2026, 1, 1)]
+            .iter()
+            .filter_map(|&(y, m, d)| NaiveDate::from_ymd_opt(y, m, d)),
+    );
+    for anchor in anchors {
+        let d = generate(anchor);
+        let listed: BTreeSet<Finding> = d
+            .contradiction_cases
+            .iter()
+            .map(|c| (c.code, c.order_number.clone(), c.tracking_number.clone()))
+            .collect();
+        let now = Calendar { anchor }.instant(At::new(0, 10, 0));
+        let found = findings(&d.items, now);
+        let missing: Vec<_> = listed.difference(&found).collect();
+        let unlisted: Vec<_> = found.difference(&listed).collect();
+        assert!(
+            missing.is_empty() && unlisted.is_empty(),
+            "anchor {anchor}\nmissing {missing:#?}\nunlisted {unlisted:#?}"
+        );
+    }
+}
