@@ -140,7 +140,12 @@ pub fn last_mile(
         Outcome::SecondAttempt => {
             let first = loaded.plus(rng.range(60, 360));
             let next = b.cal.delivery_day_from(day + 1);
-            if !not_met(b, rng, p, first, 1, false, Some(next)) {
+            let tried = if rng.chance(15) {
+                address_unclear(b, rng, p, first)
+            } else {
+                not_met(b, rng, p, first, 1, false, Some(next))
+            };
+            if !tried {
                 return None;
             }
             second_try(b, rng, p, next, notify)
@@ -319,6 +324,21 @@ pub fn not_met(
         }
         .to_string(),
     );
+    report.coords = Some(door);
+    b.driver(at.plus(rng.range(0, 2)), report);
+    true
+}
+
+/// The driver cannot find the house number; the carrier reports an exception, and the
+/// parcel goes out again the next delivery day once the address is clear.
+fn address_unclear(b: &mut Builder, rng: &mut Rng, p: &Parcel, at: At) -> bool {
+    let door = near(rng, p.dest.point, 60.0);
+    let spot = Spot::door(p.dest.city, p.dest.postcode, near(rng, door, 15.0));
+    if !b.scan(p, at, Step::AddressProblem, spot) {
+        return false;
+    }
+    let mut report = blank_report(&p.tn, DriverOutcome::AddressNotFound);
+    report.note = Some("Hausnummer nicht auffindbar, Klingelschild fehlt".to_string());
     report.coords = Some(door);
     b.driver(at.plus(rng.range(0, 2)), report);
     true

@@ -11,18 +11,18 @@
 //! numbers and the carriers' own words), [`builder`], [`lastmile`] and [`flows`]
 //! (consistent histories), [`cases`] and [`stories`] (contradictions and named stories).
 
-pub mod builder;
-pub mod carriers;
-pub mod cases;
-pub mod catalog;
+mod builder;
+mod carriers;
+mod cases;
+mod catalog;
 pub mod codes;
-pub mod flows;
-pub mod lastmile;
-pub mod people;
-pub mod places;
-pub mod rng;
-pub mod stories;
-pub mod when;
+mod flows;
+mod lastmile;
+mod people;
+mod places;
+mod rng;
+mod stories;
+mod when;
 
 #[cfg(test)]
 mod oracle;

@@ -57,12 +57,6 @@ pub struct Household {
     pub place: Place,
 }
 
-impl Household {
-    pub fn locale(&self) -> Locale {
-        self.customer.locale
-    }
-}
-
 /// Hands out unique emails and phone numbers.
 #[derive(Default)]
 pub struct Registry {

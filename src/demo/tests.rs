@@ -383,6 +383,7 @@ fn histories_use_every_carrier_and_the_usual_outcomes() {
         ScanStatus::AttemptFailed,
         ScanStatus::Delivered,
         ScanStatus::AvailableForPickup,
+        ScanStatus::Exception,
         ScanStatus::ReturnedToSender,
     ] {
         assert!(statuses.contains(&s), "{s:?}");
@@ -393,6 +394,7 @@ fn histories_use_every_carrier_and_the_usual_outcomes() {
         "delivered_to_safe_place",
         "recipient_absent",
         "refused",
+        "address_not_found",
     ] {
         assert!(outcomes.contains(o), "{o}");
     }
