@@ -2,10 +2,12 @@
 //!
 //! The layers, from the inside out: [`domain`] (pure types and parsing), [`truth`]
 //! (pure reconciliation), [`store`] (the only SQL), [`ingest`] (validation and
-//! idempotent appends), [`http`] (the only axum).
+//! idempotent appends), [`http`] (the only axum). Beside them, [`demo`]: the
+//! deterministic demo data set (pure, like `domain`).
 
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod ingest;
