@@ -3,7 +3,10 @@
 //! PostgreSQL when `VERITY_BENCH_POSTGRES_URL` names an admin URL).
 //!
 //! Run: `cargo bench --bench ingest` (events: `VERITY_BENCH_EVENTS`, default 200,000).
-#![expect(clippy::unwrap_used, reason = "a benchmark that fails should stop loudly")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark that fails should stop loudly"
+)]
 
 use std::io::Write;
 use std::time::Instant;
@@ -18,7 +21,13 @@ const BATCH: usize = 1_000;
 
 /// Realistic scan events over 5,000 shipments (ids unique).
 fn events(n: usize) -> Vec<String> {
-    let statuses = ["info_received", "in_transit", "in_transit", "out_for_delivery", "delivered"];
+    let statuses = [
+        "info_received",
+        "in_transit",
+        "in_transit",
+        "out_for_delivery",
+        "delivered",
+    ];
     (0..n)
         .map(|i| {
             let shipment = i % 5_000;
@@ -45,7 +54,10 @@ async fn fresh_url(pg_admin: Option<&str>, dir: &std::path::Path, name: &str) ->
         Some(admin) => {
             use sqlx::Connection;
             sqlx::any::install_default_drivers();
-            let db = format!("verity_bench_{name}_{}", hex::encode(rand::random::<[u8; 4]>()));
+            let db = format!(
+                "verity_bench_{name}_{}",
+                hex::encode(rand::random::<[u8; 4]>())
+            );
             let mut conn = sqlx::AnyConnection::connect(admin).await.unwrap();
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
                 .execute(&mut conn)
@@ -66,7 +78,15 @@ async fn bench_http(url: &str, lines: &[String], concurrency: usize) -> f64 {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}/api/v1/ingest", listener.local_addr().unwrap());
-    tokio::spawn(http::serve(App::state(store, config, Clock::System), listener));
+    tokio::spawn(http::serve(
+        App::state(
+            store,
+            config,
+            Clock::System,
+            verity::truth::Policy::default(),
+        ),
+        listener,
+    ));
     let bodies: Vec<String> = lines.chunks(BATCH).map(|c| c.join("\n")).collect();
     let client = reqwest::Client::new();
     let queue = std::sync::Arc::new(tokio::sync::Mutex::new(bodies.into_iter()));
@@ -76,8 +96,16 @@ async fn bench_http(url: &str, lines: &[String], concurrency: usize) -> f64 {
         let (client, base, queue) = (client.clone(), base.clone(), queue.clone());
         tasks.push(tokio::spawn(async move {
             loop {
-                let Some(body) = queue.lock().await.next() else { break };
-                let r = client.post(&base).bearer_auth(TOKEN).body(body).send().await.unwrap();
+                let Some(body) = queue.lock().await.next() else {
+                    break;
+                };
+                let r = client
+                    .post(&base)
+                    .bearer_auth(TOKEN)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), 200);
                 let report: serde_json::Value = r.json().await.unwrap();
                 assert_eq!(report["accepted"], BATCH);
@@ -100,7 +128,11 @@ fn bench_cli(url: &str, file: &std::path::Path, n: usize) -> f64 {
         .unwrap();
     let secs = start.elapsed().as_secs_f64();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains(&format!("{n} accepted")), "{stdout}");
     n as f64 / secs
 }
@@ -131,7 +163,9 @@ fn main() {
     for (engine, admin) in engines {
         let url = rt.block_on(fresh_url(admin, dir.path(), "http"));
         let rate = rt.block_on(bench_http(&url, &lines, 4));
-        println!("| {engine} | POST /api/v1/ingest, batches of {BATCH}, 4 clients | {n} | {rate:.0} |");
+        println!(
+            "| {engine} | POST /api/v1/ingest, batches of {BATCH}, 4 clients | {n} | {rate:.0} |"
+        );
         let url = rt.block_on(fresh_url(admin, dir.path(), "cli"));
         let rate = bench_cli(&url, &file, n);
         println!("| {engine} | verity ingest FILE | {n} | {rate:.0} |");

@@ -11,5 +11,6 @@ pub mod demo;
 pub mod domain;
 pub mod http;
 pub mod ingest;
+pub mod lookup;
 pub mod store;
 pub mod truth;

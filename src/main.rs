@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
+use chrono::{NaiveDate, Timelike, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use verity::clock::Clock;
@@ -12,6 +13,7 @@ use verity::config::{Config, DEFAULT_INGEST_MAX_BYTES, Secret};
 use verity::http::{self, App};
 use verity::ingest::{self, IngestReport, Status};
 use verity::store::{Store, records};
+use verity::truth::Policy;
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +58,16 @@ enum Command {
     },
     /// Create the database if needed and apply pending migrations.
     Migrate,
+    /// Write the demo data set as NDJSON to stdout, or load it into the store.
+    Demo {
+        /// The day the stories happen on (YYYY-MM-DD, or `today`). The same day always
+        /// gives the same data.
+        #[arg(long, default_value = "2025-09-11")]
+        anchor: String,
+        /// Load into the store (--database-url) instead of printing.
+        #[arg(long)]
+        into_store: bool,
+    },
     /// Read NDJSON items (the ingestion format) from FILE, or `-` for stdin.
     Ingest {
         file: String,
@@ -99,19 +111,20 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             bind,
             demo,
             ingest_max_bytes,
-            policy,
+            policy: policy_path,
         } => {
             let store = Store::connect(&cli.database_url).await?;
+            let policy = load_policy(policy_path.as_deref())?;
             let mut config = Config {
                 database_url: cli.database_url.clone(),
                 bind,
                 ingest_token: env_secret("VERITY_INGEST_TOKEN"),
                 api_token: env_secret("VERITY_API_TOKEN"),
                 ingest_max_bytes,
-                policy_path: policy,
+                policy_path,
             };
             if demo {
-                prepare_demo(&store, &mut config).await?;
+                prepare_demo(&store, &mut config, &policy).await?;
             }
             let listener = tokio::net::TcpListener::bind(config.bind)
                 .await
@@ -119,13 +132,30 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let addr = listener.local_addr()?;
             tracing::info!(%addr, backend = ?store.backend(), "verity is listening");
             println!("Verity is listening on http://{addr}");
-            http::serve(App::state(store, config, Clock::System), listener).await?;
+            http::serve(App::state(store, config, Clock::System, policy), listener).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Migrate => {
             let store = Store::connect(&cli.database_url).await?;
             store.readiness().await?;
             println!("database is migrated ({:?})", store.backend());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Demo { anchor, into_store } => {
+            let anchor = parse_anchor(&anchor)?;
+            let data = verity::demo::generate(anchor);
+            if into_store {
+                let store = Store::connect(&cli.database_url).await?;
+                let report = load_demo(&store, &data).await?;
+                println!(
+                    "demo data anchored at {anchor}: {} items accepted, {} duplicates (already loaded)",
+                    report.accepted, report.duplicates
+                );
+            } else {
+                let mut out = std::io::stdout().lock();
+                out.write_all(verity::demo::to_ndjson(&data).as_bytes())?;
+                out.flush()?;
+            }
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Ingest {
@@ -143,8 +173,75 @@ fn env_secret(name: &str) -> Option<Secret> {
         .map(|v| Secret::new(v.trim()))
 }
 
-/// `serve --demo`: tokens for the machine APIs when none are configured.
-async fn prepare_demo(_store: &Store, config: &mut Config) -> anyhow::Result<()> {
+fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
+    match path {
+        None => Ok(Policy::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("reading the policy file {}", p.display()))?;
+            Policy::from_toml_str(&text)
+                .map_err(|e| anyhow::anyhow!("the policy file {}: {e}", p.display()))
+        }
+    }
+}
+
+fn parse_anchor(s: &str) -> anyhow::Result<NaiveDate> {
+    if s == "today" {
+        return Ok(demo_anchor_for(Utc::now(), &Policy::default()));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .with_context(|| format!("--anchor: expected YYYY-MM-DD or `today`, got '{s}'"))
+}
+
+/// The demo's stories happen on the anchor day until 09:00 local time: anchor today
+/// once that is past, else yesterday, so no demo event lies in the future.
+fn demo_anchor_for(now: chrono::DateTime<Utc>, policy: &Policy) -> NaiveDate {
+    let local = now.with_timezone(&policy.time_zone);
+    let today = local.date_naive();
+    if local.hour() >= 9 {
+        today
+    } else {
+        today.pred_opt().unwrap_or(today)
+    }
+}
+
+async fn load_demo(store: &Store, data: &verity::demo::DemoData) -> anyhow::Result<IngestReport> {
+    let inputs = data
+        .items
+        .iter()
+        .map(|item| ingest::Input {
+            line: None,
+            item: Ok(item.clone()),
+        })
+        .collect();
+    ingest::apply(store, inputs, Clock::System.now_ms()).await
+}
+
+/// `serve --demo`: fills an empty store with the demo data anchored at today, prints
+/// what to try, and generates tokens for the machine APIs when none are configured.
+async fn prepare_demo(store: &Store, config: &mut Config, policy: &Policy) -> anyhow::Result<()> {
+    let counts = records::count_records(&mut *store.read().await?).await?;
+    if counts.customers == 0 {
+        let anchor = demo_anchor_for(Utc::now(), policy);
+        let data = verity::demo::generate(anchor);
+        let report = load_demo(store, &data).await?;
+        println!(
+            "Loaded the demo data ({} items, stories on {anchor}).",
+            report.accepted
+        );
+    } else {
+        println!(
+            "The store already holds data ({} customers); the demo data was not loaded again.",
+            counts.customers
+        );
+    }
+    println!("Try these in the chat (order number + postcode):");
+    for s in verity::demo::STORIES {
+        println!(
+            "  {:<22} {}  {}  {}",
+            s.key, s.order_number, s.postcode, s.title_en
+        );
+    }
     if config.ingest_token.is_none() {
         let t = Secret::generate();
         println!("Demo ingest token (VERITY_INGEST_TOKEN): {}", t.expose());
@@ -253,7 +350,9 @@ async fn ingest_file(
         counts.customers, counts.orders, counts.shipments, counts.events
     );
     if problems > 20 && !verbose {
-        println!("{problems} lines had a problem or a note; the first 20 were printed (--verbose prints all)");
+        println!(
+            "{problems} lines had a problem or a note; the first 20 were printed (--verbose prints all)"
+        );
     }
     Ok(if total.rejected + total.conflicts > 0 {
         std::process::ExitCode::from(2)

@@ -87,7 +87,7 @@ CREATE INDEX events_order ON events (order_number);
 CREATE TABLE cases (
     id                  TEXT PRIMARY KEY,
     kind                TEXT NOT NULL,
-    status              TEXT NOT NULL,   -- open | approved | rejected | done | closed
+    status              TEXT NOT NULL,   -- open | in_progress | done | declined | cancelled
     customer_id         TEXT,
     order_number        TEXT,
     tracking_number     TEXT,

@@ -6,6 +6,7 @@ pub mod error;
 pub mod health;
 pub mod ingest;
 pub mod router;
+pub mod status;
 
 use std::sync::{Arc, OnceLock};
 
@@ -14,12 +15,14 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
+use crate::truth::Policy;
 
 /// Everything a handler may need.
 pub struct App {
     pub store: Store,
     pub config: Config,
     pub clock: Clock,
+    pub policy: Policy,
     pub metrics: PrometheusHandle,
 }
 
@@ -57,11 +60,12 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 impl App {
     /// Builds the shared state for the router.
-    pub fn state(store: Store, config: Config, clock: Clock) -> AppState {
+    pub fn state(store: Store, config: Config, clock: Clock, policy: Policy) -> AppState {
         AppState(Arc::new(App {
             store,
             config,
             clock,
+            policy,
             metrics: metrics_handle(),
         }))
     }

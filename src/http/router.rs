@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, health, ingest};
+use super::{AppState, health, ingest, status};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -19,6 +19,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         // Ingestion (carriers, driver app, shop systems)
         .route("/api/v1/ingest", post(ingest::ingest))
+        // Status API (portal, hotline, other systems): the same truth the bot tells
+        .route("/api/v1/shipments/{tracking}", get(status::shipment))
+        .route("/api/v1/orders/{number}", get(status::order))
         .route_layer(middleware::from_fn(record_metrics))
         .layer(
             // Only the path is logged: query strings may carry tokens.

@@ -4,6 +4,7 @@
 //! placeholders, `ON CONFLICT`, `RETURNING`, BIGINT times and cents, TEXT JSON.
 
 pub mod audit;
+pub mod cases;
 pub mod events;
 pub mod records;
 

@@ -47,6 +47,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_at(Clock::System, adjust).await
+}
+
+/// The app with a fixed clock (for data whose meaning depends on "now").
+pub async fn spawn_app_at(clock: Clock, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let (url, dir) = fresh_database().await;
     let store = Store::connect(&url).await.expect("store");
     let mut config = Config {
@@ -60,7 +65,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let state = App::state(store.clone(), config, Clock::System);
+    let state = App::state(
+        store.clone(),
+        config,
+        clock,
+        verity::truth::Policy::default(),
+    );
     tokio::spawn(async move {
         let _ = http::serve(state, listener).await;
     });

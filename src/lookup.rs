@@ -1,0 +1,109 @@
+//! Reconciled views assembled from the store: the one path by which the status API
+//! (and later the assistant's tools and the console) learn what is true about a
+//! shipment or an order. Loads with SQL from `store`, decides with pure `truth`.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Locale, OrderNumber, TrackingNumber};
+use crate::store::{Store, cases, events, records};
+use crate::truth::{
+    OrderView, Policy, RemedyContext, ShipmentView, reconcile_order, reconcile_shipment,
+};
+
+/// A shipment's view with the locale of its customer (when known).
+pub struct ShipmentLookup {
+    pub view: ShipmentView,
+    pub customer_locale: Option<Locale>,
+}
+
+/// An order's view with the locale of its customer (when known).
+pub struct OrderLookup {
+    pub view: OrderView,
+    pub customer_locale: Option<Locale>,
+}
+
+async fn remedy_context(
+    conn: &mut sqlx::AnyConnection,
+    order: &OrderNumber,
+    view_replacement: bool,
+) -> anyhow::Result<RemedyContext> {
+    let cases = cases::list_cases_for_order(conn, order).await?;
+    let replacement_created = view_replacement
+        || cases
+            .iter()
+            .any(|c| c.remedy == crate::truth::Remedy::Replacement);
+    Ok(RemedyContext {
+        cases,
+        replacement_created,
+    })
+}
+
+/// Reconciles one shipment with its order, the events of both, and the order's cases.
+pub async fn shipment(
+    store: &Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    tracking: &TrackingNumber,
+) -> anyhow::Result<Option<ShipmentLookup>> {
+    let mut conn = store.read().await?;
+    let Some(shipment) = records::get_shipment(&mut conn, tracking).await? else {
+        return Ok(None);
+    };
+    let order = records::get_order(&mut conn, &shipment.order_number).await?;
+    let evs = events::events_for_order(
+        &mut conn,
+        &shipment.order_number,
+        std::slice::from_ref(tracking),
+    )
+    .await?;
+    let customer_locale = match &order {
+        Some(o) => records::get_customer(&mut conn, &o.customer_id)
+            .await?
+            .map(|c| c.locale),
+        None => None,
+    };
+    let any_replacement = order.is_some()
+        && records::list_shipments_for_order(&mut conn, &shipment.order_number)
+            .await?
+            .iter()
+            .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);
+    let ctx = remedy_context(&mut conn, &shipment.order_number, any_replacement).await?;
+    let view = reconcile_shipment(&shipment, order.as_ref(), &evs, now, policy)
+        .with_remedy_context(&ctx, now, policy);
+    Ok(Some(ShipmentLookup {
+        view,
+        customer_locale,
+    }))
+}
+
+/// Reconciles an order with all its shipments, their events, and its cases.
+pub async fn order(
+    store: &Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    number: &OrderNumber,
+) -> anyhow::Result<Option<OrderLookup>> {
+    let mut conn = store.read().await?;
+    let Some(order) = records::get_order(&mut conn, number).await? else {
+        return Ok(None);
+    };
+    let shipments = records::list_shipments_for_order(&mut conn, number).await?;
+    let tracking: Vec<TrackingNumber> = shipments
+        .iter()
+        .map(|s| s.tracking_number.clone())
+        .collect();
+    let evs = events::events_for_order(&mut conn, number, &tracking).await?;
+    let customer_locale = records::get_customer(&mut conn, &order.customer_id)
+        .await?
+        .map(|c| c.locale);
+    let any_replacement = shipments
+        .iter()
+        .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);
+    let ctx = remedy_context(&mut conn, number, any_replacement).await?;
+    let view = reconcile_order(&order, &shipments, &evs, now, policy)
+        .with_remedy_context(&ctx, now, policy);
+    Ok(Some(OrderLookup {
+        view,
+        customer_locale,
+    }))
+}

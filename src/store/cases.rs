@@ -1,0 +1,108 @@
+//! Cases: the remedies set in motion. Creating one is idempotent on its claim key, so
+//! one claim never yields two cases.
+
+use anyhow::Context;
+use sqlx::{AnyConnection, Row};
+
+use crate::domain::{OrderNumber, TrackingNumber};
+use crate::truth::{CaseStatus, ExistingCase, Remedy};
+
+/// A case to create.
+#[derive(Clone, Debug)]
+pub struct NewCase<'a> {
+    pub id: &'a str,
+    pub remedy: Remedy,
+    pub customer_id: Option<&'a str>,
+    pub order_number: Option<&'a str>,
+    pub tracking_number: Option<&'a str>,
+    pub conversation_id: Option<&'a str>,
+    pub contradiction_code: Option<&'a str>,
+    /// What makes two requests the same claim (e.g. `replacement:A-100250`).
+    pub claim_key: &'a str,
+    pub details: serde_json::Value,
+    pub due_ms: Option<i64>,
+}
+
+fn remedy_name(r: Remedy) -> String {
+    serde_json::to_value(r)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn status_name(s: CaseStatus) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Creates the case unless one with the same claim key exists; returns the id of the
+/// case that holds the claim and whether it was created now.
+pub async fn insert_case(
+    conn: &mut AnyConnection,
+    c: &NewCase<'_>,
+    now_ms: i64,
+) -> anyhow::Result<(String, bool)> {
+    let inserted = sqlx::query(
+        "INSERT INTO cases (id, kind, status, customer_id, order_number, tracking_number, \
+         conversation_id, contradiction_code, claim_key, details, due_ms, created_ms, updated_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+         ON CONFLICT (claim_key) DO NOTHING RETURNING id",
+    )
+    .bind(c.id)
+    .bind(remedy_name(c.remedy))
+    .bind(status_name(CaseStatus::Open))
+    .bind(c.customer_id)
+    .bind(c.order_number)
+    .bind(c.tracking_number)
+    .bind(c.conversation_id)
+    .bind(c.contradiction_code)
+    .bind(c.claim_key)
+    .bind(c.details.to_string())
+    .bind(c.due_ms)
+    .bind(now_ms)
+    .fetch_optional(&mut *conn)
+    .await
+    .context("creating a case")?;
+    if let Some(row) = inserted {
+        return Ok((row.try_get(0)?, true));
+    }
+    let row = sqlx::query("SELECT id FROM cases WHERE claim_key = $1")
+        .bind(c.claim_key)
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading the case that holds a claim")?;
+    Ok((row.try_get(0)?, false))
+}
+
+/// Every case of an order, as the remedy policy needs them.
+pub async fn list_cases_for_order(
+    conn: &mut AnyConnection,
+    n: &OrderNumber,
+) -> anyhow::Result<Vec<ExistingCase>> {
+    let rows = sqlx::query(
+        "SELECT kind, status, tracking_number FROM cases WHERE order_number = $1 ORDER BY created_ms",
+    )
+    .bind(n.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing the cases of an order")?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let kind: String = r.try_get("kind")?;
+        let status: String = r.try_get("status")?;
+        let tracking: Option<String> = r.try_get("tracking_number")?;
+        out.push(ExistingCase {
+            remedy: serde_json::from_value(serde_json::Value::String(kind))
+                .context("a case's kind")?,
+            status: serde_json::from_value(serde_json::Value::String(status))
+                .context("a case's status")?,
+            tracking_number: tracking
+                .map(|t| TrackingNumber::parse(&t))
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
+        });
+    }
+    Ok(out)
+}
