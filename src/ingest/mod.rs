@@ -317,13 +317,34 @@ async fn flush_events(
         });
     }
     let conn = tx.conn();
-    let inserted = insert_events(conn, &unique, now_ms).await?;
-    let existing_ids: Vec<&str> = unique
+    // Ids already stored are duplicates or conflicts; usually none are, so this read is
+    // cheap, and the insert need not return rows.
+    let ids: Vec<&str> = unique.iter().map(|e| e.event.id.as_str()).collect();
+    let mut stored = event_hashes(conn, &ids).await?;
+    let fresh: Vec<&NewEvent<'_>> = unique
         .iter()
-        .map(|e| e.event.id.as_str())
-        .filter(|id| !inserted.contains(*id))
+        .copied()
+        .filter(|e| !stored.contains_key(e.event.id.as_str()))
         .collect();
-    let stored = event_hashes(conn, &existing_ids).await?;
+    let affected = insert_events(conn, &fresh, now_ms).await?;
+    let mut inserted: HashSet<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
+    if affected != fresh.len() as u64 {
+        // Another writer (another `verity serve` on the same PostgreSQL) stored some of
+        // these ids in the meantime: what is stored now decides.
+        let fresh_ids: Vec<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
+        let now_stored = event_hashes(conn, &fresh_ids).await?;
+        for e in &fresh {
+            let id = e.event.id.as_str();
+            match now_stored.get(id) {
+                Some(h) if *h == e.hash => {}
+                Some(h) => {
+                    inserted.remove(id);
+                    stored.insert(id.to_string(), h.clone());
+                }
+                None => anyhow::bail!("event {id} was neither stored nor found"),
+            }
+        }
+    }
     let tracking: Vec<&str> = {
         let mut set: HashSet<&str> = HashSet::new();
         for (_, _, ne) in &prepared {

@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{in_list, placeholders};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::domain::{Event, Item, OrderNumber, TrackingNumber};
 
@@ -20,18 +20,18 @@ pub struct NewEvent<'a> {
 /// Columns per event row; chunks stay far below SQLite's bind limit.
 const ROWS_PER_STATEMENT: usize = 400;
 
-/// Appends events whose id is new. Returns the ids that were inserted; the others
-/// already existed (see [`event_hashes`] to tell duplicates from conflicts).
+/// Appends events, skipping ids that exist already (`ON CONFLICT DO NOTHING`); returns
+/// how many rows were inserted. Callers check ids first with [`event_hashes`].
 pub async fn insert_events(
     conn: &mut AnyConnection,
     events: &[&NewEvent<'_>],
     now_ms: i64,
-) -> anyhow::Result<HashSet<String>> {
-    let mut inserted = HashSet::with_capacity(events.len());
+) -> anyhow::Result<u64> {
+    let mut affected = 0;
     for chunk in events.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
             "INSERT INTO events (id, type, tracking_number, order_number, occurred_ms, \
-             recorded_ms, content_hash, body) VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+             recorded_ms, content_hash, body) VALUES {} ON CONFLICT (id) DO NOTHING",
             placeholders(conn, 0, chunk.len(), 8)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -46,11 +46,13 @@ pub async fn insert_events(
                 .bind(e.hash.as_str())
                 .bind(e.body.as_str());
         }
-        for r in q.fetch_all(&mut *conn).await.context("appending events")? {
-            inserted.insert(r.try_get::<String, _>(0)?);
-        }
+        affected += q
+            .execute(&mut *conn)
+            .await
+            .context("appending events")?
+            .rows_affected();
     }
-    Ok(inserted)
+    Ok(affected)
 }
 
 /// The stored content hashes of these event ids.

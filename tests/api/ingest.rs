@@ -371,3 +371,46 @@ fn futures_stream(
         bytes.chunks(256).map(|c| Ok(c.to_vec())).collect();
     futures_util::stream::iter(chunks)
 }
+
+#[tokio::test]
+async fn concurrent_ingests_of_the_same_events_store_each_once() {
+    let app = spawn_app().await;
+    let items: Vec<Value> = (0..500)
+        .map(|i| {
+            let mut s = scan();
+            s["id"] = json!(format!("race-{i}"));
+            s
+        })
+        .collect();
+    let body = ndjson(&items);
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let (client, url, body) = (app.client.clone(), app.url("/api/v1/ingest"), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .bearer_auth(INGEST_TOKEN)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }));
+    }
+    let mut accepted = 0;
+    let mut duplicates = 0;
+    for t in tasks {
+        let report = t.await.unwrap();
+        assert_eq!(report["conflicts"], 0, "{report}");
+        accepted += report["accepted"].as_u64().unwrap();
+        duplicates += report["duplicates"].as_u64().unwrap();
+    }
+    assert_eq!(accepted + duplicates, 2000);
+    assert!(
+        accepted >= 500,
+        "each event is accepted by at least one ingest"
+    );
+    let mut conn = app.store.read().await.unwrap();
+    assert_eq!(records::count_records(&mut conn).await.unwrap().events, 500);
+}
