@@ -29,3 +29,12 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
         app.metrics.render(),
     )
 }
+
+/// `/`: what runs here, for a person who opens the address in a browser.
+pub async fn index() -> &'static str {
+    "Verity is running: a support chat server that only says what the truth store says.\n\n\
+     POST /api/v1/ingest                 ingestion (bearer token VERITY_INGEST_TOKEN)\n\
+     GET  /api/v1/shipments/{tracking}   reconciled shipment status (bearer token VERITY_API_TOKEN)\n\
+     GET  /api/v1/orders/{number}        reconciled order status (bearer token VERITY_API_TOKEN)\n\
+     GET  /healthz  /readyz  /metrics    operations\n"
+}

@@ -13,6 +13,7 @@ use super::{AppState, health, ingest, status};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(health::index))
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
