@@ -1,0 +1,118 @@
+//! The `verity` command line, run as a user would: demo, ingest, migrate.
+
+use std::process::Command;
+
+fn verity(db: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_verity"));
+    c.args(["--database-url", db]).env("RUST_LOG", "warn");
+    c
+}
+
+#[test]
+fn the_demo_data_is_the_same_every_run_and_ingests_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db").to_string_lossy().to_string();
+    let a = verity(&db).arg("demo").output().unwrap();
+    let b = verity(&db).arg("demo").output().unwrap();
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout, "deterministic");
+    let other = verity(&db)
+        .args(["demo", "--anchor", "2026-03-02"])
+        .output()
+        .unwrap();
+    assert_ne!(a.stdout, other.stdout, "another anchor moves the times");
+    let file = dir.path().join("demo.ndjson");
+    std::fs::write(&file, &a.stdout).unwrap();
+    let out = verity(&db).arg("ingest").arg(&file).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("0 duplicates, 0 conflicts, 0 rejected"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("250 customers"), "{stdout}");
+    // Again: every event is a duplicate, nothing changes.
+    let again = verity(&db).arg("ingest").arg(&file).output().unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains(" 0 conflicts, 0 rejected"));
+}
+
+#[test]
+fn ingest_reports_bad_lines_with_their_number_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db").to_string_lossy().to_string();
+    let file = dir.path().join("in.ndjson");
+    std::fs::write(
+        &file,
+        concat!(
+            r#"{"type":"customer","id":"C-1","name":"Erika Probe","locale":"de"}"#, "\n",
+            "\n",
+            r#"{"type":"tracking_scan","id":"s1","tracking_number":"00340434160000000001","occurred_at":"11.09.2025","status":"delivered"}"#, "\n",
+            "not json\n",
+        ),
+    )
+    .unwrap();
+    let out = verity(&db).arg("ingest").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "line 3: Rejected  occurred_at: expected RFC 3339 with offset, got '11.09.2025'"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 4: Rejected  invalid JSON"),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 accepted, 0 duplicates, 0 conflicts, 2 rejected"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn ingest_reads_stdin_and_migrate_reports_success() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db").to_string_lossy().to_string();
+    let out = verity(&db).arg("migrate").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("migrated"));
+    let mut child = verity(&db)
+        .args(["ingest", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"type":"customer","id":"C-1","name":"Erika Probe","locale":"de"}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 customers"));
+}
+
+#[test]
+fn a_missing_file_and_a_bad_database_url_are_clear_errors() {
+    let out = verity("mysql://nowhere").arg("migrate").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database URL scheme"));
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db").to_string_lossy().to_string();
+    let out = verity(&db)
+        .args(["ingest", "/nonexistent/file.ndjson"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("opening /nonexistent/file.ndjson"));
+}
