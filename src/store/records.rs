@@ -326,3 +326,82 @@ pub struct RecordCounts {
     pub shipments: i64,
     pub events: i64,
 }
+
+/// The customer who placed this order, if it was shipped to this postcode (identity
+/// verification on the web). The same answer for "no such order" and "wrong postcode".
+pub async fn find_order_owner(
+    conn: &mut AnyConnection,
+    n: &OrderNumber,
+    postcode: &str,
+) -> anyhow::Result<Option<CustomerId>> {
+    let row = sqlx::query(
+        "SELECT customer_id FROM orders WHERE number = $1 AND UPPER(REPLACE(ship_postcode, ' ', '')) = $2",
+    )
+    .bind(n.as_str())
+    .bind(postcode.replace(' ', "").to_ascii_uppercase())
+    .fetch_optional(conn)
+    .await
+    .context("verifying an order and postcode")?;
+    row.map(|r| CustomerId::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
+        .transpose()
+}
+
+/// The customer with this email address (lower-cased), if exactly one has it.
+pub async fn find_customer_by_email(
+    conn: &mut AnyConnection,
+    email: &str,
+) -> anyhow::Result<Option<CustomerId>> {
+    unique_customer(
+        conn,
+        "SELECT id FROM customers WHERE email = $1 LIMIT 2",
+        &email.to_lowercase(),
+    )
+    .await
+}
+
+/// The customer with this phone number (E.164), if exactly one has it.
+pub async fn find_customer_by_phone(
+    conn: &mut AnyConnection,
+    phone: &str,
+) -> anyhow::Result<Option<CustomerId>> {
+    unique_customer(
+        conn,
+        "SELECT id FROM customers WHERE phone = $1 LIMIT 2",
+        phone,
+    )
+    .await
+}
+
+async fn unique_customer(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    value: &str,
+) -> anyhow::Result<Option<CustomerId>> {
+    let rows = sqlx::query(sql)
+        .bind(value)
+        .fetch_all(conn)
+        .await
+        .context("looking up a customer")?;
+    // Two customers sharing an address or number identify nobody.
+    if rows.len() != 1 {
+        return Ok(None);
+    }
+    Ok(Some(
+        CustomerId::parse(&rows[0].try_get::<String, _>(0)?).map_err(anyhow::Error::msg)?,
+    ))
+}
+
+/// The order numbers of a customer, newest first.
+pub async fn list_order_numbers_for_customer(
+    conn: &mut AnyConnection,
+    id: &CustomerId,
+) -> anyhow::Result<Vec<OrderNumber>> {
+    sqlx::query("SELECT number FROM orders WHERE customer_id = $1 ORDER BY placed_ms DESC, number")
+        .bind(id.as_str())
+        .fetch_all(conn)
+        .await
+        .context("listing a customer's orders")?
+        .iter()
+        .map(|r| OrderNumber::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
+        .collect()
+}

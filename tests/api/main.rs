@@ -5,3 +5,4 @@ mod helpers;
 mod ingest;
 mod ops;
 mod status;
+mod store;

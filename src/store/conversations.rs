@@ -1,0 +1,267 @@
+//! Conversations and their messages, on every channel. A conversation's working state
+//! (pending proposal, orders discussed, …) is owned by the assistant and stored here as
+//! JSON.
+
+use anyhow::Context;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+/// A stored conversation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ConversationRow {
+    pub id: String,
+    /// `web`, `whatsapp` or `messenger`.
+    pub channel: String,
+    /// The sender on the channel (wa_id, PSID); `None` on the web.
+    pub external_id: Option<String>,
+    /// SHA-256 (hex) of the web session token; never the token itself.
+    #[serde(skip)]
+    pub token_hash: Option<String>,
+    /// Set once the customer is verified.
+    pub customer_id: Option<String>,
+    pub language: String,
+    pub failed_verifications: i64,
+    pub locked_until_ms: Option<i64>,
+    /// The staff user answering instead of the bot, if any.
+    pub taken_over_by: Option<String>,
+    /// The assistant's working state (JSON).
+    pub state: String,
+    pub created_ms: i64,
+    pub last_inbound_ms: Option<i64>,
+    pub updated_ms: i64,
+}
+
+const CONVERSATION_COLUMNS: &str = "id, channel, external_id, token_hash, customer_id, language, \
+     failed_verifications, locked_until_ms, taken_over_by, state, created_ms, last_inbound_ms, updated_ms";
+
+fn conversation_from_row(r: &AnyRow) -> anyhow::Result<ConversationRow> {
+    Ok(ConversationRow {
+        id: r.try_get("id")?,
+        channel: r.try_get("channel")?,
+        external_id: r.try_get("external_id")?,
+        token_hash: r.try_get("token_hash")?,
+        customer_id: r.try_get("customer_id")?,
+        language: r.try_get("language")?,
+        failed_verifications: r.try_get("failed_verifications")?,
+        locked_until_ms: r.try_get("locked_until_ms")?,
+        taken_over_by: r.try_get("taken_over_by")?,
+        state: r.try_get("state")?,
+        created_ms: r.try_get("created_ms")?,
+        last_inbound_ms: r.try_get("last_inbound_ms")?,
+        updated_ms: r.try_get("updated_ms")?,
+    })
+}
+
+/// Creates a conversation.
+pub async fn insert_conversation(
+    conn: &mut AnyConnection,
+    c: &ConversationRow,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO conversations (id, channel, external_id, token_hash, customer_id, language, \
+         failed_verifications, locked_until_ms, taken_over_by, state, created_ms, last_inbound_ms, \
+         updated_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&c.id)
+    .bind(&c.channel)
+    .bind(c.external_id.as_deref())
+    .bind(c.token_hash.as_deref())
+    .bind(c.customer_id.as_deref())
+    .bind(&c.language)
+    .bind(c.failed_verifications)
+    .bind(c.locked_until_ms)
+    .bind(c.taken_over_by.as_deref())
+    .bind(&c.state)
+    .bind(c.created_ms)
+    .bind(c.last_inbound_ms)
+    .bind(c.updated_ms)
+    .execute(conn)
+    .await
+    .context("creating a conversation")?;
+    Ok(())
+}
+
+/// A conversation by id.
+pub async fn get_conversation(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> anyhow::Result<Option<ConversationRow>> {
+    let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("reading a conversation")?;
+    row.as_ref().map(conversation_from_row).transpose()
+}
+
+/// The newest conversation of a sender on a channel (WhatsApp, Messenger).
+pub async fn find_conversation_by_sender(
+    conn: &mut AnyConnection,
+    channel: &str,
+    external_id: &str,
+) -> anyhow::Result<Option<ConversationRow>> {
+    let sql = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE channel = $1 AND external_id = $2 \
+         ORDER BY created_ms DESC LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(channel)
+        .bind(external_id)
+        .fetch_optional(conn)
+        .await
+        .context("finding a conversation by sender")?;
+    row.as_ref().map(conversation_from_row).transpose()
+}
+
+/// Saves what a turn changed: the customer, language, verification counters, staff
+/// takeover, state and times.
+pub async fn update_conversation(
+    conn: &mut AnyConnection,
+    c: &ConversationRow,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE conversations SET customer_id = $2, language = $3, failed_verifications = $4, \
+         locked_until_ms = $5, taken_over_by = $6, state = $7, last_inbound_ms = $8, updated_ms = $9 \
+         WHERE id = $1",
+    )
+    .bind(&c.id)
+    .bind(c.customer_id.as_deref())
+    .bind(&c.language)
+    .bind(c.failed_verifications)
+    .bind(c.locked_until_ms)
+    .bind(c.taken_over_by.as_deref())
+    .bind(&c.state)
+    .bind(c.last_inbound_ms)
+    .bind(c.updated_ms)
+    .execute(conn)
+    .await
+    .context("updating a conversation")?;
+    Ok(())
+}
+
+/// Who wrote a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Customer,
+    Bot,
+    Staff,
+    System,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Customer => "customer",
+            Role::Bot => "bot",
+            Role::Staff => "staff",
+            Role::System => "system",
+        }
+    }
+    fn parse(s: &str) -> anyhow::Result<Self> {
+        Ok(match s {
+            "customer" => Role::Customer,
+            "bot" => Role::Bot,
+            "staff" => Role::Staff,
+            "system" => Role::System,
+            other => anyhow::bail!("unknown message role {other}"),
+        })
+    }
+}
+
+/// A stored message. The JSON columns stay JSON text here; the assistant gives them
+/// their types.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MessageRow {
+    pub id: String,
+    pub conversation_id: String,
+    pub seq: i64,
+    pub role: Role,
+    pub text: String,
+    /// The suggested action the customer pressed, if any.
+    pub action: Option<String>,
+    pub actions: Option<String>,
+    pub tool_calls: Option<String>,
+    pub grounding: Option<String>,
+    pub engine_stats: Option<String>,
+    /// The channel's own message id (wamid, mid): redeliveries are refused on it.
+    pub channel_message_id: Option<String>,
+    pub author: Option<String>,
+    pub created_ms: i64,
+}
+
+/// Appends a message at the end of its conversation. Returns `false` when a message
+/// with the same channel message id exists already (a redelivery): nothing is stored.
+pub async fn append_message(conn: &mut AnyConnection, m: &mut MessageRow) -> anyhow::Result<bool> {
+    let next: i64 =
+        sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = $1")
+            .bind(&m.conversation_id)
+            .fetch_one(&mut *conn)
+            .await
+            .context("numbering a message")?
+            .try_get(0)?;
+    m.seq = next;
+    let inserted = sqlx::query(
+        "INSERT INTO messages (id, conversation_id, seq, role, text, action, actions, tool_calls, \
+         grounding, engine_stats, channel_message_id, author, created_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (channel_message_id) DO NOTHING",
+    )
+    .bind(&m.id)
+    .bind(&m.conversation_id)
+    .bind(m.seq)
+    .bind(m.role.as_str())
+    .bind(&m.text)
+    .bind(m.action.as_deref())
+    .bind(m.actions.as_deref())
+    .bind(m.tool_calls.as_deref())
+    .bind(m.grounding.as_deref())
+    .bind(m.engine_stats.as_deref())
+    .bind(m.channel_message_id.as_deref())
+    .bind(m.author.as_deref())
+    .bind(m.created_ms)
+    .execute(conn)
+    .await
+    .context("storing a message")?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// The messages of a conversation in order; `after_seq` for the ones after a point.
+pub async fn list_messages(
+    conn: &mut AnyConnection,
+    conversation_id: &str,
+    after_seq: i64,
+) -> anyhow::Result<Vec<MessageRow>> {
+    let rows = sqlx::query(
+        "SELECT id, conversation_id, seq, role, text, action, actions, tool_calls, grounding, \
+         engine_stats, channel_message_id, author, created_ms FROM messages \
+         WHERE conversation_id = $1 AND seq > $2 ORDER BY seq",
+    )
+    .bind(conversation_id)
+    .bind(after_seq)
+    .fetch_all(conn)
+    .await
+    .context("listing messages")?;
+    rows.iter()
+        .map(|r| {
+            Ok(MessageRow {
+                id: r.try_get("id")?,
+                conversation_id: r.try_get("conversation_id")?,
+                seq: r.try_get("seq")?,
+                role: Role::parse(&r.try_get::<String, _>("role")?)?,
+                text: r.try_get("text")?,
+                action: r.try_get("action")?,
+                actions: r.try_get("actions")?,
+                tool_calls: r.try_get("tool_calls")?,
+                grounding: r.try_get("grounding")?,
+                engine_stats: r.try_get("engine_stats")?,
+                channel_message_id: r.try_get("channel_message_id")?,
+                author: r.try_get("author")?,
+                created_ms: r.try_get("created_ms")?,
+            })
+        })
+        .collect()
+}
