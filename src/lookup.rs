@@ -107,3 +107,16 @@ pub async fn order(
         customer_locale,
     }))
 }
+
+/// What the remedy policy needs to know about an order beyond its events.
+pub async fn remedy_context_for(
+    store: &Store,
+    order: &OrderNumber,
+) -> anyhow::Result<RemedyContext> {
+    let mut conn = store.read().await?;
+    let any_replacement = records::list_shipments_for_order(&mut conn, order)
+        .await?
+        .iter()
+        .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);
+    remedy_context(&mut conn, order, any_replacement).await
+}

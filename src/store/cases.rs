@@ -106,3 +106,48 @@ pub async fn list_cases_for_order(
     }
     Ok(out)
 }
+
+/// A case as the customer and staff see it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CaseRow {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub order_number: Option<String>,
+    pub tracking_number: Option<String>,
+    pub contradiction_code: Option<String>,
+    pub details: serde_json::Value,
+    pub due_ms: Option<i64>,
+    pub created_ms: i64,
+}
+
+/// The cases of a customer, newest first.
+pub async fn list_cases_for_customer(
+    conn: &mut AnyConnection,
+    customer_id: &str,
+) -> anyhow::Result<Vec<CaseRow>> {
+    let rows = sqlx::query(
+        "SELECT id, kind, status, order_number, tracking_number, contradiction_code, details, \
+         due_ms, created_ms FROM cases WHERE customer_id = $1 ORDER BY created_ms DESC, id",
+    )
+    .bind(customer_id)
+    .fetch_all(conn)
+    .await
+    .context("listing a customer's cases")?;
+    rows.iter()
+        .map(|r| {
+            Ok(CaseRow {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                status: r.try_get("status")?,
+                order_number: r.try_get("order_number")?,
+                tracking_number: r.try_get("tracking_number")?,
+                contradiction_code: r.try_get("contradiction_code")?,
+                details: serde_json::from_str(&r.try_get::<String, _>("details")?)
+                    .unwrap_or(serde_json::Value::Null),
+                due_ms: r.try_get("due_ms")?,
+                created_ms: r.try_get("created_ms")?,
+            })
+        })
+        .collect()
+}

@@ -265,3 +265,44 @@ pub async fn list_messages(
         })
         .collect()
 }
+
+/// Links a sender on a channel to a customer (one customer across channels).
+pub async fn link_channel_identity(
+    conn: &mut AnyConnection,
+    channel: &str,
+    external_id: &str,
+    customer_id: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO channel_identities (channel, external_id, customer_id, linked_ms) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (channel, external_id) \
+         DO UPDATE SET customer_id = excluded.customer_id, linked_ms = excluded.linked_ms",
+    )
+    .bind(channel)
+    .bind(external_id)
+    .bind(customer_id)
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .context("linking a channel identity")?;
+    Ok(())
+}
+
+/// The customer a channel sender was linked to, if any.
+pub async fn linked_customer(
+    conn: &mut AnyConnection,
+    channel: &str,
+    external_id: &str,
+) -> anyhow::Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT customer_id FROM channel_identities WHERE channel = $1 AND external_id = $2",
+    )
+    .bind(channel)
+    .bind(external_id)
+    .fetch_optional(conn)
+    .await
+    .context("reading a channel identity")?;
+    row.map(|r| r.try_get(0).map_err(anyhow::Error::from))
+        .transpose()
+}

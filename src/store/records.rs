@@ -405,3 +405,31 @@ pub async fn list_order_numbers_for_customer(
         .map(|r| OrderNumber::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
         .collect()
 }
+
+/// The customer an order belongs to (ownership checks).
+pub async fn order_customer(
+    conn: &mut AnyConnection,
+    n: &OrderNumber,
+) -> anyhow::Result<Option<CustomerId>> {
+    let row = sqlx::query("SELECT customer_id FROM orders WHERE number = $1")
+        .bind(n.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("reading an order's customer")?;
+    row.map(|r| CustomerId::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
+        .transpose()
+}
+
+/// The order a shipment belongs to.
+pub async fn shipment_order(
+    conn: &mut AnyConnection,
+    t: &TrackingNumber,
+) -> anyhow::Result<Option<OrderNumber>> {
+    let row = sqlx::query("SELECT order_number FROM shipments WHERE tracking_number = $1")
+        .bind(t.as_str())
+        .fetch_optional(conn)
+        .await
+        .context("reading a shipment's order")?;
+    row.map(|r| OrderNumber::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
+        .transpose()
+}

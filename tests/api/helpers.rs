@@ -112,3 +112,23 @@ impl TestApp {
 pub fn ndjson(items: &[serde_json::Value]) -> String {
     items.iter().map(|v| format!("{v}\n")).collect()
 }
+
+/// The app at 09:30 on the demo's default anchor day, with the demo data loaded.
+pub async fn demo_app() -> TestApp {
+    let now = verity::demo::story_time(verity::demo::DEFAULT_ANCHOR).with_timezone(&chrono::Utc);
+    let app = spawn_app_at(Clock::Fixed(now), |_| {}).await;
+    let data = verity::demo::generate(verity::demo::DEFAULT_ANCHOR);
+    let inputs = data
+        .items
+        .iter()
+        .map(|i| verity::ingest::Input {
+            line: None,
+            item: Ok(i.clone()),
+        })
+        .collect();
+    let report = verity::ingest::apply(&app.store, inputs, now.timestamp_millis())
+        .await
+        .unwrap();
+    assert_eq!(report.rejected + report.conflicts, 0);
+    app
+}

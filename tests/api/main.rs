@@ -6,3 +6,4 @@ mod ingest;
 mod ops;
 mod status;
 mod store;
+mod tools;

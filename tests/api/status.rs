@@ -1,34 +1,10 @@
 //! The status API for portals and hotlines: the same view and summary as the bot.
 
-use chrono::Utc;
 use serde_json::Value;
 
-use crate::helpers::{API_TOKEN, TestApp, spawn_app_at, spawn_app_with};
-use verity::clock::Clock;
-use verity::demo::{DEFAULT_ANCHOR, generate, story_time};
-use verity::ingest;
+use crate::helpers::{API_TOKEN, TestApp, demo_app, spawn_app_with};
 use verity::store::cases::{NewCase, insert_case};
 use verity::truth::Remedy;
-
-/// The app at 09:30 on the demo's default anchor day, with the demo data loaded.
-async fn demo_app() -> TestApp {
-    let now = story_time(DEFAULT_ANCHOR).with_timezone(&Utc);
-    let app = spawn_app_at(Clock::Fixed(now), |_| {}).await;
-    let data = generate(DEFAULT_ANCHOR);
-    let inputs = data
-        .items
-        .iter()
-        .map(|i| ingest::Input {
-            line: None,
-            item: Ok(i.clone()),
-        })
-        .collect();
-    let report = ingest::apply(&app.store, inputs, now.timestamp_millis())
-        .await
-        .unwrap();
-    assert_eq!(report.rejected + report.conflicts, 0);
-    app
-}
 
 async fn get(app: &TestApp, path: &str) -> (u16, Value) {
     let r = app

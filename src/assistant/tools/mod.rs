@@ -1,0 +1,185 @@
+//! The tool registry shared by every engine: JSON schemas for the model, and the code
+//! that runs each tool. Identity, scoping and policy live here, not in any engine: read
+//! tools answer only about the verified customer's orders, whatever arguments they get;
+//! `confirm_remedy` acts only on a proposal this conversation was shown.
+
+mod identity;
+mod read;
+mod write;
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::state::ConversationState;
+use crate::domain::Locale;
+use crate::store::Store;
+use crate::store::conversations::ConversationRow;
+use crate::truth::Policy;
+
+pub use identity::{LOCK_MINUTES, MAX_FAILED_VERIFICATIONS};
+
+/// Everything a tool may use during one turn. Tools change `conversation` and `state`
+/// in memory; the conversation service saves them with the reply.
+pub struct ToolContext<'a> {
+    pub store: &'a Store,
+    pub policy: &'a Policy,
+    pub now: DateTime<Utc>,
+    pub conversation: &'a mut ConversationRow,
+    pub state: &'a mut ConversationState,
+    pub locale: Locale,
+}
+
+impl ToolContext<'_> {
+    pub fn now_ms(&self) -> i64 {
+        self.now.timestamp_millis()
+    }
+    /// The verified customer, if any.
+    pub fn customer(&self) -> Option<&str> {
+        self.conversation.customer_id.as_deref()
+    }
+}
+
+/// One tool call as stored with the reply and shown to staff.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ToolCallRecord {
+    pub name: String,
+    pub arguments: Value,
+    pub result: Value,
+    pub duration_ms: f64,
+}
+
+/// A tool: its name, what it is for, and the JSON schema of its arguments.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub parameters: Value,
+}
+
+/// Every tool, in a fixed order.
+pub fn registry() -> Vec<ToolSpec> {
+    let order = json!({"type": "string", "description": "order number, e.g. A-100234"});
+    let tracking = json!({"type": "string", "description": "tracking number of a shipment"});
+    let remedy = json!({"type": "string", "enum": ["callback", "redelivery", "replacement", "investigation", "return_label", "handoff"]});
+    vec![
+        ToolSpec {
+            name: "verify_customer",
+            description: "Verify the customer with an order number and the delivery postcode, or with the account email. Needed before any order data can be read.",
+            parameters: json!({"type": "object", "properties": {
+                "order_number": order, "postcode": {"type": "string"}, "email": {"type": "string"}},
+                "additionalProperties": false}),
+        },
+        ToolSpec {
+            name: "list_orders",
+            description: "The verified customer's orders, newest first, with whether anything is in dispute.",
+            parameters: json!({"type": "object", "properties": {}, "additionalProperties": false}),
+        },
+        ToolSpec {
+            name: "get_order",
+            description: "The reconciled view of one of the verified customer's orders, with its shipments, contradictions and a summary to present.",
+            parameters: json!({"type": "object", "properties": {"order_number": order}, "required": ["order_number"], "additionalProperties": false}),
+        },
+        ToolSpec {
+            name: "track_shipment",
+            description: "The reconciled view of a shipment of the verified customer (by tracking number, or all shipments of an order), with contradictions and a summary to present.",
+            parameters: json!({"type": "object", "properties": {"tracking_number": tracking, "order_number": order}, "additionalProperties": false}),
+        },
+        ToolSpec {
+            name: "list_cases",
+            description: "The verified customer's open and past cases (callbacks, replacements, investigations, …).",
+            parameters: json!({"type": "object", "properties": {}, "additionalProperties": false}),
+        },
+        ToolSpec {
+            name: "report_problem",
+            description: "Record what the customer reports about an order or shipment: not received, wrong item, damaged.",
+            parameters: json!({"type": "object", "properties": {
+                "claim": {"type": "string", "enum": ["not_received", "wrong_item", "damaged"]},
+                "order_number": order, "tracking_number": tracking},
+                "required": ["claim"], "additionalProperties": false}),
+        },
+        ToolSpec {
+            name: "propose_remedy",
+            description: "Check whether the policy allows a remedy for an order (or shipment) and, if so, propose it to the customer. Nothing happens until the customer confirms.",
+            parameters: json!({"type": "object", "properties": {"remedy": remedy, "order_number": order, "tracking_number": tracking},
+                "required": ["remedy", "order_number"], "additionalProperties": false}),
+        },
+        ToolSpec {
+            name: "confirm_remedy",
+            description: "Carry out the pending proposal after the customer said yes. Creates the case once.",
+            parameters: json!({"type": "object", "properties": {"proposal_id": {"type": "string"}, "slot_start": {"type": "string", "description": "RFC 3339 start of the chosen callback slot"}},
+                "additionalProperties": false}),
+        },
+        ToolSpec {
+            name: "handoff_to_human",
+            description: "Hand the conversation to support staff.",
+            parameters: json!({"type": "object", "properties": {"reason": {"type": "string"}}, "additionalProperties": false}),
+        },
+        ToolSpec {
+            name: "search_help",
+            description: "Answers to general questions (delivery times, returns, replacements, callbacks, why we ask for order number and postcode).",
+            parameters: json!({"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"], "additionalProperties": false}),
+        },
+    ]
+}
+
+/// A refusal the model (or the dialogue policy) reads; never a crash.
+pub(crate) fn refusal(code: &str, message: &str) -> Value {
+    json!({"error": {"code": code, "message": message}})
+}
+
+/// Runs one tool and records the call. Bad arguments and refusals come back as results;
+/// only failures of the store are errors.
+pub async fn call_tool(
+    ctx: &mut ToolContext<'_>,
+    name: &str,
+    arguments: &Value,
+) -> anyhow::Result<ToolCallRecord> {
+    let started = Instant::now();
+    let args = match arguments {
+        Value::Object(_) => arguments.clone(),
+        Value::Null => json!({}),
+        _ => {
+            return Ok(record(
+                name,
+                arguments,
+                refusal("bad_arguments", "arguments must be a JSON object"),
+                started,
+            ));
+        }
+    };
+    let result = match name {
+        "verify_customer" => identity::verify_customer(ctx, &args).await?,
+        "list_orders" => read::list_orders(ctx).await?,
+        "get_order" => read::get_order(ctx, &args).await?,
+        "track_shipment" => read::track_shipment(ctx, &args).await?,
+        "list_cases" => read::list_cases(ctx).await?,
+        "search_help" => read::search_help(ctx, &args),
+        "report_problem" => write::report_problem(ctx, &args).await?,
+        "propose_remedy" => write::propose_remedy(ctx, &args).await?,
+        "confirm_remedy" => write::confirm_remedy(ctx, &args).await?,
+        "handoff_to_human" => write::handoff_to_human(ctx, &args).await?,
+        other => refusal("unknown_tool", &format!("there is no tool named {other}")),
+    };
+    metrics::counter!("verity_tool_calls_total", "tool" => name.to_string()).increment(1);
+    Ok(record(name, &args, result, started))
+}
+
+fn record(name: &str, arguments: &Value, result: Value, started: Instant) -> ToolCallRecord {
+    ToolCallRecord {
+        name: name.to_string(),
+        arguments: arguments.clone(),
+        result,
+        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+    }
+}
+
+/// Reads an optional string argument.
+pub(crate) fn arg<'v>(args: &'v Value, key: &str) -> Option<&'v str> {
+    args.get(key)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}

@@ -1,0 +1,169 @@
+//! Read tools: only the verified customer's orders, shipments and cases; anything else
+//! reads as "not found", the same answer as for a number that does not exist.
+
+use serde_json::{Value, json};
+
+use super::{ToolContext, arg, refusal};
+use crate::assistant::help;
+use crate::domain::{OrderNumber, TrackingNumber};
+use crate::lookup;
+use crate::store::{cases, records};
+use crate::truth::summary;
+
+pub(crate) fn not_verified() -> Value {
+    refusal(
+        "not_verified",
+        "the customer is not verified yet: ask for the order number and the delivery postcode (or the account email)",
+    )
+}
+
+pub(crate) fn not_found(what: &str) -> Value {
+    refusal("not_found", &format!("no {what} of this customer matches"))
+}
+
+/// The order, if it exists and belongs to the verified customer.
+pub(crate) async fn owned_order(
+    ctx: &ToolContext<'_>,
+    number: &str,
+) -> anyhow::Result<Option<OrderNumber>> {
+    let Some(customer) = ctx.customer() else {
+        return Ok(None);
+    };
+    let Ok(n) = OrderNumber::parse(&number.to_ascii_uppercase()) else {
+        return Ok(None);
+    };
+    let mut conn = ctx.store.read().await?;
+    Ok(match records::order_customer(&mut conn, &n).await? {
+        Some(owner) if owner.as_str() == customer => Some(n),
+        _ => None,
+    })
+}
+
+/// The shipment, if it exists and its order belongs to the verified customer.
+pub(crate) async fn owned_shipment(
+    ctx: &ToolContext<'_>,
+    tracking: &str,
+) -> anyhow::Result<Option<(TrackingNumber, OrderNumber)>> {
+    let Ok(t) = TrackingNumber::parse(tracking) else {
+        return Ok(None);
+    };
+    let order = {
+        let mut conn = ctx.store.read().await?;
+        records::shipment_order(&mut conn, &t).await?
+    };
+    let Some(order) = order else {
+        return Ok(None);
+    };
+    Ok(owned_order(ctx, order.as_str()).await?.map(|o| (t, o)))
+}
+
+pub(super) async fn list_orders(ctx: &mut ToolContext<'_>) -> anyhow::Result<Value> {
+    let Some(customer) = ctx.customer().map(str::to_string) else {
+        return Ok(not_verified());
+    };
+    let id = crate::domain::CustomerId::parse(&customer).map_err(anyhow::Error::msg)?;
+    let numbers = {
+        let mut conn = ctx.store.read().await?;
+        records::list_order_numbers_for_customer(&mut conn, &id).await?
+    };
+    let mut orders = Vec::new();
+    for n in numbers.iter().take(10) {
+        if let Some(found) = lookup::order(ctx.store, ctx.policy, ctx.now, n).await? {
+            let v = &found.view;
+            orders.push(json!({
+                "order_number": v.order.number,
+                "placed_at": v.order.placed_at,
+                "total": v.order.total,
+                "currency": v.order.currency,
+                "in_dispute": v.in_dispute,
+                "shipments": v.shipments.iter().map(|s| json!({
+                    "tracking_number": s.tracking_number, "kind": s.kind, "status": s.status,
+                    "in_dispute": s.in_dispute})).collect::<Vec<_>>(),
+            }));
+        }
+    }
+    Ok(json!({"orders": orders, "more": numbers.len().saturating_sub(10)}))
+}
+
+pub(super) async fn get_order(ctx: &mut ToolContext<'_>, args: &Value) -> anyhow::Result<Value> {
+    if ctx.customer().is_none() {
+        return Ok(not_verified());
+    }
+    let Some(number) = arg(args, "order_number") else {
+        return Ok(refusal("bad_arguments", "order_number is required"));
+    };
+    let Some(n) = owned_order(ctx, number).await? else {
+        return Ok(not_found("order"));
+    };
+    let Some(found) = lookup::order(ctx.store, ctx.policy, ctx.now, &n).await? else {
+        return Ok(not_found("order"));
+    };
+    ctx.state.focus_on_order(n.as_str());
+    let text = summary(&found.view, ctx.locale, ctx.policy);
+    Ok(json!({"order": found.view, "summary": text}))
+}
+
+pub(super) async fn track_shipment(
+    ctx: &mut ToolContext<'_>,
+    args: &Value,
+) -> anyhow::Result<Value> {
+    if ctx.customer().is_none() {
+        return Ok(not_verified());
+    }
+    if let Some(t) = arg(args, "tracking_number") {
+        let Some((t, order)) = owned_shipment(ctx, t).await? else {
+            return Ok(not_found("shipment"));
+        };
+        let Some(found) = lookup::shipment(ctx.store, ctx.policy, ctx.now, &t).await? else {
+            return Ok(not_found("shipment"));
+        };
+        ctx.state.focus_on_order(order.as_str());
+        ctx.state.focus_tracking = Some(t.as_str().to_string());
+        let text = summary(&found.view, ctx.locale, ctx.policy);
+        return Ok(json!({"shipments": [{"shipment": found.view, "summary": text}]}));
+    }
+    let number = arg(args, "order_number")
+        .map(str::to_string)
+        .or_else(|| ctx.state.focus_order.clone());
+    let Some(number) = number else {
+        return Ok(refusal(
+            "bad_arguments",
+            "give a tracking_number or an order_number",
+        ));
+    };
+    let Some(n) = owned_order(ctx, &number).await? else {
+        return Ok(not_found("order"));
+    };
+    let Some(found) = lookup::order(ctx.store, ctx.policy, ctx.now, &n).await? else {
+        return Ok(not_found("order"));
+    };
+    ctx.state.focus_on_order(n.as_str());
+    let shipments: Vec<Value> = found
+        .view
+        .shipments
+        .iter()
+        .map(|s| json!({"shipment": s, "summary": summary(s, ctx.locale, ctx.policy)}))
+        .collect();
+    Ok(json!({"order_number": n, "shipments": shipments,
+              "order_contradictions": found.view.contradictions}))
+}
+
+pub(super) async fn list_cases(ctx: &mut ToolContext<'_>) -> anyhow::Result<Value> {
+    let Some(customer) = ctx.customer().map(str::to_string) else {
+        return Ok(not_verified());
+    };
+    let mut conn = ctx.store.read().await?;
+    let rows = cases::list_cases_for_customer(&mut conn, &customer).await?;
+    Ok(json!({"cases": rows}))
+}
+
+pub(super) fn search_help(ctx: &ToolContext<'_>, args: &Value) -> Value {
+    let Some(query) = arg(args, "query") else {
+        return refusal("bad_arguments", "query is required");
+    };
+    let articles: Vec<Value> = help::search(query, 2)
+        .into_iter()
+        .map(|a| json!({"id": a.id, "title": a.title(ctx.locale), "text": a.text(ctx.locale)}))
+        .collect();
+    json!({"articles": articles})
+}
