@@ -13,5 +13,6 @@ pub mod domain;
 pub mod http;
 pub mod ingest;
 pub mod lookup;
+pub mod prompts;
 pub mod store;
 pub mod truth;

@@ -1,58 +1,17 @@
 //! Localized summaries of a shipment or an order: the sentence the bot, the status API
 //! and the hotline all use. Rendered from the templates in `prompts/summary/` (embedded,
-//! strict about undefined values). While contradictions are open, a summary shows both
+//! strict about undefined values; see [`crate::prompts`]). While contradictions are open, a summary shows both
 //! facts with their times and sources and never states one delivery status as fact.
 
 mod context;
 
-use std::sync::LazyLock;
-
-use minijinja::{AutoEscape, Environment, UndefinedBehavior, context};
+use minijinja::context;
 
 use crate::domain::{Currency, Locale};
 
 use super::policy::Policy;
 use super::view::{OrderView, ShipmentView};
 use context::Fmt;
-
-/// The embedded templates, by name.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "macros.de.j2",
-        include_str!("../../../prompts/summary/macros.de.j2"),
-    ),
-    (
-        "macros.en.j2",
-        include_str!("../../../prompts/summary/macros.en.j2"),
-    ),
-    (
-        "shipment.de.j2",
-        include_str!("../../../prompts/summary/shipment.de.j2"),
-    ),
-    (
-        "shipment.en.j2",
-        include_str!("../../../prompts/summary/shipment.en.j2"),
-    ),
-    (
-        "order.de.j2",
-        include_str!("../../../prompts/summary/order.de.j2"),
-    ),
-    (
-        "order.en.j2",
-        include_str!("../../../prompts/summary/order.en.j2"),
-    ),
-];
-
-static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| AutoEscape::None);
-    for (name, src) in TEMPLATES {
-        env.add_template(name, src)
-            .map_err(|e| format!("template {name}: {e}"))?;
-    }
-    Ok(env)
-});
 
 /// A view a summary can be written for.
 pub trait Summarize {
@@ -83,23 +42,8 @@ impl Summarize for OrderView {
 }
 
 fn render(kind: &str, locale: Locale, ctx: minijinja::Value) -> Result<String, String> {
-    let env = ENV.as_ref().map_err(Clone::clone)?;
-    let name = format!("{kind}.{}.j2", locale.as_str());
-    let text = env
-        .get_template(&name)
-        .and_then(|t| t.render(ctx))
-        .map_err(|e| format!("template {name}: {e:#}"))?;
-    Ok(tidy(&text))
-}
-
-/// One sentence per line: trims every line and drops the empty ones, so templates need
-/// no whitespace bookkeeping.
-fn tidy(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let name = format!("summary/{kind}.{}.j2", locale.as_str());
+    crate::prompts::render(&name, ctx).map(|t| crate::prompts::tidy(&t))
 }
 
 /// The summary of a shipment or an order in `locale`. A template failure (prevented by
