@@ -25,6 +25,8 @@ mod stories;
 mod when;
 
 #[cfg(test)]
+mod coverage;
+#[cfg(test)]
 mod oracle;
 #[cfg(test)]
 mod tests;
