@@ -27,8 +27,6 @@ mod when;
 #[cfg(test)]
 mod coverage;
 #[cfg(test)]
-mod oracle;
-#[cfg(test)]
 mod tests;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
