@@ -25,7 +25,7 @@ mod stories;
 mod when;
 
 #[cfg(test)]
-mod oracle;
+mod coverage;
 #[cfg(test)]
 mod tests;
 

@@ -127,3 +127,26 @@ fn a_notification_about_a_refund_that_never_happened_is_an_order_level_contradic
         "{de}"
     );
 }
+
+#[test]
+fn a_return_delivered_to_the_warehouse_address_is_no_location_mismatch() {
+    let policy = Policy::default();
+    let v = json!({"type":"shipment","tracking_number":TN,"carrier":"dhl","order_number":ORDER,
+        "kind":"return","skus":["SHIRT-M"],
+        "address":{"name":"Demo-Shop GmbH, Retouren","street":"Industriestraße 14","postcode":"33104","city":"Paderborn","country":"DE"}});
+    let Item::Shipment(ret) = Item::parse(&v).unwrap() else {
+        panic!("not a shipment: {v}");
+    };
+    let events = [scan(
+        "s1",
+        "2025-09-11T10:00:00+02:00",
+        "delivered",
+        json!({"location":"Paderborn","postcode":"33104"}),
+    )];
+    let now = at("2025-09-11T12:00:00+02:00");
+    let back = reconcile_shipment(&ret, Some(&order()), &events, now, &policy);
+    assert_eq!(codes(&back), []);
+    // The same scan on a parcel to the customer (33100) is a mismatch.
+    let out = reconcile_shipment(&shipment(), Some(&order()), &events, now, &policy);
+    assert_eq!(codes(&out), [Code::DeliveryLocationMismatch]);
+}
