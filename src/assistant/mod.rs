@@ -1,6 +1,8 @@
-//! The assistant: the tools every engine calls, the conversation's working state, and
-//! the help articles for general questions.
+//! The assistant: understanding what a customer wrote (`nlu`), the tools every engine
+//! calls, the dialogue of the offline engine, the grounding check of every reply, and
+//! the conversation service that runs a turn.
 
 pub mod help;
+pub mod nlu;
 pub mod state;
 pub mod tools;

@@ -1,0 +1,265 @@
+//! The scorer: matches the lexicon's phrases against the tokens and decides which
+//! intents the message carries and in which order.
+//!
+//! Rules, in order:
+//! 1. **Negation**: a request or question phrase preceded by a negator (with only filler words between,
+//!    within its clause) does not count: "nicht stornieren", "I don't want to cancel".
+//!    Phrases that are negative themselves ("nicht angekommen") are exempt.
+//! 2. **Answers** (`yes`, `no`) count only at the start of a clause (after at most a
+//!    few interjections): "ich sag ja" is no yes. A yes followed by a contrast word
+//!    ("ja, aber das Paket ist nicht da") or by a negator ("passt nicht") is dropped:
+//!    the real content comes after it.
+//! 3. **Overlaps**: when phrases of different intents share a token, the one with more
+//!    steps wins ("wo bleibt mein Geld" is `refund_status`, not `where_is_my_parcel`).
+//! 4. **Order** (the first intent is the main one): requests first (everything from
+//!    `where_is_my_parcel` to `human`), then general questions, then answers, then
+//!    social words (greeting, thanks, goodbye); within a group by position, and at
+//!    the same position the more specific phrase first. `where_is_my_parcel` is the
+//!    vaguest request and goes after the other requests when it is not alone
+//!    ("Wo ist mein Paket? Laut Tracking zugestellt, aber nicht da" is mainly
+//!    `not_received`).
+
+use std::sync::LazyLock;
+
+use crate::domain::Locale;
+
+use super::language::Vote;
+use super::lexicon::{self, CONTRAST, FILLERS, INTERJECTIONS, Lang, NEGATORS};
+use super::normalize::{Token, without_noise};
+use super::pattern::{Match, Pattern};
+use super::{Expectation, Intent};
+
+struct Phrase {
+    intent: Intent,
+    lang: Lang,
+    only_when: Option<Expectation>,
+    pattern: Pattern,
+    /// The first step is a negator itself, so the negation guard does not apply.
+    negative: bool,
+    /// Typos tolerated. Not for answers and greetings: a misread "yes" could confirm
+    /// a remedy, and "Bello" is no "hello".
+    fuzzy: bool,
+}
+
+static PHRASES: LazyLock<Vec<Phrase>> = LazyLock::new(|| {
+    lexicon::entries()
+        .flat_map(|entry| {
+            entry.patterns.iter().map(move |src| Phrase {
+                intent: entry.intent,
+                lang: entry.lang,
+                only_when: entry.only_when,
+                pattern: Pattern::parse(src),
+                fuzzy: !(entry.intent.is_answer() || entry.intent == Intent::Greeting),
+                negative: src
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|first| first.split('|').any(|w| NEGATORS.contains(&w))),
+            })
+        })
+        .collect()
+});
+
+fn compile(table: &[&str]) -> Vec<Pattern> {
+    table.iter().map(|p| Pattern::parse(p)).collect()
+}
+
+fn compile_tight(table: &[&str]) -> Vec<Pattern> {
+    table.iter().map(|p| Pattern::parse(p).tight()).collect()
+}
+
+static REFERS_OTHER: LazyLock<Vec<Pattern>> =
+    LazyLock::new(|| compile_tight(lexicon::REFERS_OTHER));
+static REFERS_BACK: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile_tight(lexicon::REFERS_BACK));
+static NOT_REFERS_BACK: LazyLock<Vec<Pattern>> =
+    LazyLock::new(|| compile_tight(lexicon::NOT_REFERS_BACK));
+static INJECTION: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile(lexicon::INJECTION));
+
+/// What the scorer found in the tokens.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Found {
+    /// Ordered as described in the module docs; empty when nothing matched.
+    pub intents: Vec<Intent>,
+    /// The words of the phrases matched without typos, with their phrase's language.
+    pub votes: Vec<Vote>,
+    pub refers_to_other: bool,
+    pub refers_back: bool,
+    pub injection: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Candidate {
+    intent: Intent,
+    lang: Lang,
+    steps: usize,
+    m: Match,
+    exact: bool,
+}
+
+/// Recognizes intents and reference markers in a message's tokens.
+pub fn recognize(tokens: &[Token], expecting: Option<Expectation>) -> Found {
+    let tokens = &without_noise(tokens)[..];
+    let mut candidates = Vec::new();
+    for phrase in PHRASES.iter() {
+        if phrase.only_when.is_some() && phrase.only_when != expecting {
+            continue;
+        }
+        let found = phrase
+            .pattern
+            .find_all(tokens, phrase.fuzzy)
+            .into_iter()
+            .find(|m| {
+                (phrase.negative || group(phrase.intent) > 1 || !negated(tokens, m.start()))
+                    && (!phrase.intent.is_answer() || answer_counts(tokens, phrase.intent, m))
+            });
+        if let Some(m) = found {
+            let exact = phrase.pattern.find_all(tokens, false).contains(&m);
+            candidates.push(Candidate {
+                intent: phrase.intent,
+                lang: phrase.lang,
+                steps: phrase.pattern.len(),
+                m,
+                exact,
+            });
+        }
+    }
+
+    let accepted = resolve_overlaps(candidates);
+    let votes = accepted
+        .iter()
+        .filter(|c| c.exact)
+        .filter_map(|c| match c.lang {
+            Lang::De => Some((c, Locale::De)),
+            Lang::En => Some((c, Locale::En)),
+            Lang::Any => None,
+        })
+        .flat_map(|(c, lang)| {
+            c.m.tokens.iter().map(move |&i| Vote {
+                word: tokens[i].text.clone(),
+                lang,
+            })
+        })
+        .collect();
+
+    let any = |patterns: &[Pattern], fuzzy| -> Vec<Match> {
+        patterns
+            .iter()
+            .flat_map(|p| p.find_all(tokens, fuzzy))
+            .collect()
+    };
+    // "die andere Farbe" is a wrong item, not another order.
+    let refers_to_other = any(&REFERS_OTHER, false).iter().any(|m| {
+        !accepted
+            .iter()
+            .any(|c| c.intent == Intent::WrongItem && c.m.overlaps(m))
+    });
+    let blockers = any(&NOT_REFERS_BACK, false);
+    let refers_back = any(&REFERS_BACK, false)
+        .iter()
+        .any(|m| !blockers.iter().any(|b| b.overlaps(m)));
+    let injection = !any(&INJECTION, false).is_empty();
+
+    Found {
+        intents: order(&accepted),
+        votes,
+        refers_to_other,
+        refers_back,
+        injection,
+    }
+}
+
+/// Whether a negator stands before `start` in its clause, with only fillers between.
+fn negated(tokens: &[Token], start: usize) -> bool {
+    let mut i = start;
+    while i > 0 && !tokens[i].clause_start && start - i < 4 {
+        i -= 1;
+        let w = tokens[i].text.as_str();
+        if NEGATORS.contains(&w) {
+            return true;
+        }
+        if !FILLERS.contains(&w) {
+            return false;
+        }
+    }
+    false
+}
+
+/// Rule 2 of the module docs.
+fn answer_counts(tokens: &[Token], intent: Intent, m: &Match) -> bool {
+    let mut i = m.start();
+    while !tokens[i].clause_start {
+        i -= 1;
+        if !INTERJECTIONS.contains(&tokens[i].text.as_str()) || m.start() - i > 2 {
+            return false;
+        }
+    }
+    if intent == Intent::Yes {
+        let sentence = tokens[m.end()].sentence;
+        let after = tokens[m.end() + 1..]
+            .iter()
+            .take(2)
+            .take_while(|t| t.sentence == sentence);
+        for (k, t) in after.enumerate() {
+            let w = t.text.as_str();
+            if CONTRAST.contains(&w) || (k == 0 && NEGATORS.contains(&w)) {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Rule 3: the longest phrases first; a phrase sharing a token with an accepted phrase
+/// of another intent is dropped.
+fn resolve_overlaps(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
+    candidates.sort_by_key(|c| (std::cmp::Reverse(c.steps), c.m.start()));
+    let mut accepted: Vec<Candidate> = Vec::new();
+    for c in candidates {
+        let clash = accepted
+            .iter()
+            .any(|a| a.intent != c.intent && a.m.overlaps(&c.m));
+        if !clash {
+            accepted.push(c);
+        }
+    }
+    accepted
+}
+
+fn group(intent: Intent) -> u8 {
+    match intent {
+        Intent::GeneralQuestion { .. } => 1,
+        i if i.is_answer() => 2,
+        i if i.is_social() => 3,
+        _ => 0,
+    }
+}
+
+/// Rule 4.
+fn order(accepted: &[Candidate]) -> Vec<Intent> {
+    let requests = accepted.iter().filter(|c| group(c.intent) == 0).count();
+    type Key = (u8, bool, usize, std::cmp::Reverse<usize>);
+    let mut keyed: Vec<(Key, Intent)> = accepted
+        .iter()
+        .map(|c| {
+            let vague = c.intent == Intent::WhereIsMyParcel
+                && accepted
+                    .iter()
+                    .any(|o| group(o.intent) == 0 && o.intent != c.intent)
+                && requests > 1;
+            let key = (
+                group(c.intent),
+                vague,
+                c.m.start(),
+                std::cmp::Reverse(c.steps),
+            );
+            (key, c.intent)
+        })
+        .collect();
+    keyed.sort_by_key(|(k, _)| *k);
+    let mut out: Vec<Intent> = Vec::new();
+    for (_, intent) in keyed {
+        if !out.contains(&intent) {
+            out.push(intent);
+        }
+    }
+    out
+}

@@ -1,0 +1,219 @@
+//! Deterministic natural-language understanding for the offline engine: what a customer
+//! wants (intents) and what they named (entities), in German and English, tolerant of
+//! typos and colloquial phrasing. Pure: no I/O, no clock reads, no randomness.
+//!
+//! The pipeline of [`understand`]:
+//! 1. [`normalize`] folds case, umlauts and repeated letters and cuts the text into
+//!    word tokens with sentence and clause marks.
+//! 2. [`entities`] extracts order and tracking numbers, postcodes, emails, phones, dates
+//!    and times from the text itself (numbers are not words).
+//! 3. [`intents`] matches the phrase tables of [`lexicon`] against the tokens (with
+//!    typo tolerance and a negation guard), resolves overlaps in favour of the more
+//!    specific phrase and orders the intents so that the **first is the main one**.
+//! 4. [`language`] weighs German against English function words, umlauts, the matched
+//!    phrases and explicit requests ("can we speak English?").
+//!
+//! The dialogue policy is expected to look at `intents[0]` first, then at the rest;
+//! see [`intents`] for the ordering rule.
+
+pub mod entities;
+pub mod intents;
+pub mod language;
+pub mod lexicon;
+pub mod normalize;
+pub mod pattern;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Locale;
+
+pub use entities::{Entities, TimeMention, TrackingMention};
+
+/// Texts longer than this are cut (at a character boundary) before understanding: chat
+/// messages are short, and the cut bounds the work an adversarial message can cause.
+pub const MAX_INPUT_CHARS: usize = 4_000;
+
+/// What the bot just asked for; it changes how short answers are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expectation {
+    /// Order number and postcode (or email) were asked for.
+    AwaitingVerification,
+    /// A proposal awaits a yes or no: a bare "bitte" / "please" / "mach das" is a yes.
+    AwaitingConfirmation,
+    /// Callback or delivery slots were offered: a bare hour ("10", "14") is a time.
+    AwaitingSlotChoice,
+}
+
+/// What [`understand`] needs beside the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NluContext {
+    /// The language of the conversation so far, if any; kept for short or ambiguous
+    /// messages.
+    pub language: Option<Locale>,
+    /// The date relative dates ("morgen", "Monday") are resolved against.
+    pub today: NaiveDate,
+    /// What the bot just asked for.
+    pub expecting: Option<Expectation>,
+}
+
+impl NluContext {
+    /// A context with nothing asked and no language yet.
+    pub fn new(today: NaiveDate) -> Self {
+        Self {
+            language: None,
+            today,
+            expecting: None,
+        }
+    }
+}
+
+/// The topic of a general question (one not about a particular order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Topic {
+    DeliveryTimes,
+    Returns,
+    Replacements,
+    Callbacks,
+    OpeningHours,
+    Payment,
+    Other,
+}
+
+/// What the customer wants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    /// Where is my parcel / order; when does it come.
+    WhereIsMyParcel,
+    /// It never arrived, including "tracking says delivered but nothing is here".
+    NotReceived,
+    /// Wrong item, size or colour.
+    WrongItem,
+    /// Arrived broken.
+    Damaged,
+    /// Later than promised.
+    Late,
+    /// Where is my refund.
+    RefundStatus,
+    /// Cancel the order.
+    Cancel,
+    /// Send something back; a return label.
+    Return,
+    /// Call me.
+    Callback,
+    /// Deliver again / on another day.
+    Redelivery,
+    /// Send a new one.
+    Replacement,
+    /// Talk to a person.
+    Human,
+    Yes,
+    No,
+    Thanks,
+    Greeting,
+    Goodbye,
+    /// A question not about one order.
+    GeneralQuestion {
+        topic: Topic,
+    },
+    /// Nothing matched.
+    Unknown,
+}
+
+impl Intent {
+    /// Answers to a question the bot asked.
+    pub fn is_answer(self) -> bool {
+        matches!(self, Self::Yes | Self::No)
+    }
+
+    /// Politeness that carries no request.
+    pub fn is_social(self) -> bool {
+        matches!(self, Self::Thanks | Self::Greeting | Self::Goodbye)
+    }
+}
+
+/// Everything understood about one message.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Understanding {
+    /// The language to answer in.
+    pub language: Locale,
+    /// False when the message was too short or mixed to tell; `language` then is the
+    /// conversation's (or German).
+    pub language_confident: bool,
+    /// Never empty; `[Unknown]` when nothing matched. The first is the main intent.
+    pub intents: Vec<Intent>,
+    pub entities: Entities,
+    /// "und die andere Bestellung?", "what about the other one".
+    pub refers_to_other: bool,
+    /// "das Paket", "that one", "it", with no order or tracking number in the message.
+    pub refers_back: bool,
+    /// The text tries to instruct the bot ("ignore your rules", "SYSTEM:", "als
+    /// Admin"). The dialogue never obeys text; this only lets it know.
+    pub injection_suspected: bool,
+}
+
+impl Understanding {
+    /// The main intent.
+    pub fn main_intent(&self) -> Intent {
+        self.intents.first().copied().unwrap_or(Intent::Unknown)
+    }
+
+    /// Whether `intent` was recognized anywhere in the message.
+    pub fn has(&self, intent: Intent) -> bool {
+        self.intents.contains(&intent)
+    }
+}
+
+/// Understands one customer message. Deterministic: the same text and context always
+/// give the same result.
+pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
+    let text = match text.char_indices().nth(MAX_INPUT_CHARS) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    };
+    let tokens = normalize::tokenize(text);
+    let entities = entities::extract(text, ctx);
+    let found = intents::recognize(&tokens, ctx.expecting);
+    let has_number = !entities.order_numbers.is_empty() || !entities.tracking_numbers.is_empty();
+    let words = tokens.iter().filter(|t| !t.number).count();
+
+    let mut intents = found.intents;
+    if intents.is_empty() {
+        let question_like = normalize::looks_like_question(text, &tokens);
+        // A request to switch language asks for nothing else.
+        let bare = entities.is_empty()
+            && !found.refers_to_other
+            && !found.refers_back
+            && language::requested(&tokens).is_none();
+        intents.push(if question_like && bare && words >= 3 {
+            Intent::GeneralQuestion {
+                topic: Topic::Other,
+            }
+        } else {
+            Intent::Unknown
+        });
+    }
+
+    let verdict = language::detect(text, &tokens, &found.votes);
+    let (language, language_confident) = match verdict {
+        language::Verdict::Confident(l) => (l, true),
+        language::Verdict::Leaning(l) => (ctx.language.unwrap_or(l), false),
+        language::Verdict::Unknown => (ctx.language.unwrap_or(Locale::De), false),
+    };
+
+    Understanding {
+        language,
+        language_confident,
+        intents,
+        entities,
+        refers_to_other: found.refers_to_other,
+        refers_back: found.refers_back && !found.refers_to_other && !has_number,
+        injection_suspected: found.injection || normalize::has_role_marker(text),
+    }
+}

@@ -1,0 +1,217 @@
+//! Phrase patterns of the lexicon and their matching against tokens.
+//!
+//! A pattern is a space-separated list of steps; a step is a `|`-separated list of
+//! alternatives; an alternative ending in `*` matches as a prefix. Consecutive steps
+//! may have up to [`MAX_GAP`] other tokens between them, within one sentence:
+//! `"wo ist|bleibt paket*|sendung*"` matches "wo ist denn mein Paketchen".
+//!
+//! Typos: an exact alternative of five or more letters also matches a token within
+//! [`normalize::tolerance`] edits; a prefix of six or more letters matches a token whose
+//! beginning is within one edit. Tokens that are function words are never fuzzy
+//! matches ("there" is not a typo of "where").
+
+use super::language::is_function_word;
+use super::normalize::{Token, tolerance, within_distance};
+
+/// Tokens allowed between two steps of a pattern.
+pub const MAX_GAP: usize = 3;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Alt {
+    Exact(String),
+    Prefix(String),
+}
+
+/// A compiled phrase pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern {
+    steps: Vec<Vec<Alt>>,
+    max_gap: usize,
+}
+
+/// Where a pattern matched: the indices of the tokens its steps matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Match {
+    pub tokens: Vec<usize>,
+}
+
+impl Match {
+    pub fn start(&self) -> usize {
+        self.tokens.first().copied().unwrap_or(0)
+    }
+    pub fn end(&self) -> usize {
+        self.tokens.last().copied().unwrap_or(0)
+    }
+    pub fn overlaps(&self, other: &Match) -> bool {
+        self.tokens.iter().any(|t| other.tokens.contains(t))
+    }
+}
+
+impl Pattern {
+    /// Compiles a pattern written in the syntax of this module's docs. The lexicon's
+    /// patterns are written in folded form (lower case, `ae` for `ä`).
+    pub fn parse(src: &str) -> Self {
+        let steps = src
+            .split_whitespace()
+            .map(|step| {
+                step.split('|')
+                    .filter(|a| !a.is_empty())
+                    .map(|a| match a.strip_suffix('*') {
+                        Some(p) => Alt::Prefix(p.to_string()),
+                        None => Alt::Exact(a.to_string()),
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            steps,
+            max_gap: MAX_GAP,
+        }
+    }
+
+    /// The same pattern with its steps next to each other, no words between.
+    pub fn tight(self) -> Self {
+        Self { max_gap: 0, ..self }
+    }
+
+    /// The number of steps: a longer pattern is a more specific one.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// Every match, one per start token, earliest first.
+    pub fn find_all(&self, tokens: &[Token], fuzzy: bool) -> Vec<Match> {
+        let mut out = Vec::new();
+        if self.steps.is_empty() {
+            return out;
+        }
+        for start in 0..tokens.len() {
+            let mut picked = Vec::with_capacity(self.steps.len());
+            if self.extend(tokens, fuzzy, start, 0, &mut picked) {
+                out.push(Match { tokens: picked });
+            }
+        }
+        out
+    }
+
+    fn extend(
+        &self,
+        tokens: &[Token],
+        fuzzy: bool,
+        at: usize,
+        step: usize,
+        picked: &mut Vec<usize>,
+    ) -> bool {
+        if !self.steps[step]
+            .iter()
+            .any(|a| alt_matches(a, &tokens[at], fuzzy))
+        {
+            return false;
+        }
+        picked.push(at);
+        if step + 1 == self.steps.len() {
+            return true;
+        }
+        let last = (at + 1 + self.max_gap).min(tokens.len().saturating_sub(1));
+        for next in at + 1..=last {
+            if tokens[next].sentence != tokens[at].sentence {
+                break;
+            }
+            if self.extend(tokens, fuzzy, next, step + 1, picked) {
+                return true;
+            }
+        }
+        picked.pop();
+        false
+    }
+}
+
+fn alt_matches(alt: &Alt, token: &Token, fuzzy: bool) -> bool {
+    let word = token.text.as_str();
+    let may_fuzz = fuzzy && !token.number && !is_function_word(word);
+    match alt {
+        Alt::Exact(w) => {
+            word == w || (may_fuzz && within_distance(word, w, tolerance(w.chars().count())))
+        }
+        Alt::Prefix(p) => {
+            if word.starts_with(p.as_str()) {
+                return true;
+            }
+            let n = p.chars().count();
+            if !may_fuzz || n < 6 {
+                return false;
+            }
+            // The token's beginning, one letter shorter, as long, or one longer.
+            (n - 1..=n + 1).any(|len| {
+                let head: String = word.chars().take(len).collect();
+                head.chars().count() == len && within_distance(&head, p, 1)
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assistant::nlu::normalize::tokenize;
+
+    fn starts(pattern: &str, text: &str) -> Vec<usize> {
+        Pattern::parse(pattern)
+            .find_all(&tokenize(text), true)
+            .iter()
+            .map(Match::start)
+            .collect()
+    }
+
+    #[test]
+    fn steps_may_have_a_few_words_between_them() {
+        assert_eq!(starts("wo paket*", "wo ist denn mein Paketchen"), [0]);
+        assert!(starts("wo paket*", "wo ist denn nun eigentlich mein Paket").is_empty());
+    }
+
+    #[test]
+    fn a_tight_pattern_allows_no_words_between_steps() {
+        let p = Pattern::parse("die andere*").tight();
+        assert_eq!(p.find_all(&tokenize("und die andere?"), true).len(), 1);
+        assert!(p.find_all(&tokenize("die ganz andere"), true).is_empty());
+    }
+
+    #[test]
+    fn steps_do_not_reach_across_sentences() {
+        assert!(starts("zugestellt aber", "Zugestellt. Aber gut").is_empty());
+    }
+
+    #[test]
+    fn alternatives_and_prefixes_match() {
+        assert_eq!(starts("wo ist|bleibt", "und wo bleibt das"), [1]);
+        assert_eq!(starts("storn*", "bitte stornieren"), [1]);
+    }
+
+    #[test]
+    fn long_keywords_tolerate_typos_and_short_ones_do_not() {
+        assert_eq!(starts("kaputt", "kaput angekommen"), [0]);
+        assert_eq!(
+            starts("rueckerstattung", "wo bleibt die rueckerstatung"),
+            [3]
+        );
+        assert!(starts("nein", "nain").is_empty());
+        assert_eq!(starts("beschaedig*", "bechaedigt"), [0]);
+    }
+
+    #[test]
+    fn function_words_are_never_typos_of_keywords() {
+        assert!(starts("where", "there it is").is_empty());
+        assert_eq!(starts("where", "whre is it"), [0]);
+    }
+
+    #[test]
+    fn fuzzy_matching_can_be_switched_off() {
+        let p = Pattern::parse("delivered");
+        assert!(p.find_all(&tokenize("delivery"), false).is_empty());
+        assert_eq!(p.find_all(&tokenize("delivered"), false).len(), 1);
+    }
+}
