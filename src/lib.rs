@@ -5,6 +5,7 @@
 //! idempotent appends), [`http`] (the only axum). Beside them, [`demo`]: the
 //! deterministic demo data set (pure, like `domain`).
 
+pub mod assistant;
 pub mod clock;
 pub mod config;
 pub mod demo;
