@@ -2,6 +2,7 @@
 //! calls, the dialogue of the offline engine, the grounding check of every reply, and
 //! the conversation service that runs a turn.
 
+pub mod grounding;
 pub mod help;
 pub mod nlu;
 pub mod state;

@@ -218,7 +218,7 @@ fn the_wrong_item_story_shows_the_moving_replacement_the_refund_the_false_messag
         "- Shop, 17.10.2025, 09:00 Uhr: Ersatzsendung storniert (Sendung 00340434169999999999).",
         "- Scan von DHL, 18.10.2025, 07:00 Uhr: „unterwegs“",
         "- Scan von DHL, 20.10.2025, 10:42 Uhr: „zugestellt“",
-        "Die Ware wurde erstattet und trotzdem zugestellt:",
+        "Die Ware wurde erstattet, laut Scan aber trotzdem zugestellt:",
         "Erstattung veranlasst über 19,90 €",
         "- Nachricht an Sie per email, 17.10.2025, 09:05 Uhr: „Ersatzsendung storniert“.",
     ] {
@@ -232,7 +232,7 @@ fn the_wrong_item_story_shows_the_moving_replacement_the_refund_the_false_messag
         "The parcel kept moving after the cancellation:",
         "- Shop, 17 Oct 2025, 09:00: replacement cancelled (shipment 00340434169999999999).",
         "- DHL scan, 20 Oct 2025, 10:42: \"delivered\"",
-        "The items were refunded and delivered anyway:",
+        "The items were refunded, yet the scan records a delivery:",
         "- Shop, 17 Oct 2025, 09:01: refund issued (€19.90).",
         "- Message to you by email, 17 Oct 2025, 09:05: \"replacement cancelled\".",
     ] {
