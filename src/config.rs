@@ -55,6 +55,12 @@ pub struct Config {
     pub ingest_max_bytes: usize,
     /// A policy file (`policy.toml`); built-in defaults when unset.
     pub policy_path: Option<PathBuf>,
+    /// Longest chat message accepted, in characters.
+    pub chat_max_chars: usize,
+    /// Chat requests per minute from one client address.
+    pub chat_rate_per_ip: u32,
+    /// Chat messages per minute in one session.
+    pub chat_rate_per_session: u32,
 }
 
 /// 16 MiB: about 60,000 events per request.
@@ -69,6 +75,9 @@ impl Default for Config {
             api_token: None,
             ingest_max_bytes: DEFAULT_INGEST_MAX_BYTES,
             policy_path: None,
+            chat_max_chars: 2000,
+            chat_rate_per_ip: 600,
+            chat_rate_per_session: 30,
         }
     }
 }

@@ -60,6 +60,15 @@ enum Command {
         /// A policy file (see policy.toml); built-in defaults when unset.
         #[arg(long, env = "VERITY_POLICY")]
         policy: Option<PathBuf>,
+        /// Longest chat message accepted, in characters.
+        #[arg(long, env = "VERITY_CHAT_MAX_CHARS", default_value_t = 2000)]
+        chat_max_chars: usize,
+        /// Chat requests per minute from one client address.
+        #[arg(long, env = "VERITY_CHAT_RATE_PER_IP", default_value_t = 600)]
+        chat_rate_per_ip: u32,
+        /// Chat messages per minute in one chat session.
+        #[arg(long, env = "VERITY_CHAT_RATE_PER_SESSION", default_value_t = 30)]
+        chat_rate_per_session: u32,
     },
     /// Create the database if needed and apply pending migrations.
     Migrate,
@@ -117,6 +126,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             demo,
             ingest_max_bytes,
             policy: policy_path,
+            chat_max_chars,
+            chat_rate_per_ip,
+            chat_rate_per_session,
         } => {
             let store = Store::connect(&cli.database_url).await?;
             let policy = load_policy(policy_path.as_deref())?;
@@ -127,6 +139,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 api_token: env_secret("VERITY_API_TOKEN"),
                 ingest_max_bytes,
                 policy_path,
+                chat_max_chars,
+                chat_rate_per_ip,
+                chat_rate_per_session,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;

@@ -5,5 +5,8 @@
 pub mod grounding;
 pub mod help;
 pub mod nlu;
+pub mod offline;
+pub mod service;
 pub mod state;
 pub mod tools;
+pub mod understand;

@@ -45,6 +45,12 @@ pub struct ConversationState {
     /// The conversation waits for staff (handoff requested).
     #[serde(default)]
     pub waiting_for_staff: bool,
+    /// An order number the customer gave before verifying, waiting for its postcode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unverified_order: Option<String>,
+    /// What the customer asked for before verifying; answered once verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_intent: Option<super::offline::Intent>,
 }
 
 impl ConversationState {

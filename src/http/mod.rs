@@ -2,9 +2,11 @@
 //! [`router::router`]; handlers are thin: extract, call one function, render.
 
 pub mod auth;
+pub mod chat;
 pub mod error;
 pub mod health;
 pub mod ingest;
+pub mod limits;
 pub mod router;
 pub mod status;
 
@@ -12,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+use crate::assistant::service::Assistant;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
@@ -24,6 +27,9 @@ pub struct App {
     pub clock: Clock,
     pub policy: Policy,
     pub metrics: PrometheusHandle,
+    /// Runs conversation turns for every channel.
+    pub assistant: Assistant,
+    pub limits: limits::Limits,
 }
 
 /// The shared state of the router.
@@ -61,11 +67,15 @@ pub fn metrics_handle() -> PrometheusHandle {
 impl App {
     /// Builds the shared state for the router.
     pub fn state(store: Store, config: Config, clock: Clock, policy: Policy) -> AppState {
+        let assistant = Assistant::new(store.clone(), policy.clone(), clock);
+        let limits = limits::Limits::new(config.chat_rate_per_ip, config.chat_rate_per_session);
         AppState(Arc::new(App {
             store,
             config,
             clock,
             policy,
+            assistant,
+            limits,
             metrics: metrics_handle(),
         }))
     }
@@ -73,10 +83,25 @@ impl App {
 
 /// Serves the app on a bound listener until the process is told to stop.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    let pruner = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                state.limits.prune();
+            }
+        })
+    };
     let app = router::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    pruner.abort();
+    served?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, health, ingest, status};
+use super::{AppState, chat, health, ingest, status};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -23,6 +23,12 @@ pub fn router(state: AppState) -> Router {
         // Status API (portal, hotline, other systems): the same truth the bot tells
         .route("/api/v1/shipments/{tracking}", get(status::shipment))
         .route("/api/v1/orders/{number}", get(status::order))
+        // Web chat (the widget)
+        .route("/api/v1/chat/sessions", post(chat::create_session))
+        .route(
+            "/api/v1/chat/sessions/{id}/messages",
+            post(chat::post_message).get(chat::list_messages),
+        )
         .route_layer(middleware::from_fn(record_metrics))
         .layer(
             // Only the path is logged: query strings may carry tokens.

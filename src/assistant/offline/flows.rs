@@ -1,0 +1,477 @@
+//! The dialogue policy: from what the customer said (or pressed) to tool calls and a
+//! reply. Identity first, then the order the conversation is about, then the intent.
+
+use minijinja::context;
+use serde_json::{Value, json};
+
+use super::reply::{action_label, render_reply, slot_text};
+use super::{EngineReply, Intent, Signals, SuggestedAction, TurnInput};
+use crate::assistant::tools::{ToolCallRecord, ToolContext, call_tool};
+use crate::domain::Locale;
+use crate::truth::Remedy;
+
+/// One turn being answered: the reply is built up part by part.
+pub(super) struct Turn {
+    locale: Locale,
+    parts: Vec<String>,
+    actions: Vec<SuggestedAction>,
+    contradictions: Vec<String>,
+    calls: Vec<ToolCallRecord>,
+    handoff: bool,
+}
+
+impl Turn {
+    pub(super) fn new(locale: Locale) -> Self {
+        Turn {
+            locale,
+            parts: Vec::new(),
+            actions: Vec::new(),
+            contradictions: Vec::new(),
+            calls: Vec::new(),
+            handoff: false,
+        }
+    }
+
+    fn say(&mut self, kind: &str, d: minijinja::Value) {
+        self.parts.push(render_reply(kind, self.locale, d));
+    }
+
+    fn offer(&mut self, id: &str) {
+        if !self.actions.iter().any(|a| a.id == id) {
+            self.actions.push(SuggestedAction {
+                id: id.to_string(),
+                label: action_label(id, self.locale),
+            });
+        }
+    }
+
+    async fn tool(&mut self, ctx: &mut ToolContext<'_>, name: &str, args: Value) -> anyhow::Result<Value> {
+        let record = call_tool(ctx, name, &args).await?;
+        let result = record.result.clone();
+        self.calls.push(record);
+        Ok(result)
+    }
+
+    fn finish(self) -> EngineReply {
+        EngineReply {
+            text: self.parts.join("\n"),
+            actions: self.actions,
+            contradictions: self.contradictions,
+            tool_calls: self.calls,
+            handoff: self.handoff,
+            language: self.locale,
+        }
+    }
+
+    pub(super) async fn run(mut self, ctx: &mut ToolContext<'_>, input: &TurnInput) -> anyhow::Result<EngineReply> {
+        match input {
+            TurnInput::Action(id) => self.pressed(ctx, id).await?,
+            TurnInput::Text { text, signals } => {
+                if let Some(l) = signals.language {
+                    self.locale = l;
+                    ctx.locale = l;
+                }
+                self.said(ctx, text, signals).await?;
+            }
+        }
+        Ok(self.finish())
+    }
+
+    async fn pressed(&mut self, ctx: &mut ToolContext<'_>, id: &str) -> anyhow::Result<()> {
+        match id {
+            "confirm" => self.confirm(ctx).await,
+            "decline" => {
+                self.decline(ctx);
+                Ok(())
+            }
+            "handoff" => self.hand_off(ctx).await,
+            other => match Remedy::parse(other) {
+                Ok(remedy) => {
+                    if ctx.customer().is_none() {
+                        self.say("ask_verification", context! {});
+                        return Ok(());
+                    }
+                    self.propose(ctx, remedy, None).await
+                }
+                Err(_) => {
+                    self.say("unknown", context! {});
+                    Ok(())
+                }
+            },
+        }
+    }
+
+    async fn said(&mut self, ctx: &mut ToolContext<'_>, text: &str, s: &Signals) -> anyhow::Result<()> {
+        // A pending proposal: yes or no first.
+        if ctx.state.pending.is_some() && s.data_intent().is_none() {
+            if s.has(Intent::Yes) {
+                return self.confirm(ctx).await;
+            }
+            if s.has(Intent::No) {
+                self.decline(ctx);
+                return Ok(());
+            }
+        }
+        if s.has(Intent::Human) {
+            return self.hand_off(ctx).await;
+        }
+        // Identity: numbers given now, or an order number waiting for its postcode.
+        let order = s.order_numbers.first().cloned();
+        let postcode = s.postcodes.first().cloned();
+        let email = s.emails.first().cloned();
+        let verify_args = match (&order, &postcode, &email) {
+            (Some(o), Some(p), _) => Some(json!({"order_number": o, "postcode": p})),
+            (None, Some(p), _) if ctx.customer().is_none() && ctx.state.unverified_order.is_some() => {
+                Some(json!({"order_number": ctx.state.unverified_order.clone(), "postcode": p}))
+            }
+            (_, _, Some(e)) if ctx.customer().is_none() => Some(json!({"email": e})),
+            _ => None,
+        };
+        let data_intent = s.data_intent();
+        if let Some(args) = verify_args {
+            let already_mine = ctx.customer().is_some() && order.is_some() && postcode.is_some();
+            let r = self.tool(ctx, "verify_customer", args).await?;
+            if r["verified"] != true {
+                if already_mine {
+                    // A verified customer naming another order: that order is not theirs.
+                    self.say("not_found", context! {});
+                    return Ok(());
+                }
+                if data_intent.is_some() {
+                    ctx.state.pending_intent = data_intent;
+                }
+                return self.verification_failed(&r);
+            }
+            ctx.state.unverified_order = None;
+            self.say("verified", context! { name => r["customer_name"].as_str().unwrap_or("") });
+            let intent = data_intent.or(ctx.state.pending_intent.take()).unwrap_or(Intent::WhereIsMyParcel);
+            return self.handle(ctx, intent, s).await;
+        }
+        if ctx.customer().is_none() {
+            if let Some(o) = order {
+                ctx.state.unverified_order = Some(o);
+                if data_intent.is_some() {
+                    ctx.state.pending_intent = data_intent;
+                }
+                self.say("ask_postcode", context! {});
+                return Ok(());
+            }
+            if let Some(intent) = data_intent {
+                ctx.state.pending_intent = Some(intent);
+                self.say("ask_verification", context! {});
+                return Ok(());
+            }
+        }
+        if let Some(intent) = data_intent {
+            return self.handle(ctx, intent, s).await;
+        }
+        if ctx.customer().is_some() && (!s.order_numbers.is_empty() || !s.tracking_numbers.is_empty() || s.refers_to_other) {
+            return self.handle(ctx, Intent::WhereIsMyParcel, s).await;
+        }
+        self.small_talk(ctx, text, s).await
+    }
+
+    fn verification_failed(&mut self, r: &Value) -> anyhow::Result<()> {
+        match r["reason"].as_str() {
+            Some("locked") => {
+                self.say("locked", context! { minutes => r["retry_after_minutes"].as_i64().unwrap_or(30) });
+                self.offer("handoff");
+            }
+            Some("missing") => self.say("ask_postcode", context! {}),
+            _ => self.say("verify_failed", context! {}),
+        }
+        Ok(())
+    }
+
+    async fn small_talk(&mut self, ctx: &mut ToolContext<'_>, text: &str, s: &Signals) -> anyhow::Result<()> {
+        if s.has(Intent::Yes) || s.has(Intent::No) {
+            self.say("nothing_pending", context! {});
+        } else if s.has(Intent::Thanks) {
+            self.say("thanks", context! {});
+        } else if s.has(Intent::Goodbye) {
+            self.say("goodbye", context! {});
+        } else if s.has(Intent::GeneralQuestion) || s.intents.is_empty() || s.has(Intent::Unknown) {
+            let r = self.tool(ctx, "search_help", json!({"query": text})).await?;
+            let articles: Vec<String> = r["articles"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x["text"].as_str().map(str::to_string)).collect())
+                .unwrap_or_default();
+            if articles.is_empty() {
+                self.say(if s.injection { "injection" } else { "unknown" }, context! {});
+            } else {
+                self.say("help", context! { articles => articles });
+            }
+        } else if s.has(Intent::Greeting) {
+            self.say("greeting", context! {});
+        } else {
+            self.say(if s.injection { "injection" } else { "unknown" }, context! {});
+        }
+        Ok(())
+    }
+
+    /// The order (or shipment) the intent is about, or a question which one.
+    async fn target(&mut self, ctx: &mut ToolContext<'_>, s: &Signals) -> anyhow::Result<Option<Target>> {
+        if let Some(t) = s.tracking_numbers.first() {
+            return Ok(Some(Target { order: None, tracking: Some(t.clone()) }));
+        }
+        if let Some(o) = s.order_numbers.first() {
+            return Ok(Some(Target { order: Some(o.clone()), tracking: None }));
+        }
+        if s.refers_to_other {
+            let r = self.tool(ctx, "list_orders", json!({})).await?;
+            let focus = ctx.state.focus_order.clone();
+            let other = r["orders"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| o["order_number"].as_str())
+                .find(|n| Some(*n) != focus.as_deref())
+                .map(str::to_string);
+            return Ok(match other {
+                Some(o) => Some(Target { order: Some(o), tracking: None }),
+                None => {
+                    self.say("which_order", context! { orders => Vec::<String>::new() });
+                    None
+                }
+            });
+        }
+        if let Some(o) = ctx.state.focus_order.clone() {
+            return Ok(Some(Target { order: Some(o), tracking: ctx.state.focus_tracking.clone() }));
+        }
+        let r = self.tool(ctx, "list_orders", json!({})).await?;
+        let orders: Vec<String> = r["orders"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|o| o["order_number"].as_str().map(str::to_string))
+            .collect();
+        if orders.len() == 1 {
+            return Ok(Some(Target { order: orders.first().cloned(), tracking: None }));
+        }
+        self.say("which_order", context! { orders => orders });
+        Ok(None)
+    }
+
+    async fn handle(&mut self, ctx: &mut ToolContext<'_>, intent: Intent, s: &Signals) -> anyhow::Result<()> {
+        let Some(target) = self.target(ctx, s).await? else {
+            return Ok(());
+        };
+        match intent {
+            Intent::Callback => self.propose(ctx, Remedy::Callback, Some(&target)).await,
+            Intent::Redelivery => self.propose(ctx, Remedy::Redelivery, Some(&target)).await,
+            Intent::Replacement => self.propose(ctx, Remedy::Replacement, Some(&target)).await,
+            Intent::Cancel => {
+                self.say("cancel", context! {});
+                self.offer("handoff");
+                Ok(())
+            }
+            Intent::NotReceived | Intent::WrongItem | Intent::Damaged => {
+                let claim = match intent {
+                    Intent::NotReceived => "not_received",
+                    Intent::WrongItem => "wrong_item",
+                    _ => "damaged",
+                };
+                let r = self.tool(ctx, "report_problem", target.args_with(json!({"claim": claim}))).await?;
+                if r.get("error").is_some() {
+                    self.say("not_found", context! {});
+                    return Ok(());
+                }
+                self.say("reported", context! { claim => claim });
+                self.status(ctx, &target).await?;
+                if intent != Intent::NotReceived {
+                    for remedy in [Remedy::Replacement, Remedy::ReturnLabel] {
+                        if self.allowed(ctx, remedy, &target).await? {
+                            self.offer(remedy.as_str());
+                        }
+                    }
+                    self.offer("handoff");
+                }
+                Ok(())
+            }
+            Intent::Return => {
+                let r = self.tool(ctx, "search_help", json!({"query": "return Rücksendung"})).await?;
+                if let Some(text) = r["articles"][0]["text"].as_str() {
+                    self.say("help", context! { articles => vec![text.to_string()] });
+                }
+                if self.allowed(ctx, Remedy::ReturnLabel, &target).await? {
+                    self.offer("return_label");
+                }
+                Ok(())
+            }
+            _ => self.status(ctx, &target).await,
+        }
+    }
+
+    /// Shows the reconciled status; with open contradictions, both facts and the
+    /// remedies the policy allows as actions.
+    async fn status(&mut self, ctx: &mut ToolContext<'_>, target: &Target) -> anyhow::Result<()> {
+        let r = self.tool(ctx, "track_shipment", target.args_with(json!({}))).await?;
+        if r.get("error").is_some() {
+            self.say("not_found", context! {});
+            return Ok(());
+        }
+        let mut summaries = Vec::new();
+        let mut offers: Vec<String> = Vec::new();
+        let mut disputed = false;
+        let mut contradictions: Vec<&Value> = Vec::new();
+        for item in r["shipments"].as_array().into_iter().flatten() {
+            if let Some(text) = item["summary"].as_str() {
+                summaries.push(text.to_string());
+            }
+            disputed |= item["shipment"]["in_dispute"] == true;
+            contradictions.extend(item["shipment"]["contradictions"].as_array().into_iter().flatten());
+        }
+        contradictions.extend(r["order_contradictions"].as_array().into_iter().flatten());
+        for c in contradictions {
+            if let Some(code) = c["code"].as_str()
+                && !self.contradictions.iter().any(|x| x == code)
+            {
+                self.contradictions.push(code.to_string());
+            }
+            for remedy in c["remedies"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if !offers.iter().any(|o| o == remedy) {
+                    offers.push(remedy.to_string());
+                }
+            }
+        }
+        disputed |= !self.contradictions.is_empty();
+        for id in &offers {
+            self.offer(id);
+        }
+        let labels: Vec<String> = offers.iter().map(|o| action_label(o, self.locale)).collect();
+        self.say("status", context! { summaries => summaries, disputed => disputed, offers => labels });
+        Ok(())
+    }
+
+    async fn allowed(&mut self, ctx: &mut ToolContext<'_>, remedy: Remedy, target: &Target) -> anyhow::Result<bool> {
+        let Some(order) = target.order.clone().or_else(|| ctx.state.focus_order.clone()) else {
+            return Ok(false);
+        };
+        let view = crate::lookup::order(ctx.store, ctx.policy, ctx.now, &match crate::domain::OrderNumber::parse(&order) {
+            Ok(o) => o,
+            Err(_) => return Ok(false),
+        })
+        .await?;
+        let Some(view) = view else { return Ok(false) };
+        let rctx = crate::lookup::remedy_context_for(ctx.store, &view.view.order.number).await?;
+        Ok(crate::truth::eligibility(remedy, &view.view, &rctx, ctx.now, ctx.policy).allowed)
+    }
+
+    async fn propose(&mut self, ctx: &mut ToolContext<'_>, remedy: Remedy, target: Option<&Target>) -> anyhow::Result<()> {
+        let mut args = json!({"remedy": remedy.as_str()});
+        let (order, tracking) = match target {
+            Some(t) => (t.order.clone(), t.tracking.clone()),
+            None => (ctx.state.focus_order.clone(), ctx.state.focus_tracking.clone()),
+        };
+        if let Some(o) = order.or_else(|| ctx.state.focus_order.clone()) {
+            args["order_number"] = json!(o);
+        }
+        if let Some(t) = tracking {
+            args["tracking_number"] = json!(t);
+        }
+        if args.get("order_number").is_none() && args.get("tracking_number").is_none() {
+            let r = self.tool(ctx, "list_orders", json!({})).await?;
+            match r["orders"].as_array().map(Vec::as_slice) {
+                Some([only]) => args["order_number"] = only["order_number"].clone(),
+                _ => {
+                    self.say("which_order", context! { orders => Vec::<String>::new() });
+                    return Ok(());
+                }
+            }
+        }
+        let r = self.tool(ctx, "propose_remedy", args).await?;
+        if r.get("error").is_some() {
+            self.say("not_found", context! {});
+            return Ok(());
+        }
+        if r["allowed"] != true {
+            let offers: Vec<String> = r["alternatives"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect();
+            for o in &offers {
+                self.offer(o);
+            }
+            let labels: Vec<String> = offers.iter().map(|o| action_label(o, self.locale)).collect();
+            self.say("refused", context! {
+                label => action_label(remedy.as_str(), self.locale),
+                reason => r["reason"].as_str().unwrap_or(""),
+                offers => labels,
+            });
+            return Ok(());
+        }
+        let slot = self.slot_of(ctx, &r["proposal"]["slot"]);
+        self.say("proposal", context! { remedy => remedy.as_str(), slot => slot });
+        self.offer("confirm");
+        self.offer("decline");
+        Ok(())
+    }
+
+    fn slot_of(&self, ctx: &ToolContext<'_>, slot: &Value) -> String {
+        let parse = |v: &Value| {
+            v.as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| d.with_timezone(&chrono::Utc))
+        };
+        match (parse(&slot[0]), parse(&slot[1])) {
+            (Some(start), Some(end)) => slot_text(start, end, ctx.policy.time_zone, self.locale),
+            _ => String::new(),
+        }
+    }
+
+    async fn confirm(&mut self, ctx: &mut ToolContext<'_>) -> anyhow::Result<()> {
+        let Some(pending) = ctx.state.pending.clone() else {
+            self.say("nothing_pending", context! {});
+            return Ok(());
+        };
+        let r = self.tool(ctx, "confirm_remedy", json!({"proposal_id": pending.id})).await?;
+        if let Some(case) = r.get("case") {
+            let slot = self.slot_of(ctx, &case["slot"]);
+            let remedy = case["kind"].as_str().unwrap_or(pending.remedy.as_str()).to_string();
+            self.say("confirmed", context! { remedy => remedy, slot => slot, created => r["created"] == true });
+            if pending.remedy == Remedy::Handoff {
+                self.handoff = true;
+            }
+        } else {
+            self.say("refused", context! {
+                label => action_label(pending.remedy.as_str(), self.locale),
+                reason => r["reason"].as_str().or(r["error"]["message"].as_str()).unwrap_or(""),
+                offers => Vec::<String>::new(),
+            });
+        }
+        Ok(())
+    }
+
+    fn decline(&mut self, ctx: &mut ToolContext<'_>) {
+        ctx.state.pending = None;
+        self.say("declined", context! {});
+    }
+
+    async fn hand_off(&mut self, ctx: &mut ToolContext<'_>) -> anyhow::Result<()> {
+        self.tool(ctx, "handoff_to_human", json!({"reason": "customer asked for a person"})).await?;
+        self.handoff = true;
+        self.say("handoff", context! {});
+        Ok(())
+    }
+}
+
+/// What an intent is about.
+struct Target {
+    order: Option<String>,
+    tracking: Option<String>,
+}
+
+impl Target {
+    fn args_with(&self, mut base: Value) -> Value {
+        if let Some(t) = &self.tracking {
+            base["tracking_number"] = json!(t);
+        } else if let Some(o) = &self.order {
+            base["order_number"] = json!(o);
+        }
+        base
+    }
+}
+

@@ -1,0 +1,119 @@
+//! The offline engine (the default): a deterministic dialogue policy over what the NLU
+//! understood. It chooses the tools, and answers from the reply templates in
+//! `prompts/replies/` with the truth summaries the tools return — so everything it says
+//! about an order or a parcel comes from the store.
+
+mod flows;
+mod reply;
+
+use serde::{Deserialize, Serialize};
+
+use super::tools::{ToolCallRecord, ToolContext};
+use crate::domain::Locale;
+
+pub use reply::{action_label, render_reply};
+
+/// What the customer wants, as the dialogue policy sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Intent {
+    WhereIsMyParcel,
+    NotReceived,
+    WrongItem,
+    Damaged,
+    Late,
+    RefundStatus,
+    Cancel,
+    Return,
+    Callback,
+    Redelivery,
+    Replacement,
+    Human,
+    Yes,
+    No,
+    Thanks,
+    Greeting,
+    Goodbye,
+    GeneralQuestion,
+    Unknown,
+}
+
+impl Intent {
+    /// Intents that need order data, hence a verified customer.
+    pub fn needs_order(self) -> bool {
+        matches!(
+            self,
+            Intent::WhereIsMyParcel
+                | Intent::NotReceived
+                | Intent::WrongItem
+                | Intent::Damaged
+                | Intent::Late
+                | Intent::RefundStatus
+                | Intent::Cancel
+                | Intent::Return
+                | Intent::Callback
+                | Intent::Redelivery
+                | Intent::Replacement
+        )
+    }
+}
+
+/// What one message said, reduced to what the dialogue needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Signals {
+    /// The message's language when it is clear; `None` keeps the conversation's.
+    pub language: Option<Locale>,
+    /// In the order they appear, the main one first.
+    pub intents: Vec<Intent>,
+    pub order_numbers: Vec<String>,
+    pub tracking_numbers: Vec<String>,
+    pub postcodes: Vec<String>,
+    pub emails: Vec<String>,
+    /// "und die andere Bestellung?"
+    pub refers_to_other: bool,
+    /// The text tries to instruct the bot ("ignore your rules …").
+    pub injection: bool,
+}
+
+impl Signals {
+    pub fn has(&self, i: Intent) -> bool {
+        self.intents.contains(&i)
+    }
+    /// The first intent that needs order data.
+    pub fn data_intent(&self) -> Option<Intent> {
+        self.intents.iter().copied().find(|i| i.needs_order())
+    }
+}
+
+/// One customer turn: a text (with what was understood of it) or a pressed action.
+#[derive(Clone, Debug)]
+pub enum TurnInput {
+    Text { text: String, signals: Signals },
+    Action(String),
+}
+
+/// A suggested action: the button, WhatsApp reply button or Messenger quick reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestedAction {
+    pub id: String,
+    pub label: String,
+}
+
+/// What the engine answers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EngineReply {
+    pub text: String,
+    pub actions: Vec<SuggestedAction>,
+    /// The contradiction codes the reply presents.
+    pub contradictions: Vec<String>,
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// The conversation was handed to staff in this turn.
+    pub handoff: bool,
+    /// The language of the reply.
+    pub language: Locale,
+}
+
+/// Runs the dialogue policy for one turn.
+pub async fn respond(ctx: &mut ToolContext<'_>, input: &TurnInput) -> anyhow::Result<EngineReply> {
+    flows::Turn::new(ctx.locale).run(ctx, input).await
+}

@@ -1,0 +1,107 @@
+//! Rendering the offline engine's replies from `prompts/replies/{de,en}.j2`, and the
+//! labels of suggested actions (at most 20 characters: WhatsApp's limit for a button).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use minijinja::Value;
+
+use crate::domain::Locale;
+use crate::prompts;
+use crate::truth::format;
+
+/// Renders reply `kind` with its data `d`. A template failure (prevented by the test
+/// that renders every kind) falls back to a neutral sentence.
+pub fn render_reply(kind: &str, locale: Locale, d: Value) -> String {
+    let name = format!("replies/{}.j2", locale.as_str());
+    match prompts::render(&name, minijinja::context! { kind => kind, d => d }) {
+        Ok(text) => prompts::tidy(&text),
+        Err(e) => {
+            tracing::error!(error = e, kind, "a reply template failed");
+            match locale {
+                Locale::De => "Entschuldigung, dabei ist etwas schiefgegangen. Ein Mitarbeiter kann Ihnen weiterhelfen.".to_string(),
+                Locale::En => "Sorry, something went wrong there. A member of staff can help you further.".to_string(),
+            }
+        }
+    }
+}
+
+/// The label of a suggested action.
+pub fn action_label(id: &str, locale: Locale) -> String {
+    let (de, en) = match id {
+        "callback" => ("Rückruf vereinbaren", "Request a callback"),
+        "redelivery" => ("Neu zustellen", "Deliver again"),
+        "replacement" => ("Ersatz anfordern", "Send a replacement"),
+        "investigation" => ("Nachforschen lassen", "Investigate"),
+        "return_label" => ("Rücksendeetikett", "Return label"),
+        "handoff" => ("Mitarbeiter sprechen", "Talk to a person"),
+        "confirm" => ("Ja, bitte", "Yes, please"),
+        "decline" => ("Nein, danke", "No, thanks"),
+        other => (other, other),
+    };
+    match locale {
+        Locale::De => de.to_string(),
+        Locale::En => en.to_string(),
+    }
+}
+
+/// A callback slot as a customer reads it: `am 12.09.2025 zwischen 10:00 und 12:00 Uhr`.
+pub fn slot_text(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz, locale: Locale) -> String {
+    let day = format::date(start.with_timezone(&tz).date_naive(), locale);
+    let (from, to) = (format::time(start, tz), format::time(end, tz));
+    match locale {
+        Locale::De => format!("am {day} zwischen {from} und {to} Uhr"),
+        Locale::En => format!("on {day} between {from} and {to}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINDS: &[&str] = &[
+        "greeting", "ask_verification", "ask_postcode", "verify_failed", "locked", "verified",
+        "status", "reported", "which_order", "not_found", "proposal", "refused", "confirmed",
+        "declined", "nothing_pending", "handoff", "staff_takeover", "cancel", "help", "thanks",
+        "goodbye", "injection", "only_text", "unknown",
+    ];
+
+    fn fixture() -> Value {
+        minijinja::context! {
+            minutes => 30, name => "Erika Probe", summaries => vec!["Sendung 1."],
+            disputed => true, offers => vec!["Rückruf vereinbaren"], claim => "not_received",
+            orders => vec!["A-1"], remedy => "callback", slot => "am 12.09.2025 zwischen 10:00 und 12:00 Uhr",
+            label => "Ersatz anfordern", reason => "Der nächste Zustellversuch steht noch aus.",
+            created => true, articles => vec!["Text."],
+        }
+    }
+
+    #[test]
+    fn every_reply_kind_renders_in_both_languages() {
+        for locale in [Locale::De, Locale::En] {
+            for kind in KINDS {
+                let name = format!("replies/{}.j2", locale.as_str());
+                let text = prompts::render(&name, minijinja::context! { kind => kind, d => fixture() })
+                    .unwrap_or_else(|e| panic!("{kind} {locale}: {e}"));
+                assert!(!prompts::tidy(&text).is_empty(), "{kind} {locale}");
+            }
+        }
+    }
+
+    #[test]
+    fn action_labels_fit_a_whatsapp_button() {
+        for id in ["callback", "redelivery", "replacement", "investigation", "return_label", "handoff", "confirm", "decline"] {
+            for l in [Locale::De, Locale::En] {
+                assert!(action_label(id, l).chars().count() <= 20, "{id} {l}");
+            }
+        }
+    }
+
+    #[test]
+    fn slots_read_naturally() {
+        let s = DateTime::parse_from_rfc3339("2025-09-12T08:00:00Z").unwrap().with_timezone(&Utc);
+        let e = DateTime::parse_from_rfc3339("2025-09-12T10:00:00Z").unwrap().with_timezone(&Utc);
+        let tz = chrono_tz::Europe::Berlin;
+        assert_eq!(slot_text(s, e, tz, Locale::De), "am 12.09.2025 zwischen 10:00 und 12:00 Uhr");
+        assert_eq!(slot_text(s, e, tz, Locale::En), "on 12 Sep 2025 between 10:00 and 12:00");
+    }
+}

@@ -1,0 +1,332 @@
+//! The conversation service: one turn of any channel. The inbound message is stored
+//! before anything else; then the engine answers (unless staff have taken over), the
+//! reply passes the grounding check, and it is stored with its tool calls and verdict
+//! before the channel gets it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::grounding::{self, Evidence, Verdict};
+use super::nlu::Expectation;
+use super::offline::{self, EngineReply, SuggestedAction, TurnInput, render_reply};
+use super::state::ConversationState;
+use super::tools::{ToolCallRecord, ToolContext};
+use super::understand;
+use crate::clock::Clock;
+use crate::domain::Locale;
+use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
+use crate::store::{Store, new_id};
+use crate::truth::Policy;
+
+/// What a customer sent.
+#[derive(Clone, Debug)]
+pub enum Inbound {
+    Text(String),
+    /// A suggested action pressed (button, reply button, quick reply).
+    Action(String),
+}
+
+/// The reply as every channel receives it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outbound {
+    pub message_id: String,
+    pub seq: i64,
+    pub text: String,
+    pub actions: Vec<SuggestedAction>,
+    /// The contradiction codes this reply presents.
+    pub contradictions: Vec<String>,
+    pub verified: bool,
+    pub language: Locale,
+    /// The conversation waits for staff.
+    pub handoff: bool,
+    /// Staff have taken over: the bot stays silent from now on.
+    pub taken_over: bool,
+    /// The tools called for this reply, by name.
+    pub tools: Vec<String>,
+    pub grounded: bool,
+}
+
+/// The grounding verdict as stored with a reply: the one of the text sent, and the one
+/// of the text it replaced when the engine's first answer failed.
+#[derive(Serialize)]
+struct GroundingRecord<'a> {
+    #[serde(flatten)]
+    verdict: &'a Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaced: Option<&'a Verdict>,
+}
+
+/// How a turn ended.
+#[derive(Clone, Debug)]
+pub enum TurnOutcome {
+    Replied(Box<Outbound>),
+    /// Staff answer this conversation; the customer was already told so.
+    Silent,
+    /// The same channel message was delivered before: nothing new was stored.
+    Duplicate,
+}
+
+/// Runs turns; one per conversation at a time.
+pub struct Assistant {
+    store: Store,
+    policy: Policy,
+    clock: Clock,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Assistant {
+    pub fn new(store: Store, policy: Policy, clock: Clock) -> Self {
+        Assistant {
+            store,
+            policy,
+            clock,
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Opens a conversation on a channel.
+    pub async fn open(
+        &self,
+        channel: &str,
+        external_id: Option<&str>,
+        token_hash: Option<&str>,
+        language: Locale,
+    ) -> anyhow::Result<ConversationRow> {
+        let now = self.clock.now_ms();
+        let row = ConversationRow {
+            id: new_id("conv"),
+            channel: channel.to_string(),
+            external_id: external_id.map(str::to_string),
+            token_hash: token_hash.map(str::to_string),
+            customer_id: None,
+            language: language.as_str().to_string(),
+            failed_verifications: 0,
+            locked_until_ms: None,
+            taken_over_by: None,
+            state: ConversationState::default().to_json(),
+            created_ms: now,
+            last_inbound_ms: None,
+            updated_ms: now,
+        };
+        let mut tx = self.store.begin().await?;
+        conversations::insert_conversation(tx.conn(), &row).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// The opening message of a conversation (disclosing that a bot answers).
+    pub async fn greet(&self, conversation: &ConversationRow) -> anyhow::Result<Outbound> {
+        let locale = Locale::from_tag(&conversation.language);
+        let reply = EngineReply {
+            text: render_reply("greeting", locale, minijinja::context! {}),
+            language: locale,
+            ..EngineReply::default()
+        };
+        let verdict = grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
+        let mut conv = conversation.clone();
+        self.store_reply(&mut conv, &reply, &verdict, None, 0.0).await
+    }
+
+    fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.retain(|_, l| Arc::strong_count(l) > 1);
+        locks.entry(id.to_string()).or_default().clone()
+    }
+
+    /// One customer turn.
+    pub async fn turn(
+        &self,
+        conversation_id: &str,
+        inbound: Inbound,
+        channel_message_id: Option<&str>,
+    ) -> anyhow::Result<TurnOutcome> {
+        let lock = self.lock_for(conversation_id);
+        let _turn = lock.lock().await;
+        let started = Instant::now();
+        let now = self.clock.now();
+        let now_ms = now.timestamp_millis();
+
+        // 1. Store what the customer sent, before anything else.
+        let mut tx = self.store.begin().await?;
+        let Some(mut conv) = conversations::get_conversation(tx.conn(), conversation_id).await? else {
+            anyhow::bail!("conversation {conversation_id} does not exist");
+        };
+        let (text, action) = match &inbound {
+            Inbound::Text(t) => (t.clone(), None),
+            Inbound::Action(a) => (String::new(), Some(a.clone())),
+        };
+        let mut msg = MessageRow {
+            id: new_id("msg"),
+            conversation_id: conv.id.clone(),
+            seq: 0,
+            role: Role::Customer,
+            text,
+            action,
+            actions: None,
+            tool_calls: None,
+            grounding: None,
+            engine_stats: None,
+            channel_message_id: channel_message_id.map(str::to_string),
+            author: None,
+            created_ms: now_ms,
+        };
+        if !conversations::append_message(tx.conn(), &mut msg).await? {
+            tx.commit().await?;
+            return Ok(TurnOutcome::Duplicate);
+        }
+        conv.last_inbound_ms = Some(now_ms);
+        conv.updated_ms = now_ms;
+        conversations::update_conversation(tx.conn(), &conv).await?;
+        tx.commit().await?;
+
+        // 2. Staff answer: the bot says so once, then stays silent.
+        let mut state = ConversationState::from_json(&conv.state);
+        let locale = Locale::from_tag(&conv.language);
+        if conv.taken_over_by.is_some() {
+            if state.takeover_notice_sent {
+                return Ok(TurnOutcome::Silent);
+            }
+            state.takeover_notice_sent = true;
+            conv.state = state.to_json();
+            let reply = EngineReply {
+                text: render_reply("staff_takeover", locale, minijinja::context! {}),
+                language: locale,
+                ..EngineReply::default()
+            };
+            let verdict = grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
+            let out = self.store_reply(&mut conv, &reply, &verdict, None, 0.0).await?;
+            return Ok(TurnOutcome::Replied(Box::new(out)));
+        }
+
+        // 3. The engine answers through the tools.
+        let expecting = if state.pending.is_some() {
+            Some(Expectation::AwaitingConfirmation)
+        } else if conv.customer_id.is_none()
+            && (state.pending_intent.is_some() || state.unverified_order.is_some())
+        {
+            Some(Expectation::AwaitingVerification)
+        } else {
+            None
+        };
+        let today = now.with_timezone(&self.policy.time_zone).date_naive();
+        let input = match inbound {
+            Inbound::Text(t) => TurnInput::Text {
+                signals: understand::signals(&t, Some(locale), today, expecting),
+                text: t,
+            },
+            Inbound::Action(a) => TurnInput::Action(a),
+        };
+        let mut ctx = ToolContext {
+            store: &self.store,
+            policy: &self.policy,
+            now,
+            conversation: &mut conv,
+            state: &mut state,
+            locale,
+        };
+        let mut reply = offline::respond(&mut ctx, &input).await?;
+
+        // 4. The grounding check: every fact must come from a tool result.
+        let evidence = self.evidence(&conv.id, &reply.tool_calls).await?;
+        let mut verdict = grounding::check(&reply.text, &evidence, reply.language);
+        let mut replaced = None;
+        if !verdict.passed {
+            metrics::counter!("verity_grounding_failures_total", "engine" => "offline").increment(1);
+            tracing::warn!(conversation.id = %conv.id, "a reply failed the grounding check; the template answer is sent");
+            replaced = Some(verdict);
+            reply.text = render_reply("unknown", reply.language, minijinja::context! {});
+            reply.actions = vec![SuggestedAction {
+                id: "handoff".into(),
+                label: offline::action_label("handoff", reply.language),
+            }];
+            reply.contradictions.clear();
+            verdict = grounding::check(&reply.text, &evidence, reply.language);
+        }
+        conv.language = reply.language.as_str().to_string();
+        conv.state = state.to_json();
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let out = self
+            .store_reply(&mut conv, &reply, &verdict, replaced.as_ref(), elapsed)
+            .await?;
+        metrics::counter!("verity_turns_total", "channel" => conv.channel.clone(), "engine" => "offline").increment(1);
+        Ok(TurnOutcome::Replied(Box::new(out)))
+    }
+
+    /// What the conversation's tool results (earlier turns and this one) and the
+    /// customer's own words support.
+    async fn evidence(&self, conversation_id: &str, this_turn: &[ToolCallRecord]) -> anyhow::Result<Evidence> {
+        let mut evidence = Evidence::new(self.policy.time_zone);
+        let mut conn = self.store.read().await?;
+        for m in conversations::list_messages(&mut conn, conversation_id, 0).await? {
+            match m.role {
+                Role::Customer => evidence.add_customer_text(&m.text),
+                Role::Bot => {
+                    if let Some(calls) = m.tool_calls.as_deref()
+                        && let Ok(calls) = serde_json::from_str::<Vec<ToolCallRecord>>(calls)
+                    {
+                        for c in calls {
+                            evidence.add_tool_result(&c.result);
+                        }
+                    }
+                }
+                Role::Staff | Role::System => {}
+            }
+        }
+        for c in this_turn {
+            evidence.add_tool_result(&c.result);
+        }
+        Ok(evidence)
+    }
+
+    async fn store_reply(
+        &self,
+        conv: &mut ConversationRow,
+        reply: &EngineReply,
+        verdict: &Verdict,
+        replaced: Option<&Verdict>,
+        elapsed_ms: f64,
+    ) -> anyhow::Result<Outbound> {
+        let now_ms = self.clock.now_ms();
+        let state = ConversationState::from_json(&conv.state);
+        let mut msg = MessageRow {
+            id: new_id("msg"),
+            conversation_id: conv.id.clone(),
+            seq: 0,
+            role: Role::Bot,
+            text: reply.text.clone(),
+            action: None,
+            actions: Some(serde_json::to_string(&reply.actions)?),
+            tool_calls: Some(serde_json::to_string(&reply.tool_calls)?),
+            grounding: Some(serde_json::to_string(&GroundingRecord { verdict, replaced })?),
+            engine_stats: Some(
+                json!({"engine": "offline", "duration_ms": elapsed_ms, "contradictions": reply.contradictions})
+                    .to_string(),
+            ),
+            channel_message_id: None,
+            author: None,
+            created_ms: now_ms,
+        };
+        conv.updated_ms = now_ms;
+        let mut tx = self.store.begin().await?;
+        conversations::append_message(tx.conn(), &mut msg).await?;
+        conversations::update_conversation(tx.conn(), conv).await?;
+        tx.commit().await?;
+        Ok(Outbound {
+            message_id: msg.id,
+            seq: msg.seq,
+            text: reply.text.clone(),
+            actions: reply.actions.clone(),
+            contradictions: reply.contradictions.clone(),
+            verified: conv.customer_id.is_some(),
+            language: reply.language,
+            handoff: reply.handoff || state.waiting_for_staff,
+            taken_over: conv.taken_over_by.is_some(),
+            tools: reply.tool_calls.iter().map(|c| c.name.clone()).collect(),
+            grounded: verdict.passed,
+        })
+    }
+}

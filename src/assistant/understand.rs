@@ -1,0 +1,54 @@
+//! From the NLU's understanding of a message to the signals the dialogue policy uses.
+
+use chrono::NaiveDate;
+
+use super::nlu::{self, NluContext};
+use super::offline::{Intent, Signals};
+use crate::domain::Locale;
+
+/// Understands a customer's text in the conversation's language, as of `today`.
+pub fn signals(text: &str, language: Option<Locale>, today: NaiveDate, awaiting: Option<nlu::Expectation>) -> Signals {
+    let u = nlu::understand(
+        text,
+        &NluContext {
+            language,
+            today,
+            expecting: awaiting,
+        },
+    );
+    Signals {
+        language: u.language_confident.then_some(u.language),
+        intents: u.intents.iter().map(|i| intent(*i)).collect(),
+        order_numbers: u.entities.order_numbers.iter().map(|o| o.to_string()).collect(),
+        tracking_numbers: u.entities.tracking_numbers.iter().map(|t| t.value.to_string()).collect(),
+        postcodes: u.entities.postcodes.clone(),
+        emails: u.entities.emails.clone(),
+        refers_to_other: u.refers_to_other,
+        injection: u.injection_suspected,
+    }
+}
+
+fn intent(i: nlu::Intent) -> Intent {
+    use nlu::Intent as N;
+    match i {
+        N::WhereIsMyParcel => Intent::WhereIsMyParcel,
+        N::NotReceived => Intent::NotReceived,
+        N::WrongItem => Intent::WrongItem,
+        N::Damaged => Intent::Damaged,
+        N::Late => Intent::Late,
+        N::RefundStatus => Intent::RefundStatus,
+        N::Cancel => Intent::Cancel,
+        N::Return => Intent::Return,
+        N::Callback => Intent::Callback,
+        N::Redelivery => Intent::Redelivery,
+        N::Replacement => Intent::Replacement,
+        N::Human => Intent::Human,
+        N::Yes => Intent::Yes,
+        N::No => Intent::No,
+        N::Thanks => Intent::Thanks,
+        N::Greeting => Intent::Greeting,
+        N::Goodbye => Intent::Goodbye,
+        N::GeneralQuestion { .. } => Intent::GeneralQuestion,
+        N::Unknown => Intent::Unknown,
+    }
+}

@@ -1,0 +1,233 @@
+//! The web chat API: sessions, messages (JSON, or a `text/event-stream` when asked),
+//! and the transcript for the widget. A session's token is returned once and only its
+//! hash is stored.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::sse::{Event, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::assistant::service::{Inbound, Outbound, TurnOutcome};
+use crate::config::Secret;
+use crate::domain::Locale;
+use crate::store::conversations::{self, ConversationRow, Role};
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewSession {
+    #[serde(default)]
+    language: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct SessionCreated {
+    session_id: String,
+    /// Send it back as `Authorization: Bearer <token>`; it is not shown again.
+    token: String,
+    language: Locale,
+    messages: Vec<Outbound>,
+}
+
+/// `POST /api/v1/chat/sessions`
+pub async fn create_session(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
+    app.limits.check_ip(peer.ip())?;
+    let req: NewSession = if body.iter().all(u8::is_ascii_whitespace) {
+        NewSession::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?
+    };
+    let language = match req.language.as_deref() {
+        Some(l) => Locale::parse(l).map_err(|e| ApiError::BadRequest(format!("language: {e}")))?,
+        None => headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').find_map(|p| Locale::parse(p.split(';').next().unwrap_or("")).ok()))
+            .unwrap_or_default(),
+    };
+    let token = Secret::generate();
+    let conv = app
+        .assistant
+        .open("web", None, Some(&token_hash(token.expose())), language)
+        .await?;
+    let greeting = app.assistant.greet(&conv).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionCreated {
+            session_id: conv.id,
+            token: token.expose().to_string(),
+            language,
+            messages: vec![greeting],
+        }),
+    ))
+}
+
+/// The session, if the bearer token is its own.
+async fn authorized(app: &AppState, id: &str, headers: &HeaderMap) -> Result<ConversationRow, ApiError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| ApiError::Unauthorized("send the session token as `Authorization: Bearer <token>`".into()))?;
+    let mut conn = app.store.read().await?;
+    let conv = conversations::get_conversation(&mut conn, id)
+        .await?
+        .filter(|c| c.channel == "web")
+        .ok_or_else(|| ApiError::NotFound("no such chat session".into()))?;
+    let stored = conv.token_hash.clone().unwrap_or_default();
+    if !Secret::new(stored).matches(&token_hash(given)) {
+        return Err(ApiError::Unauthorized("the token does not belong to this session".into()));
+    }
+    Ok(conv)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostMessage {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    action: Option<String>,
+}
+
+/// `POST /api/v1/chat/sessions/{id}/messages`: `{"text": …}` or `{"action": "callback"}`.
+pub async fn post_message(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let conv = authorized(&app, &id, &headers).await?;
+    app.limits.check_ip(peer.ip())?;
+    app.limits.check_session(&conv.id)?;
+    let req: PostMessage = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}; send {{\"text\": \"…\"}} or {{\"action\": \"…\"}}")))?;
+    let inbound = match (req.text, req.action) {
+        (Some(t), None) => {
+            let t = t.trim().to_string();
+            if t.is_empty() {
+                return Err(ApiError::BadRequest("the message is empty".into()));
+            }
+            let max = app.config.chat_max_chars;
+            if t.chars().count() > max {
+                return Err(ApiError::PayloadTooLarge(format!("the message is longer than {max} characters")));
+            }
+            Inbound::Text(t)
+        }
+        (None, Some(a)) if !a.trim().is_empty() && a.len() <= 64 => Inbound::Action(a.trim().to_string()),
+        _ => return Err(ApiError::BadRequest("send either a non-empty \"text\" or an \"action\"".into())),
+    };
+    let outcome = app.assistant.turn(&conv.id, inbound, None).await?;
+    let reply = match outcome {
+        TurnOutcome::Replied(r) => Some(*r),
+        TurnOutcome::Silent | TurnOutcome::Duplicate => None,
+    };
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if wants_stream {
+        return Ok(stream(reply).into_response());
+    }
+    Ok(Json(serde_json::json!({"reply": reply})).into_response())
+}
+
+/// The reply as server-sent events: `delta` events with the text as it is produced,
+/// then one `message` event with the whole reply (or `silent` when staff answer).
+fn stream(reply: Option<Outbound>) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let mut events = Vec::new();
+    match reply {
+        Some(r) => {
+            let mut chunk = String::new();
+            for word in r.text.split_inclusive(' ') {
+                chunk.push_str(word);
+                if chunk.len() >= 24 {
+                    events.push(Event::default().event("delta").data(std::mem::take(&mut chunk)));
+                }
+            }
+            if !chunk.is_empty() {
+                events.push(Event::default().event("delta").data(chunk));
+            }
+            let json = serde_json::to_string(&r).unwrap_or_else(|_| "{}".into());
+            events.push(Event::default().event("message").data(json));
+        }
+        None => events.push(Event::default().event("silent").data("{}")),
+    }
+    Sse::new(futures_util::stream::iter(events.into_iter().map(Ok)))
+}
+
+#[derive(Deserialize)]
+pub struct AfterQuery {
+    #[serde(default)]
+    after: i64,
+}
+
+#[derive(Serialize)]
+struct TranscriptMessage {
+    seq: i64,
+    role: Role,
+    text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<String>,
+    actions: Value,
+    created_at: String,
+}
+
+/// `GET /api/v1/chat/sessions/{id}/messages?after=SEQ`: the transcript for the widget
+/// (no tool calls, no verdicts: those are for staff).
+pub async fn list_messages(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<AfterQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let conv = authorized(&app, &id, &headers).await?;
+    let mut conn = app.store.read().await?;
+    let messages: Vec<TranscriptMessage> = conversations::list_messages(&mut conn, &conv.id, q.after)
+        .await?
+        .into_iter()
+        .filter(|m| m.role != Role::System)
+        .map(|m| TranscriptMessage {
+            seq: m.seq,
+            role: m.role,
+            text: m.text,
+            action: m.action,
+            actions: m
+                .actions
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or(Value::Array(Vec::new())),
+            created_at: chrono::DateTime::from_timestamp_millis(m.created_ms)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let state = crate::assistant::state::ConversationState::from_json(&conv.state);
+    Ok(Json(serde_json::json!({
+        "session_id": conv.id,
+        "verified": conv.customer_id.is_some(),
+        "language": conv.language,
+        "taken_over": conv.taken_over_by.is_some(),
+        "handoff": state.waiting_for_staff,
+        "messages": messages,
+    })))
+}
