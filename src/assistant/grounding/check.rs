@@ -317,7 +317,10 @@ fn status_ok(reply: &str, ev: &Evidence, s: &StatusClaim, tn: Option<&str>) -> J
                 Some(_) => ships.iter().any(|(_, f)| f.said.iter().any(fits)),
                 None => ev.said.iter().any(fits),
             };
-            if said {
+            // What the customer wrote in this conversation, reported as theirs.
+            let wrote = source.is_none_or(|x| x == "customer")
+                && s.said.iter().any(|w| ev.customer_said.contains(*w));
+            if said || wrote {
                 return Ok(());
             }
             Err(format!(

@@ -34,6 +34,9 @@ pub struct Evidence {
     pub(crate) shipments: BTreeMap<String, ShipmentFacts>,
     /// What any source said: (`carrier_scan`/`driver`/`notification`/`customer`/`shop`, what).
     pub(crate) said: BTreeSet<(String, String)>,
+    /// The statuses the customer wrote in this conversation (`not_received`, `delivered`):
+    /// a reply may report them as the customer's words, never state them as fact.
+    pub(crate) customer_said: BTreeSet<String>,
     /// A dispute was flagged without saying which shipment it concerns.
     vague_dispute: bool,
     contradictions_seen: bool,
@@ -101,6 +104,7 @@ impl Evidence {
             places: Vec::new(),
             shipments: BTreeMap::new(),
             said: BTreeSet::new(),
+            customer_said: BTreeSet::new(),
             vague_dispute: false,
             contradictions_seen: false,
             texts: BTreeSet::new(),
@@ -119,9 +123,16 @@ impl Evidence {
     }
 
     /// Adds a message the customer wrote: its numbers, dates, times, amounts and
-    /// postcodes may be repeated back to them (never its statuses).
+    /// postcodes may be repeated back to them; its statuses only as the customer's words
+    /// ("Sie schreiben, das Paket sei nicht angekommen"), never as fact.
     pub fn add_customer_text(&mut self, text: &str) {
         self.absorb(text);
+        for f in claims::statuses(text) {
+            if let Fact::Status(s) = f.fact {
+                self.customer_said
+                    .extend(s.said.iter().map(|w| w.to_string()));
+            }
+        }
     }
 
     /// Whether a bare status is barred for every shipment: a dispute was flagged

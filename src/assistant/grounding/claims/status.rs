@@ -153,7 +153,7 @@ static SOURCES: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
         ),
         (
             re(
-                r"(?i)\b(?:Ihre[rn]? Meldung|your report|you reported|Sie (?:haben )?(?:uns )?gemeldet|Ihren Angaben)\b",
+                r"(?i)\b(?:Ihre[rn]? Meldung|your report|you reported|Sie (?:haben )?(?:uns )?gemeldet|Ihren Angaben|Sie (?:schreiben|sagen|sagten|schrieben)|you (?:wrote|said|say|mentioned)|you(?:'ve| have) told us)\b",
             ),
             "customer",
         ),
@@ -161,7 +161,7 @@ static SOURCES: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
 });
 static MARKERS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)\b(?:laut|meldet|melden|meldete|gemeldet|berichtet|zufolge|schreibt|sagt|gibt an|vermerkt|verzeichnet|Wortlaut|Notiz|Bericht|Meldung|bestätigt|according to|says|said|reports?|reported|records?|recorded|states|stated|shows|showed|claims|claimed|confirms|confirmed|words|note|marked as)\b",
+        r"(?i)\b(?:laut|meldet|melden|meldete|gemeldet|berichtet|zufolge|schreibt|schreiben|schrieben|sagt|sagen|sagten|gibt an|vermerkt|verzeichnet|Wortlaut|Notiz|Bericht|Meldung|bestätigt|according to|says|said|reports?|reported|records?|recorded|states|stated|shows|showed|claims|claimed|confirms|confirmed|words|note|marked as|wrote|say|mentioned|told)\b",
     )
 });
 static NEGATION: LazyLock<Regex> =

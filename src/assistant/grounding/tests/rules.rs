@@ -261,3 +261,16 @@ fn the_verdict_serializes_with_snake_case_kinds_and_reasons_only_when_unsupporte
     assert!(j["claims"][2].get("reason").is_none());
     assert!(v.reasons().contains("10.09.2025"));
 }
+
+#[test]
+fn a_status_the_customer_wrote_may_be_reported_as_theirs_but_not_stated() {
+    let mut ev = three_truths();
+    let reply = "Sie schreiben, dass Ihr Paket nicht angekommen ist.";
+    assert!(!check(reply, &ev, Locale::De).passed);
+    ev.add_customer_text("Mein Paket ist nicht angekommen!");
+    let v = check(reply, &ev, Locale::De);
+    assert!(v.passed, "{v:#?}");
+    assert!(!check("Ihr Paket ist nicht angekommen.", &ev, Locale::De).passed);
+    let v = check("You wrote that the parcel never arrived.", &ev, Locale::En);
+    assert!(v.passed, "{v:#?}");
+}
