@@ -128,7 +128,8 @@ impl Assistant {
         };
         let verdict = grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
         let mut conv = conversation.clone();
-        self.store_reply(&mut conv, &reply, &verdict, None, 0.0).await
+        self.store_reply(&mut conv, &reply, &verdict, None, 0.0)
+            .await
     }
 
     fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -152,7 +153,8 @@ impl Assistant {
 
         // 1. Store what the customer sent, before anything else.
         let mut tx = self.store.begin().await?;
-        let Some(mut conv) = conversations::get_conversation(tx.conn(), conversation_id).await? else {
+        let Some(mut conv) = conversations::get_conversation(tx.conn(), conversation_id).await?
+        else {
             anyhow::bail!("conversation {conversation_id} does not exist");
         };
         let (text, action) = match &inbound {
@@ -197,8 +199,11 @@ impl Assistant {
                 language: locale,
                 ..EngineReply::default()
             };
-            let verdict = grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
-            let out = self.store_reply(&mut conv, &reply, &verdict, None, 0.0).await?;
+            let verdict =
+                grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
+            let out = self
+                .store_reply(&mut conv, &reply, &verdict, None, 0.0)
+                .await?;
             return Ok(TurnOutcome::Replied(Box::new(out)));
         }
 
@@ -235,7 +240,8 @@ impl Assistant {
         let mut verdict = grounding::check(&reply.text, &evidence, reply.language);
         let mut replaced = None;
         if !verdict.passed {
-            metrics::counter!("verity_grounding_failures_total", "engine" => "offline").increment(1);
+            metrics::counter!("verity_grounding_failures_total", "engine" => "offline")
+                .increment(1);
             tracing::warn!(conversation.id = %conv.id, "a reply failed the grounding check; the template answer is sent");
             replaced = Some(verdict);
             reply.text = render_reply("unknown", reply.language, minijinja::context! {});
@@ -258,7 +264,11 @@ impl Assistant {
 
     /// What the conversation's tool results (earlier turns and this one) and the
     /// customer's own words support.
-    async fn evidence(&self, conversation_id: &str, this_turn: &[ToolCallRecord]) -> anyhow::Result<Evidence> {
+    async fn evidence(
+        &self,
+        conversation_id: &str,
+        this_turn: &[ToolCallRecord],
+    ) -> anyhow::Result<Evidence> {
         let mut evidence = Evidence::new(self.policy.time_zone);
         let mut conn = self.store.read().await?;
         for m in conversations::list_messages(&mut conn, conversation_id, 0).await? {

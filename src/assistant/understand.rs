@@ -7,7 +7,12 @@ use super::offline::{Intent, Signals};
 use crate::domain::Locale;
 
 /// Understands a customer's text in the conversation's language, as of `today`.
-pub fn signals(text: &str, language: Option<Locale>, today: NaiveDate, awaiting: Option<nlu::Expectation>) -> Signals {
+pub fn signals(
+    text: &str,
+    language: Option<Locale>,
+    today: NaiveDate,
+    awaiting: Option<nlu::Expectation>,
+) -> Signals {
     let u = nlu::understand(
         text,
         &NluContext {
@@ -19,8 +24,18 @@ pub fn signals(text: &str, language: Option<Locale>, today: NaiveDate, awaiting:
     Signals {
         language: u.language_confident.then_some(u.language),
         intents: u.intents.iter().map(|i| intent(*i)).collect(),
-        order_numbers: u.entities.order_numbers.iter().map(|o| o.to_string()).collect(),
-        tracking_numbers: u.entities.tracking_numbers.iter().map(|t| t.value.to_string()).collect(),
+        order_numbers: u
+            .entities
+            .order_numbers
+            .iter()
+            .map(|o| o.to_string())
+            .collect(),
+        tracking_numbers: u
+            .entities
+            .tracking_numbers
+            .iter()
+            .map(|t| t.value.to_string())
+            .collect(),
         postcodes: u.entities.postcodes.clone(),
         emails: u.entities.emails.clone(),
         refers_to_other: u.refers_to_other,

@@ -52,14 +52,18 @@ pub async fn create_session(
     let req: NewSession = if body.iter().all(u8::is_ascii_whitespace) {
         NewSession::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?
     };
     let language = match req.language.as_deref() {
         Some(l) => Locale::parse(l).map_err(|e| ApiError::BadRequest(format!("language: {e}")))?,
         None => headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').find_map(|p| Locale::parse(p.split(';').next().unwrap_or("")).ok()))
+            .and_then(|v| {
+                v.split(',')
+                    .find_map(|p| Locale::parse(p.split(';').next().unwrap_or("")).ok())
+            })
             .unwrap_or_default(),
     };
     let token = Secret::generate();
@@ -80,13 +84,21 @@ pub async fn create_session(
 }
 
 /// The session, if the bearer token is its own.
-async fn authorized(app: &AppState, id: &str, headers: &HeaderMap) -> Result<ConversationRow, ApiError> {
+async fn authorized(
+    app: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<ConversationRow, ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
-        .ok_or_else(|| ApiError::Unauthorized("send the session token as `Authorization: Bearer <token>`".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "send the session token as `Authorization: Bearer <token>`".into(),
+            )
+        })?;
     let mut conn = app.store.read().await?;
     let conv = conversations::get_conversation(&mut conn, id)
         .await?
@@ -94,7 +106,9 @@ async fn authorized(app: &AppState, id: &str, headers: &HeaderMap) -> Result<Con
         .ok_or_else(|| ApiError::NotFound("no such chat session".into()))?;
     let stored = conv.token_hash.clone().unwrap_or_default();
     if !Secret::new(stored).matches(&token_hash(given)) {
-        return Err(ApiError::Unauthorized("the token does not belong to this session".into()));
+        return Err(ApiError::Unauthorized(
+            "the token does not belong to this session".into(),
+        ));
     }
     Ok(conv)
 }
@@ -119,8 +133,11 @@ pub async fn post_message(
     let conv = authorized(&app, &id, &headers).await?;
     app.limits.check_ip(peer.ip())?;
     app.limits.check_session(&conv.id)?;
-    let req: PostMessage = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}; send {{\"text\": \"…\"}} or {{\"action\": \"…\"}}")))?;
+    let req: PostMessage = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "invalid JSON: {e}; send {{\"text\": \"…\"}} or {{\"action\": \"…\"}}"
+        ))
+    })?;
     let inbound = match (req.text, req.action) {
         (Some(t), None) => {
             let t = t.trim().to_string();
@@ -129,12 +146,20 @@ pub async fn post_message(
             }
             let max = app.config.chat_max_chars;
             if t.chars().count() > max {
-                return Err(ApiError::PayloadTooLarge(format!("the message is longer than {max} characters")));
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "the message is longer than {max} characters"
+                )));
             }
             Inbound::Text(t)
         }
-        (None, Some(a)) if !a.trim().is_empty() && a.len() <= 64 => Inbound::Action(a.trim().to_string()),
-        _ => return Err(ApiError::BadRequest("send either a non-empty \"text\" or an \"action\"".into())),
+        (None, Some(a)) if !a.trim().is_empty() && a.len() <= 64 => {
+            Inbound::Action(a.trim().to_string())
+        }
+        _ => {
+            return Err(ApiError::BadRequest(
+                "send either a non-empty \"text\" or an \"action\"".into(),
+            ));
+        }
     };
     let outcome = app.assistant.turn(&conv.id, inbound, None).await?;
     let reply = match outcome {
@@ -153,7 +178,9 @@ pub async fn post_message(
 
 /// The reply as server-sent events: `delta` events with the text as it is produced,
 /// then one `message` event with the whole reply (or `silent` when staff answer).
-fn stream(reply: Option<Outbound>) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
+fn stream(
+    reply: Option<Outbound>,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
     let mut events = Vec::new();
     match reply {
         Some(r) => {
@@ -161,7 +188,11 @@ fn stream(reply: Option<Outbound>) -> Sse<impl futures_util::Stream<Item = Resul
             for word in r.text.split_inclusive(' ') {
                 chunk.push_str(word);
                 if chunk.len() >= 24 {
-                    events.push(Event::default().event("delta").data(std::mem::take(&mut chunk)));
+                    events.push(
+                        Event::default()
+                            .event("delta")
+                            .data(std::mem::take(&mut chunk)),
+                    );
                 }
             }
             if !chunk.is_empty() {
@@ -202,25 +233,26 @@ pub async fn list_messages(
 ) -> Result<Json<Value>, ApiError> {
     let conv = authorized(&app, &id, &headers).await?;
     let mut conn = app.store.read().await?;
-    let messages: Vec<TranscriptMessage> = conversations::list_messages(&mut conn, &conv.id, q.after)
-        .await?
-        .into_iter()
-        .filter(|m| m.role != Role::System)
-        .map(|m| TranscriptMessage {
-            seq: m.seq,
-            role: m.role,
-            text: m.text,
-            action: m.action,
-            actions: m
-                .actions
-                .as_deref()
-                .and_then(|a| serde_json::from_str(a).ok())
-                .unwrap_or(Value::Array(Vec::new())),
-            created_at: chrono::DateTime::from_timestamp_millis(m.created_ms)
-                .map(|d| d.to_rfc3339())
-                .unwrap_or_default(),
-        })
-        .collect();
+    let messages: Vec<TranscriptMessage> =
+        conversations::list_messages(&mut conn, &conv.id, q.after)
+            .await?
+            .into_iter()
+            .filter(|m| m.role != Role::System)
+            .map(|m| TranscriptMessage {
+                seq: m.seq,
+                role: m.role,
+                text: m.text,
+                action: m.action,
+                actions: m
+                    .actions
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str(a).ok())
+                    .unwrap_or(Value::Array(Vec::new())),
+                created_at: chrono::DateTime::from_timestamp_millis(m.created_ms)
+                    .map(|d| d.to_rfc3339())
+                    .unwrap_or_default(),
+            })
+            .collect();
     let state = crate::assistant::state::ConversationState::from_json(&conv.state);
     Ok(Json(serde_json::json!({
         "session_id": conv.id,

@@ -45,7 +45,12 @@ impl Turn {
         }
     }
 
-    async fn tool(&mut self, ctx: &mut ToolContext<'_>, name: &str, args: Value) -> anyhow::Result<Value> {
+    async fn tool(
+        &mut self,
+        ctx: &mut ToolContext<'_>,
+        name: &str,
+        args: Value,
+    ) -> anyhow::Result<Value> {
         let record = call_tool(ctx, name, &args).await?;
         let result = record.result.clone();
         self.calls.push(record);
@@ -63,7 +68,11 @@ impl Turn {
         }
     }
 
-    pub(super) async fn run(mut self, ctx: &mut ToolContext<'_>, input: &TurnInput) -> anyhow::Result<EngineReply> {
+    pub(super) async fn run(
+        mut self,
+        ctx: &mut ToolContext<'_>,
+        input: &TurnInput,
+    ) -> anyhow::Result<EngineReply> {
         match input {
             TurnInput::Action(id) => self.pressed(ctx, id).await?,
             TurnInput::Text { text, signals } => {
@@ -101,7 +110,12 @@ impl Turn {
         }
     }
 
-    async fn said(&mut self, ctx: &mut ToolContext<'_>, text: &str, s: &Signals) -> anyhow::Result<()> {
+    async fn said(
+        &mut self,
+        ctx: &mut ToolContext<'_>,
+        text: &str,
+        s: &Signals,
+    ) -> anyhow::Result<()> {
         // A pending proposal: yes or no first.
         if ctx.state.pending.is_some() && s.data_intent().is_none() {
             if s.has(Intent::Yes) {
@@ -121,7 +135,9 @@ impl Turn {
         let email = s.emails.first().cloned();
         let verify_args = match (&order, &postcode, &email) {
             (Some(o), Some(p), _) => Some(json!({"order_number": o, "postcode": p})),
-            (None, Some(p), _) if ctx.customer().is_none() && ctx.state.unverified_order.is_some() => {
+            (None, Some(p), _)
+                if ctx.customer().is_none() && ctx.state.unverified_order.is_some() =>
+            {
                 Some(json!({"order_number": ctx.state.unverified_order.clone(), "postcode": p}))
             }
             (_, _, Some(e)) if ctx.customer().is_none() => Some(json!({"email": e})),
@@ -143,8 +159,13 @@ impl Turn {
                 return self.verification_failed(&r);
             }
             ctx.state.unverified_order = None;
-            self.say("verified", context! { name => r["customer_name"].as_str().unwrap_or("") });
-            let intent = data_intent.or(ctx.state.pending_intent.take()).unwrap_or(Intent::WhereIsMyParcel);
+            self.say(
+                "verified",
+                context! { name => r["customer_name"].as_str().unwrap_or("") },
+            );
+            let intent = data_intent
+                .or(ctx.state.pending_intent.take())
+                .unwrap_or(Intent::WhereIsMyParcel);
             return self.handle(ctx, intent, s).await;
         }
         if ctx.customer().is_none() {
@@ -165,7 +186,9 @@ impl Turn {
         if let Some(intent) = data_intent {
             return self.handle(ctx, intent, s).await;
         }
-        if ctx.customer().is_some() && (!s.order_numbers.is_empty() || !s.tracking_numbers.is_empty() || s.refers_to_other) {
+        if ctx.customer().is_some()
+            && (!s.order_numbers.is_empty() || !s.tracking_numbers.is_empty() || s.refers_to_other)
+        {
             return self.handle(ctx, Intent::WhereIsMyParcel, s).await;
         }
         self.small_talk(ctx, text, s).await
@@ -174,7 +197,10 @@ impl Turn {
     fn verification_failed(&mut self, r: &Value) -> anyhow::Result<()> {
         match r["reason"].as_str() {
             Some("locked") => {
-                self.say("locked", context! { minutes => r["retry_after_minutes"].as_i64().unwrap_or(30) });
+                self.say(
+                    "locked",
+                    context! { minutes => r["retry_after_minutes"].as_i64().unwrap_or(30) },
+                );
                 self.offer("handoff");
             }
             Some("missing") => self.say("ask_postcode", context! {}),
@@ -183,7 +209,12 @@ impl Turn {
         Ok(())
     }
 
-    async fn small_talk(&mut self, ctx: &mut ToolContext<'_>, text: &str, s: &Signals) -> anyhow::Result<()> {
+    async fn small_talk(
+        &mut self,
+        ctx: &mut ToolContext<'_>,
+        text: &str,
+        s: &Signals,
+    ) -> anyhow::Result<()> {
         if s.has(Intent::Yes) || s.has(Intent::No) {
             self.say("nothing_pending", context! {});
         } else if s.has(Intent::Thanks) {
@@ -191,31 +222,53 @@ impl Turn {
         } else if s.has(Intent::Goodbye) {
             self.say("goodbye", context! {});
         } else if s.has(Intent::GeneralQuestion) || s.intents.is_empty() || s.has(Intent::Unknown) {
-            let r = self.tool(ctx, "search_help", json!({"query": text})).await?;
+            let r = self
+                .tool(ctx, "search_help", json!({"query": text}))
+                .await?;
             let articles: Vec<String> = r["articles"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|x| x["text"].as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x["text"].as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             if articles.is_empty() {
-                self.say(if s.injection { "injection" } else { "unknown" }, context! {});
+                self.say(
+                    if s.injection { "injection" } else { "unknown" },
+                    context! {},
+                );
             } else {
                 self.say("help", context! { articles => articles });
             }
         } else if s.has(Intent::Greeting) {
             self.say("greeting", context! {});
         } else {
-            self.say(if s.injection { "injection" } else { "unknown" }, context! {});
+            self.say(
+                if s.injection { "injection" } else { "unknown" },
+                context! {},
+            );
         }
         Ok(())
     }
 
     /// The order (or shipment) the intent is about, or a question which one.
-    async fn target(&mut self, ctx: &mut ToolContext<'_>, s: &Signals) -> anyhow::Result<Option<Target>> {
+    async fn target(
+        &mut self,
+        ctx: &mut ToolContext<'_>,
+        s: &Signals,
+    ) -> anyhow::Result<Option<Target>> {
         if let Some(t) = s.tracking_numbers.first() {
-            return Ok(Some(Target { order: None, tracking: Some(t.clone()) }));
+            return Ok(Some(Target {
+                order: None,
+                tracking: Some(t.clone()),
+            }));
         }
         if let Some(o) = s.order_numbers.first() {
-            return Ok(Some(Target { order: Some(o.clone()), tracking: None }));
+            return Ok(Some(Target {
+                order: Some(o.clone()),
+                tracking: None,
+            }));
         }
         if s.refers_to_other {
             let r = self.tool(ctx, "list_orders", json!({})).await?;
@@ -228,7 +281,10 @@ impl Turn {
                 .find(|n| Some(*n) != focus.as_deref())
                 .map(str::to_string);
             return Ok(match other {
-                Some(o) => Some(Target { order: Some(o), tracking: None }),
+                Some(o) => Some(Target {
+                    order: Some(o),
+                    tracking: None,
+                }),
                 None => {
                     self.say("which_order", context! { orders => Vec::<String>::new() });
                     None
@@ -236,7 +292,10 @@ impl Turn {
             });
         }
         if let Some(o) = ctx.state.focus_order.clone() {
-            return Ok(Some(Target { order: Some(o), tracking: ctx.state.focus_tracking.clone() }));
+            return Ok(Some(Target {
+                order: Some(o),
+                tracking: ctx.state.focus_tracking.clone(),
+            }));
         }
         let r = self.tool(ctx, "list_orders", json!({})).await?;
         let orders: Vec<String> = r["orders"]
@@ -246,13 +305,21 @@ impl Turn {
             .filter_map(|o| o["order_number"].as_str().map(str::to_string))
             .collect();
         if orders.len() == 1 {
-            return Ok(Some(Target { order: orders.first().cloned(), tracking: None }));
+            return Ok(Some(Target {
+                order: orders.first().cloned(),
+                tracking: None,
+            }));
         }
         self.say("which_order", context! { orders => orders });
         Ok(None)
     }
 
-    async fn handle(&mut self, ctx: &mut ToolContext<'_>, intent: Intent, s: &Signals) -> anyhow::Result<()> {
+    async fn handle(
+        &mut self,
+        ctx: &mut ToolContext<'_>,
+        intent: Intent,
+        s: &Signals,
+    ) -> anyhow::Result<()> {
         let Some(target) = self.target(ctx, s).await? else {
             return Ok(());
         };
@@ -271,7 +338,13 @@ impl Turn {
                     Intent::WrongItem => "wrong_item",
                     _ => "damaged",
                 };
-                let r = self.tool(ctx, "report_problem", target.args_with(json!({"claim": claim}))).await?;
+                let r = self
+                    .tool(
+                        ctx,
+                        "report_problem",
+                        target.args_with(json!({"claim": claim})),
+                    )
+                    .await?;
                 if r.get("error").is_some() {
                     self.say("not_found", context! {});
                     return Ok(());
@@ -289,7 +362,9 @@ impl Turn {
                 Ok(())
             }
             Intent::Return => {
-                let r = self.tool(ctx, "search_help", json!({"query": "return Rücksendung"})).await?;
+                let r = self
+                    .tool(ctx, "search_help", json!({"query": "return Rücksendung"}))
+                    .await?;
                 if let Some(text) = r["articles"][0]["text"].as_str() {
                     self.say("help", context! { articles => vec![text.to_string()] });
                 }
@@ -305,7 +380,9 @@ impl Turn {
     /// Shows the reconciled status; with open contradictions, both facts and the
     /// remedies the policy allows as actions.
     async fn status(&mut self, ctx: &mut ToolContext<'_>, target: &Target) -> anyhow::Result<()> {
-        let r = self.tool(ctx, "track_shipment", target.args_with(json!({}))).await?;
+        let r = self
+            .tool(ctx, "track_shipment", target.args_with(json!({})))
+            .await?;
         if r.get("error").is_some() {
             self.say("not_found", context! {});
             return Ok(());
@@ -319,7 +396,12 @@ impl Turn {
                 summaries.push(text.to_string());
             }
             disputed |= item["shipment"]["in_dispute"] == true;
-            contradictions.extend(item["shipment"]["contradictions"].as_array().into_iter().flatten());
+            contradictions.extend(
+                item["shipment"]["contradictions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten(),
+            );
         }
         contradictions.extend(r["order_contradictions"].as_array().into_iter().flatten());
         for c in contradictions {
@@ -328,7 +410,12 @@ impl Turn {
             {
                 self.contradictions.push(code.to_string());
             }
-            for remedy in c["remedies"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            for remedy in c["remedies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
                 if !offers.iter().any(|o| o == remedy) {
                     offers.push(remedy.to_string());
                 }
@@ -338,30 +425,58 @@ impl Turn {
         for id in &offers {
             self.offer(id);
         }
-        let labels: Vec<String> = offers.iter().map(|o| action_label(o, self.locale)).collect();
-        self.say("status", context! { summaries => summaries, disputed => disputed, offers => labels });
+        let labels: Vec<String> = offers
+            .iter()
+            .map(|o| action_label(o, self.locale))
+            .collect();
+        self.say(
+            "status",
+            context! { summaries => summaries, disputed => disputed, offers => labels },
+        );
         Ok(())
     }
 
-    async fn allowed(&mut self, ctx: &mut ToolContext<'_>, remedy: Remedy, target: &Target) -> anyhow::Result<bool> {
-        let Some(order) = target.order.clone().or_else(|| ctx.state.focus_order.clone()) else {
+    async fn allowed(
+        &mut self,
+        ctx: &mut ToolContext<'_>,
+        remedy: Remedy,
+        target: &Target,
+    ) -> anyhow::Result<bool> {
+        let Some(order) = target
+            .order
+            .clone()
+            .or_else(|| ctx.state.focus_order.clone())
+        else {
             return Ok(false);
         };
-        let view = crate::lookup::order(ctx.store, ctx.policy, ctx.now, &match crate::domain::OrderNumber::parse(&order) {
-            Ok(o) => o,
-            Err(_) => return Ok(false),
-        })
+        let view = crate::lookup::order(
+            ctx.store,
+            ctx.policy,
+            ctx.now,
+            &match crate::domain::OrderNumber::parse(&order) {
+                Ok(o) => o,
+                Err(_) => return Ok(false),
+            },
+        )
         .await?;
         let Some(view) = view else { return Ok(false) };
         let rctx = crate::lookup::remedy_context_for(ctx.store, &view.view.order.number).await?;
         Ok(crate::truth::eligibility(remedy, &view.view, &rctx, ctx.now, ctx.policy).allowed)
     }
 
-    async fn propose(&mut self, ctx: &mut ToolContext<'_>, remedy: Remedy, target: Option<&Target>) -> anyhow::Result<()> {
+    async fn propose(
+        &mut self,
+        ctx: &mut ToolContext<'_>,
+        remedy: Remedy,
+        target: Option<&Target>,
+    ) -> anyhow::Result<()> {
         let mut args = json!({"remedy": remedy.as_str()});
         let (order, tracking) = match target {
             Some(t) => (t.order.clone(), t.tracking.clone()),
-            None => (ctx.state.focus_order.clone(), ctx.state.focus_tracking.clone()),
+            None => (
+                ctx.state.focus_order.clone(),
+                ctx.state.focus_tracking.clone(),
+            ),
         };
         if let Some(o) = order.or_else(|| ctx.state.focus_order.clone()) {
             args["order_number"] = json!(o);
@@ -395,16 +510,25 @@ impl Turn {
             for o in &offers {
                 self.offer(o);
             }
-            let labels: Vec<String> = offers.iter().map(|o| action_label(o, self.locale)).collect();
-            self.say("refused", context! {
-                label => action_label(remedy.as_str(), self.locale),
-                reason => r["reason"].as_str().unwrap_or(""),
-                offers => labels,
-            });
+            let labels: Vec<String> = offers
+                .iter()
+                .map(|o| action_label(o, self.locale))
+                .collect();
+            self.say(
+                "refused",
+                context! {
+                    label => action_label(remedy.as_str(), self.locale),
+                    reason => r["reason"].as_str().unwrap_or(""),
+                    offers => labels,
+                },
+            );
             return Ok(());
         }
         let slot = self.slot_of(ctx, &r["proposal"]["slot"]);
-        self.say("proposal", context! { remedy => remedy.as_str(), slot => slot });
+        self.say(
+            "proposal",
+            context! { remedy => remedy.as_str(), slot => slot },
+        );
         self.offer("confirm");
         self.offer("decline");
         Ok(())
@@ -427,20 +551,31 @@ impl Turn {
             self.say("nothing_pending", context! {});
             return Ok(());
         };
-        let r = self.tool(ctx, "confirm_remedy", json!({"proposal_id": pending.id})).await?;
+        let r = self
+            .tool(ctx, "confirm_remedy", json!({"proposal_id": pending.id}))
+            .await?;
         if let Some(case) = r.get("case") {
             let slot = self.slot_of(ctx, &case["slot"]);
-            let remedy = case["kind"].as_str().unwrap_or(pending.remedy.as_str()).to_string();
-            self.say("confirmed", context! { remedy => remedy, slot => slot, created => r["created"] == true });
+            let remedy = case["kind"]
+                .as_str()
+                .unwrap_or(pending.remedy.as_str())
+                .to_string();
+            self.say(
+                "confirmed",
+                context! { remedy => remedy, slot => slot, created => r["created"] == true },
+            );
             if pending.remedy == Remedy::Handoff {
                 self.handoff = true;
             }
         } else {
-            self.say("refused", context! {
-                label => action_label(pending.remedy.as_str(), self.locale),
-                reason => r["reason"].as_str().or(r["error"]["message"].as_str()).unwrap_or(""),
-                offers => Vec::<String>::new(),
-            });
+            self.say(
+                "refused",
+                context! {
+                    label => action_label(pending.remedy.as_str(), self.locale),
+                    reason => r["reason"].as_str().or(r["error"]["message"].as_str()).unwrap_or(""),
+                    offers => Vec::<String>::new(),
+                },
+            );
         }
         Ok(())
     }
@@ -451,7 +586,12 @@ impl Turn {
     }
 
     async fn hand_off(&mut self, ctx: &mut ToolContext<'_>) -> anyhow::Result<()> {
-        self.tool(ctx, "handoff_to_human", json!({"reason": "customer asked for a person"})).await?;
+        self.tool(
+            ctx,
+            "handoff_to_human",
+            json!({"reason": "customer asked for a person"}),
+        )
+        .await?;
         self.handoff = true;
         self.say("handoff", context! {});
         Ok(())
@@ -474,4 +614,3 @@ impl Target {
         base
     }
 }
-

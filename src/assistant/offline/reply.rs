@@ -59,10 +59,30 @@ mod tests {
     use super::*;
 
     const KINDS: &[&str] = &[
-        "greeting", "ask_verification", "ask_postcode", "verify_failed", "locked", "verified",
-        "status", "reported", "which_order", "not_found", "proposal", "refused", "confirmed",
-        "declined", "nothing_pending", "handoff", "staff_takeover", "cancel", "help", "thanks",
-        "goodbye", "injection", "only_text", "unknown",
+        "greeting",
+        "ask_verification",
+        "ask_postcode",
+        "verify_failed",
+        "locked",
+        "verified",
+        "status",
+        "reported",
+        "which_order",
+        "not_found",
+        "proposal",
+        "refused",
+        "confirmed",
+        "declined",
+        "nothing_pending",
+        "handoff",
+        "staff_takeover",
+        "cancel",
+        "help",
+        "thanks",
+        "goodbye",
+        "injection",
+        "only_text",
+        "unknown",
     ];
 
     fn fixture() -> Value {
@@ -80,8 +100,9 @@ mod tests {
         for locale in [Locale::De, Locale::En] {
             for kind in KINDS {
                 let name = format!("replies/{}.j2", locale.as_str());
-                let text = prompts::render(&name, minijinja::context! { kind => kind, d => fixture() })
-                    .unwrap_or_else(|e| panic!("{kind} {locale}: {e}"));
+                let text =
+                    prompts::render(&name, minijinja::context! { kind => kind, d => fixture() })
+                        .unwrap_or_else(|e| panic!("{kind} {locale}: {e}"));
                 assert!(!prompts::tidy(&text).is_empty(), "{kind} {locale}");
             }
         }
@@ -89,7 +110,16 @@ mod tests {
 
     #[test]
     fn action_labels_fit_a_whatsapp_button() {
-        for id in ["callback", "redelivery", "replacement", "investigation", "return_label", "handoff", "confirm", "decline"] {
+        for id in [
+            "callback",
+            "redelivery",
+            "replacement",
+            "investigation",
+            "return_label",
+            "handoff",
+            "confirm",
+            "decline",
+        ] {
             for l in [Locale::De, Locale::En] {
                 assert!(action_label(id, l).chars().count() <= 20, "{id} {l}");
             }
@@ -98,10 +128,20 @@ mod tests {
 
     #[test]
     fn slots_read_naturally() {
-        let s = DateTime::parse_from_rfc3339("2025-09-12T08:00:00Z").unwrap().with_timezone(&Utc);
-        let e = DateTime::parse_from_rfc3339("2025-09-12T10:00:00Z").unwrap().with_timezone(&Utc);
+        let s = DateTime::parse_from_rfc3339("2025-09-12T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let e = DateTime::parse_from_rfc3339("2025-09-12T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let tz = chrono_tz::Europe::Berlin;
-        assert_eq!(slot_text(s, e, tz, Locale::De), "am 12.09.2025 zwischen 10:00 und 12:00 Uhr");
-        assert_eq!(slot_text(s, e, tz, Locale::En), "on 12 Sep 2025 between 10:00 and 12:00");
+        assert_eq!(
+            slot_text(s, e, tz, Locale::De),
+            "am 12.09.2025 zwischen 10:00 und 12:00 Uhr"
+        );
+        assert_eq!(
+            slot_text(s, e, tz, Locale::En),
+            "on 12 Sep 2025 between 10:00 and 12:00"
+        );
     }
 }
