@@ -41,7 +41,8 @@ pub const MAX_INPUT_CHARS: usize = 4_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Expectation {
-    /// Order number and postcode (or email) were asked for.
+    /// Order number and postcode (or email) were asked for. Reads like no expectation
+    /// for now: order numbers and postcodes are recognized in any case.
     AwaitingVerification,
     /// A proposal awaits a yes or no: a bare "bitte" / "please" / "mach das" is a yes.
     AwaitingConfirmation,
@@ -76,12 +77,19 @@ impl NluContext {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Topic {
+    /// How long shipping takes, express, weekend delivery.
     DeliveryTimes,
+    /// Return periods and conditions.
     Returns,
+    /// How exchanges and replacements work.
     Replacements,
+    /// The hotline, when and how the shop calls back.
     Callbacks,
+    /// When the service is open.
     OpeningHours,
+    /// Ways to pay, invoices, shipping costs, vouchers.
     Payment,
+    /// A question none of the above: the dialogue may search the help pages.
     Other,
 }
 
@@ -113,7 +121,9 @@ pub enum Intent {
     Replacement,
     /// Talk to a person.
     Human,
+    /// Agreement: "ja bitte", "passt", "sure".
     Yes,
+    /// Refusal: "nein danke", "lieber nicht", "nope".
     No,
     Thanks,
     Greeting,

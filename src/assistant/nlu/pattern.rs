@@ -36,12 +36,15 @@ pub struct Match {
 }
 
 impl Match {
+    /// The first matched token.
     pub fn start(&self) -> usize {
         self.tokens.first().copied().unwrap_or(0)
     }
+    /// The last matched token.
     pub fn end(&self) -> usize {
         self.tokens.last().copied().unwrap_or(0)
     }
+    /// Whether both matched a token in common (gaps do not count).
     pub fn overlaps(&self, other: &Match) -> bool {
         self.tokens.iter().any(|t| other.tokens.contains(t))
     }
@@ -79,6 +82,7 @@ impl Pattern {
         self.steps.len()
     }
 
+    /// A pattern without steps matches nothing.
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }

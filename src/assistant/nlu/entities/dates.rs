@@ -5,8 +5,8 @@
 //! A day and month without a year get the year that puts them nearest to today. A bare
 //! weekday is the next one after today ("Montag" said on a Monday is in a week); with
 //! "letzten" / "last" / "seit" / "since" the last one before today, with "diesen" /
-//! "this" today if it is that day. Past tense without such a word ("kam am Montag")
-//! is not recognized as past: that is a known weakness.
+//! "this" today if it is that day. In a sentence told in the past ("wurde am Montag
+//! zugestellt", "I ordered on Monday") the last one before today.
 
 use std::sync::LazyLock;
 
@@ -136,6 +136,22 @@ fn weekday(name: &str) -> Option<Weekday> {
     })
 }
 
+/// Finite past-tense words: a weekday in their sentence lies in the past.
+const PAST: &[&str] = &[
+    "wurde", "wurden", "war", "waren", "kam", "kamen", "hatte", "hatten", "bestellt", "ordered",
+    "was", "were", "came", "had", "did", "arrived",
+];
+
+/// Whether the clause around a span is told in the past.
+fn told_in_past(before: &str, after: &str) -> bool {
+    let ends = ['.', '!', '?', '\n', ',', ';'];
+    let head = before.rsplit(ends).next().unwrap_or("");
+    let tail = after.split(ends).next().unwrap_or("");
+    head.split_whitespace()
+        .chain(tail.split_whitespace())
+        .any(|w| PAST.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())))
+}
+
 fn resolve_weekday(today: NaiveDate, day: Weekday, modifier: Option<&str>) -> Option<NaiveDate> {
     let ahead = (7 + day.num_days_from_monday() - today.weekday().num_days_from_monday()) % 7;
     match modifier {
@@ -211,8 +227,12 @@ pub(super) fn extract(work: &mut String, today: NaiveDate) -> Found<NaiveDate> {
         };
         today.checked_add_signed(chrono::Duration::days(offset))
     });
-    scan(work, &WEEKDAY, &mut out, |c, _, _| {
-        resolve_weekday(today, weekday(text(c, 2)?)?, text(c, 1))
+    scan(work, &WEEKDAY, &mut out, |c, before, after| {
+        let modifier = match text(c, 1) {
+            None if told_in_past(before, after) => Some("last"),
+            m => m,
+        };
+        resolve_weekday(today, weekday(text(c, 2)?)?, modifier)
     });
     scan(work, &IN_DAYS, &mut out, |c, _, _| {
         let n = u64::from(num(c, 1)?);
@@ -294,6 +314,19 @@ mod tests {
         assert_eq!(dates("this Thursday"), [d(2025, 9, 11)]);
         assert_eq!(dates("seit Montag"), [d(2025, 9, 8)]);
         assert_eq!(dates("last friday"), [d(2025, 9, 5)]);
+    }
+
+    #[test]
+    fn a_weekday_in_a_sentence_told_in_the_past_lies_in_the_past() {
+        assert_eq!(dates("Es wurde am Montag zugestellt"), [d(2025, 9, 8)]);
+        assert_eq!(
+            dates("Ich war nicht da, bitte am Montag nochmal"),
+            [d(2025, 9, 15)]
+        );
+        assert_eq!(
+            dates("I ordered on Tuesday. Can you deliver on Monday?"),
+            [d(2025, 9, 9), d(2025, 9, 15)]
+        );
     }
 
     #[test]

@@ -95,12 +95,13 @@ pub fn extract(text: &str, ctx: &NluContext) -> Entities {
     let orders = numbers::order_numbers(&mut work);
     let mut tracking = numbers::lettered_tracking_numbers(&mut work);
     let dates = dates::extract(&mut work, ctx.today);
-    let mut times = times::extract(&mut work);
+    let slots = ctx.expecting == Some(Expectation::AwaitingSlotChoice);
+    let mut times = times::extract(&mut work, slots);
     let digits = numbers::digit_groups(&mut work);
     let mut postcodes = digits.postcodes;
     postcodes.extend(numbers::uk_postcodes(&mut work));
     tracking.extend(digits.tracking);
-    if times.is_empty() && ctx.expecting == Some(Expectation::AwaitingSlotChoice) {
+    if times.is_empty() && slots {
         times = times::bare_hour(&work);
     }
     Entities {

@@ -171,12 +171,16 @@ pub(super) fn digit_groups(work: &mut String) -> DigitReadings {
             plus: m.as_str().starts_with('+'),
         })
         .collect();
-    // Runs of chunks separated by one or two spaces only.
+    // Runs of chunks separated by a space or two, perhaps with parentheses
+    // ("(0151) 123 456 78").
     let mut runs: Vec<Vec<&Chunk>> = Vec::new();
     for c in &chunks {
         let joins = runs.last().and_then(|r| r.last()).is_some_and(|prev| {
             let gap = &work[prev.end..c.start];
-            (1..=2).contains(&gap.len()) && gap.bytes().all(|b| b == b' ') && !c.plus
+            (1..=3).contains(&gap.len())
+                && gap.contains(' ')
+                && gap.bytes().all(|b| matches!(b, b' ' | b'(' | b')'))
+                && !c.plus
         });
         match runs.last_mut() {
             Some(run) if joins => run.push(c),

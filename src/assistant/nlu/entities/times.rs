@@ -4,7 +4,8 @@
 //!
 //! A number counts as a time only with a unit (`Uhr`, `h`, `am`, `pm`), with minutes
 //! after a colon, or after a word that introduces a time (`um`, `at`, `ab`, `after`,
-//! `zwischen`, `between`, …), and never when a non-time unit follows ("nach 3 Tagen",
+//! `zwischen`, `between`, …) — or, when slots were just offered, as a window of
+//! plausible hours ("10-12") — and never when a non-time unit follows ("nach 3 Tagen",
 //! "at 2 items"). "bis 12 Uhr" / "before noon" have no start and are not extracted.
 
 use std::sync::LazyLock;
@@ -110,11 +111,15 @@ fn num(c: &Captures<'_>, i: usize) -> Option<u32> {
     c.get(i).and_then(|m| m.as_str().parse().ok())
 }
 
-fn range(c: &Captures<'_>, after: &str) -> Option<TimeMention> {
+fn range(c: &Captures<'_>, after: &str, slots: bool) -> Option<TimeMention> {
     let keyword = c.get(1).is_some();
     let units = c.get(4).is_some() || c.get(7).is_some();
     let minutes = c.get(3).is_some() || c.get(6).is_some();
-    if !(keyword || units || minutes) || followed_by_count(after) {
+    let plausible = slots
+        && [2, 5]
+            .iter()
+            .all(|&i| num(c, i).is_some_and(|h| (6..=22).contains(&h)));
+    if !(keyword || units || minutes || plausible) || followed_by_count(after) {
         return None;
     }
     let (m1, m2) = (meridiem(c, 4), meridiem(c, 7));
@@ -191,10 +196,11 @@ fn scan(
     }
 }
 
-/// Takes every time and window out of the working text.
-pub(super) fn extract(work: &mut String) -> Found<TimeMention> {
+/// Takes every time and window out of the working text. `slots`: the bot just offered
+/// time slots.
+pub(super) fn extract(work: &mut String, slots: bool) -> Found<TimeMention> {
     let mut out = Vec::new();
-    scan(work, &RANGE, &mut out, |c, _, after| range(c, after));
+    scan(work, &RANGE, &mut out, |c, _, after| range(c, after, slots));
     scan(work, &SINGLE, &mut out, |c, _, after| single(c, after));
     scan(work, &DAYPART, &mut out, |c, before, _| {
         daypart(c.get(1)?.as_str(), before)
@@ -245,7 +251,7 @@ mod tests {
 
     fn times(text: &str) -> Vec<TimeMention> {
         let mut work = crate::assistant::nlu::normalize::fold(text);
-        super::super::ordered(extract(&mut work))
+        super::super::ordered(extract(&mut work, false))
     }
 
     #[test]
@@ -291,6 +297,19 @@ mod tests {
         assert!(times("10.30").is_empty());
         assert!(times("bis 12 Uhr").is_empty());
         assert!(times("um 25 Uhr").is_empty());
+    }
+
+    #[test]
+    fn a_bare_window_counts_only_when_slots_were_offered() {
+        assert!(times("10-12").is_empty());
+        let mut work = "morgen 10-12 passt".to_string();
+        let found: Vec<_> = extract(&mut work, true)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        assert_eq!(found, [window(10, 12)]);
+        let mut work = "groesse 2-4".to_string();
+        assert!(extract(&mut work, true).is_empty());
     }
 
     #[test]

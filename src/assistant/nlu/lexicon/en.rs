@@ -24,6 +24,10 @@ pub static ENTRIES: &[Entry] = &[
             "been shipped|dispatched|sent",
             "on way",
             "how much longer",
+            "what time come|coming|arrive*|deliver*",
+            "which neighbour|neighbor",
+            "problem|issue|wrong with order*|parcel*|package*|delivery|shipment*",
+            "happened to|with order*|parcel*|package*|delivery|shipment*",
             "parcel*|package*|order*|delivery|it coming|arriving",
         ],
     ),
@@ -122,6 +126,8 @@ pub static ENTRIES: &[Entry] = &[
             "another|new|second attempt|try|delivery|date|day",
             "wasnt|not|werent home|in",
             "different day|date|time",
+            "leave it|parcel|package|with|at|in neighbour*|neighbor*|porch|garage|door|doorstep|mailbox|reception",
+            "safe place",
         ],
     ),
     e(
@@ -205,6 +211,7 @@ pub static ENTRIES: &[Entry] = &[
             "how long take|shipping|delivery|deliver",
             "how fast|quickly deliver*|ship*",
             "deliver* saturday*|sunday*|weekend*",
+            "express|next day shipping|delivery",
         ],
     ),
     e(
@@ -255,6 +262,7 @@ pub static ENTRIES: &[Entry] = &[
             "credit card",
             "bank transfer",
             "shipping cost*|fee*",
+            "how much shipping|delivery",
         ],
     ),
 ];

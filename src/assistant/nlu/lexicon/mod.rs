@@ -8,8 +8,10 @@
 
 mod de;
 mod en;
+mod function_words;
 mod markers;
 
+pub use function_words::{ENGLISH, GERMAN};
 pub use markers::{
     CONTRAST, FILLERS, INJECTION, INTERJECTIONS, NEGATORS, NOT_REFERS_BACK, REFERS_BACK,
     REFERS_OTHER,

@@ -91,6 +91,8 @@ fn german_mobile_and_landline_numbers_become_e164() {
     assert_eq!(seen("0151 12345678").phones, ["+4915112345678"]);
     assert_eq!(seen("0151-1234 5678").phones, ["+4915112345678"]);
     assert_eq!(seen("05251 123456").phones, ["+495251123456"]);
+    assert_eq!(seen("(0151) 123 456 78").phones, ["+4915112345678"]);
+    assert_eq!(seen("0151/12345678").phones, ["+4915112345678"]);
     assert_eq!(seen("+49 151 12345678").phones, ["+4915112345678"]);
     assert_eq!(seen("0049 151 12345678").phones, ["+4915112345678"]);
     assert_eq!(seen("+44 20 7946 0958").phones, ["+442079460958"]);
