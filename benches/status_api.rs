@@ -6,7 +6,9 @@
 //!
 //! Run: `cargo bench --bench status_api`. Knobs: `VERITY_BENCH_CONNECTIONS` (default
 //! 64 keep-alive connections), `VERITY_BENCH_SECONDS` (measured duration, default 10),
-//! `VERITY_BENCH_WARMUP_SECONDS` (default 2, not counted).
+//! `VERITY_BENCH_WARMUP_SECONDS` (default 2, not counted); `VERITY_BENCH_DUMP=PREFIX`
+//! writes every checked answer to `PREFIX.sqlite` / `PREFIX.postgres` (sorted by path), to
+//! show that a speed-up left the JSON as it was.
 //!
 //! The mix: every shipment and every order of the demo data in turn (tracking and order
 //! numbers from the generated items), consecutive requests alternating `?locale=de` and
@@ -157,6 +159,8 @@ struct Tally {
     micros: Vec<u32>,
     errors: usize,
     first_error: Option<String>,
+    /// The verification pass's answers, by path.
+    bodies: Vec<(String, Bytes)>,
 }
 
 impl Tally {
@@ -240,6 +244,7 @@ async fn connection(
             if v["locale"] != want || v["summary"].as_str().is_none_or(str::is_empty) {
                 tally.error(format!("GET {path}: unexpected answer {v}"));
             }
+            tally.bodies.push((path.clone(), body));
         }
         tally.micros.push(micros);
     }
@@ -278,12 +283,51 @@ fn load(
     .unwrap()
 }
 
+/// Writes every answer of the verification pass, sorted by path, one per line (to
+/// compare the JSON before and after a change).
+fn dump_answers(file: &str, tallies: Vec<Tally>) {
+    let mut all: Vec<_> = tallies.into_iter().flat_map(|t| t.bodies).collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::new();
+    for (path, body) in all {
+        out.extend_from_slice(path.as_bytes());
+        out.push(b'\t');
+        out.extend_from_slice(&body);
+        out.push(b'\n');
+    }
+    std::fs::write(file, out).unwrap();
+}
+
+fn engine_tag(engine: &str) -> &'static str {
+    if engine.starts_with("SQLite") {
+        "sqlite"
+    } else {
+        "postgres"
+    }
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     f64::from(sorted[rank.clamp(1, sorted.len()) - 1]) / 1000.0
+}
+
+/// CPU seconds this process (server and generator) has used, from `/proc/self/stat`
+/// (Linux; USER_HZ is 100 for user space). Unlike requests/s, CPU per request hardly
+/// moves when other work shares the machine.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command (which may contain spaces) start at the state, field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    f.iter().sum::<f64>() / 100.0
 }
 
 fn machine() -> String {
@@ -325,8 +369,10 @@ fn main() {
         }
     );
     println!();
-    println!("| engine | endpoint mix | connections | duration | req/s | p50 | p99 | errors |");
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| engine | endpoint mix | connections | duration | req/s | p50 | p99 | errors | CPU/req (this process) |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
 
     let mut engines = vec![("SQLite file", None)];
     if let Some(pg) = pg.as_deref() {
@@ -357,6 +403,9 @@ fn main() {
             .filter_map(|t| t.first_error.clone())
             .collect();
         assert!(check_errors.is_empty(), "{engine}: {check_errors:#?}");
+        if let Ok(dump) = std::env::var("VERITY_BENCH_DUMP") {
+            dump_answers(&format!("{dump}.{}", engine_tag(engine)), checked);
+        }
         load(
             addr,
             plan.clone(),
@@ -364,6 +413,7 @@ fn main() {
             Duration::from_secs_f64(warmup),
             None,
         );
+        let cpu_before = cpu_seconds();
         let (tallies, elapsed) = load(
             addr,
             plan.clone(),
@@ -379,12 +429,14 @@ fn main() {
             .collect();
         micros.sort_unstable();
         let rate = micros.len() as f64 / elapsed.as_secs_f64();
+        let cpu_per_request = (cpu_seconds() - cpu_before) / micros.len().max(1) as f64;
         println!(
             "| {engine} | {shipments} shipments + {orders} orders, de/en alternating | \
-             {connections} | {:.1} s | {rate:.0} | {:.2} ms | {:.2} ms | {errors} |",
+             {connections} | {:.1} s | {rate:.0} | {:.2} ms | {:.2} ms | {errors} | {:.0} µs |",
             elapsed.as_secs_f64(),
             percentile(&micros, 50.0),
             percentile(&micros, 99.0),
+            cpu_per_request * 1e6,
         );
         failures.extend(tallies.into_iter().filter_map(|t| t.first_error));
 
