@@ -8,7 +8,8 @@
 //! 64 keep-alive connections), `VERITY_BENCH_SECONDS` (measured duration, default 10),
 //! `VERITY_BENCH_WARMUP_SECONDS` (default 2, not counted); `VERITY_BENCH_DUMP=PREFIX`
 //! writes every checked answer to `PREFIX.sqlite` / `PREFIX.postgres` (sorted by path), to
-//! show that a speed-up left the JSON as it was.
+//! show that a speed-up left the JSON as it was; `VERITY_BENCH_WRK=1` adds a row for the
+//! same mix sent by `wrk` (which must be installed), as a cross-check of the generator.
 //!
 //! The mix: every shipment and every order of the demo data in turn (tracking and order
 //! numbers from the generated items), consecutive requests alternating `?locale=de` and
@@ -283,6 +284,56 @@ fn load(
     .unwrap()
 }
 
+/// The same mix from `wrk` (one thread; a separate process in C, so this load
+/// generator's cost is not ours): the table cells after the engine, and a failure when
+/// an answer was not 200 or a socket failed.
+fn wrk(
+    addr: std::net::SocketAddr,
+    paths: &[String],
+    connections: usize,
+    seconds: f64,
+    dir: &std::path::Path,
+) -> (String, Option<String>) {
+    let list: Vec<String> = paths.iter().map(|p| format!("{p:?}")).collect();
+    let script = format!(
+        "local paths = {{{}}}\nlocal i = 0\n\
+         request = function()\n  i = i + 1\n  \
+         return wrk.format(\"GET\", paths[(i % #paths) + 1], {{[\"Authorization\"] = \"Bearer {TOKEN}\"}})\nend\n",
+        list.join(",")
+    );
+    let file = dir.join("mix.lua");
+    std::fs::write(&file, script).unwrap();
+    let out = std::process::Command::new("wrk")
+        .args(["-t1", &format!("-c{connections}"), &format!("-d{seconds}s")])
+        .arg("--latency")
+        .arg("-s")
+        .arg(&file)
+        .arg(format!("http://{addr}"))
+        .output()
+        .expect("VERITY_BENCH_WRK is set but `wrk` does not run");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .map(|v| v.split_whitespace().next().unwrap_or("").to_string())
+    };
+    let rate = field("Requests/sec:").unwrap_or_else(|| "?".into());
+    let (p50, p99) = (
+        field("50%").unwrap_or_default(),
+        field("99%").unwrap_or_default(),
+    );
+    let non200: usize = field("Non-2xx or 3xx responses:").map_or(0, |n| n.parse().unwrap_or(1));
+    let socket = text.lines().find(|l| l.contains("Socket errors"));
+    let errors = non200 + usize::from(socket.is_some());
+    let failure = (errors > 0 || !out.status.success()).then(|| format!("wrk: {text}"));
+    (
+        format!(
+            "same mix, wrk -t1 | {connections} | {seconds:.1} s | {rate} | {p50} | {p99} | {errors} | – |"
+        ),
+        failure,
+    )
+}
+
 /// Writes every answer of the verification pass, sorted by path, one per line (to
 /// compare the JSON before and after a change).
 fn dump_answers(file: &str, tallies: Vec<Tally>) {
@@ -439,6 +490,11 @@ fn main() {
             cpu_per_request * 1e6,
         );
         failures.extend(tallies.into_iter().filter_map(|t| t.first_error));
+        if std::env::var_os("VERITY_BENCH_WRK").is_some() {
+            let (row, failure) = wrk(addr, &paths, connections, seconds, dir.path());
+            println!("| {engine}, wrk cross-check | {row}");
+            failures.extend(failure);
+        }
 
         server.shutdown_background();
         if let (Some(admin), Some(db)) = (admin, db) {
