@@ -46,29 +46,27 @@ pub async fn shipment(
     tracking: &TrackingNumber,
 ) -> anyhow::Result<Option<ShipmentLookup>> {
     let mut conn = store.read().await?;
-    let Some(shipment) = records::get_shipment(&mut conn, tracking).await? else {
+    let shipments = records::list_shipments_sharing_order(&mut conn, tracking).await?;
+    let Some(shipment) = shipments.iter().find(|s| &s.tracking_number == tracking) else {
         return Ok(None);
     };
-    let order = records::get_order(&mut conn, &shipment.order_number).await?;
+    let (order, customer_locale) =
+        match records::get_order_with_locale(&mut conn, &shipment.order_number).await? {
+            Some((o, l)) => (Some(o), l),
+            None => (None, None),
+        };
     let evs = events::events_for_order(
         &mut conn,
         &shipment.order_number,
         std::slice::from_ref(tracking),
     )
     .await?;
-    let customer_locale = match &order {
-        Some(o) => records::get_customer(&mut conn, &o.customer_id)
-            .await?
-            .map(|c| c.locale),
-        None => None,
-    };
     let any_replacement = order.is_some()
-        && records::list_shipments_for_order(&mut conn, &shipment.order_number)
-            .await?
+        && shipments
             .iter()
             .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);
     let ctx = remedy_context(&mut conn, &shipment.order_number, any_replacement).await?;
-    let view = reconcile_shipment(&shipment, order.as_ref(), &evs, now, policy)
+    let view = reconcile_shipment(shipment, order.as_ref(), &evs, now, policy)
         .with_remedy_context(&ctx, now, policy);
     Ok(Some(ShipmentLookup {
         view,
@@ -84,7 +82,8 @@ pub async fn order(
     number: &OrderNumber,
 ) -> anyhow::Result<Option<OrderLookup>> {
     let mut conn = store.read().await?;
-    let Some(order) = records::get_order(&mut conn, number).await? else {
+    let Some((order, customer_locale)) = records::get_order_with_locale(&mut conn, number).await?
+    else {
         return Ok(None);
     };
     let shipments = records::list_shipments_for_order(&mut conn, number).await?;
@@ -93,9 +92,6 @@ pub async fn order(
         .map(|s| s.tracking_number.clone())
         .collect();
     let evs = events::events_for_order(&mut conn, number, &tracking).await?;
-    let customer_locale = records::get_customer(&mut conn, &order.customer_id)
-        .await?
-        .map(|c| c.locale);
     let any_replacement = shipments
         .iter()
         .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);

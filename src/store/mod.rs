@@ -57,6 +57,9 @@ impl WriteTx {
     }
 }
 
+/// How long a pooled connection may sit idle before it is pinged when handed out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -107,7 +110,20 @@ impl Store {
         sqlx::any::install_default_drivers();
         let mut opts = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings every connection it hands out by default: one more round trip
+            // per request (to the server, or to SQLite's worker thread). A connection in
+            // steady use has just proven itself; only one that sat idle is checked.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        use sqlx::Connection;
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            });
         if backend == Backend::Sqlite {
             if max_connections == 1 {
                 // An in-memory database lives as long as its one connection.

@@ -165,37 +165,46 @@ pub async fn order_exists(conn: &mut AnyConnection, n: &OrderNumber) -> anyhow::
 
 /// An order with its lines.
 pub async fn get_order(conn: &mut AnyConnection, n: &OrderNumber) -> anyhow::Result<Option<Order>> {
-    let Some(r) = sqlx::query(
-        "SELECT number, customer_id, placed_at, currency, total_cents, ship_name, ship_street, \
-         ship_postcode, ship_city, ship_country FROM orders WHERE number = $1",
-    )
-    .bind(n.as_str())
-    .fetch_optional(&mut *conn)
-    .await
-    .context("reading an order")?
-    else {
-        return Ok(None);
-    };
-    let lines = sqlx::query(
-        "SELECT sku, name, qty, unit_price_cents FROM order_lines \
-         WHERE order_number = $1 ORDER BY line_no",
+    Ok(get_order_with_locale(conn, n).await?.map(|(o, _)| o))
+}
+
+/// An order with its lines and the locale of its customer (when the customer is
+/// known), in one query: the order's columns repeat on every line's row.
+pub async fn get_order_with_locale(
+    conn: &mut AnyConnection,
+    n: &OrderNumber,
+) -> anyhow::Result<Option<(Order, Option<Locale>)>> {
+    let rows = sqlx::query(
+        "SELECT o.number, o.customer_id, o.placed_at, o.currency, o.total_cents, o.ship_name, \
+         o.ship_street, o.ship_postcode, o.ship_city, o.ship_country, c.locale, \
+         l.sku, l.name AS line_name, l.qty, l.unit_price_cents \
+         FROM orders o \
+         LEFT JOIN customers c ON c.id = o.customer_id \
+         LEFT JOIN order_lines l ON l.order_number = o.number \
+         WHERE o.number = $1 ORDER BY l.line_no",
     )
     .bind(n.as_str())
     .fetch_all(&mut *conn)
     .await
-    .context("reading order lines")?
-    .iter()
-    .map(|l| {
-        Ok(OrderLine {
-            sku: Sku::parse(&l.try_get::<String, _>("sku")?).map_err(anyhow::Error::msg)?,
-            name: l.try_get("name")?,
+    .context("reading an order with its lines")?;
+    let Some(r) = rows.first() else {
+        return Ok(None);
+    };
+    let msg = anyhow::Error::msg;
+    let mut lines = Vec::with_capacity(rows.len());
+    for l in &rows {
+        // An order without lines has one row with NULL line columns.
+        let Some(sku) = l.try_get::<Option<String>, _>("sku")? else {
+            continue;
+        };
+        lines.push(OrderLine {
+            sku: Sku::parse(&sku).map_err(msg)?,
+            name: l.try_get("line_name")?,
             qty: u32::try_from(l.try_get::<i64, _>("qty")?)?,
             unit_price: Money(l.try_get("unit_price_cents")?),
-        })
-    })
-    .collect::<anyhow::Result<Vec<_>>>()?;
-    let msg = anyhow::Error::msg;
-    Ok(Some(Order {
+        });
+    }
+    let order = Order {
         number: OrderNumber::parse(&r.try_get::<String, _>("number")?).map_err(msg)?,
         customer_id: CustomerId::parse(&r.try_get::<String, _>("customer_id")?).map_err(msg)?,
         placed_at: chrono::DateTime::parse_from_rfc3339(&r.try_get::<String, _>("placed_at")?)?,
@@ -209,7 +218,11 @@ pub async fn get_order(conn: &mut AnyConnection, n: &OrderNumber) -> anyhow::Res
             country: r.try_get("ship_country")?,
         },
         lines,
-    }))
+    };
+    let locale = r
+        .try_get::<Option<String>, _>("locale")?
+        .map(|l| Locale::from_tag(&l));
+    Ok(Some((order, locale)))
 }
 
 fn shipment_from_row(r: &AnyRow) -> anyhow::Result<Shipment> {
@@ -270,6 +283,26 @@ pub async fn list_shipments_for_order(
     .fetch_all(conn)
     .await
     .context("listing shipments of an order")?
+    .iter()
+    .map(shipment_from_row)
+    .collect()
+}
+
+/// The shipment with this tracking number and every other shipment of its order,
+/// oldest first, in one query; empty when the tracking number is unknown.
+pub async fn list_shipments_sharing_order(
+    conn: &mut AnyConnection,
+    t: &TrackingNumber,
+) -> anyhow::Result<Vec<Shipment>> {
+    sqlx::query(
+        "SELECT tracking_number, carrier, order_number, kind, skus, address FROM shipments \
+         WHERE order_number = (SELECT order_number FROM shipments WHERE tracking_number = $1) \
+         ORDER BY updated_ms, tracking_number",
+    )
+    .bind(t.as_str())
+    .fetch_all(conn)
+    .await
+    .context("listing the shipments of a shipment's order")?
     .iter()
     .map(shipment_from_row)
     .collect()

@@ -86,7 +86,7 @@ async fn every_item_type_round_trips_through_the_store() {
     };
     assert_eq!(
         records::get_customer(&mut conn, &c.id).await.unwrap(),
-        Some(c)
+        Some(c.clone())
     );
     let Item::Order(o) = parsed(&order()) else {
         panic!()
@@ -95,11 +95,31 @@ async fn every_item_type_round_trips_through_the_store() {
         records::get_order(&mut conn, &o.number).await.unwrap(),
         Some(o.clone())
     );
+    assert_eq!(
+        records::get_order_with_locale(&mut conn, &o.number)
+            .await
+            .unwrap(),
+        Some((o.clone(), Some(c.locale))),
+        "the lines and the customer's locale in one query"
+    );
     let Item::Shipment(s) = parsed(&shipment()) else {
         panic!()
     };
     let t = TrackingNumber::parse(T).unwrap();
+    assert_eq!(
+        records::list_shipments_sharing_order(&mut conn, &t)
+            .await
+            .unwrap(),
+        vec![s.clone()]
+    );
     assert_eq!(records::get_shipment(&mut conn, &t).await.unwrap(), Some(s));
+    let unknown = TrackingNumber::parse("00340434169999999999").unwrap();
+    assert!(
+        records::list_shipments_sharing_order(&mut conn, &unknown)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let stored = events::events_for_order(&mut conn, &o.number, std::slice::from_ref(&t))
         .await
@@ -206,6 +226,19 @@ async fn events_for_an_unknown_shipment_are_kept_and_linked_when_it_arrives() {
             .await
             .unwrap();
     assert_eq!(shipments.len(), 1);
+    assert_eq!(
+        records::list_shipments_sharing_order(&mut conn, &t)
+            .await
+            .unwrap(),
+        shipments,
+        "found by its tracking number though its order is unknown"
+    );
+    assert_eq!(
+        records::get_order_with_locale(&mut conn, &OrderNumber::parse("A-100234").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
