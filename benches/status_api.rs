@@ -98,10 +98,7 @@ async fn start_server(url: &str) -> std::net::SocketAddr {
     let inputs = generate(DEFAULT_ANCHOR)
         .items
         .iter()
-        .map(|i| ingest::Input {
-            line: None,
-            item: Ok(i.clone()),
-        })
+        .map(|i| ingest::Input::new(None, Ok(i.clone())))
         .collect();
     let report = ingest::apply(&store, inputs, now.timestamp_millis())
         .await

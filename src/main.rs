@@ -229,10 +229,7 @@ async fn load_demo(store: &Store, data: &verity::demo::DemoData) -> anyhow::Resu
     let inputs = data
         .items
         .iter()
-        .map(|item| ingest::Input {
-            line: None,
-            item: Ok(item.clone()),
-        })
+        .map(|item| ingest::Input::new(None, Ok(item.clone())))
         .collect();
     ingest::apply(store, inputs, Clock::System.now_ms()).await
 }
@@ -297,7 +294,7 @@ async fn ingest_file(
     let parser = std::thread::spawn(move || {
         let mut first_line = 1usize;
         loop {
-            let mut chunk = String::new();
+            let mut chunk = String::with_capacity(batch.saturating_mul(320));
             let mut lines = 0usize;
             while lines < batch {
                 match reader.read_line(&mut chunk) {

@@ -79,8 +79,9 @@ CREATE TABLE events (
     content_hash     TEXT NOT NULL,      -- of the canonical JSON: same id, other hash = conflict
     body             TEXT NOT NULL       -- canonical JSON in the ingestion format
 );
-CREATE INDEX events_tracking ON events (tracking_number);
-CREATE INDEX events_order ON events (order_number);
+CREATE INDEX events_tracking ON events (tracking_number) WHERE tracking_number IS NOT NULL;
+-- Partial: carrier scans name no order, and need no entry here.
+CREATE INDEX events_order ON events (order_number) WHERE order_number IS NOT NULL;
 
 -- Cases: the remedies set in motion (callback, redelivery, replacement, investigation,
 -- return_label, handoff) that staff work on.

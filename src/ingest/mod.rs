@@ -16,6 +16,28 @@ pub struct Input {
     /// 1-based line in NDJSON input; `None` for elements of a JSON array.
     pub line: Option<usize>,
     pub item: Result<Item, String>,
+    /// An event's canonical JSON and its hash, computed where it was parsed (on the
+    /// parsing thread or request), so the writer only writes.
+    canonical: Option<(String, String)>,
+}
+
+impl Input {
+    /// An item parsed (or refused) at `line`.
+    pub fn new(line: Option<usize>, item: Result<Item, String>) -> Self {
+        let canonical = match &item {
+            Ok(Item::Event(e)) => {
+                let body = e.canonical_json();
+                let hash = Event::content_hash(&body);
+                Some((body, hash))
+            }
+            _ => None,
+        };
+        Input {
+            line,
+            item,
+            canonical,
+        }
+    }
 }
 
 /// Why a whole body was refused (nothing of it was applied).
@@ -50,10 +72,7 @@ pub fn parse_body(body: &[u8]) -> Result<Vec<Input>, BodyError> {
             })?;
         return Ok(values
             .iter()
-            .map(|v| Input {
-                line: None,
-                item: Item::parse(v).map_err(|e| e.to_string()),
-            })
+            .map(|v| Input::new(None, Item::parse(v).map_err(|e| e.to_string())))
             .collect());
     }
     Ok(parse_ndjson(text))
@@ -81,10 +100,7 @@ pub fn parse_ndjson_from(text: &str, first_line: usize) -> Vec<Input> {
                     strip_position(&e.to_string())
                 )),
             };
-            Some(Input {
-                line: Some(first_line + i),
-                item,
-            })
+            Some(Input::new(Some(first_line + i), item))
         })
         .collect()
 }
@@ -165,7 +181,7 @@ pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Re
     let mut tx = store.begin().await?;
     let mut report = IngestReport::default();
     let mut slots: Vec<Option<ItemReport>> = Vec::with_capacity(inputs.len());
-    let mut pending: Vec<(usize, Option<usize>, Event)> = Vec::new();
+    let mut pending: Vec<Pending> = Vec::new();
     let mut ctx = BatchContext::default();
     for (index, input) in inputs.into_iter().enumerate() {
         slots.push(None);
@@ -183,7 +199,12 @@ pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Re
             Err(error) => {
                 slots[index] = Some(base(Status::Rejected, None, None, Some(error), None))
             }
-            Ok(Item::Event(e)) => pending.push((index, line, e)),
+            Ok(Item::Event(e)) => pending.push(Pending {
+                index,
+                line,
+                canonical: input.canonical,
+                event: e,
+            }),
             Ok(record) => {
                 flush_events(&mut tx, &mut pending, &mut slots, &ctx, now_ms).await?;
                 let note = apply_record(&mut tx, &record, &mut ctx, now_ms).await?;
@@ -227,6 +248,14 @@ pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Re
         metrics::counter!("verity_ingest_items_total", "status" => status).increment(n as u64);
     }
     Ok(report)
+}
+
+/// An event waiting to be appended with its neighbours.
+struct Pending {
+    index: usize,
+    line: Option<usize>,
+    canonical: Option<(String, String)>,
+    event: Event,
 }
 
 /// What earlier items of the same batch made known.
@@ -282,7 +311,7 @@ async fn apply_record(
 /// content is the same and conflicts when it differs (the first is kept).
 async fn flush_events(
     tx: &mut WriteTx,
-    pending: &mut Vec<(usize, Option<usize>, Event)>,
+    pending: &mut Vec<Pending>,
     slots: &mut [Option<ItemReport>],
     ctx: &BatchContext,
     now_ms: i64,
@@ -290,17 +319,20 @@ async fn flush_events(
     if pending.is_empty() {
         return Ok(());
     }
-    let events = std::mem::take(pending);
+    let mut events = std::mem::take(pending);
     let prepared: Vec<(usize, Option<usize>, NewEvent<'_>)> = events
-        .iter()
-        .map(|(i, line, e)| {
-            let body = e.canonical_json();
-            let hash = Event::content_hash(&body);
+        .iter_mut()
+        .map(|p| {
+            let (body, hash) = p.canonical.take().unwrap_or_else(|| {
+                let body = p.event.canonical_json();
+                let hash = Event::content_hash(&body);
+                (body, hash)
+            });
             (
-                *i,
-                *line,
+                p.index,
+                p.line,
                 NewEvent {
-                    event: e,
+                    event: &p.event,
                     body,
                     hash,
                 },

@@ -138,7 +138,8 @@ impl Store {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                          PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
-                         PRAGMA cache_size = -65536;",
+                         PRAGMA cache_size = -65536; \
+                         PRAGMA wal_autocheckpoint = 10000;",
                     )
                     .await?;
                     Ok(())

@@ -121,10 +121,7 @@ pub async fn demo_app() -> TestApp {
     let inputs = data
         .items
         .iter()
-        .map(|i| verity::ingest::Input {
-            line: None,
-            item: Ok(i.clone()),
-        })
+        .map(|i| verity::ingest::Input::new(None, Ok(i.clone())))
         .collect();
     let report = verity::ingest::apply(&app.store, inputs, now.timestamp_millis())
         .await
