@@ -324,3 +324,73 @@ async fn a_reply_can_be_streamed_as_server_sent_events() {
         "{reply}"
     );
 }
+
+#[tokio::test]
+async fn when_staff_take_over_the_bot_says_so_once_and_then_stays_silent() {
+    let app = demo_app().await;
+    let (s, _) = open(&app, "de").await;
+    say(&app, &s, "A-100234 33100").await;
+    let mut tx = app.store.begin().await.unwrap();
+    let mut conv = verity::store::conversations::get_conversation(tx.conn(), &s.id)
+        .await
+        .unwrap()
+        .unwrap();
+    conv.taken_over_by = Some("staff_1".to_string());
+    verity::store::conversations::update_conversation(tx.conn(), &conv)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = say(&app, &s, "Hallo? Ist da jemand?").await;
+    assert_eq!(r["taken_over"], true, "{r}");
+    assert!(r["text"].as_str().unwrap().contains("Mitarbeiter"), "{r}");
+    let (status, body) = send(&app, &s, json!({"text": "Noch da?"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["reply"], Value::Null, "silent while staff answer");
+    // Both customer messages are stored all the same.
+    let mut conn = app.store.read().await.unwrap();
+    let msgs = verity::store::conversations::list_messages(&mut conn, &s.id, 0)
+        .await
+        .unwrap();
+    assert!(msgs.iter().any(|m| m.text == "Noch da?"));
+}
+
+#[tokio::test]
+async fn a_follow_up_about_the_other_order_answers_about_it() {
+    let app = demo_app().await;
+    // A customer with two orders: find one in the demo data.
+    let data = verity::demo::generate(verity::demo::DEFAULT_ANCHOR);
+    let mut by_customer: std::collections::HashMap<String, Vec<(String, String)>> =
+        Default::default();
+    for item in &data.items {
+        if let verity::domain::Item::Order(o) = item {
+            by_customer
+                .entry(o.customer_id.to_string())
+                .or_default()
+                .push((o.number.to_string(), o.shipping_address.postcode.clone()));
+        }
+    }
+    let orders = by_customer
+        .values()
+        .find(|v| v.len() == 2)
+        .expect("a customer with two orders");
+    let (s, _) = open(&app, "de").await;
+    let r = say(&app, &s, &format!("{} {}", orders[0].0, orders[0].1)).await;
+    assert_eq!(r["verified"], true, "{r}");
+    let r = say(&app, &s, "und die andere Bestellung?").await;
+    let tools: Vec<&str> = r["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(tools.contains(&"track_shipment"), "{r}");
+    let mut conn = app.store.read().await.unwrap();
+    let msgs = verity::store::conversations::list_messages(&mut conn, &s.id, 0)
+        .await
+        .unwrap();
+    let last = msgs.last().unwrap().tool_calls.clone().unwrap();
+    assert!(
+        last.contains(&orders[1].0),
+        "the other order was looked up: {last}"
+    );
+}
