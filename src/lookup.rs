@@ -65,9 +65,12 @@ pub async fn shipment(
         && shipments
             .iter()
             .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);
-    let ctx = remedy_context(&mut conn, &shipment.order_number, any_replacement).await?;
-    let view = reconcile_shipment(shipment, order.as_ref(), &evs, now, policy)
-        .with_remedy_context(&ctx, now, policy);
+    let mut view = reconcile_shipment(shipment, order.as_ref(), &evs, now, policy);
+    // The order's cases only shape the remedies offered for contradictions.
+    if !view.contradictions.is_empty() {
+        let ctx = remedy_context(&mut conn, &view.order_number, any_replacement).await?;
+        view = view.with_remedy_context(&ctx, now, policy);
+    }
     Ok(Some(ShipmentLookup {
         view,
         customer_locale,
@@ -95,9 +98,12 @@ pub async fn order(
     let any_replacement = shipments
         .iter()
         .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);
-    let ctx = remedy_context(&mut conn, number, any_replacement).await?;
-    let view = reconcile_order(&order, &shipments, &evs, now, policy)
-        .with_remedy_context(&ctx, now, policy);
+    let mut view = reconcile_order(&order, &shipments, &evs, now, policy);
+    // The order's cases only shape the remedies offered for contradictions.
+    if view.all_contradictions().next().is_some() {
+        let ctx = remedy_context(&mut conn, number, any_replacement).await?;
+        view = view.with_remedy_context(&ctx, now, policy);
+    }
     Ok(Some(OrderLookup {
         view,
         customer_locale,
