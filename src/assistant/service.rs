@@ -22,6 +22,9 @@ use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
 use crate::store::{Store, new_id};
 use crate::truth::Policy;
 
+/// How many of the latest messages the grounding evidence is taken from.
+const EVIDENCE_MESSAGES: i64 = 40;
+
 /// What a customer sent.
 #[derive(Clone, Debug)]
 pub enum Inbound {
@@ -271,7 +274,11 @@ impl Assistant {
     ) -> anyhow::Result<Evidence> {
         let mut evidence = Evidence::new(self.policy.time_zone);
         let mut conn = self.store.read().await?;
-        for m in conversations::list_messages(&mut conn, conversation_id, 0).await? {
+        // The recent part of the conversation: what a reply can build on, at a cost that
+        // does not grow with the conversation's length.
+        for m in conversations::list_recent_messages(&mut conn, conversation_id, EVIDENCE_MESSAGES)
+            .await?
+        {
             match m.role {
                 Role::Customer => evidence.add_customer_text(&m.text),
                 Role::Bot => {

@@ -229,6 +229,22 @@ pub async fn append_message(conn: &mut AnyConnection, m: &mut MessageRow) -> any
     Ok(inserted == 1)
 }
 
+/// The last `limit` messages of a conversation, oldest first.
+pub async fn list_recent_messages(
+    conn: &mut AnyConnection,
+    conversation_id: &str,
+    limit: i64,
+) -> anyhow::Result<Vec<MessageRow>> {
+    let newest: i64 =
+        sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $1")
+            .bind(conversation_id)
+            .fetch_one(&mut *conn)
+            .await
+            .context("finding a conversation's newest message")?
+            .try_get(0)?;
+    list_messages(conn, conversation_id, (newest - limit).max(0)).await
+}
+
 /// The messages of a conversation in order; `after_seq` for the ones after a point.
 pub async fn list_messages(
     conn: &mut AnyConnection,

@@ -1,0 +1,262 @@
+//! Chat throughput with the offline engine: many concurrent web chat sessions against
+//! `verity serve --demo` (the release binary, a SQLite file store, run as its own
+//! process so that its resident memory is its own), each session a closed loop of
+//! turns over one keep-alive connection on loopback.
+//!
+//! Run: `cargo bench --bench chat_load`. Knobs: `VERITY_BENCH_SESSIONS` (default 500),
+//! `VERITY_BENCH_SECONDS` (measured, default 10), `VERITY_BENCH_WARMUP_SECONDS`
+//! (default 3, not counted). The rate limits are raised for the run (all sessions come
+//! from 127.0.0.1).
+//!
+//! A session opens (`POST /api/v1/chat/sessions`), verifies with one of the demo
+//! stories' order number and postcode, then cycles through "Wo ist mein Paket?",
+//! "Danke!", "Wie lange dauert die Lieferung?" and "Ich möchte einen Rückruf" / "nein",
+//! so every turn runs the NLU, the tools, the truth and the grounding check, and stores
+//! two messages. Only 200 answers count; anything else fails the run after its row.
+//! The generator runs on one current-thread runtime on one OS thread with raw hyper
+//! HTTP/1 connections, and shares the machine's two cores with the server.
+#![expect(
+    clippy::unwrap_used,
+    reason = "a benchmark that fails should stop loudly"
+)]
+
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
+use hyper_util::rt::TokioIo;
+
+const STORIES: &[(&str, &str)] = &[
+    ("A-100234", "33100"),
+    ("A-100250", "33602"),
+    ("A-100261", "50667"),
+    ("A-100272", "80331"),
+    ("A-100283", "20095"),
+    ("A-100294", "10115"),
+];
+const TURNS: &[&str] = &[
+    "Wo ist mein Paket?",
+    "Danke!",
+    "Wie lange dauert die Lieferung?",
+    "Ich möchte einen Rückruf",
+    "nein",
+];
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Default)]
+struct Tally {
+    micros: Vec<u32>,
+    errors: Vec<String>,
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn post(
+    sender: &mut Sender,
+    host: &HeaderValue,
+    path: &str,
+    auth: Option<&str>,
+    body: String,
+) -> Result<(u16, Bytes), String> {
+    let mut req = hyper::Request::post(path)
+        .header(HOST, host.clone())
+        .header(CONTENT_TYPE, "application/json");
+    if let Some(t) = auth {
+        req = req.header(AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = req.body(Full::new(Bytes::from(body))).unwrap();
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| format!("POST {path}: {e}"))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("POST {path}: {e}"))?
+        .to_bytes();
+    Ok((status, body))
+}
+
+async fn session(
+    addr: std::net::SocketAddr,
+    n: usize,
+    measure_from: Instant,
+    until: Instant,
+) -> Tally {
+    let mut tally = Tally::default();
+    let host = HeaderValue::from_str(&addr.to_string()).unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::task::spawn_local(conn);
+    let opened = match post(
+        &mut sender,
+        &host,
+        "/api/v1/chat/sessions",
+        None,
+        r#"{"language":"de"}"#.into(),
+    )
+    .await
+    {
+        Ok((201, body)) => serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+        Ok((status, body)) => {
+            tally
+                .errors
+                .push(format!("open: {status} {}", String::from_utf8_lossy(&body)));
+            return tally;
+        }
+        Err(e) => {
+            tally.errors.push(e);
+            return tally;
+        }
+    };
+    let id = opened["session_id"].as_str().unwrap().to_string();
+    let token = opened["token"].as_str().unwrap().to_string();
+    let path = format!("/api/v1/chat/sessions/{id}/messages");
+    let (order, postcode) = STORIES[n % STORIES.len()];
+    let mut turn = 0usize;
+    while Instant::now() < until {
+        let text = if turn == 0 {
+            format!("{order} {postcode}")
+        } else {
+            TURNS[(turn - 1) % TURNS.len()].to_string()
+        };
+        let body = serde_json::json!({ "text": text }).to_string();
+        let start = Instant::now();
+        match post(&mut sender, &host, &path, Some(&token), body).await {
+            Ok((200, _)) => {
+                if start >= measure_from {
+                    tally
+                        .micros
+                        .push(u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX));
+                }
+            }
+            Ok((status, body)) => tally.errors.push(format!(
+                "turn {turn}: {status} {}",
+                String::from_utf8_lossy(&body)
+            )),
+            Err(e) => {
+                tally.errors.push(e);
+                break;
+            }
+        }
+        turn += 1;
+    }
+    tally
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn status_kb(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    f64::from(sorted[i]) / 1000.0
+}
+
+fn main() {
+    let sessions: usize = env_or("VERITY_BENCH_SESSIONS", 500);
+    let seconds: f64 = env_or("VERITY_BENCH_SECONDS", 10.0);
+    let warmup: f64 = env_or("VERITY_BENCH_WARMUP_SECONDS", 3.0);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_verity"))
+        .args(["--database-url"])
+        .arg(dir.path().join("verity.db"))
+        .args(["serve", "--demo", "--bind", &addr.to_string()])
+        .env("RUST_LOG", "warn")
+        .env("VERITY_CHAT_RATE_PER_IP", "1000000000")
+        .env("VERITY_CHAT_RATE_PER_SESSION", "1000000000")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready_by = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < ready_by, "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = server.id();
+    let rss_idle = status_kb(pid, "VmRSS:");
+    let started = Instant::now();
+    let measure_from = started + Duration::from_secs_f64(warmup);
+    let until = measure_from + Duration::from_secs_f64(seconds);
+    let tallies: Vec<Tally> = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
+            let tasks: Vec<_> = (0..sessions)
+                .map(|n| tokio::task::spawn_local(session(addr, n, measure_from, until)))
+                .collect();
+            let mut out = Vec::new();
+            for t in tasks {
+                out.push(t.await.unwrap());
+            }
+            out
+        })
+    })
+    .join()
+    .unwrap();
+    let rss_peak = status_kb(pid, "VmHWM:");
+    let _ = server.kill();
+    let _ = server.wait();
+    let mut micros: Vec<u32> = tallies
+        .iter()
+        .flat_map(|t| t.micros.iter().copied())
+        .collect();
+    micros.sort_unstable();
+    let errors: Vec<&String> = tallies.iter().flat_map(|t| t.errors.iter()).collect();
+    println!(
+        "1-minute load average before the run: {}",
+        load.split_whitespace().next().unwrap_or("?")
+    );
+    println!(
+        "| sessions | measured | turns | turns/s | p50 | p99 | server RSS idle → peak | errors |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {sessions} | {seconds:.0} s | {} | {:.0} | {:.2} ms | {:.2} ms | {} MB → {} MB | {} |",
+        micros.len(),
+        micros.len() as f64 / seconds,
+        percentile(&micros, 0.5),
+        percentile(&micros, 0.99),
+        rss_idle / 1024,
+        rss_peak / 1024,
+        errors.len()
+    );
+    for e in errors.iter().take(5) {
+        eprintln!("error: {e}");
+    }
+    assert!(errors.is_empty(), "{} errors", errors.len());
+}
