@@ -195,23 +195,16 @@ pub struct MessageRow {
 /// Appends a message at the end of its conversation. Returns `false` when a message
 /// with the same channel message id exists already (a redelivery): nothing is stored.
 pub async fn append_message(conn: &mut AnyConnection, m: &mut MessageRow) -> anyhow::Result<bool> {
-    let next: i64 =
-        sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = $1")
-            .bind(&m.conversation_id)
-            .fetch_one(&mut *conn)
-            .await
-            .context("numbering a message")?
-            .try_get(0)?;
-    m.seq = next;
-    let inserted = sqlx::query(
+    // Numbered and inserted in one statement: one round trip while the writer waits.
+    let row = sqlx::query(
         "INSERT INTO messages (id, conversation_id, seq, role, text, action, actions, tool_calls, \
          grounding, engine_stats, channel_message_id, author, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
-         ON CONFLICT (channel_message_id) DO NOTHING",
+         SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+         FROM messages WHERE conversation_id = $2 \
+         ON CONFLICT (channel_message_id) DO NOTHING RETURNING seq",
     )
     .bind(&m.id)
     .bind(&m.conversation_id)
-    .bind(m.seq)
     .bind(m.role.as_str())
     .bind(&m.text)
     .bind(m.action.as_deref())
@@ -222,11 +215,16 @@ pub async fn append_message(conn: &mut AnyConnection, m: &mut MessageRow) -> any
     .bind(m.channel_message_id.as_deref())
     .bind(m.author.as_deref())
     .bind(m.created_ms)
-    .execute(conn)
+    .fetch_optional(conn)
     .await
-    .context("storing a message")?
-    .rows_affected();
-    Ok(inserted == 1)
+    .context("storing a message")?;
+    match row {
+        Some(r) => {
+            m.seq = r.try_get(0)?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }
 
 /// The last `limit` messages of a conversation, oldest first.

@@ -13,9 +13,7 @@ use anyhow::{Context, bail};
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Which engine a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +27,10 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer at a time; taking turns in the process avoids busy errors.
-    write_lock: Option<Arc<Mutex<()>>>,
+    /// SQLite has one writer at a time: writes go through this one connection, in
+    /// turn, while reads use `pool` (WAL lets them run beside the writer). A writer
+    /// never waits behind readers for a connection. `None`: writes use `pool`.
+    writer: Option<AnyPool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -41,10 +41,9 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// A write transaction (holding the SQLite writer turn while it lives).
+/// A write transaction (on SQLite, holding the one writer connection while it lives).
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
-    _turn: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
@@ -146,6 +145,18 @@ impl Store {
                 })
             });
         }
+        let writer = if backend == Backend::Sqlite && max_connections > 1 {
+            Some(
+                opts.clone()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(url)
+                    .await
+                    .with_context(|| format!("connecting to the {backend:?} database"))?,
+            )
+        } else {
+            None
+        };
         let pool = opts
             .connect(url)
             .await
@@ -153,7 +164,7 @@ impl Store {
         let store = Self {
             pool,
             backend,
-            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            writer,
         };
         store.migrate().await?;
         Ok(store)
@@ -184,12 +195,9 @@ impl Store {
 
     /// Starts a write transaction.
     pub async fn begin(&self) -> anyhow::Result<WriteTx> {
-        let turn = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = self.pool.begin().await.context("starting a transaction")?;
-        Ok(WriteTx { tx, _turn: turn })
+        let pool = self.writer.as_ref().unwrap_or(&self.pool);
+        let tx = pool.begin().await.context("starting a transaction")?;
+        Ok(WriteTx { tx })
     }
 
     /// A pooled connection for reads.
