@@ -388,7 +388,7 @@ async fn flush_events(
         }
         set.into_iter().collect()
     };
-    let known = records::known_tracking_numbers(conn, &tracking).await?;
+    let unknown = records::unknown_tracking_numbers(conn, &tracking).await?;
     for (pos, (index, line, ne)) in prepared.iter().enumerate() {
         let id = ne.event.id.as_str();
         let is_first = first.get(id) == Some(&pos);
@@ -399,7 +399,7 @@ async fn flush_events(
         };
         let (status, note) = if is_first && inserted.contains(id) {
             let note = ne.event.body.tracking_number().and_then(|t| {
-                (!ctx.shipments.contains(t.as_str()) && !known.contains(t.as_str())).then(|| {
+                (!ctx.shipments.contains(t.as_str()) && unknown.contains(t.as_str())).then(|| {
                     format!(
                         "shipment {t} not known yet; the event is kept and linked when the shipment arrives"
                     )

@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{in_list, placeholders};
+use super::placeholders;
 use std::collections::HashSet;
 
 use crate::domain::address::Address;
@@ -308,16 +308,19 @@ pub async fn list_shipments_sharing_order(
     .collect()
 }
 
-/// Which of these tracking numbers belong to known shipments.
-pub async fn known_tracking_numbers(
+/// Which of these tracking numbers belong to no known shipment. Asks for the unknown
+/// ones only: in a feed nearly all are known, and rows not sent back cost nothing.
+pub async fn unknown_tracking_numbers(
     conn: &mut AnyConnection,
     numbers: &[&str],
 ) -> anyhow::Result<HashSet<String>> {
-    let mut known = HashSet::new();
+    let mut unknown = HashSet::new();
     for chunk in numbers.chunks(500) {
+        // VALUES names its column `column1` on both SQLite and PostgreSQL.
         let sql = format!(
-            "SELECT tracking_number FROM shipments WHERE tracking_number IN ({})",
-            in_list(conn, 0, chunk.len())
+            "SELECT v.column1 FROM (VALUES {}) AS v \
+             WHERE NOT EXISTS (SELECT 1 FROM shipments s WHERE s.tracking_number = v.column1)",
+            placeholders(conn, 0, chunk.len(), 1)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for n in chunk {
@@ -328,10 +331,10 @@ pub async fn known_tracking_numbers(
             .await
             .context("looking up shipments")?
         {
-            known.insert(r.try_get::<String, _>(0)?);
+            unknown.insert(r.try_get::<String, _>(0)?);
         }
     }
-    Ok(known)
+    Ok(unknown)
 }
 
 /// Counts rows of the main tables (for the CLI's summary and tests).
