@@ -54,7 +54,10 @@ async fn offline_replies_pass_the_grounding_check_in_many_generated_conversation
     let assistant = verity::assistant::service::Assistant::new(
         app.store.clone(),
         verity::truth::Policy::default(),
-        verity::clock::Clock::Fixed(verity::demo::story_time(DEFAULT_ANCHOR).with_timezone(&Utc)),
+        verity::clock::Clock::Fixed(
+            verity::demo::story_time(DEFAULT_ANCHOR).with_timezone(&Utc)
+                + chrono::Duration::milliseconds(17_250),
+        ),
     );
     let mut turns = 0;
     let mut failures = Vec::new();

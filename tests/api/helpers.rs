@@ -115,7 +115,9 @@ pub fn ndjson(items: &[serde_json::Value]) -> String {
 
 /// The app at 09:30 on the demo's default anchor day, with the demo data loaded.
 pub async fn demo_app() -> TestApp {
-    let now = verity::demo::story_time(verity::demo::DEFAULT_ANCHOR).with_timezone(&chrono::Utc);
+    // Seconds and milliseconds, as a real clock has them (times are shown to the minute).
+    let now = verity::demo::story_time(verity::demo::DEFAULT_ANCHOR).with_timezone(&chrono::Utc)
+        + chrono::Duration::milliseconds(17_250);
     let app = spawn_app_at(Clock::Fixed(now), |_| {}).await;
     let data = verity::demo::generate(verity::demo::DEFAULT_ANCHOR);
     let inputs = data

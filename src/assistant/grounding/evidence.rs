@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
@@ -233,7 +233,12 @@ impl Evidence {
 
     fn string(&mut self, s: &str, key: &str) {
         if let Ok(at) = DateTime::parse_from_rfc3339(s.trim()) {
+            // Replies show times to the minute: an instant with seconds supports its minute.
             let local = at.with_timezone(&self.tz).naive_local();
+            let local = local
+                .with_second(0)
+                .and_then(|l| l.with_nanosecond(0))
+                .unwrap_or(local);
             self.moments.insert(local);
             self.days.insert(local.date());
             self.times.insert(local.time());

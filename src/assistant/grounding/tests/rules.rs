@@ -274,3 +274,23 @@ fn a_status_the_customer_wrote_may_be_reported_as_theirs_but_not_stated() {
     let v = check("You wrote that the parcel never arrived.", &ev, Locale::En);
     assert!(v.passed, "{v:#?}");
 }
+
+#[test]
+fn an_instant_with_seconds_supports_the_minute_a_reply_shows() {
+    let mut ev = berlin();
+    ev.add_tool_result(
+        &json!({"timeline": [{"at": "2026-11-23T02:51:27.312Z", "source": "customer"}]}),
+    );
+    let v = check(
+        "Ihre Meldung vom 23.11.2026, 03:51 Uhr liegt vor.",
+        &ev,
+        Locale::De,
+    );
+    assert!(v.passed, "{v:?}");
+    let v = check(
+        "Ihre Meldung vom 23.11.2026, 03:52 Uhr liegt vor.",
+        &ev,
+        Locale::De,
+    );
+    assert!(!v.passed);
+}
