@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::nlu::{self, NluContext};
-use super::offline::{Intent, Signals};
+use super::offline::Signals;
 use crate::domain::Locale;
 
 /// Understands a customer's text in the conversation's language, as of `today`.
@@ -23,7 +23,7 @@ pub fn signals(
     );
     Signals {
         language: u.language_confident.then_some(u.language),
-        intents: u.intents.iter().map(|i| intent(*i)).collect(),
+        intents: u.intents.clone(),
         order_numbers: u
             .entities
             .order_numbers
@@ -40,30 +40,5 @@ pub fn signals(
         emails: u.entities.emails.clone(),
         refers_to_other: u.refers_to_other,
         injection: u.injection_suspected,
-    }
-}
-
-fn intent(i: nlu::Intent) -> Intent {
-    use nlu::Intent as N;
-    match i {
-        N::WhereIsMyParcel => Intent::WhereIsMyParcel,
-        N::NotReceived => Intent::NotReceived,
-        N::WrongItem => Intent::WrongItem,
-        N::Damaged => Intent::Damaged,
-        N::Late => Intent::Late,
-        N::RefundStatus => Intent::RefundStatus,
-        N::Cancel => Intent::Cancel,
-        N::Return => Intent::Return,
-        N::Callback => Intent::Callback,
-        N::Redelivery => Intent::Redelivery,
-        N::Replacement => Intent::Replacement,
-        N::Human => Intent::Human,
-        N::Yes => Intent::Yes,
-        N::No => Intent::No,
-        N::Thanks => Intent::Thanks,
-        N::Greeting => Intent::Greeting,
-        N::Goodbye => Intent::Goodbye,
-        N::GeneralQuestion { .. } => Intent::GeneralQuestion,
-        N::Unknown => Intent::Unknown,
     }
 }

@@ -221,7 +221,7 @@ impl Turn {
             self.say("thanks", context! {});
         } else if s.has(Intent::Goodbye) {
             self.say("goodbye", context! {});
-        } else if s.has(Intent::GeneralQuestion) || s.intents.is_empty() || s.has(Intent::Unknown) {
+        } else if s.asks_generally() || s.intents.is_empty() || s.has(Intent::Unknown) {
             let r = self
                 .tool(ctx, "search_help", json!({"query": text}))
                 .await?;

@@ -13,49 +13,24 @@ use crate::domain::Locale;
 
 pub use reply::{action_label, render_reply};
 
-/// What the customer wants, as the dialogue policy sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Intent {
-    WhereIsMyParcel,
-    NotReceived,
-    WrongItem,
-    Damaged,
-    Late,
-    RefundStatus,
-    Cancel,
-    Return,
-    Callback,
-    Redelivery,
-    Replacement,
-    Human,
-    Yes,
-    No,
-    Thanks,
-    Greeting,
-    Goodbye,
-    GeneralQuestion,
-    Unknown,
-}
+pub use super::nlu::Intent;
 
-impl Intent {
-    /// Intents that need order data, hence a verified customer.
-    pub fn needs_order(self) -> bool {
-        matches!(
-            self,
-            Intent::WhereIsMyParcel
-                | Intent::NotReceived
-                | Intent::WrongItem
-                | Intent::Damaged
-                | Intent::Late
-                | Intent::RefundStatus
-                | Intent::Cancel
-                | Intent::Return
-                | Intent::Callback
-                | Intent::Redelivery
-                | Intent::Replacement
-        )
-    }
+/// Intents that need order data, hence a verified customer.
+pub fn needs_order(i: Intent) -> bool {
+    matches!(
+        i,
+        Intent::WhereIsMyParcel
+            | Intent::NotReceived
+            | Intent::WrongItem
+            | Intent::Damaged
+            | Intent::Late
+            | Intent::RefundStatus
+            | Intent::Cancel
+            | Intent::Return
+            | Intent::Callback
+            | Intent::Redelivery
+            | Intent::Replacement
+    )
 }
 
 /// What one message said, reduced to what the dialogue needs.
@@ -79,9 +54,15 @@ impl Signals {
     pub fn has(&self, i: Intent) -> bool {
         self.intents.contains(&i)
     }
+    /// A general question on any topic.
+    pub fn asks_generally(&self) -> bool {
+        self.intents
+            .iter()
+            .any(|i| matches!(i, Intent::GeneralQuestion { .. }))
+    }
     /// The first intent that needs order data.
     pub fn data_intent(&self) -> Option<Intent> {
-        self.intents.iter().copied().find(|i| i.needs_order())
+        self.intents.iter().copied().find(|i| needs_order(*i))
     }
 }
 
