@@ -355,6 +355,21 @@ async fn when_staff_take_over_the_bot_says_so_once_and_then_stays_silent() {
 }
 
 #[tokio::test]
+async fn a_customer_with_one_order_is_told_there_is_no_other() {
+    let app = demo_app().await;
+    let (s, _) = open(&app, "de").await;
+    say(&app, &s, "A-100234 33100").await;
+    let r = say(&app, &s, "und die andere Bestellung?").await;
+    assert!(
+        r["text"]
+            .as_str()
+            .unwrap()
+            .contains("keine weitere Bestellung"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
 async fn a_follow_up_about_the_other_order_answers_about_it() {
     let app = demo_app().await;
     // A customer with two orders: find one in the demo data.

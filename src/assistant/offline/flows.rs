@@ -286,7 +286,7 @@ impl Turn {
                     tracking: None,
                 }),
                 None => {
-                    self.say("which_order", context! { orders => Vec::<String>::new() });
+                    self.say("no_other_order", context! {});
                     None
                 }
             });

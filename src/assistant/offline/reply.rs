@@ -68,6 +68,7 @@ mod tests {
         "status",
         "reported",
         "which_order",
+        "no_other_order",
         "not_found",
         "proposal",
         "refused",
