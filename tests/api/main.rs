@@ -1,6 +1,7 @@
 //! API tests: one binary, the app on port 0, a fresh database per test.
 #![expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
+mod browser;
 mod chat;
 mod grounded;
 mod helpers;

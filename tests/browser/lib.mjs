@@ -1,0 +1,50 @@
+// Shared helpers for the browser tests. Each test is a script `tests/browser/<name>.mjs`
+// that the Rust harness (tests/api/browser.rs) runs with node against a Verity server it
+// started: VERITY_URL is that server's base URL, VERITY_ARTIFACTS the folder for
+// screenshots (artifacts/browser by default). A script exits non-zero on failure.
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const BASE = process.env.VERITY_URL;
+export const ARTIFACTS = process.env.VERITY_ARTIFACTS ?? 'artifacts/browser';
+
+export function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`);
+}
+
+/// Saves a full-page screenshot as `<ARTIFACTS>/<test>-<step>.png`.
+export async function shot(page, test, step) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${test}-${step}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/// Runs `body({ browser, context, page })` in a fresh headless chromium. On failure the
+/// page is saved as `<test>-failure.png`, the error printed, and the process exits 1.
+export async function run(test, body, { viewport = { width: 1280, height: 800 } } = {}) {
+  if (!BASE) throw new Error('VERITY_URL is not set');
+  const browser = await chromium.launch({
+    executablePath: process.env.VERITY_CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on('pageerror', (err) => consoleErrors.push(String(err)));
+  try {
+    await body({ browser, context, page, consoleErrors });
+    check(consoleErrors.length === 0, `no JavaScript errors on the page: ${consoleErrors.join('; ')}`);
+    console.log(`${test}: ok`);
+  } catch (err) {
+    try { console.error(`screenshot: ${await shot(page, test, 'failure')}`); } catch { /* page gone */ }
+    console.error(`${test}: ${err && err.stack ? err.stack : err}`);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+}
