@@ -17,8 +17,8 @@ pub struct NewEvent<'a> {
     pub hash: String,
 }
 
-/// Columns per event row; chunks stay far below SQLite's bind limit.
-const ROWS_PER_STATEMENT: usize = 400;
+/// Rows per INSERT: 8 columns each, below SQLite's limit of 32,766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Appends events, skipping ids that exist already (`ON CONFLICT DO NOTHING`); returns
 /// how many rows were inserted. Callers check ids first with [`event_hashes`].
@@ -53,6 +53,34 @@ pub async fn insert_events(
             .rows_affected();
     }
     Ok(affected)
+}
+
+/// Appends events when NONE of their ids is stored yet, and returns true; when some
+/// were stored already, nothing is changed and it returns false (the caller then sorts
+/// duplicates from conflicts). A savepoint undoes the partial append, so the usual case
+/// — a feed of new events — needs no read before the write.
+pub async fn insert_events_if_all_new(
+    conn: &mut AnyConnection,
+    events: &[&NewEvent<'_>],
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    sqlx::query("SAVEPOINT append_events")
+        .execute(&mut *conn)
+        .await
+        .context("starting a savepoint")?;
+    let affected = insert_events(conn, events, now_ms).await?;
+    let all_new = affected == events.len() as u64;
+    if !all_new {
+        sqlx::query("ROLLBACK TO SAVEPOINT append_events")
+            .execute(&mut *conn)
+            .await
+            .context("undoing a partial append")?;
+    }
+    sqlx::query("RELEASE SAVEPOINT append_events")
+        .execute(&mut *conn)
+        .await
+        .context("releasing a savepoint")?;
+    Ok(all_new)
 }
 
 /// The stored content hashes of these event ids.
