@@ -109,12 +109,32 @@ pub async fn event_hashes(
     Ok(out)
 }
 
-fn parse_stored(body: &str) -> anyhow::Result<Event> {
-    let v: serde_json::Value = serde_json::from_str(body).context("stored event JSON")?;
-    match Item::parse(&v)? {
-        Item::Event(e) => Ok(e),
-        other => anyhow::bail!("stored event is a {}", other.type_name()),
-    }
+/// The stored bodies of the matching events as ONE row: a JSON array's inside,
+/// `b1,b2,…` (NULL when none match). One row instead of one per event: each row is a
+/// hand-off between the database's thread and the request's, and an order has dozens.
+fn bodies_in_one_row(conn: &AnyConnection, condition: &str) -> String {
+    let agg = if conn.backend_name() == "SQLite" {
+        "group_concat(body, ',' ORDER BY occurred_ms, id)"
+    } else {
+        "string_agg(body, ',' ORDER BY occurred_ms, id)"
+    };
+    format!("SELECT {agg} FROM events WHERE {condition}")
+}
+
+/// Parses `b1,b2,…` as produced by [`bodies_in_one_row`].
+fn parse_bodies(joined: Option<String>) -> anyhow::Result<Vec<Event>> {
+    let Some(joined) = joined else {
+        return Ok(Vec::new());
+    };
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(&format!("[{joined}]")).context("stored event JSON")?;
+    values
+        .iter()
+        .map(|v| match Item::parse(v)? {
+            Item::Event(e) => Ok(e),
+            other => anyhow::bail!("stored event is a {}", other.type_name()),
+        })
+        .collect()
 }
 
 /// Every event about a shipment, in the order they happened.
@@ -122,14 +142,14 @@ pub async fn events_for_shipment(
     conn: &mut AnyConnection,
     t: &TrackingNumber,
 ) -> anyhow::Result<Vec<Event>> {
-    sqlx::query("SELECT body FROM events WHERE tracking_number = $1 ORDER BY occurred_ms, id")
+    let sql = bodies_in_one_row(conn, &format!("tracking_number = {}", in_list(conn, 0, 1)));
+    let joined: Option<String> = sqlx::query(AssertSqlSafe(sql))
         .bind(t.as_str())
-        .fetch_all(conn)
+        .fetch_one(conn)
         .await
         .context("reading events of a shipment")?
-        .iter()
-        .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
-        .collect()
+        .try_get(0)?;
+    parse_bodies(joined)
 }
 
 /// Every event about an order or any of the given shipments, in the order they happened.
@@ -140,23 +160,23 @@ pub async fn events_for_order(
 ) -> anyhow::Result<Vec<Event>> {
     // One placeholder style per statement: SQLite numbers `?` apart from `$n`.
     let first = in_list(conn, 0, 1);
-    let sql = if tracking.is_empty() {
-        format!("SELECT body FROM events WHERE order_number = {first} ORDER BY occurred_ms, id")
+    let condition = if tracking.is_empty() {
+        format!("order_number = {first}")
     } else {
         format!(
-            "SELECT body FROM events WHERE order_number = {first} OR tracking_number IN ({}) \
-             ORDER BY occurred_ms, id",
+            "order_number = {first} OR tracking_number IN ({})",
             in_list(conn, 1, tracking.len())
         )
     };
+    let sql = bodies_in_one_row(conn, &condition);
     let mut q = sqlx::query(AssertSqlSafe(sql)).bind(n.as_str());
     for t in tracking {
         q = q.bind(t.as_str());
     }
-    q.fetch_all(conn)
+    let joined: Option<String> = q
+        .fetch_one(conn)
         .await
         .context("reading events of an order")?
-        .iter()
-        .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
-        .collect()
+        .try_get(0)?;
+    parse_bodies(joined)
 }
