@@ -3,10 +3,6 @@
 //! engine goes through it.
 //!
 //! Run: `cargo bench --bench grounding`.
-#![expect(
-    clippy::unwrap_used,
-    reason = "a benchmark that fails should stop loudly"
-)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use verity::assistant::grounding::{Evidence, check};
