@@ -215,13 +215,14 @@ impl Inbox {
             }
         }
         let now = self.clock.now_ms();
+        let stale_after_ms = i64::try_from(self.config.stale_after_secs)
+            .unwrap_or(i64::MAX / 2)
+            .saturating_mul(1000);
+        // A very late redelivery gets no automatic answer, not even a greeting.
+        let stale = now - m.sent_ms > stale_after_ms;
         let conv = self
-            .conversation_for(channel, &m, assistant, outbox)
+            .conversation_for(channel, &m, !stale, assistant, outbox)
             .await?;
-        let stale = now - m.sent_ms
-            > i64::try_from(self.config.stale_after_secs)
-                .unwrap_or(i64::MAX / 2)
-                .saturating_mul(1000);
         if stale || matches!(m.content, Content::Unsupported(_)) {
             return self
                 .record_without_turn(channel, conv, m, stale, outbox)
@@ -269,6 +270,7 @@ impl Inbox {
         &self,
         channel: Channel,
         m: &InboundMessage,
+        greet: bool,
         assistant: &Assistant,
         outbox: &Outbox,
     ) -> anyhow::Result<ConversationRow> {
@@ -322,7 +324,7 @@ impl Inbox {
                 .verify(conv, channel, &m.sender, &customer, by_phone.is_some())
                 .await?;
         }
-        if conv.customer_id.is_some() {
+        if conv.customer_id.is_some() || !greet {
             // The greeting asks for an order number and postcode: not for a customer
             // the channel identified already.
             return self.reload(&conv.id).await;
