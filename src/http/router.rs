@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
             "/webhooks/whatsapp",
             get(webhooks::whatsapp_handshake)
                 .post(webhooks::whatsapp_delivery)
-                .layer(webhook_limit.clone()),
+                .layer(webhook_limit),
         )
         .route(
             "/webhooks/messenger",
