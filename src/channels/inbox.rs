@@ -316,7 +316,6 @@ impl Inbox {
             .open(channel.as_str(), Some(&m.sender), None, locale)
             .await?;
         tracing::info!(conversation.id = %conv.id, channel = channel.as_str(), "conversation opened");
-        // The customer learns first that a bot answers (Meta asks for it in Germany).
         let mut conv = conv;
         conv.last_inbound_ms = Some(now);
         if let Some(customer) = customer {
@@ -324,12 +323,16 @@ impl Inbox {
                 .verify(conv, channel, &m.sender, &customer, by_phone.is_some())
                 .await?;
         }
-        if conv.customer_id.is_some() || !greet {
-            // The greeting asks for an order number and postcode: not for a customer
-            // the channel identified already.
+        if !greet {
             return self.reload(&conv.id).await;
         }
-        let greeting = assistant.greet(&conv).await?;
+        // The customer learns first that a bot answers (Meta asks for it in Germany);
+        // one the channel identified hears what is open for them, from any channel.
+        let greeting = if conv.customer_id.is_some() {
+            assistant.greet_known(&conv).await?
+        } else {
+            assistant.greet(&conv).await?
+        };
         outbox
             .deliver(
                 &conv,
@@ -430,7 +433,7 @@ impl Inbox {
             conversation_id: conv.id.clone(),
             seq: 0,
             role: Role::Bot,
-            text: reply_text.to_string(),
+            text: reply_text.clone(),
             action: None,
             actions: Some("[]".into()),
             tool_calls: Some("[]".into()),
@@ -449,7 +452,7 @@ impl Inbox {
                 &conv,
                 Outgoing {
                     message_id: Some(&reply.id),
-                    text: reply_text,
+                    text: &reply_text,
                     actions: &no_actions,
                 },
             )

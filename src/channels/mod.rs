@@ -176,15 +176,8 @@ pub enum Event {
 }
 
 /// The polite answer to a message Verity cannot read (images, voice, stickers, …).
-pub fn only_text_reply(locale: Locale) -> &'static str {
-    match locale {
-        Locale::De => {
-            "Entschuldigung, ich kann bisher nur Textnachrichten lesen. Bitte schreiben Sie mir Ihr Anliegen als Text."
-        }
-        Locale::En => {
-            "Sorry, I can only read text messages so far. Please write your question as text."
-        }
-    }
+pub fn only_text_reply(locale: Locale) -> String {
+    crate::assistant::offline::render_reply("only_text", locale, minijinja::context! {})
 }
 
 /// Cuts a title to `max` characters, with an ellipsis when something was cut.

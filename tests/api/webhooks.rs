@@ -973,6 +973,10 @@ async fn a_whatsapp_customer_known_by_phone_starts_verified_and_sees_the_web_cas
         "verified by the phone number"
     );
     let r = replies(&m.app, "whatsapp", &wa_id).await;
+    // Greeted as a bot, with what is open from the web.
+    assert!(r[0].text.contains("automatische Assistent"), "{r:?}");
+    assert!(r[0].text.contains("Ihr Rückruf ist geplant: am "), "{r:?}");
+    assert_eq!(r.len(), 2, "{r:?}");
     assert!(
         !r.iter().any(|x| x.text.contains("Postleitzahl")),
         "not asked to verify again: {r:?}"
