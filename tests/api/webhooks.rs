@@ -1114,3 +1114,69 @@ async fn deliveries_left_unprocessed_are_picked_up_by_the_worker() {
     assert!(metrics.contains("verity_webhook_events_total"), "metrics");
     assert!(metrics.contains("verity_outbox_messages_total"), "metrics");
 }
+
+#[tokio::test]
+async fn a_sender_without_a_phone_number_is_answered_by_user_id() {
+    let m = meta_app().await;
+    // A user with a WhatsApp username: no `from`, a business-scoped user id instead.
+    let user = "DE.1502576394655843";
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA-1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "4952510000000", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": [{"user_id": user, "profile": {"name": "Testkundin"}}],
+        "messages": [{"from_user_id": user, "id": "wamid.bsuid", "timestamp": now_secs().to_string(), "type": "text", "text": {"body": "A-100234 33100"}}]
+    }}]}]});
+    post_wa(&m.app, &body).await;
+    settle(&m.app).await;
+    let r = replies(&m.app, "whatsapp", user).await;
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert!(r[1].text.contains("06:48"), "{r:?}");
+    let sent = m.graph.accepted();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter()
+            .all(|x| x.body["recipient"] == user && x.body.get("to").is_none()),
+        "{sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn while_staff_answer_the_bot_sends_one_notice_and_nothing_else() {
+    let m = meta_app().await;
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.s1", "Hallo")]),
+    )
+    .await;
+    settle(&m.app).await;
+    let mut conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
+    conv.taken_over_by = Some("staff_1".into());
+    let mut tx = m.app.store.begin().await.unwrap();
+    conversations::update_conversation(tx.conn(), &conv)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let image = json!({"from": STRANGER, "id": "wamid.s3", "timestamp": now_secs().to_string(), "type": "sticker", "sticker": {"id": "S"}});
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![
+            wa_text(STRANGER, "wamid.s2", "Hallo? Ist da jemand?"),
+            image,
+            wa_text(STRANGER, "wamid.s4", "Hallo??"),
+        ]),
+    )
+    .await;
+    settle(&m.app).await;
+    let r = replies(&m.app, "whatsapp", STRANGER).await;
+    // Greeting, the first answer, then one notice that staff answer.
+    assert_eq!(r.len(), 3, "{r:?}");
+    assert!(r[2].text.contains("Mitarbeiter"), "{r:?}");
+    assert_eq!(
+        count(
+            &m.app,
+            "SELECT COUNT(*) FROM messages WHERE role = 'customer'"
+        )
+        .await,
+        4
+    );
+}
