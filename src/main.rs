@@ -142,6 +142,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 chat_max_chars,
                 chat_rate_per_ip,
                 chat_rate_per_session,
+                channels: verity::config::ChannelConfig::from_env()?,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod channels;
 pub mod conversations;
 pub mod events;
 pub mod records;
