@@ -43,9 +43,10 @@ impl Inbox {
     /// Stores a raw delivery whose signature was verified, and wakes the worker.
     pub async fn receive(&self, channel: Channel, body: &str) -> anyhow::Result<String> {
         let id = new_id("dlv");
-        let mut tx = self.store.begin().await?;
-        db::insert_delivery(tx.conn(), &id, channel.as_str(), self.clock.now_ms(), body).await?;
-        tx.commit().await?;
+        // One statement, atomic on its own: stored (and durable) when it returns.
+        let mut conn = self.store.write_one().await?;
+        db::insert_delivery(&mut conn, &id, channel.as_str(), self.clock.now_ms(), body).await?;
+        drop(conn);
         metrics::counter!("verity_webhook_deliveries_total", "channel" => channel.as_str(), "outcome" => "stored")
             .increment(1);
         self.wake.notify_one();

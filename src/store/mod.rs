@@ -201,6 +201,17 @@ impl Store {
         Ok(WriteTx { tx })
     }
 
+    /// The writing connection without a transaction, for one statement that is atomic on
+    /// its own (autocommit): one round trip instead of three (BEGIN, the write, COMMIT).
+    pub async fn write_one(&self) -> anyhow::Result<sqlx::pool::PoolConnection<Any>> {
+        self.writer
+            .as_ref()
+            .unwrap_or(&self.pool)
+            .acquire()
+            .await
+            .context("acquiring the writing connection")
+    }
+
     /// A pooled connection for reads.
     pub async fn read(&self) -> anyhow::Result<sqlx::pool::PoolConnection<Any>> {
         self.pool
