@@ -8,6 +8,7 @@
 pub mod assistant;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod http;

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod chat;
+pub mod console;
 pub mod error;
 pub mod health;
 pub mod ingest;

@@ -132,3 +132,24 @@ pub async fn events_for_order(
         .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
         .collect()
 }
+
+/// Every event about an order placed since `since_ms` or one of its shipments, in the
+/// order they happened (the console's contradiction overview).
+pub async fn events_of_orders_placed_since(
+    conn: &mut AnyConnection,
+    since_ms: i64,
+) -> anyhow::Result<Vec<Event>> {
+    sqlx::query(
+        "SELECT body FROM events WHERE order_number IN \
+         (SELECT number FROM orders WHERE placed_ms >= $1) OR tracking_number IN \
+         (SELECT s.tracking_number FROM shipments s JOIN orders o ON o.number = s.order_number \
+          WHERE o.placed_ms >= $1) ORDER BY occurred_ms, id",
+    )
+    .bind(since_ms)
+    .fetch_all(conn)
+    .await
+    .context("reading events of recent orders")?
+    .iter()
+    .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
+    .collect()
+}
