@@ -75,6 +75,11 @@ async fn staff_find_the_three_truths_conversation_mark_the_callback_done_and_rep
     let t = customer.transcript(&app).await;
     let last = t["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["role"], "staff");
-    assert!(last["text"].as_str().unwrap().contains("Ich rufe Sie gleich zurück."));
+    assert!(
+        last["text"]
+            .as_str()
+            .unwrap()
+            .contains("Ich rufe Sie gleich zurück.")
+    );
     assert_eq!(t["taken_over"], true);
 }
