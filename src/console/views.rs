@@ -578,7 +578,7 @@ pub async fn customer_page(
             orders.push(panel);
         }
     }
-    history.sort_by(|a, b| b.at_ms.cmp(&a.at_ms));
+    history.sort_by_key(|h| std::cmp::Reverse(h.at_ms));
     Ok(Some(CustomerPage {
         customer,
         channels,
