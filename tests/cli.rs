@@ -162,13 +162,16 @@ fn staff_add_creates_an_account_from_stdin_and_refuses_a_second_or_a_short_passw
 
     let again = add("ida.kellner@verity.example", "noch-ein-passwort", &[]);
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("exists already"), "{err}");
     let short = add("jo@verity.example", "kurz", &[]);
     assert!(!short.status.success());
-    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+    let err = String::from_utf8_lossy(&short.stderr);
+    assert!(err.contains("at least 10 characters"), "{err}");
     let role = add("jo@verity.example", "lange-genug-2025", &["--role", "boss"]);
     assert!(!role.status.success());
-    assert!(String::from_utf8_lossy(&role.stderr).contains("agent or admin"));
+    let err = String::from_utf8_lossy(&role.stderr);
+    assert!(err.contains("agent or admin"), "{err}");
 
     // Only the argon2id hash is stored (in the database file or its write-ahead log).
     let mut db_bytes = std::fs::read(dir.path().join("v.db")).unwrap();
