@@ -651,9 +651,21 @@ async fn the_transcript_shows_tool_calls_verdicts_and_the_contradiction_evidence
     let x = Customer::open(&app).await;
     x.say(&app, json!({"text": "<img src=x onerror=alert(1)>"}))
         .await;
-    let (_, html) = staff
-        .get(&app, &format!("/console/conversations/{}", x.id))
-        .await;
+    let r = staff
+        .client
+        .get(app.url(&format!("/console/conversations/{}", x.id)))
+        .header("cookie", &staff.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let html = r.text().await.unwrap();
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     assert!(!html.contains("<img src=x"));
     let (status, _) = staff.get(&app, "/console/conversations/conv_nope").await;
@@ -678,8 +690,6 @@ async fn the_list_filters_and_search_find_the_right_conversations() {
     let find = |html: &str, c: &Customer| html.contains(&format!("data-conversation=\"{}\"", c.id));
     let (_, all) = staff.get(&app, "/console/conversations").await;
     assert!(find(&all, &story) && find(&all, &plain) && find(&all, &idle));
-    // Newest first.
-    assert!(all.find(&idle.id).unwrap() < all.find(&story.id).unwrap());
 
     for q in [
         "A-100234",
@@ -758,6 +768,19 @@ async fn the_list_pages_through_many_conversations() {
     for _ in 0..27 {
         ids.push(Customer::open(&app).await.id);
     }
+    // Activity times set apart explicitly: the newest activity comes first.
+    let mut tx = app.store.begin().await.unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let mut conv = verity::store::conversations::get_conversation(tx.conn(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        conv.updated_ms = 1_000_000 + i as i64;
+        verity::store::conversations::update_conversation(tx.conn(), &conv)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
     let (_, first) = staff.get(&app, "/console/conversations").await;
     let (_, second) = staff.get(&app, "/console/conversations?page=2").await;
     let on = |html: &str| ids.iter().filter(|i| html.contains(i.as_str())).count();
@@ -765,6 +788,14 @@ async fn the_list_pages_through_many_conversations() {
     assert_eq!(on(&second), 2);
     assert!(first.contains("rel=\"next\"") && !second.contains("rel=\"next\""));
     assert!(second.contains("rel=\"prev\""));
+    let order: Vec<usize> = ids
+        .iter()
+        .map(|i| format!("{first}{second}").find(i.as_str()).unwrap())
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] > w[1]),
+        "newest first across both pages"
+    );
 }
 
 #[tokio::test]

@@ -29,12 +29,7 @@ fn login_page(
         context! {tz => "UTC", staff => Value::from(()), csrf => "", flash => Value::from(()),
         next => next, email => email, error => error},
     )?;
-    Ok((
-        status,
-        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-        Html(html),
-    )
-        .into_response())
+    Ok((status, super::page_headers(), Html(html)).into_response())
 }
 
 /// `GET /console/login`

@@ -85,13 +85,23 @@ impl IntoResponse for ConsoleError {
             status => status.as_u16(), message => message.clone()},
         )
         .unwrap_or_else(|_| format!("{} {message}", status.as_u16()));
-        (status, no_store(), Html(body)).into_response()
+        (status, page_headers(), Html(body)).into_response()
     }
 }
 
-/// Console pages are personal data: never cached.
-fn no_store() -> [(header::HeaderName, HeaderValue); 1] {
-    [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))]
+/// Console pages are personal data: never cached, never framed, no script or style from
+/// anywhere but Verity itself.
+pub fn page_headers() -> [(header::HeaderName, HeaderValue); 3] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    ]
 }
 
 /// Renders a page for a logged-in staff member.
@@ -109,7 +119,7 @@ pub fn page(
         flash => flash,
     };
     let html = templates::render(name, context! {..base, ..ctx})?;
-    Ok((no_store(), Html(html)).into_response())
+    Ok((page_headers(), Html(html)).into_response())
 }
 
 /// The value of a cookie, if sent.
