@@ -32,10 +32,25 @@ pub async fn add_staff(app: &TestApp) {
         .unwrap();
 }
 
+/// The login form's cookie and token, as a browser gets them from the login page.
+async fn login_form(app: &TestApp) -> (String, String) {
+    let r = no_redirects()
+        .get(app.url("/console/login"))
+        .send()
+        .await
+        .unwrap();
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    let cookie = set.split(';').next().unwrap().to_string();
+    (cookie, csrf_in(&r.text().await.unwrap()))
+}
+
 async fn login_attempt(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    let (cookie, csrf) = login_form(app).await;
     no_redirects()
         .post(app.url("/console/login"))
+        .header("cookie", cookie)
         .form(&[
+            ("csrf", csrf.as_str()),
             ("email", email),
             ("password", password),
             ("next", "/console/cases"),
@@ -43,6 +58,14 @@ async fn login_attempt(app: &TestApp, email: &str, password: &str) -> reqwest::R
         .send()
         .await
         .unwrap()
+}
+
+/// True when the response sets no console session cookie.
+fn no_session_cookie_in(r: &reqwest::Response) -> bool {
+    !r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|v| v.to_str().unwrap().starts_with("verity_console="))
 }
 
 fn csrf_in(html: &str) -> String {
@@ -279,6 +302,27 @@ async fn a_form_without_a_valid_csrf_token_is_refused() {
         .unwrap();
     assert_eq!(conv.taken_over_by, None, "nothing happened");
     drop(conn);
+    // The login form needs its own token too: a login posted from another site fails.
+    let (cookie, csrf) = login_form(&app).await;
+    for (c, t) in [
+        (None, csrf.as_str()),
+        (Some(cookie.as_str()), ""),
+        (Some(cookie.as_str()), "1234"),
+    ] {
+        let mut req = no_redirects().post(app.url("/console/login")).form(&[
+            ("csrf", t),
+            ("email", STAFF_EMAIL),
+            ("password", STAFF_PASSWORD),
+        ]);
+        if let Some(c) = c {
+            req = req.header("cookie", c);
+        }
+        assert_eq!(
+            req.send().await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "{c:?} {t}"
+        );
+    }
     // Another session's token does not fit either.
     let other = log_in(&app).await;
     assert_ne!(other.csrf, staff.csrf);
@@ -308,12 +352,13 @@ async fn a_wrong_password_is_refused_and_repeated_ones_lock_the_account() {
     let unknown = r.text().await.unwrap();
     let r = login_attempt(&app, STAFF_EMAIL, "falsches-passwort").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(r.headers().get("set-cookie").is_none());
+    assert!(no_session_cookie_in(&r), "no session");
     let wrong = r.text().await.unwrap();
     assert!(wrong.contains("The email or the password is wrong."));
+    let without_token = |html: &str| html.replace(&csrf_in(html), "TOKEN");
     assert_eq!(
-        unknown.replace("nobody@verity.example", STAFF_EMAIL),
-        wrong,
+        without_token(&unknown).replace("nobody@verity.example", STAFF_EMAIL),
+        without_token(&wrong),
         "no hint whether the account exists"
     );
     for _ in 0..3 {
@@ -332,7 +377,7 @@ async fn a_wrong_password_is_refused_and_repeated_ones_lock_the_account() {
         StatusCode::TOO_MANY_REQUESTS,
         "locked even for the right password"
     );
-    assert!(r.headers().get("set-cookie").is_none());
+    assert!(no_session_cookie_in(&r), "no session");
     assert!(r.text().await.unwrap().contains("locked"));
 }
 
@@ -359,10 +404,16 @@ async fn a_session_cookie_is_http_only_strict_and_stored_only_as_a_hash() {
     assert_eq!(stored, verity::console::accounts::session_hash(token));
     drop(conn);
     // Behind an HTTPS proxy the cookie is Secure.
+    let (cookie, csrf) = login_form(&app).await;
     let r = no_redirects()
         .post(app.url("/console/login"))
         .header("x-forwarded-proto", "https")
-        .form(&[("email", STAFF_EMAIL), ("password", STAFF_PASSWORD)])
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", STAFF_EMAIL),
+            ("password", STAFF_PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
