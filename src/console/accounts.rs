@@ -216,6 +216,7 @@ pub async fn login(
     let token = Secret::generate();
     let csrf = Secret::generate();
     staff::reset_failed_logins(tx.conn(), &user.id).await?;
+    staff::delete_expired_sessions(tx.conn(), now_ms).await?;
     staff::insert_session(
         tx.conn(),
         &session_hash(token.expose()),

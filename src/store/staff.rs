@@ -117,6 +117,16 @@ pub struct SessionRow {
     pub expires_ms: i64,
 }
 
+/// Drops every expired session.
+pub async fn delete_expired_sessions(conn: &mut AnyConnection, now_ms: i64) -> anyhow::Result<()> {
+    sqlx::query("DELETE FROM staff_sessions WHERE expires_ms <= $1")
+        .bind(now_ms)
+        .execute(conn)
+        .await
+        .context("dropping expired console sessions")?;
+    Ok(())
+}
+
 /// Stores a session by the hash of its cookie value.
 pub async fn insert_session(
     conn: &mut AnyConnection,

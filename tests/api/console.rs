@@ -341,6 +341,17 @@ async fn a_form_without_a_valid_csrf_token_is_refused() {
         StatusCode::SEE_OTHER,
         "the session's own token works"
     );
+    // Scripts may send it as a header.
+    let r = staff
+        .client
+        .post(app.url(&format!("/console/conversations/{}/hand-back", c.id)))
+        .header("cookie", &staff.cookie)
+        .header("x-csrf-token", &staff.csrf)
+        .form(&[] as &[(&str, &str)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]

@@ -24,10 +24,11 @@ fn back_to(back: Option<&str>, fallback: &str, ok: &str) -> Redirect {
     Redirect::to(&format!("{path}{sep}ok={ok}"))
 }
 
-/// Every form carries its CSRF token (checked before the handler runs).
+/// Every form carries its CSRF token, checked before the handler runs (scripts may send
+/// it as `X-CSRF-Token` instead).
 #[derive(Deserialize)]
 pub struct Plain {
-    #[serde(rename = "csrf")]
+    #[serde(rename = "csrf", default)]
     _csrf: String,
 }
 
@@ -63,7 +64,7 @@ pub async fn hand_back(
 
 #[derive(Deserialize)]
 pub struct ReplyForm {
-    #[serde(rename = "csrf")]
+    #[serde(rename = "csrf", default)]
     _csrf: String,
     text: String,
 }
@@ -86,7 +87,7 @@ pub async fn reply(
 
 #[derive(Deserialize)]
 pub struct CaseForm {
-    #[serde(rename = "csrf")]
+    #[serde(rename = "csrf", default)]
     _csrf: String,
     #[serde(default)]
     back: Option<String>,
