@@ -5,5 +5,6 @@
 pub mod accounts;
 pub mod actions;
 pub mod delivery;
+pub mod notices;
 pub mod templates;
 pub mod views;
