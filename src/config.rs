@@ -61,6 +61,9 @@ pub struct Config {
     pub chat_rate_per_ip: u32,
     /// Chat messages per minute in one session.
     pub chat_rate_per_session: u32,
+    /// Origins (`https://shop.example`) whose pages may embed the widget and call the
+    /// chat API from the browser (CORS); `*` allows any. Empty: same origin only.
+    pub widget_origins: Vec<String>,
 }
 
 /// 16 MiB: about 60,000 events per request.
@@ -78,6 +81,7 @@ impl Default for Config {
             chat_max_chars: 2000,
             chat_rate_per_ip: 600,
             chat_rate_per_session: 30,
+            widget_origins: Vec::new(),
         }
     }
 }

@@ -69,6 +69,11 @@ enum Command {
         /// Chat messages per minute in one chat session.
         #[arg(long, env = "VERITY_CHAT_RATE_PER_SESSION", default_value_t = 30)]
         chat_rate_per_session: u32,
+        /// Origins allowed to embed the widget and call the chat API (CORS), comma
+        /// separated (`https://shop.example,https://www.shop.example`), or `*`. Unset:
+        /// same origin only.
+        #[arg(long, env = "VERITY_WIDGET_ORIGINS", value_delimiter = ',')]
+        widget_origins: Vec<String>,
     },
     /// Create the database if needed and apply pending migrations.
     Migrate,
@@ -129,6 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             chat_max_chars,
             chat_rate_per_ip,
             chat_rate_per_session,
+            widget_origins,
         } => {
             let store = Store::connect(&cli.database_url).await?;
             let policy = load_policy(policy_path.as_deref())?;
@@ -142,6 +148,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 chat_max_chars,
                 chat_rate_per_ip,
                 chat_rate_per_session,
+                widget_origins: widget_origins
+                    .into_iter()
+                    .map(|o| o.trim().trim_end_matches('/').to_string())
+                    .filter(|o| !o.is_empty())
+                    .collect(),
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;

@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod limits;
 pub mod router;
 pub mod status;
+pub mod web;
 
 use std::sync::{Arc, OnceLock};
 

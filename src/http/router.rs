@@ -9,11 +9,26 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, chat, health, ingest, status};
+use super::{AppState, chat, health, ingest, status, web};
 
 pub fn router(state: AppState) -> Router {
+    // Web chat (the widget); other origins may call it when configured (CORS).
+    let chat = Router::new()
+        .route("/api/v1/chat/sessions", post(chat::create_session))
+        .route(
+            "/api/v1/chat/sessions/{id}/messages",
+            post(chat::post_message).get(chat::list_messages),
+        );
+    let chat = match web::chat_cors(&state.config.widget_origins) {
+        Some(cors) => chat.layer(cors),
+        None => chat,
+    };
     Router::new()
-        .route("/", get(health::index))
+        // The demo shop page with the widget, and the widget's files
+        .route("/", get(web::demo_page))
+        .route("/static/widget.js", get(web::widget_js))
+        .route("/static/widget.css", get(web::widget_css))
+        .route("/api", get(health::index))
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -23,12 +38,7 @@ pub fn router(state: AppState) -> Router {
         // Status API (portal, hotline, other systems): the same truth the bot tells
         .route("/api/v1/shipments/{tracking}", get(status::shipment))
         .route("/api/v1/orders/{number}", get(status::order))
-        // Web chat (the widget)
-        .route("/api/v1/chat/sessions", post(chat::create_session))
-        .route(
-            "/api/v1/chat/sessions/{id}/messages",
-            post(chat::post_message).get(chat::list_messages),
-        )
+        .merge(chat)
         .route_layer(middleware::from_fn(record_metrics))
         .layer(
             // Only the path is logged: query strings may carry tokens.

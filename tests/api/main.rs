@@ -10,3 +10,4 @@ mod ops;
 mod status;
 mod store;
 mod tools;
+mod web;
