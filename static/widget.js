@@ -133,11 +133,10 @@
     var who = role === 'customer' ? T.you : role === 'staff' ? T.staff : T.bot;
     var m = el('div', 'vty-msg vty-' + role);
     var w = el('span', role === 'staff' ? 'vty-who' : 'vty-who vty-sr');
-    w.textContent = who + ':';
+    w.textContent = who + ': ';
     var body = el('span', 'vty-text');
     body.textContent = text;
     m.appendChild(w);
-    m.appendChild(document.createTextNode(' '));
     m.appendChild(body);
     log.appendChild(m);
     scrollDown();

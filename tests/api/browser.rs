@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::helpers::demo_app;
+use crate::helpers::{demo_app, spawn_app_with};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -53,4 +53,23 @@ pub async fn run_browser_script(script: &str, base_url: &str) -> bool {
 async fn the_browser_harness_reaches_the_server() {
     let app = demo_app().await;
     run_browser_script("smoke.mjs", &app.base).await;
+}
+
+#[tokio::test]
+async fn the_widget_tells_the_three_truths_story_by_keyboard_and_keeps_it_across_a_reload() {
+    let app = demo_app().await;
+    run_browser_script("widget.mjs", &app.base).await;
+}
+
+#[tokio::test]
+async fn the_widget_works_on_a_phone_sized_screen() {
+    let app = demo_app().await;
+    run_browser_script("widget-phone.mjs", &app.base).await;
+}
+
+#[tokio::test]
+async fn the_widget_says_clearly_when_the_server_is_unreachable_or_rate_limits() {
+    // The script relies on five messages per minute per session.
+    let app = spawn_app_with(|c| c.chat_rate_per_session = 5).await;
+    run_browser_script("widget-errors.mjs", &app.base).await;
 }
