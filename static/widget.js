@@ -18,13 +18,13 @@
     de: {
       title: 'Kundenservice', launcher: 'Fragen? Chat', open: 'Chat mit dem Kundenservice öffnen',
       close: 'Chat schließen', log: 'Chatverlauf', input: 'Ihre Nachricht', send: 'Senden',
-      placeholder: 'Nachricht schreiben …', you: 'Sie', bot: 'Assistent', staff: 'Mitarbeiter:in',
+      placeholder: 'Nachricht schreiben …', you: 'Sie', bot: 'Assistent', staff: 'Kundenservice-Team',
       typing: 'Der Assistent schreibt …', actions: 'Vorschläge',
       down: 'Der Kundenservice ist gerade nicht erreichbar. Neuer Versuch in {s} s …',
       retry: 'Jetzt erneut versuchen',
       rate: 'Sie haben viele Nachrichten kurz hintereinander geschickt. Bitte warten Sie {s} s; dann wird automatisch weitergesendet.',
       failed: 'Das hat nicht geklappt: {m}', back: 'Verbindung wiederhergestellt.',
-      takenOver: 'Ein:e Mitarbeiter:in hat das Gespräch übernommen und antwortet hier.'
+      takenOver: 'Jemand aus unserem Team hat das Gespräch übernommen und antwortet hier.'
     },
     en: {
       title: 'Customer service', launcher: 'Questions? Chat', open: 'Open the customer service chat',
@@ -193,6 +193,7 @@
       b.addEventListener('click', button.onClick);
       status.appendChild(b);
     }
+    scrollDown();
   }
 
   // ---- HTTP ----
