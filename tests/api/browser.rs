@@ -79,8 +79,8 @@ async fn the_widget_works_on_a_phone_sized_screen() {
 
 #[tokio::test]
 async fn the_widget_says_clearly_when_the_server_is_unreachable_or_rate_limits() {
-    // The script relies on five messages per minute per session.
-    let app = spawn_app_with(|c| c.chat_rate_per_session = 5).await;
+    // The script relies on six messages per minute per session.
+    let app = spawn_app_with(|c| c.chat_rate_per_session = 6).await;
     run_browser_script("widget-errors.mjs", &app.base).await;
 }
 
@@ -143,6 +143,43 @@ async fn the_widget_shows_staff_messages_as_such_after_a_reload() {
         "widget-staff.mjs",
         &app.base,
         &[("VERITY_SESSION_ID", &id), ("VERITY_SESSION_TOKEN", &token)],
+    )
+    .await;
+}
+
+/// A fictional shop page on its own loopback origin that embeds the widget from `base`
+/// with one script tag; returns the page's URL.
+async fn serve_shop_page(listener: tokio::net::TcpListener, base: &str) -> String {
+    let url = format!("http://{}/shop", listener.local_addr().unwrap());
+    let html = format!(
+        r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Example Shop</title></head>
+<body><h1>Example Shop</h1><p>A fictional shop on another origin.</p>
+<script src="{base}/static/widget.js" data-server="{base}" data-title="Example Shop Help"
+        data-lang="en" data-color="#7b2d8b" async></script></body></html>"##
+    );
+    let shop = axum::Router::new().route(
+        "/shop",
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, shop).await });
+    url
+}
+
+#[tokio::test]
+async fn the_widget_works_when_embedded_on_an_allowed_origin_and_only_there() {
+    let allowed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", allowed.local_addr().unwrap());
+    let app = spawn_app_with(|c| c.widget_origins = vec![origin]).await;
+    let allowed = serve_shop_page(allowed, &app.base).await;
+    let other = serve_shop_page(other, &app.base).await;
+    run_browser_script_with(
+        "widget-embed.mjs",
+        &app.base,
+        &[
+            ("VERITY_SHOP_ALLOWED", &allowed),
+            ("VERITY_SHOP_OTHER", &other),
+        ],
     )
     .await;
 }

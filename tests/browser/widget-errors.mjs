@@ -1,7 +1,7 @@
 // The widget when things go wrong: the network drops (the message waits and is sent
 // when the connection is back), the connection drops after the server answered (the
 // retry is answered once, not twice), and the server rate-limits (a clear message with
-// the wait from Retry-After). The server runs with 5 messages per minute per session.
+// the wait from Retry-After). The server runs with 6 messages per minute per session.
 import { run, check, shot, BASE } from './lib.mjs';
 import { openWithKeyboard, messages, waitForReply } from './widget-lib.mjs';
 
@@ -24,6 +24,23 @@ await run('widget-errors', async ({ page, context }) => {
   await openWithKeyboard(page);
   await waitForReply(page, 0);
 
+  // 0. While the answer is on its way, a typing indicator shows (the request is held
+  // until the indicator has been seen, so this does not depend on timing).
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/messages', async (route) => {
+    if (route.request().method() === 'POST') await held;
+    await route.continue();
+  });
+  await type(page, 'Guten Tag');
+  await page.waitForSelector('.vty-typing');
+  check((await page.textContent('[role="status"]')).includes('schreibt'), 'the typing is announced');
+  await shot(page, 'widget-errors', '00-typing');
+  release();
+  await waitForReply(page, 1);
+  await page.unroute('**/messages');
+  check(await page.$('.vty-typing') === null, 'the indicator goes when the answer is there');
+
   // 1. Offline: a clear message, the text stays, and it is sent once the network is back.
   await context.setOffline(true);
   await type(page, 'Hallo, ist da jemand?');
@@ -33,9 +50,9 @@ await run('widget-errors', async ({ page, context }) => {
   check(await page.isVisible('.vty-notice button'), 'a button to try again now');
   await shot(page, 'widget-errors', '01-offline');
   await context.setOffline(false);
-  await waitForReply(page, 1);
+  await waitForReply(page, 2);
   await noticeMatching(page, /Verbindung wiederhergestellt/);
-  check((await messages(page, 'bot')).length === 2, 'one answer after the network came back');
+  check((await messages(page, 'bot')).length === 3, 'one answer after the network came back');
   await shot(page, 'widget-errors', '02-back-online');
 
   // 2. The connection drops after the server has answered: the widget retries with the
@@ -51,11 +68,11 @@ await run('widget-errors', async ({ page, context }) => {
     }
   });
   await type(page, 'Wie lange dauert die Lieferung?');
-  await waitForReply(page, 2);
+  await waitForReply(page, 3);
   check(dropped === 1, 'one response was dropped');
   await page.unroute('**/messages');
   const bots = await messages(page, 'bot');
-  check(bots.length === 3, `exactly one answer for the retried message: ${bots.length} bot messages`);
+  check(bots.length === 4, `exactly one answer for the retried message: ${bots.length} bot messages`);
   const asked = (await messages(page, 'customer')).filter((t) => t === 'Wie lange dauert die Lieferung?');
   check(asked.length === 1, 'the question shows once');
   await shot(page, 'widget-errors', '03-dropped-answer');
