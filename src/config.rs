@@ -66,6 +66,31 @@ pub struct Config {
     pub widget_origins: Vec<String>,
 }
 
+/// One entry of `VERITY_WIDGET_ORIGINS`: `*`, or an origin as browsers send it in the
+/// `Origin` header (`https://shop.example`, `http://localhost:3000`: scheme, host, optional
+/// port; no path). A trailing slash is dropped.
+pub fn parse_widget_origin(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    if s == "*" {
+        return Ok(s.to_string());
+    }
+    let host = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{s}' is not an origin: it starts with https:// or http://"))?;
+    let ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if ok {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "'{s}' is not an origin: scheme://host[:port], without a path (e.g. https://shop.example)"
+        ))
+    }
+}
+
 /// 16 MiB: about 60,000 events per request.
 pub const DEFAULT_INGEST_MAX_BYTES: usize = 16 * 1024 * 1024;
 
@@ -103,5 +128,22 @@ mod tests {
         assert!(!s.matches("t0ke"));
         assert!(!s.matches(""));
         assert_eq!(Secret::generate().expose().len(), 64);
+    }
+
+    #[test]
+    fn widget_origins_are_origins() {
+        assert_eq!(
+            parse_widget_origin("https://Shop.example/").as_deref(),
+            Ok("https://shop.example")
+        );
+        assert_eq!(
+            parse_widget_origin(" http://localhost:3000 ").as_deref(),
+            Ok("http://localhost:3000")
+        );
+        assert_eq!(parse_widget_origin("*").as_deref(), Ok("*"));
+        assert!(parse_widget_origin("shop.example").is_err());
+        assert!(parse_widget_origin("https://shop.example/chat").is_err());
+        assert!(parse_widget_origin("https://").is_err());
+        assert!(parse_widget_origin("ftp://shop.example").is_err());
     }
 }

@@ -72,7 +72,7 @@ enum Command {
         /// Origins allowed to embed the widget and call the chat API (CORS), comma
         /// separated (`https://shop.example,https://www.shop.example`), or `*`. Unset:
         /// same origin only.
-        #[arg(long, env = "VERITY_WIDGET_ORIGINS", value_delimiter = ',')]
+        #[arg(long, env = "VERITY_WIDGET_ORIGINS", value_delimiter = ',', value_parser = verity::config::parse_widget_origin)]
         widget_origins: Vec<String>,
     },
     /// Create the database if needed and apply pending migrations.
@@ -148,11 +148,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 chat_max_chars,
                 chat_rate_per_ip,
                 chat_rate_per_session,
-                widget_origins: widget_origins
-                    .into_iter()
-                    .map(|o| o.trim().trim_end_matches('/').to_string())
-                    .filter(|o| !o.is_empty())
-                    .collect(),
+                widget_origins,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;

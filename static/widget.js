@@ -16,7 +16,7 @@
 
   var TEXTS = {
     de: {
-      title: 'Kundenservice', launcher: 'Fragen? Chat', open: 'Chat mit dem Kundenservice öffnen',
+      title: 'Kundenservice', launcher: 'Fragen? Chat',
       close: 'Chat schließen', log: 'Chatverlauf', input: 'Ihre Nachricht', send: 'Senden',
       placeholder: 'Nachricht schreiben …', you: 'Sie', bot: 'Assistent', staff: 'Kundenservice-Team',
       typing: 'Der Assistent schreibt …', actions: 'Vorschläge',
@@ -27,7 +27,7 @@
       takenOver: 'Jemand aus unserem Team hat das Gespräch übernommen und antwortet hier.'
     },
     en: {
-      title: 'Customer service', launcher: 'Questions? Chat', open: 'Open the customer service chat',
+      title: 'Customer service', launcher: 'Questions? Chat',
       close: 'Close chat', log: 'Chat messages', input: 'Your message', send: 'Send',
       placeholder: 'Type a message …', you: 'You', bot: 'Assistant', staff: 'Support team',
       typing: 'The assistant is typing …', actions: 'Suggestions',
@@ -86,7 +86,7 @@
 
   var root = el('div', 'vty-root', { 'data-verity': '' });
   if (data.color && window.CSS && CSS.supports('color', data.color)) root.style.setProperty('--vty-color', data.color);
-  var launcher = el('button', 'vty-launcher', { type: 'button', 'aria-expanded': 'false', 'aria-controls': uid + '-panel', 'aria-label': T.open });
+  var launcher = el('button', 'vty-launcher', { type: 'button', 'aria-expanded': 'false', 'aria-controls': uid + '-panel' });
   var svgNs = 'http://www.w3.org/2000/svg';
   var icon = document.createElementNS(svgNs, 'svg');
   icon.setAttribute('viewBox', '0 0 24 24');

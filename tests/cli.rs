@@ -116,3 +116,20 @@ fn a_missing_file_and_a_bad_database_url_are_clear_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("opening /nonexistent/file.ndjson"));
 }
+
+#[test]
+fn serve_refuses_a_widget_origin_that_is_not_an_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db").to_string_lossy().to_string();
+    let out = verity(&db)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env(
+            "VERITY_WIDGET_ORIGINS",
+            "https://shop.example,shop.example/chat",
+        )
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not an origin"), "{stderr}");
+}

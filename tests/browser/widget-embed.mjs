@@ -2,7 +2,7 @@
 // another origin (real loopback servers the Rust test started): it works from the
 // origin in VERITY_WIDGET_ORIGINS, and from any other origin the browser refuses the
 // chat API (no CORS grant), which the widget reports as unreachable.
-import { run, check, shot } from './lib.mjs';
+import { run, check, shot, BASE } from './lib.mjs';
 import { waitForReply, say } from './widget-lib.mjs';
 
 const ALLOWED = process.env.VERITY_SHOP_ALLOWED;
@@ -10,11 +10,19 @@ const OTHER = process.env.VERITY_SHOP_OTHER;
 
 await run('widget-embed', async ({ page }) => {
   check(ALLOWED && OTHER, 'the test serves two shop pages');
+  // A session the server does not know (say, the database was reset): the widget
+  // starts a new one instead of failing.
+  const key = `verity-chat:${BASE}`;
+  const stale = JSON.stringify({ id: 'conv_gone', token: 'not-a-token', seq: 7 });
   await page.goto(ALLOWED);
+  await page.evaluate(([k, v]) => localStorage.setItem(k, v), [key, stale]);
+  await page.reload();
   await page.waitForSelector('.vty-launcher');
   await page.click('.vty-launcher');
   const greeting = await waitForReply(page, 0);
   check(greeting.includes('automated assistant'), `an English greeting: ${greeting}`);
+  const fresh = JSON.parse(await page.evaluate((k) => localStorage.getItem(k), key));
+  check(fresh.id !== 'conv_gone' && fresh.token !== 'not-a-token', 'a new session replaced the stale one');
   check((await page.textContent('.vty-head h2')) === 'Example Shop Help', 'data-title is the panel title');
   const bg = await page.$eval('.vty-head', (e) => getComputedStyle(e).backgroundColor);
   check(bg === 'rgb(123, 45, 139)', `data-color is the accent colour: ${bg}`);
