@@ -24,6 +24,7 @@
       retry: 'Jetzt erneut versuchen',
       rate: 'Sie haben viele Nachrichten kurz hintereinander geschickt. Bitte warten Sie {s} s; dann wird automatisch weitergesendet.',
       failed: 'Das hat nicht geklappt: {m}', back: 'Verbindung wiederhergestellt.',
+      noAnswer: 'gerade ist keine Antwort möglich. Bitte schreiben Sie Ihre Nachricht gleich noch einmal.',
       takenOver: 'Jemand aus unserem Team hat das Gespräch übernommen und antwortet hier.'
     },
     en: {
@@ -35,6 +36,7 @@
       retry: 'Try again now',
       rate: 'You sent many messages in a short time. Please wait {s} s; sending then continues by itself.',
       failed: 'That did not work: {m}', back: 'Connected again.',
+      noAnswer: 'no answer is possible right now. Please send your message again in a moment.',
       takenOver: 'A member of our team has taken over this chat and answers here.'
     }
   };
@@ -414,24 +416,31 @@
         if (type.indexOf('text/event-stream') < 0) {
           return res.json().then(function (j) { showTyping(false); if (j.reply) showReply(j.reply); else return sync(); });
         }
-        var silent = false;
+        var end = null;
         return readEvents(res, function (ev, d) {
           if (ev === 'delta') {
             showTyping(false);
             if (!stream) { log.setAttribute('aria-busy', 'true'); stream = addMessage('bot', ''); }
             stream.textContent += d;
             scrollDown();
+          } else if (ev === 'reset') { // the text so far is withdrawn; a new one follows
+            if (stream) stream.textContent = '';
           } else if (ev === 'message') {
+            end = ev;
             showTyping(false);
             log.removeAttribute('aria-busy');
             showReply(JSON.parse(d));
-          } else if (ev === 'silent') {
-            silent = true;
+          } else if (ev === 'silent' || ev === 'error') {
+            end = ev;
           }
         }).then(function () {
           showTyping(false);
+          // The server could not answer: say so; sending again starts a new turn.
+          if (end === 'error') throw new Failure('client', T.noAnswer);
+          // Cut off before the end: retry (the same client_id is answered only once).
+          if (!end) throw new Failure('down');
           // Silent: staff answer, or this was a retry the server had already answered.
-          if (silent) return sync();
+          if (end === 'silent') return sync();
         });
       });
     });

@@ -79,8 +79,8 @@ async fn the_widget_works_on_a_phone_sized_screen() {
 
 #[tokio::test]
 async fn the_widget_says_clearly_when_the_server_is_unreachable_or_rate_limits() {
-    // The script relies on six messages per minute per session.
-    let app = spawn_app_with(|c| c.chat_rate_per_session = 6).await;
+    // The script relies on eight messages per minute per session.
+    let app = spawn_app_with(|c| c.chat_rate_per_session = 8).await;
     run_browser_script("widget-errors.mjs", &app.base).await;
 }
 

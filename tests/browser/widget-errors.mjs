@@ -1,7 +1,8 @@
 // The widget when things go wrong: the network drops (the message waits and is sent
 // when the connection is back), the connection drops after the server answered (the
-// retry is answered once, not twice), and the server rate-limits (a clear message with
-// the wait from Retry-After). The server runs with 6 messages per minute per session.
+// retry is answered once, not twice), the stream is cut off halfway (the half answer
+// goes, the whole one comes once), and the server rate-limits (a clear message with the
+// wait from Retry-After). The server runs with 8 messages per minute per session.
 import { run, check, shot, BASE } from './lib.mjs';
 import { openWithKeyboard, messages, waitForReply } from './widget-lib.mjs';
 
@@ -77,7 +78,29 @@ await run('widget-errors', async ({ page, context }) => {
   check(asked.length === 1, 'the question shows once');
   await shot(page, 'widget-errors', '03-dropped-answer');
 
-  // 3. Rate limit: a clear message with the wait the server asks for.
+  // 3. The stream is cut off after its first part (the server did answer): the widget
+  // drops the half answer, retries, and shows the whole answer once.
+  let cut = '';
+  await page.route('**/messages', async (route) => {
+    if (route.request().method() === 'POST' && !cut) {
+      const body = await (await route.fetch()).text();
+      cut = body.slice(0, body.indexOf('\n\n') + 2);
+      await route.fulfill({ status: 200, contentType: 'text/event-stream', body: cut });
+    } else {
+      await route.continue();
+    }
+  });
+  await type(page, 'Was kostet der Versand?');
+  await waitForReply(page, 4);
+  await page.unroute('**/messages');
+  check(cut.startsWith('event: delta'), `the stream was cut after a delta: ${cut}`);
+  const afterCut = await messages(page, 'bot');
+  check(afterCut.length === 5, `one answer after the cut: ${afterCut.length} bot messages`);
+  const part = cut.split('\n').find((l) => l.startsWith('data:')).slice(5).trim();
+  check(afterCut[4].length > part.length && afterCut[4].includes(part), `the whole answer is shown: ${afterCut[4]}`);
+  await shot(page, 'widget-errors', '04-cut-stream');
+
+  // 4. Rate limit: a clear message with the wait the server asks for.
   let limited = null;
   for (let i = 1; i <= 6 && !limited; i++) {
     const before = (await messages(page, 'bot')).length;
@@ -92,5 +115,5 @@ await run('widget-errors', async ({ page, context }) => {
   }
   check(limited, 'the server rate-limited within six messages');
   check(/Bitte warten Sie \d+ s/.test(limited), `says how long to wait: ${limited}`);
-  await shot(page, 'widget-errors', '04-rate-limited');
+  await shot(page, 'widget-errors', '05-rate-limited');
 });
