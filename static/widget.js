@@ -111,7 +111,7 @@
   head.appendChild(h2);
   head.appendChild(closer);
   var log = el('div', 'vty-log', { role: 'log', 'aria-live': 'polite', 'aria-label': T.log, tabindex: '0' });
-  var status = el('div', null, { role: 'status', 'aria-live': 'polite' });
+  var status = el('div', null, { role: 'status', 'aria-live': 'polite', 'aria-relevant': 'additions' });
   var form = el('form', 'vty-form');
   var label = el('label', 'vty-sr', { 'for': uid + '-input' });
   label.textContent = T.input;
@@ -295,15 +295,12 @@
   function waitThenRetry(seconds, text) {
     var left = seconds;
     clearRetry();
-    var show = function () {
-      notice(fill(text, { s: left }), { label: T.retry, onClick: retryNow });
-    };
-    show();
+    notice(fill(text, { s: left }), { label: T.retry, onClick: retryNow });
+    // The countdown changes the text in place: announced once (aria-relevant), and a
+    // focused button keeps its focus.
     tickTimer = setInterval(function () {
       left = Math.max(0, left - 1);
-      var b = status.querySelector('button');
-      if (b && b === document.activeElement) { status.firstChild.nodeValue = fill(text, { s: left }); return; }
-      show();
+      status.firstChild.nodeValue = fill(text, { s: left });
     }, 1000);
     retryTimer = setTimeout(retryNow, seconds * 1000);
   }
