@@ -90,6 +90,11 @@ enum Command {
         /// How long a console login lasts, in hours.
         #[arg(long, env = "VERITY_CONSOLE_SESSION_HOURS", default_value_t = 12)]
         console_session_hours: i64,
+        /// Origins allowed to embed the widget and call the chat API (CORS), comma
+        /// separated (`https://shop.example,https://www.shop.example`), or `*`. Unset:
+        /// same origin only.
+        #[arg(long, env = "VERITY_WIDGET_ORIGINS", value_delimiter = ',', value_parser = verity::config::parse_widget_origin)]
+        widget_origins: Vec<String>,
     },
     /// Manage staff accounts for the console.
     Staff {
@@ -157,6 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             chat_rate_per_session,
             console_secure_cookies,
             console_session_hours,
+            widget_origins,
         } => {
             let store = Store::connect(&cli.database_url).await?;
             let policy = load_policy(policy_path.as_deref())?;
@@ -173,6 +179,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 channels: verity::config::ChannelConfig::from_env()?,
                 console_secure_cookies,
                 console_session_hours,
+                widget_origins,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod limits;
 pub mod router;
 pub mod status;
+pub mod web;
 pub mod webhooks;
 
 use std::sync::{Arc, OnceLock};

@@ -11,4 +11,5 @@ mod ops;
 mod status;
 mod store;
 mod tools;
+mod web;
 mod webhooks;
