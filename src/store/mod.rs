@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cases;
 pub mod conversations;
 pub mod events;
+pub mod inspect;
 pub mod records;
 
 use anyhow::{Context, bail};
