@@ -199,7 +199,7 @@ impl Scenario {
         let f = filter.to_lowercase();
         self.id.to_lowercase().contains(&f)
             || self.title.to_lowercase().contains(&f)
-            || self.tags.iter().any(|t| t.to_lowercase() == f)
+            || self.tags.iter().any(|t| t.to_lowercase().contains(&f))
             || self.file.to_string_lossy().to_lowercase().contains(&f)
     }
 }
