@@ -113,7 +113,7 @@ async fn a_failing_scenario_is_reported_failed_with_its_transcript() {
 async fn repeats_count_towards_pass_hat_k_and_the_filter_selects() {
     let opts = Options {
         repeat: 2,
-        filter: Some("three-truths-de".into()),
+        filter: Some("cancelled-replacement-en".into()),
         ..Options::default()
     };
     let result = run_paths(&[evals_dir()], &opts).await.unwrap();
