@@ -6,8 +6,10 @@
 //! deterministic demo data set (pure, like `domain`), and [`eval`]: the scenario runner.
 
 pub mod assistant;
+pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod eval;

@@ -1,4 +1,4 @@
-//! The `verity` command line: serve, migrate, demo, ingest, eval.
+//! The `verity` command line: serve, migrate, demo, ingest, staff, eval.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -44,6 +44,21 @@ enum LogFormat {
 }
 
 #[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a console account. The password is asked for twice on a terminal, or
+    /// read from the first line of stdin (`--password-stdin`, or when stdin is no terminal).
+    Add {
+        email: String,
+        /// agent (default) or admin.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run the server.
     Serve {
@@ -69,6 +84,17 @@ enum Command {
         /// Chat messages per minute in one chat session.
         #[arg(long, env = "VERITY_CHAT_RATE_PER_SESSION", default_value_t = 30)]
         chat_rate_per_session: u32,
+        /// Mark the console's session cookie Secure even without `X-Forwarded-Proto: https`.
+        #[arg(long, env = "VERITY_CONSOLE_SECURE_COOKIES")]
+        console_secure_cookies: bool,
+        /// How long a console login lasts, in hours.
+        #[arg(long, env = "VERITY_CONSOLE_SESSION_HOURS", default_value_t = 12)]
+        console_session_hours: i64,
+    },
+    /// Manage staff accounts for the console.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
     },
     /// Create the database if needed and apply pending migrations.
     Migrate,
@@ -162,6 +188,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             chat_max_chars,
             chat_rate_per_ip,
             chat_rate_per_session,
+            console_secure_cookies,
+            console_session_hours,
         } => {
             let store = Store::connect(&cli.database_url).await?;
             let policy = load_policy(policy_path.as_deref())?;
@@ -175,6 +203,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 chat_max_chars,
                 chat_rate_per_ip,
                 chat_rate_per_session,
+                channels: verity::config::ChannelConfig::from_env()?,
+                console_secure_cookies,
+                console_session_hours,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;
@@ -188,6 +219,14 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             http::serve(App::state(store, config, Clock::System, policy), listener).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
+        Command::Staff {
+            command:
+                StaffCommand::Add {
+                    email,
+                    role,
+                    password_stdin,
+                },
+        } => staff_add(&cli.database_url, &email, &role, password_stdin).await,
         Command::Migrate => {
             let store = Store::connect(&cli.database_url).await?;
             store.readiness().await?;
@@ -314,6 +353,25 @@ async fn prepare_demo(store: &Store, config: &mut Config, policy: &Policy) -> an
             s.key, s.order_number, s.postcode, s.title_en
         );
     }
+    if records_staff_count(store).await? == 0 {
+        let password = Secret::generate();
+        let password = &password.expose()[..20];
+        match verity::console::accounts::create_staff(
+            store,
+            DEMO_STAFF_EMAIL,
+            password,
+            verity::console::accounts::Role::Admin,
+            Clock::System.now_ms(),
+        )
+        .await
+        {
+            Ok(_) => println!(
+                "Demo console account (http://{}/console): {DEMO_STAFF_EMAIL} / {password}",
+                config.bind
+            ),
+            Err(e) => anyhow::bail!("creating the demo console account: {e}"),
+        }
+    }
     if config.ingest_token.is_none() {
         let t = Secret::generate();
         println!("Demo ingest token (VERITY_INGEST_TOKEN): {}", t.expose());
@@ -380,7 +438,6 @@ async fn ingest_file(
     let stderr = std::io::stderr();
     while let Some(next) = rx.recv().await {
         let (lines_read, inputs) = next?;
-        let offset = total.items.len();
         let report = ingest::apply(&store, inputs, Clock::System.now_ms()).await?;
         for r in &report.items {
             if r.status != Status::Accepted || r.note.is_some() {
@@ -397,11 +454,13 @@ async fn ingest_file(
                 }
             }
         }
-        total.merge(report, offset);
+        // Only the counts are kept: the problems were printed above, and a file of
+        // millions of lines must not be held in memory line by line.
+        total.add_counts(&report);
         let _ = writeln!(
             stderr.lock(),
             "… {lines_read} lines read ({:.0} items/s)",
-            total.items.len() as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            total.total() as f64 / started.elapsed().as_secs_f64().max(1e-9)
         );
     }
     let _ = parser.join();
@@ -409,9 +468,9 @@ async fn ingest_file(
     let counts = records::count_records(&mut *store.read().await?).await?;
     println!(
         "{} items in {:.2} s ({:.0} items/s): {} accepted, {} duplicates, {} conflicts, {} rejected",
-        total.items.len(),
+        total.total(),
         secs,
-        total.items.len() as f64 / secs.max(1e-9),
+        total.total() as f64 / secs.max(1e-9),
         total.accepted,
         total.duplicates,
         total.conflicts,
@@ -431,4 +490,53 @@ async fn ingest_file(
     } else {
         std::process::ExitCode::SUCCESS
     })
+}
+
+/// The console account `serve --demo` creates when the store has none.
+const DEMO_STAFF_EMAIL: &str = "demo.staff@verity.example";
+
+async fn records_staff_count(store: &Store) -> anyhow::Result<i64> {
+    verity::store::staff::count_staff_users(&mut *store.read().await?).await
+}
+
+/// `verity staff add EMAIL`: asks for the password twice on a terminal (without echo),
+/// or reads it from the first line of stdin.
+async fn staff_add(
+    url: &str,
+    email: &str,
+    role: &str,
+    password_stdin: bool,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::io::IsTerminal;
+    use verity::console::accounts::{self, CreateError, Role};
+    let role = Role::parse(role).map_err(anyhow::Error::msg)?;
+    let email = accounts::normalize_email(email).map_err(anyhow::Error::msg)?;
+    let password = if password_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let first = rpassword::prompt_password(format!("Password for {email}: "))
+            .context("reading the password")?;
+        let second = rpassword::prompt_password("Again: ").context("reading the password again")?;
+        if first != second {
+            eprintln!("error: the two passwords differ; nothing was created");
+            return Ok(std::process::ExitCode::FAILURE);
+        }
+        first
+    };
+    let store = Store::connect(url).await?;
+    match accounts::create_staff(&store, &email, &password, role, Clock::System.now_ms()).await {
+        Ok(id) => {
+            println!("created {} account {email} ({id})", role.as_str());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(CreateError::Internal(e)) => Err(e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(std::process::ExitCode::FAILURE)
+        }
+    }
 }

@@ -3,18 +3,23 @@
 
 pub mod auth;
 pub mod chat;
+pub mod console;
 pub mod error;
+pub mod fake_graph;
 pub mod health;
 pub mod ingest;
 pub mod limits;
 pub mod router;
 pub mod status;
+pub mod webhooks;
 
 use std::sync::{Arc, OnceLock};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::assistant::service::Assistant;
+use crate::channels::inbox::Inbox;
+use crate::channels::outbox::Outbox;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
@@ -30,6 +35,10 @@ pub struct App {
     /// Runs conversation turns for every channel.
     pub assistant: Assistant,
     pub limits: limits::Limits,
+    /// WhatsApp and Messenger deliveries, stored and then processed.
+    pub inbox: Inbox,
+    /// Every outbound WhatsApp and Messenger message; [`Outbox::deliver`] sends one.
+    pub outbox: Outbox,
 }
 
 /// The shared state of the router.
@@ -69,7 +78,11 @@ impl App {
     pub fn state(store: Store, config: Config, clock: Clock, policy: Policy) -> AppState {
         let assistant = Assistant::new(store.clone(), policy.clone(), clock);
         let limits = limits::Limits::new(config.chat_rate_per_ip, config.chat_rate_per_session);
+        let inbox = Inbox::new(store.clone(), clock, config.channels.clone());
+        let outbox = Outbox::new(store.clone(), clock, config.channels.clone());
         AppState(Arc::new(App {
+            inbox,
+            outbox,
             store,
             config,
             clock,
@@ -103,6 +116,15 @@ pub async fn serve_until(
             }
         })
     };
+    // The channel workers: process stored webhook deliveries, send the outbox.
+    let inbox_worker = {
+        let state = state.clone();
+        tokio::spawn(async move { state.inbox.run(&state.assistant, &state.outbox).await })
+    };
+    let outbox_worker = {
+        let state = state.clone();
+        tokio::spawn(async move { state.outbox.run().await })
+    };
     let app = router::router(state);
     let served = axum::serve(
         listener,
@@ -111,6 +133,8 @@ pub async fn serve_until(
     .with_graceful_shutdown(shutdown)
     .await;
     pruner.abort();
+    inbox_worker.abort();
+    outbox_worker.abort();
     served?;
     Ok(())
 }

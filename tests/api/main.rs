@@ -3,6 +3,7 @@
 
 mod browser;
 mod chat;
+mod console;
 mod grounded;
 mod helpers;
 mod ingest;
@@ -10,3 +11,4 @@ mod ops;
 mod status;
 mod store;
 mod tools;
+mod webhooks;
