@@ -71,22 +71,24 @@ async fn a_failing_scenario_is_reported_failed_with_its_transcript() {
     std::fs::write(dir.path().join("failing.yaml"), FAILING).unwrap();
     std::fs::write(
         dir.path().join("whatsapp.yaml"),
-        "id: on-whatsapp\nchannel: whatsapp\nnow: \"2025-09-11T09:30:00+02:00\"\nsender: {phone: \"+4917000000001\"}\nturns:\n  - say: Hallo\n",
+        // An unknown number is not verified by itself: this expectation must fail,
+        // through signed webhook deliveries and the fake Graph API.
+        "id: on-whatsapp\nchannel: whatsapp\nnow: \"2025-09-11T09:30:00+02:00\"\nsender: {phone: \"+4917000000001\"}\nturns:\n  - say: Hallo, wo ist mein Paket?\n    expect: {verified: true}\n",
     )
     .unwrap();
     let result = run_paths(&[dir.path().to_path_buf()], &Options::default())
         .await
         .unwrap();
-    assert_eq!(result.count(Status::Failed), 1);
+    assert_eq!(result.count(Status::Failed), 2);
     assert_eq!(result.count(Status::Passed), 0);
-    assert_eq!(
-        result.count(Status::Skipped),
-        1,
-        "webhook channels are skipped"
-    );
+    assert_eq!(result.count(Status::Skipped), 0);
     let console = report::console(&result);
     assert!(console.contains("FAIL deliberately-failing"), "{console}");
-    assert!(console.contains("SKIP on-whatsapp"), "{console}");
+    assert!(console.contains("FAIL on-whatsapp"), "{console}");
+    assert!(
+        console.contains("turn 1: verified: expected true, got false"),
+        "{console}"
+    );
     // What failed, and the transcript with tool calls and the verdict.
     for want in [
         "turn 1: reply_matches: /23:59/ does not match the reply",
@@ -100,12 +102,9 @@ async fn a_failing_scenario_is_reported_failed_with_its_transcript() {
     ] {
         assert!(console.contains(want), "missing {want:?} in:\n{console}");
     }
-    assert_eq!(
-        console.lines().last(),
-        Some("0 passed, 1 failed, 1 skipped")
-    );
+    assert_eq!(console.lines().last(), Some("0 passed, 2 failed"));
     let json = report::json_report(&result);
-    assert_eq!(json["summary"]["failed"], 1);
+    assert_eq!(json["summary"]["failed"], 2);
     assert_eq!(json["tags"]["selftest"]["pass_rate"], 0.0);
 }
 

@@ -1,17 +1,70 @@
 //! How the runner talks to the server as a customer: one driver per channel. The web
-//! chat goes over real HTTP to the chat API. WhatsApp and Messenger scenarios are
-//! skipped until the webhook channels exist; a driver for them signs webhook requests
-//! the way Meta does and reads the reply from the outbox (add a variant here, and in
-//! [`Driver::open`]).
+//! chat goes over real HTTP to the chat API. WhatsApp and Messenger go as Meta does it:
+//! signed webhook deliveries over real HTTP, and the reply is what the outbox sent to a
+//! fake Graph API (a real HTTP server on loopback), with what the channel cannot carry
+//! (contradictions, verified, language, handoff) read from the stored conversation.
+
+use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::{Value, json};
 
 use super::scenario::{ChannelKind, Message, Scenario};
+use crate::assistant::state::ConversationState;
+use crate::channels::sign;
+use crate::config::{ChannelConfig, Secret};
+use crate::http::fake_graph::FakeGraph;
+use crate::store::conversations::{self, Role};
+use crate::store::{Store, inspect};
 
 /// A conversation opened on a channel.
 pub enum Driver {
     Web(WebSession),
+    Webhook(Box<WebhookSession>),
+}
+
+/// The app secrets and ids the runner's server is configured with for the webhook
+/// channels (fictional; the deliveries are signed with them).
+const WHATSAPP_SECRET: &str = "eval-whatsapp-app-secret";
+const MESSENGER_SECRET: &str = "eval-messenger-app-secret";
+const PHONE_NUMBER_ID: &str = "109000000000001";
+const PAGE_ID: &str = "209000000000001";
+
+/// The webhook channels' configuration for a scenario's server: secrets the runner
+/// signs with, tokens, and the fake Graph API as the place replies are sent to.
+pub fn channel_config(graph: &FakeGraph) -> ChannelConfig {
+    ChannelConfig {
+        whatsapp_verify_token: Some(Secret::new("eval-verify")),
+        whatsapp_app_secret: Some(Secret::new(WHATSAPP_SECRET)),
+        whatsapp_access_token: Some(Secret::new("eval-whatsapp-token")),
+        whatsapp_phone_number_id: Some(PHONE_NUMBER_ID.into()),
+        messenger_verify_token: Some(Secret::new("eval-verify")),
+        messenger_app_secret: Some(Secret::new(MESSENGER_SECRET)),
+        messenger_page_access_token: Some(Secret::new("eval-messenger-token")),
+        messenger_page_id: Some(PAGE_ID.into()),
+        graph_api_url: graph.base.clone(),
+        // The clock is fixed: a retry is due at once.
+        outbox_retry_base_ms: 0,
+        ..ChannelConfig::default()
+    }
+}
+
+/// A WhatsApp or Messenger customer writing to the server's webhook.
+pub struct WebhookSession {
+    client: reqwest::Client,
+    base: String,
+    channel: ChannelKind,
+    /// wa_id (digits of the phone number) or PSID.
+    sender: String,
+    /// The scenario's clock, for the deliveries' timestamps.
+    now_ms: i64,
+    graph: FakeGraph,
+    store: Store,
+    sent: std::sync::atomic::AtomicUsize,
+    /// Graph API requests already shown as replies.
+    shown: std::sync::atomic::AtomicUsize,
+    /// The last stored message already looked at.
+    seen_seq: std::sync::atomic::AtomicI64,
 }
 
 /// A web chat session: the session id (also the conversation's id) and its token.
@@ -30,21 +83,19 @@ pub struct Sent {
     pub reply: Option<Value>,
 }
 
-/// Why a scenario cannot run on this build.
-pub fn unsupported(kind: ChannelKind) -> Option<String> {
-    match kind {
-        ChannelKind::Web => None,
-        ChannelKind::Whatsapp | ChannelKind::Messenger => Some(format!(
-            "the {} webhook channel is not part of this build yet",
-            kind.as_str()
-        )),
-    }
+/// Why a scenario cannot run on this build (every channel can now).
+pub fn unsupported(_kind: ChannelKind) -> Option<String> {
+    None
 }
 
 impl Driver {
     /// Opens a conversation for the scenario on the server at `base`; returns the driver
     /// and the opening status (a 5xx fails the scenario).
-    pub async fn open(scenario: &Scenario, base: &str) -> anyhow::Result<(Self, u16)> {
+    pub async fn open(
+        scenario: &Scenario,
+        base: &str,
+        webhook: Option<(&FakeGraph, &Store)>,
+    ) -> anyhow::Result<(Self, u16)> {
         match scenario.channel {
             ChannelKind::Web => {
                 let client = reqwest::Client::new();
@@ -74,14 +125,56 @@ impl Driver {
                     status,
                 ))
             }
-            other => anyhow::bail!(unsupported(other).unwrap_or_default()),
+            channel @ (ChannelKind::Whatsapp | ChannelKind::Messenger) => {
+                let (graph, store) =
+                    webhook.context("a webhook scenario needs the fake Graph API")?;
+                let sender = scenario.sender.as_ref();
+                let sender = if channel == ChannelKind::Whatsapp {
+                    sender
+                        .and_then(|s| s.phone.as_deref())
+                        .map(|p| p.chars().filter(char::is_ascii_digit).collect())
+                        .unwrap_or_else(|| "4917000000000".to_string())
+                } else {
+                    sender
+                        .and_then(|s| s.psid.clone())
+                        .unwrap_or_else(|| "6100000000000000".to_string())
+                };
+                // Nothing is sent until the customer writes: the conversation starts
+                // with the first delivery.
+                Ok((
+                    Driver::Webhook(Box::new(WebhookSession {
+                        client: reqwest::Client::new(),
+                        base: base.to_string(),
+                        channel,
+                        sender,
+                        now_ms: scenario.now()?.timestamp_millis(),
+                        graph: graph.clone(),
+                        store: store.clone(),
+                        sent: Default::default(),
+                        shown: Default::default(),
+                        seen_seq: Default::default(),
+                    })),
+                    200,
+                ))
+            }
         }
     }
 
-    /// The stored conversation's id.
-    pub fn conversation_id(&self) -> &str {
+    /// The stored conversation's id (none yet on WhatsApp and Messenger before the first
+    /// message).
+    pub async fn conversation_id(&self) -> anyhow::Result<Option<String>> {
         match self {
-            Driver::Web(w) => &w.id,
+            Driver::Web(w) => Ok(Some(w.id.clone())),
+            Driver::Webhook(h) => {
+                let mut conn = h.store.read().await?;
+                Ok(conversations::find_conversation_by_sender(
+                    &mut conn,
+                    h.channel.as_str(),
+                    &h.sender,
+                )
+                .await?
+                .map(|c| c.id))
+            }
         }
     }
 
@@ -110,6 +203,204 @@ impl Driver {
                 };
                 Ok(Sent { status, reply })
             }
+            Driver::Webhook(h) => h.send(message).await,
         }
     }
+}
+
+impl WebhookSession {
+    /// Posts one signed delivery with the message, waits until the server has processed
+    /// it and sent what it queued, and returns the reply as the customer got it.
+    async fn send(&self, message: &Message) -> anyhow::Result<Sent> {
+        use std::sync::atomic::Ordering;
+        let n = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
+        let (path, secret, body) = match self.channel {
+            ChannelKind::Whatsapp => (
+                "whatsapp",
+                WHATSAPP_SECRET,
+                self.whatsapp_delivery(n, message),
+            ),
+            _ => (
+                "messenger",
+                MESSENGER_SECRET,
+                self.messenger_delivery(n, message),
+            ),
+        };
+        let raw = body.to_string();
+        let resp = self
+            .client
+            .post(format!("{}/webhooks/{path}", self.base))
+            .header("content-type", "application/json")
+            .header("X-Hub-Signature-256", sign(secret, raw.as_bytes()))
+            .body(raw)
+            .send()
+            .await
+            .context("posting a webhook delivery (did the server fail?)")?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            let text = resp.text().await.unwrap_or_default();
+            return Ok(Sent {
+                status,
+                reply: Some(json!({"text": "", "error": text})),
+            });
+        }
+        self.settle().await?;
+        Ok(Sent {
+            status,
+            reply: self.reply().await?,
+        })
+    }
+
+    fn whatsapp_delivery(&self, n: usize, message: &Message) -> Value {
+        let ts = (self.now_ms / 1000).to_string();
+        let id = format!("wamid.eval.{}.{n}", self.sender);
+        let m = match message {
+            Message::Say(t) => json!({"from": self.sender, "id": id, "timestamp": ts,
+                "type": "text", "text": {"body": t}}),
+            Message::Press(a) => json!({"from": self.sender, "id": id, "timestamp": ts,
+                "type": "interactive",
+                "interactive": {"type": "button_reply", "button_reply": {"id": a, "title": a}}}),
+        };
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA-EVAL", "changes": [{
+        "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "4952510000000", "phone_number_id": PHONE_NUMBER_ID},
+            "contacts": [{"wa_id": self.sender, "profile": {"name": "Eval"}}],
+            "messages": [m]
+        }}]}]})
+    }
+
+    fn messenger_delivery(&self, n: usize, message: &Message) -> Value {
+        let mid = format!("m_eval.{}.{n}", self.sender);
+        let body = match message {
+            Message::Say(t) => json!({"mid": mid, "text": t}),
+            Message::Press(a) => json!({"mid": mid, "text": a, "quick_reply": {"payload": a}}),
+        };
+        json!({"object": "page", "entry": [{"id": PAGE_ID, "time": self.now_ms, "messaging": [{
+            "sender": {"id": self.sender}, "recipient": {"id": PAGE_ID},
+            "timestamp": self.now_ms, "message": body
+        }]}]})
+    }
+
+    /// Waits until every stored delivery is processed and nothing waits in the outbox.
+    async fn settle(&self) -> anyhow::Result<()> {
+        for _ in 0..6000 {
+            let mut conn = self.store.read().await?;
+            if inspect::pending_channel_work(&mut conn).await? == 0 {
+                return Ok(());
+            }
+            drop(conn);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        anyhow::bail!("the webhook worker and the outbox did not finish within 30 s")
+    }
+
+    /// What reached the customer since the last turn (the Graph API requests the fake
+    /// accepted: texts joined, the buttons or quick replies of the last one), and what
+    /// the channel cannot show, from the stored conversation. `None` when nothing was sent.
+    async fn reply(&self) -> anyhow::Result<Option<Value>> {
+        use std::sync::atomic::Ordering;
+        let accepted = self.graph.accepted();
+        let from = self.shown.swap(accepted.len(), Ordering::Relaxed);
+        let new: Vec<&Value> = accepted.iter().skip(from).map(|r| &r.body).collect();
+        if new.is_empty() {
+            return Ok(None);
+        }
+        let text = new
+            .iter()
+            .map(|b| shown_text(b))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        let actions: Vec<Value> = new
+            .last()
+            .map(|b| button_ids(b))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|id| json!({"id": id}))
+            .collect();
+        let mut conn = self.store.read().await?;
+        let Some(conv) = conversations::find_conversation_by_sender(
+            &mut conn,
+            self.channel.as_str(),
+            &self.sender,
+        )
+        .await?
+        else {
+            anyhow::bail!("a reply was sent but no conversation is stored");
+        };
+        // The codes the bot messages of this turn present (stored with each message).
+        let mut contradictions: Vec<String> = Vec::new();
+        let after = self.seen_seq.load(Ordering::Relaxed);
+        let messages = conversations::list_messages(&mut conn, &conv.id, after).await?;
+        if let Some(last) = messages.last() {
+            self.seen_seq.store(last.seq, Ordering::Relaxed);
+        }
+        for m in messages {
+            if m.role != Role::Bot {
+                continue;
+            }
+            let stats: Value = m
+                .engine_stats
+                .as_deref()
+                .and_then(|s| serde_json::from_str(s).ok())
+                .unwrap_or(Value::Null);
+            for c in stats["contradictions"].as_array().into_iter().flatten() {
+                if let Some(c) = c.as_str()
+                    && !contradictions.iter().any(|x| x == c)
+                {
+                    contradictions.push(c.to_string());
+                }
+            }
+        }
+        let state = ConversationState::from_json(&conv.state);
+        Ok(Some(json!({
+            "text": text,
+            "actions": actions,
+            "contradictions": contradictions,
+            "verified": conv.customer_id.is_some(),
+            "language": conv.language,
+            "handoff": state.waiting_for_staff,
+            "taken_over": conv.taken_over_by.is_some(),
+        })))
+    }
+}
+
+/// The text a Graph API message shows.
+fn shown_text(b: &Value) -> String {
+    b["text"]["body"]
+        .as_str()
+        .or(b["interactive"]["body"]["text"].as_str())
+        .or(b["message"]["text"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The action ids of a Graph API message's reply buttons, list rows or quick replies.
+fn button_ids(b: &Value) -> Vec<String> {
+    let i = &b["interactive"];
+    let items: Vec<&Value> = match i["type"].as_str() {
+        Some("button") => i["action"]["buttons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| &x["reply"]["id"])
+            .collect(),
+        Some("list") => i["action"]["sections"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["rows"].as_array().into_iter().flatten())
+            .map(|r| &r["id"])
+            .collect(),
+        _ => b["message"]["quick_replies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|q| &q["payload"])
+            .collect(),
+    };
+    items
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
 }

@@ -13,10 +13,11 @@ use serde_json::Value;
 
 use super::channel::{self, Driver};
 use super::expect::{self, BotMessage, Leak, Observed, ToolCall};
-use super::scenario::{DataSource, Message, Scenario};
+use super::scenario::{ChannelKind, DataSource, Message, Scenario};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::Item;
+use crate::http::fake_graph::FakeGraph;
 use crate::http::{self, App};
 use crate::ingest;
 use crate::store::conversations::{self, Role};
@@ -225,7 +226,12 @@ struct Server {
 }
 
 impl Server {
-    async fn start(store: Store, clock: Clock, policy: Policy) -> anyhow::Result<Self> {
+    async fn start(
+        store: Store,
+        clock: Clock,
+        policy: Policy,
+        channels: crate::config::ChannelConfig,
+    ) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding a loopback port")?;
@@ -237,6 +243,7 @@ impl Server {
             // what a scenario tests.
             chat_rate_per_ip: 1_000_000,
             chat_rate_per_session: 1_000_000,
+            channels,
             ..Config::default()
         };
         let state = App::state(store, config, clock, policy);
@@ -333,8 +340,17 @@ async fn try_run(
         )
     };
 
-    let server = Server::start(store.clone(), Clock::Fixed(now), policy).await?;
-    let result = converse(s, &store, &server.base, &known).await;
+    // WhatsApp and Messenger replies go out to a fake Graph API on loopback.
+    let graph = match s.channel {
+        ChannelKind::Web => None,
+        _ => Some(FakeGraph::start().await?),
+    };
+    let channels = graph
+        .as_ref()
+        .map(channel::channel_config)
+        .unwrap_or_default();
+    let server = Server::start(store.clone(), Clock::Fixed(now), policy, channels).await?;
+    let result = converse(s, &store, &server.base, &known, graph.as_ref()).await;
     server.stop().await;
     let mut turns = result?;
 
@@ -397,10 +413,12 @@ async fn converse(
     store: &Store,
     base: &str,
     known: &[inspect::Identifying],
+    graph: Option<&FakeGraph>,
 ) -> anyhow::Result<Vec<TurnRecord>> {
     let mut turns = Vec::new();
-    let (driver, status) = Driver::open(s, base).await?;
-    let conv = driver.conversation_id().to_string();
+    let (driver, status) = Driver::open(s, base, graph.map(|g| (g, store))).await?;
+    // WhatsApp and Messenger: the conversation starts with the first message.
+    let mut conv = driver.conversation_id().await?.unwrap_or_default();
     let mut seen_seq = 0;
     let mut customer_wrote = String::new();
 
@@ -438,6 +456,9 @@ async fn converse(
                 Some(serde_json::json!({"text": "", "error": format!("{e:#}")})),
             ),
         };
+        if conv.is_empty() {
+            conv = driver.conversation_id().await?.unwrap_or_default();
+        }
         let (messages, last) = bot_messages(store, &conv, seen_seq).await?;
         seen_seq = last;
         let own = {

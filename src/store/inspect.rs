@@ -152,6 +152,19 @@ pub async fn list_event_bodies(
     Ok(out)
 }
 
+/// Webhook deliveries not processed yet plus outbox messages not sent yet (the eval
+/// runner waits for none before it reads a WhatsApp or Messenger reply).
+pub async fn pending_channel_work(conn: &mut AnyConnection) -> anyhow::Result<i64> {
+    let row = sqlx::query(
+        "SELECT (SELECT COUNT(*) FROM webhook_deliveries WHERE processed_ms IS NULL) \
+         + (SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending'))",
+    )
+    .fetch_one(conn)
+    .await
+    .context("counting pending channel work")?;
+    Ok(row.try_get::<i64, _>(0)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
