@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod chat;
 pub mod error;
+pub mod fake_llm;
 pub mod health;
 pub mod ingest;
 pub mod limits;
@@ -67,7 +68,10 @@ pub fn metrics_handle() -> PrometheusHandle {
 impl App {
     /// Builds the shared state for the router.
     pub fn state(store: Store, config: Config, clock: Clock, policy: Policy) -> AppState {
-        let assistant = Assistant::new(store.clone(), policy.clone(), clock);
+        let mut assistant = Assistant::new(store.clone(), policy.clone(), clock);
+        if let Some(llm) = &config.llm {
+            assistant = assistant.with_llm(crate::assistant::llm::LlmEngine::new(llm.clone()));
+        }
         let limits = limits::Limits::new(config.chat_rate_per_ip, config.chat_rate_per_session);
         AppState(Arc::new(App {
             store,
