@@ -6,6 +6,7 @@ mod chat;
 mod grounded;
 mod helpers;
 mod ingest;
+mod llm;
 mod ops;
 mod status;
 mod store;
