@@ -194,6 +194,12 @@ impl LlmArgs {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // async-openai logs the bodies of malformed and failed responses, which may carry
+    // what the model wrote about a customer; Verity logs those failures without them.
+    let filter = match "async_openai=off".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -29,6 +29,9 @@ use crate::truth::Policy;
 
 /// How many of the latest messages the grounding evidence is taken from.
 const EVIDENCE_MESSAGES: i64 = 40;
+/// Stored messages whose evidence is kept in memory (a message never changes, so its
+/// evidence is computed once, not on each of the next turns that look back on it).
+const EVIDENCE_CACHE: usize = 4096;
 
 /// What a customer sent.
 #[derive(Clone, Debug)]
@@ -85,6 +88,8 @@ pub struct Assistant {
     clock: Clock,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     llm: Option<LlmEngine>,
+    /// The evidence of each recent stored message, by message id.
+    evidence_cache: Mutex<HashMap<String, Arc<Evidence>>>,
 }
 
 impl Assistant {
@@ -95,6 +100,7 @@ impl Assistant {
             clock,
             locks: Mutex::new(HashMap::new()),
             llm: None,
+            evidence_cache: Mutex::new(HashMap::new()),
         }
     }
 
@@ -411,21 +417,46 @@ impl Assistant {
             conversations::list_recent_messages(&mut conn, conversation_id, EVIDENCE_MESSAGES)
                 .await?;
         for m in &recent {
-            match m.role {
-                Role::Customer => evidence.add_customer_text(&m.text),
-                Role::Bot => {
-                    if let Some(calls) = m.tool_calls.as_deref()
-                        && let Ok(calls) = serde_json::from_str::<Vec<ToolCallRecord>>(calls)
-                    {
-                        for c in calls {
-                            evidence.add_tool_result(&c.result);
-                        }
-                    }
-                }
-                Role::Staff | Role::System => {}
+            if let Some(part) = self.message_evidence(m) {
+                evidence.merge(&part);
             }
         }
         Ok((evidence, recent))
+    }
+
+    /// What one stored message supports: a customer's text, or a reply's tool results.
+    fn message_evidence(&self, m: &MessageRow) -> Option<Arc<Evidence>> {
+        if !matches!(m.role, Role::Customer | Role::Bot) {
+            return None;
+        }
+        let cache = || {
+            self.evidence_cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+        };
+        if let Some(e) = cache().get(&m.id) {
+            return Some(e.clone());
+        }
+        let mut e = Evidence::new(self.policy.time_zone);
+        match m.role {
+            Role::Customer => e.add_customer_text(&m.text),
+            _ => {
+                if let Some(calls) = m.tool_calls.as_deref()
+                    && let Ok(calls) = serde_json::from_str::<Vec<ToolCallRecord>>(calls)
+                {
+                    for c in calls {
+                        e.add_tool_result(&c.result);
+                    }
+                }
+            }
+        }
+        let e = Arc::new(e);
+        let mut cache = cache();
+        if cache.len() >= EVIDENCE_CACHE {
+            cache.clear();
+        }
+        cache.insert(m.id.clone(), e.clone());
+        Some(e)
     }
 
     async fn store_reply(

@@ -254,7 +254,9 @@ impl LlmEngine {
                 "temperature": config.temperature,
                 "max_tokens": config.max_tokens,
             });
-            stream.begin_call(run.evidence.clone(), run.language);
+            if stream.is_streaming() {
+                stream.begin_call(run.evidence.clone(), run.language);
+            }
             let mut cs = CallStats::default();
             let streaming = stream.is_streaming();
             let result = self
