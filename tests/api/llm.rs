@@ -680,3 +680,23 @@ async fn azure_openai_is_addressed_by_deployment() {
     );
     assert_eq!(fake.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn tokens_are_counted_when_the_provider_sends_no_usage() {
+    let (app, fake) = setup(|_| {}).await;
+    let s = open(&app, "de").await;
+    fake.push([FakeStep::Reply {
+        content: Some(LLM_ANSWER.to_string()),
+        tool_calls: Vec::new(),
+        usage: false,
+    }]);
+    let r = say(&app, &s, "Wie lange dauert die Lieferung?").await;
+    assert_eq!(r["text"], LLM_ANSWER);
+    let stats = last_stats(&app, &s).await;
+    assert_eq!(stats["tokens_estimated"], true, "{stats}");
+    assert!(stats["prompt_tokens"].as_u64().unwrap() > 100, "{stats}");
+    assert_eq!(
+        stats["completion_tokens"].as_u64().unwrap(),
+        LLM_ANSWER.len() as u64 / 4
+    );
+}
