@@ -9,6 +9,10 @@
     reason = "a benchmark that fails should stop loudly"
 )]
 
+/// The server runs in this process: give it the allocator the `verity` binary has.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write;
 use std::time::Instant;
 

@@ -30,6 +30,10 @@
     reason = "a benchmark that fails should stop loudly"
 )]
 
+/// The server runs in this process: give it the allocator the `verity` binary has.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

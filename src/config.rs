@@ -61,6 +61,8 @@ pub struct Config {
     pub chat_rate_per_ip: u32,
     /// Chat messages per minute in one session.
     pub chat_rate_per_session: u32,
+    /// WhatsApp and Messenger: webhook secrets, Graph API tokens, the outbox.
+    pub channels: ChannelConfig,
     /// The LLM engine's settings; `None` runs the offline engine.
     pub llm: Option<LlmConfig>,
 }
@@ -148,6 +150,108 @@ impl Config {
     }
 }
 
+/// WhatsApp Cloud API and Messenger Platform settings. A channel whose app secret is
+/// unset refuses every webhook delivery (no signature can be verified).
+#[derive(Clone, Debug)]
+pub struct ChannelConfig {
+    /// `VERITY_WHATSAPP_VERIFY_TOKEN`: the token of the GET verification handshake.
+    pub whatsapp_verify_token: Option<Secret>,
+    /// `VERITY_WHATSAPP_APP_SECRET`: the Meta app secret the deliveries are signed with.
+    pub whatsapp_app_secret: Option<Secret>,
+    /// `VERITY_WHATSAPP_ACCESS_TOKEN`: the bearer token for sending.
+    pub whatsapp_access_token: Option<Secret>,
+    /// `VERITY_WHATSAPP_PHONE_NUMBER_ID`: the business number Verity answers for;
+    /// deliveries for other numbers are ignored, replies are sent from it.
+    pub whatsapp_phone_number_id: Option<String>,
+    /// `VERITY_MESSENGER_VERIFY_TOKEN`
+    pub messenger_verify_token: Option<Secret>,
+    /// `VERITY_MESSENGER_APP_SECRET`
+    pub messenger_app_secret: Option<Secret>,
+    /// `VERITY_MESSENGER_PAGE_ACCESS_TOKEN`: the page access token for sending.
+    pub messenger_page_access_token: Option<Secret>,
+    /// `VERITY_MESSENGER_PAGE_ID`: the page Verity answers for; `me` (the token's
+    /// page) when unset.
+    pub messenger_page_id: Option<String>,
+    /// `VERITY_GRAPH_API_URL`: the Graph API base URL including the version.
+    pub graph_api_url: String,
+    /// `VERITY_WEBHOOK_STALE_AFTER_SECS`: a customer message older than this when it
+    /// arrives (a very late redelivery) is stored but not answered automatically.
+    pub stale_after_secs: u64,
+    /// `VERITY_WEBHOOK_MAX_BYTES`: the largest webhook body accepted.
+    pub webhook_max_bytes: usize,
+    /// `VERITY_OUTBOX_MAX_ATTEMPTS`: sending attempts before a message is dead.
+    pub outbox_max_attempts: u32,
+    /// `VERITY_OUTBOX_RETRY_BASE_MS`: the first retry's delay; doubled per attempt.
+    pub outbox_retry_base_ms: u64,
+    /// `VERITY_GRAPH_TIMEOUT_MS`: the timeout of one Graph API request.
+    pub graph_timeout_ms: u64,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        Self {
+            whatsapp_verify_token: None,
+            whatsapp_app_secret: None,
+            whatsapp_access_token: None,
+            whatsapp_phone_number_id: None,
+            messenger_verify_token: None,
+            messenger_app_secret: None,
+            messenger_page_access_token: None,
+            messenger_page_id: None,
+            graph_api_url: "https://graph.facebook.com/v21.0".to_string(),
+            stale_after_secs: 6 * 3600,
+            webhook_max_bytes: 8 * 1024 * 1024,
+            outbox_max_attempts: 8,
+            outbox_retry_base_ms: 2_000,
+            graph_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl ChannelConfig {
+    /// Reads the `VERITY_WHATSAPP_*`, `VERITY_MESSENGER_*`, `VERITY_GRAPH_*`,
+    /// `VERITY_WEBHOOK_*` and `VERITY_OUTBOX_*` variables; unset ones keep their defaults.
+    pub fn from_env() -> anyhow::Result<Self> {
+        fn text(name: &str) -> Option<String> {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        }
+        fn secret(name: &str) -> Option<Secret> {
+            text(name).map(Secret::new)
+        }
+        fn number<T: std::str::FromStr>(name: &str, default: T) -> anyhow::Result<T> {
+            match text(name) {
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("{name} must be a non-negative whole number")),
+                None => Ok(default),
+            }
+        }
+        let d = Self::default();
+        Ok(Self {
+            whatsapp_verify_token: secret("VERITY_WHATSAPP_VERIFY_TOKEN"),
+            whatsapp_app_secret: secret("VERITY_WHATSAPP_APP_SECRET"),
+            whatsapp_access_token: secret("VERITY_WHATSAPP_ACCESS_TOKEN"),
+            whatsapp_phone_number_id: text("VERITY_WHATSAPP_PHONE_NUMBER_ID"),
+            messenger_verify_token: secret("VERITY_MESSENGER_VERIFY_TOKEN"),
+            messenger_app_secret: secret("VERITY_MESSENGER_APP_SECRET"),
+            messenger_page_access_token: secret("VERITY_MESSENGER_PAGE_ACCESS_TOKEN"),
+            messenger_page_id: text("VERITY_MESSENGER_PAGE_ID"),
+            graph_api_url: text("VERITY_GRAPH_API_URL")
+                .map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or(d.graph_api_url),
+            stale_after_secs: number("VERITY_WEBHOOK_STALE_AFTER_SECS", d.stale_after_secs)?,
+            webhook_max_bytes: number("VERITY_WEBHOOK_MAX_BYTES", d.webhook_max_bytes)?,
+            outbox_max_attempts: number("VERITY_OUTBOX_MAX_ATTEMPTS", d.outbox_max_attempts)?
+                .max(1),
+            outbox_retry_base_ms: number("VERITY_OUTBOX_RETRY_BASE_MS", d.outbox_retry_base_ms)?,
+            graph_timeout_ms: number("VERITY_GRAPH_TIMEOUT_MS", d.graph_timeout_ms)?,
+        })
+    }
+}
+
 /// 16 MiB: about 60,000 events per request.
 pub const DEFAULT_INGEST_MAX_BYTES: usize = 16 * 1024 * 1024;
 
@@ -163,6 +267,7 @@ impl Default for Config {
             chat_max_chars: 2000,
             chat_rate_per_ip: 600,
             chat_rate_per_session: 30,
+            channels: ChannelConfig::default(),
             llm: None,
         }
     }

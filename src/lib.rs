@@ -6,6 +6,7 @@
 //! deterministic demo data set (pure, like `domain`).
 
 pub mod assistant;
+pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod demo;

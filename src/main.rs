@@ -247,6 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 chat_rate_per_ip,
                 chat_rate_per_session,
                 llm: llm.into_config()?,
+                channels: verity::config::ChannelConfig::from_env()?,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;
@@ -430,7 +431,6 @@ async fn ingest_file(
     let stderr = std::io::stderr();
     while let Some(next) = rx.recv().await {
         let (lines_read, inputs) = next?;
-        let offset = total.items.len();
         let report = ingest::apply(&store, inputs, Clock::System.now_ms()).await?;
         for r in &report.items {
             if r.status != Status::Accepted || r.note.is_some() {
@@ -447,11 +447,13 @@ async fn ingest_file(
                 }
             }
         }
-        total.merge(report, offset);
+        // Only the counts are kept: the problems were printed above, and a file of
+        // millions of lines must not be held in memory line by line.
+        total.add_counts(&report);
         let _ = writeln!(
             stderr.lock(),
             "… {lines_read} lines read ({:.0} items/s)",
-            total.items.len() as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            total.total() as f64 / started.elapsed().as_secs_f64().max(1e-9)
         );
     }
     let _ = parser.join();
@@ -459,9 +461,9 @@ async fn ingest_file(
     let counts = records::count_records(&mut *store.read().await?).await?;
     println!(
         "{} items in {:.2} s ({:.0} items/s): {} accepted, {} duplicates, {} conflicts, {} rejected",
-        total.items.len(),
+        total.total(),
         secs,
-        total.items.len() as f64 / secs.max(1e-9),
+        total.total() as f64 / secs.max(1e-9),
         total.accepted,
         total.duplicates,
         total.conflicts,

@@ -163,6 +163,81 @@ impl Assistant {
             .await
     }
 
+    /// The opening message for a customer the channel identified (a sender linked
+    /// before, a WhatsApp number on file): who answers, and what is open for them —
+    /// cases from any channel (`list_cases`), so the greeting is grounded like a reply.
+    pub async fn greet_known(&self, conversation: &ConversationRow) -> anyhow::Result<Outbound> {
+        let locale = Locale::from_tag(&conversation.language);
+        let mut conv = conversation.clone();
+        let mut state = ConversationState::from_json(&conv.state);
+        let now = self.clock.now();
+        let record = {
+            let mut ctx = ToolContext {
+                store: &self.store,
+                policy: &self.policy,
+                now,
+                conversation: &mut conv,
+                state: &mut state,
+                locale,
+            };
+            super::tools::call_tool(&mut ctx, "list_cases", &json!({})).await?
+        };
+        let parse = |v: &serde_json::Value| {
+            v.as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| d.with_timezone(&chrono::Utc))
+        };
+        let open: Vec<minijinja::Value> = record.result["cases"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| matches!(c["status"].as_str(), Some("open" | "in_progress")))
+            .map(|c| {
+                let kind = c["kind"].as_str().unwrap_or("handoff");
+                let slot = &c["details"]["slot"];
+                let slot = match (parse(&slot[0]), parse(&slot[1])) {
+                    (Some(s), Some(e)) if kind == "callback" => {
+                        offline::slot_text(s, e, self.policy.time_zone, locale)
+                    }
+                    _ => String::new(),
+                };
+                minijinja::context! {
+                    kind => kind,
+                    label => offline::action_label(kind, locale),
+                    slot => slot,
+                    order => c["order_number"].as_str().unwrap_or(""),
+                }
+            })
+            .collect();
+        let mut reply = EngineReply {
+            text: render_reply(
+                "greeting_known",
+                locale,
+                minijinja::context! { open => open },
+            ),
+            language: locale,
+            tool_calls: vec![record],
+            ..EngineReply::default()
+        };
+        let mut evidence = Evidence::new(self.policy.time_zone);
+        for c in &reply.tool_calls {
+            evidence.add_tool_result(&c.result);
+        }
+        let mut verdict = grounding::check(&reply.text, &evidence, locale);
+        if !verdict.passed {
+            tracing::warn!(conversation.id = %conv.id, "the greeting with open cases failed the grounding check; greeting without them");
+            reply.text = render_reply(
+                "greeting_known",
+                locale,
+                minijinja::context! { open => Vec::<minijinja::Value>::new() },
+            );
+            verdict = grounding::check(&reply.text, &evidence, locale);
+        }
+        conv.state = state.to_json();
+        self.store_reply(&mut conv, &reply, &verdict, None, offline_stats(0.0, &[]))
+            .await
+    }
+
     fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.retain(|_, l| Arc::strong_count(l) > 1);

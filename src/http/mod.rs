@@ -4,18 +4,22 @@
 pub mod auth;
 pub mod chat;
 pub mod error;
+pub mod fake_graph;
 pub mod fake_llm;
 pub mod health;
 pub mod ingest;
 pub mod limits;
 pub mod router;
 pub mod status;
+pub mod webhooks;
 
 use std::sync::{Arc, OnceLock};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::assistant::service::Assistant;
+use crate::channels::inbox::Inbox;
+use crate::channels::outbox::Outbox;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::store::Store;
@@ -31,6 +35,10 @@ pub struct App {
     /// Runs conversation turns for every channel.
     pub assistant: Assistant,
     pub limits: limits::Limits,
+    /// WhatsApp and Messenger deliveries, stored and then processed.
+    pub inbox: Inbox,
+    /// Every outbound WhatsApp and Messenger message; [`Outbox::deliver`] sends one.
+    pub outbox: Outbox,
 }
 
 /// The shared state of the router.
@@ -73,7 +81,11 @@ impl App {
             assistant = assistant.with_llm(crate::assistant::llm::LlmEngine::new(llm.clone()));
         }
         let limits = limits::Limits::new(config.chat_rate_per_ip, config.chat_rate_per_session);
+        let inbox = Inbox::new(store.clone(), clock, config.channels.clone());
+        let outbox = Outbox::new(store.clone(), clock, config.channels.clone());
         AppState(Arc::new(App {
+            inbox,
+            outbox,
             store,
             config,
             clock,
@@ -97,6 +109,15 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
             }
         })
     };
+    // The channel workers: process stored webhook deliveries, send the outbox.
+    let inbox_worker = {
+        let state = state.clone();
+        tokio::spawn(async move { state.inbox.run(&state.assistant, &state.outbox).await })
+    };
+    let outbox_worker = {
+        let state = state.clone();
+        tokio::spawn(async move { state.outbox.run().await })
+    };
     let app = router::router(state);
     let served = axum::serve(
         listener,
@@ -105,6 +126,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
     .with_graceful_shutdown(shutdown_signal())
     .await;
     pruner.abort();
+    inbox_worker.abort();
+    outbox_worker.abort();
     served?;
     Ok(())
 }

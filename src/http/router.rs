@@ -9,9 +9,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use tower_http::trace::TraceLayer;
 
-use super::{AppState, chat, health, ingest, status};
+use axum::extract::DefaultBodyLimit;
+
+use super::{AppState, chat, health, ingest, status, webhooks};
 
 pub fn router(state: AppState) -> Router {
+    let webhook_limit = DefaultBodyLimit::max(state.config.channels.webhook_max_bytes);
     Router::new()
         .route("/", get(health::index))
         // Operations
@@ -28,6 +31,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/chat/sessions/{id}/messages",
             post(chat::post_message).get(chat::list_messages),
+        )
+        // WhatsApp Cloud API and Messenger Platform (signed by Meta)
+        .route(
+            "/webhooks/whatsapp",
+            get(webhooks::whatsapp_handshake)
+                .post(webhooks::whatsapp_delivery)
+                .layer(webhook_limit),
+        )
+        .route(
+            "/webhooks/messenger",
+            get(webhooks::messenger_handshake)
+                .post(webhooks::messenger_delivery)
+                .layer(webhook_limit),
         )
         .route_layer(middleware::from_fn(record_metrics))
         .layer(

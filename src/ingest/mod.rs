@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::{Event, Item};
-use crate::store::events::{NewEvent, event_hashes, insert_events};
+use crate::store::events::{NewEvent, event_hashes, insert_events, insert_events_if_all_new};
 use crate::store::{Store, WriteTx, audit, records};
 
 /// One item of the input, parsed or refused, with where it stood.
@@ -166,6 +166,19 @@ impl IngestReport {
         self.items.push(r);
     }
 
+    /// The number of items reported.
+    pub fn total(&self) -> usize {
+        self.accepted + self.duplicates + self.conflicts + self.rejected
+    }
+
+    /// Adds another report's counts only (a long stream need not keep every line).
+    pub fn add_counts(&mut self, other: &IngestReport) {
+        self.accepted += other.accepted;
+        self.duplicates += other.duplicates;
+        self.conflicts += other.conflicts;
+        self.rejected += other.rejected;
+    }
+
     /// Adds another report's counts and lines (indices shifted by `offset`).
     pub fn merge(&mut self, other: IngestReport, offset: usize) {
         for mut r in other.items {
@@ -249,6 +262,10 @@ pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Re
     }
     Ok(report)
 }
+
+/// Events appended per optimistic step (one statement each on SQLite, and one savepoint:
+/// a savepoint's cost grows with the pages it covers, so it covers one chunk only).
+const APPEND_CHUNK: usize = 1_000;
 
 /// An event waiting to be appended with its neighbours.
 struct Pending {
@@ -349,32 +366,18 @@ async fn flush_events(
         });
     }
     let conn = tx.conn();
-    // Ids already stored are duplicates or conflicts; usually none are, so this read is
-    // cheap, and the insert need not return rows.
-    let ids: Vec<&str> = unique.iter().map(|e| e.event.id.as_str()).collect();
-    let mut stored = event_hashes(conn, &ids).await?;
-    let fresh: Vec<&NewEvent<'_>> = unique
-        .iter()
-        .copied()
-        .filter(|e| !stored.contains_key(e.event.id.as_str()))
-        .collect();
-    let affected = insert_events(conn, &fresh, now_ms).await?;
-    let mut inserted: HashSet<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
-    if affected != fresh.len() as u64 {
-        // Another writer (another `verity serve` on the same PostgreSQL) stored some of
-        // these ids in the meantime: what is stored now decides.
-        let fresh_ids: Vec<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
-        let now_stored = event_hashes(conn, &fresh_ids).await?;
-        for e in &fresh {
-            let id = e.event.id.as_str();
-            match now_stored.get(id) {
-                Some(h) if *h == e.hash => {}
-                Some(h) => {
-                    inserted.remove(id);
-                    stored.insert(id.to_string(), h.clone());
-                }
-                None => anyhow::bail!("event {id} was neither stored nor found"),
-            }
+    // Usually none of the ids is stored yet: append them all at once, with no read
+    // before the write.
+    // before the write. A chunk with a stored id takes the careful path.
+    let mut stored: HashMap<String, String> = HashMap::new();
+    let mut inserted: HashSet<&str> = HashSet::with_capacity(unique.len());
+    for chunk in unique.chunks(APPEND_CHUNK) {
+        if insert_events_if_all_new(conn, chunk, now_ms).await? {
+            inserted.extend(chunk.iter().map(|e| e.event.id.as_str()));
+        } else {
+            let (s, i) = append_new_ones(conn, chunk, now_ms).await?;
+            stored.extend(s);
+            inserted.extend(i);
         }
     }
     let tracking: Vec<&str> = {
@@ -427,4 +430,41 @@ async fn flush_events(
         });
     }
     Ok(())
+}
+
+/// Appends the events whose ids are not stored yet; returns the stored hashes of the
+/// others (duplicates or conflicts) and the ids appended now.
+async fn append_new_ones<'e>(
+    conn: &mut sqlx::AnyConnection,
+    unique: &[&'e NewEvent<'_>],
+    now_ms: i64,
+) -> anyhow::Result<(HashMap<String, String>, HashSet<&'e str>)> {
+    // Ids already stored are duplicates or conflicts.
+    let ids: Vec<&str> = unique.iter().map(|e| e.event.id.as_str()).collect();
+    let mut stored = event_hashes(conn, &ids).await?;
+    let fresh: Vec<&NewEvent<'_>> = unique
+        .iter()
+        .copied()
+        .filter(|e| !stored.contains_key(e.event.id.as_str()))
+        .collect();
+    let affected = insert_events(conn, &fresh, now_ms).await?;
+    let mut inserted: HashSet<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
+    if affected != fresh.len() as u64 {
+        // Another writer (another `verity serve` on the same PostgreSQL) stored some of
+        // these ids in the meantime: what is stored now decides.
+        let fresh_ids: Vec<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
+        let now_stored = event_hashes(conn, &fresh_ids).await?;
+        for e in &fresh {
+            let id = e.event.id.as_str();
+            match now_stored.get(id) {
+                Some(h) if *h == e.hash => {}
+                Some(h) => {
+                    inserted.remove(id);
+                    stored.insert(id.to_string(), h.clone());
+                }
+                None => anyhow::bail!("event {id} was neither stored nor found"),
+            }
+        }
+    }
+    Ok((stored, inserted))
 }

@@ -17,8 +17,8 @@ pub struct NewEvent<'a> {
     pub hash: String,
 }
 
-/// Columns per event row; chunks stay far below SQLite's bind limit.
-const ROWS_PER_STATEMENT: usize = 400;
+/// Rows per INSERT: 8 columns each, below SQLite's limit of 32,766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 1_000;
 
 /// Appends events, skipping ids that exist already (`ON CONFLICT DO NOTHING`); returns
 /// how many rows were inserted. Callers check ids first with [`event_hashes`].
@@ -55,6 +55,34 @@ pub async fn insert_events(
     Ok(affected)
 }
 
+/// Appends events when NONE of their ids is stored yet, and returns true; when some
+/// were stored already, nothing is changed and it returns false (the caller then sorts
+/// duplicates from conflicts). A savepoint undoes the partial append, so the usual case
+/// — a feed of new events — needs no read before the write.
+pub async fn insert_events_if_all_new(
+    conn: &mut AnyConnection,
+    events: &[&NewEvent<'_>],
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    sqlx::query("SAVEPOINT append_events")
+        .execute(&mut *conn)
+        .await
+        .context("starting a savepoint")?;
+    let affected = insert_events(conn, events, now_ms).await?;
+    let all_new = affected == events.len() as u64;
+    if !all_new {
+        sqlx::query("ROLLBACK TO SAVEPOINT append_events")
+            .execute(&mut *conn)
+            .await
+            .context("undoing a partial append")?;
+    }
+    sqlx::query("RELEASE SAVEPOINT append_events")
+        .execute(&mut *conn)
+        .await
+        .context("releasing a savepoint")?;
+    Ok(all_new)
+}
+
 /// The stored content hashes of these event ids.
 pub async fn event_hashes(
     conn: &mut AnyConnection,
@@ -81,12 +109,32 @@ pub async fn event_hashes(
     Ok(out)
 }
 
-fn parse_stored(body: &str) -> anyhow::Result<Event> {
-    let v: serde_json::Value = serde_json::from_str(body).context("stored event JSON")?;
-    match Item::parse(&v)? {
-        Item::Event(e) => Ok(e),
-        other => anyhow::bail!("stored event is a {}", other.type_name()),
-    }
+/// The stored bodies of the matching events as ONE row: a JSON array's inside,
+/// `b1,b2,…` (NULL when none match). One row instead of one per event: each row is a
+/// hand-off between the database's thread and the request's, and an order has dozens.
+fn bodies_in_one_row(conn: &AnyConnection, condition: &str) -> String {
+    let agg = if conn.backend_name() == "SQLite" {
+        "group_concat(body, ',' ORDER BY occurred_ms, id)"
+    } else {
+        "string_agg(body, ',' ORDER BY occurred_ms, id)"
+    };
+    format!("SELECT {agg} FROM events WHERE {condition}")
+}
+
+/// Parses `b1,b2,…` as produced by [`bodies_in_one_row`].
+fn parse_bodies(joined: Option<String>) -> anyhow::Result<Vec<Event>> {
+    let Some(joined) = joined else {
+        return Ok(Vec::new());
+    };
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(&format!("[{joined}]")).context("stored event JSON")?;
+    values
+        .iter()
+        .map(|v| match Item::parse(v)? {
+            Item::Event(e) => Ok(e),
+            other => anyhow::bail!("stored event is a {}", other.type_name()),
+        })
+        .collect()
 }
 
 /// Every event about a shipment, in the order they happened.
@@ -94,14 +142,14 @@ pub async fn events_for_shipment(
     conn: &mut AnyConnection,
     t: &TrackingNumber,
 ) -> anyhow::Result<Vec<Event>> {
-    sqlx::query("SELECT body FROM events WHERE tracking_number = $1 ORDER BY occurred_ms, id")
+    let sql = bodies_in_one_row(conn, &format!("tracking_number = {}", in_list(conn, 0, 1)));
+    let joined: Option<String> = sqlx::query(AssertSqlSafe(sql))
         .bind(t.as_str())
-        .fetch_all(conn)
+        .fetch_one(conn)
         .await
         .context("reading events of a shipment")?
-        .iter()
-        .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
-        .collect()
+        .try_get(0)?;
+    parse_bodies(joined)
 }
 
 /// Every event about an order or any of the given shipments, in the order they happened.
@@ -112,23 +160,23 @@ pub async fn events_for_order(
 ) -> anyhow::Result<Vec<Event>> {
     // One placeholder style per statement: SQLite numbers `?` apart from `$n`.
     let first = in_list(conn, 0, 1);
-    let sql = if tracking.is_empty() {
-        format!("SELECT body FROM events WHERE order_number = {first} ORDER BY occurred_ms, id")
+    let condition = if tracking.is_empty() {
+        format!("order_number = {first}")
     } else {
         format!(
-            "SELECT body FROM events WHERE order_number = {first} OR tracking_number IN ({}) \
-             ORDER BY occurred_ms, id",
+            "order_number = {first} OR tracking_number IN ({})",
             in_list(conn, 1, tracking.len())
         )
     };
+    let sql = bodies_in_one_row(conn, &condition);
     let mut q = sqlx::query(AssertSqlSafe(sql)).bind(n.as_str());
     for t in tracking {
         q = q.bind(t.as_str());
     }
-    q.fetch_all(conn)
+    let joined: Option<String> = q
+        .fetch_one(conn)
         .await
         .context("reading events of an order")?
-        .iter()
-        .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
-        .collect()
+        .try_get(0)?;
+    parse_bodies(joined)
 }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod channels;
 pub mod conversations;
 pub mod events;
 pub mod records;
@@ -198,6 +199,17 @@ impl Store {
         let pool = self.writer.as_ref().unwrap_or(&self.pool);
         let tx = pool.begin().await.context("starting a transaction")?;
         Ok(WriteTx { tx })
+    }
+
+    /// The writing connection without a transaction, for one statement that is atomic on
+    /// its own (autocommit): one round trip instead of three (BEGIN, the write, COMMIT).
+    pub async fn write_one(&self) -> anyhow::Result<sqlx::pool::PoolConnection<Any>> {
+        self.writer
+            .as_ref()
+            .unwrap_or(&self.pool)
+            .acquire()
+            .await
+            .context("acquiring the writing connection")
     }
 
     /// A pooled connection for reads.

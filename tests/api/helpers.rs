@@ -118,11 +118,16 @@ pub async fn demo_app() -> TestApp {
     demo_app_with(|_| {}).await
 }
 
-/// [`demo_app`] with an adjusted configuration (e.g. an LLM endpoint).
-pub async fn demo_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+/// The demo clock: 09:30 (and some seconds) on the demo's default anchor day.
+pub fn demo_now() -> chrono::DateTime<chrono::Utc> {
     // Seconds and milliseconds, as a real clock has them (times are shown to the minute).
-    let now = verity::demo::story_time(verity::demo::DEFAULT_ANCHOR).with_timezone(&chrono::Utc)
-        + chrono::Duration::milliseconds(17_250);
+    verity::demo::story_time(verity::demo::DEFAULT_ANCHOR).with_timezone(&chrono::Utc)
+        + chrono::Duration::milliseconds(17_250)
+}
+
+/// [`demo_app`] with a configuration of its own.
+pub async fn demo_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let now = demo_now();
     let app = spawn_app_at(Clock::Fixed(now), adjust).await;
     let data = verity::demo::generate(verity::demo::DEFAULT_ANCHOR);
     let inputs = data

@@ -11,3 +11,4 @@ mod ops;
 mod status;
 mod store;
 mod tools;
+mod webhooks;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::tools::{ToolCallRecord, ToolContext};
 use crate::domain::Locale;
 
-pub use reply::{action_label, render_reply};
+pub use reply::{action_label, render_reply, slot_text};
 
 pub use super::nlu::Intent;
 

@@ -60,6 +60,7 @@ mod tests {
 
     const KINDS: &[&str] = &[
         "greeting",
+        "greeting_known",
         "ask_verification",
         "ask_postcode",
         "verify_failed",
@@ -93,6 +94,10 @@ mod tests {
             orders => vec!["A-1"], remedy => "callback", slot => "am 12.09.2025 zwischen 10:00 und 12:00 Uhr",
             label => "Ersatz anfordern", reason => "Der nächste Zustellversuch steht noch aus.",
             created => true, articles => vec!["Text."],
+            open => vec![
+                minijinja::context! { kind => "callback", label => "Rückruf vereinbaren", slot => "am 12.09.2025 zwischen 10:00 und 12:00 Uhr", order => "A-1" },
+                minijinja::context! { kind => "investigation", label => "Nachforschen lassen", slot => "", order => "A-1" },
+            ],
         }
     }
 

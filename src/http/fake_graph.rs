@@ -1,0 +1,167 @@
+//! A fake Graph API for tests and evals: a real HTTP server on loopback that accepts
+//! WhatsApp and Messenger sends (`POST /{id}/messages`), records them, answers with
+//! message ids in Meta's shapes, and can be told to fail the next requests (429, 500).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+/// One request the fake received.
+#[derive(Clone, Debug)]
+pub struct SentRequest {
+    /// The `{id}` of `/{id}/messages`: phone number id or page id.
+    pub account: String,
+    pub authorization: Option<String>,
+    pub query: Option<String>,
+    pub body: Value,
+    /// The status the fake answered.
+    pub status: u16,
+    /// The message id it returned on success.
+    pub message_id: Option<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: Mutex<Vec<SentRequest>>,
+    failures: Mutex<VecDeque<u16>>,
+    changed: Notify,
+}
+
+/// A running fake; dropped with the test's runtime.
+#[derive(Clone)]
+pub struct FakeGraph {
+    /// The base URL to configure as `VERITY_GRAPH_API_URL`.
+    pub base: String,
+    inner: Arc<Inner>,
+}
+
+impl FakeGraph {
+    /// Starts the fake on a free loopback port.
+    pub async fn start() -> anyhow::Result<Self> {
+        let inner = Arc::new(Inner::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}/v21.0", listener.local_addr()?);
+        let app = Router::new()
+            .route("/v21.0/{account}/messages", post(send))
+            .with_state(inner.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { base, inner })
+    }
+
+    /// The next requests are answered with these statuses, in order.
+    pub fn fail_next(&self, statuses: &[u16]) {
+        let mut f = self
+            .inner
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        f.extend(statuses.iter().copied());
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<SentRequest> {
+        self.inner
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The messages accepted so far (answered 200).
+    pub fn accepted(&self) -> Vec<SentRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.status == 200)
+            .collect()
+    }
+
+    /// Waits until at least `n` messages were accepted (up to `limit`, a safety net:
+    /// the caller asserts on what arrived, not on how fast).
+    pub async fn wait_accepted(&self, n: usize, limit: Duration) -> Vec<SentRequest> {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let notified = self.inner.changed.notified();
+            let got = self.accepted();
+            if got.len() >= n || tokio::time::Instant::now() >= deadline {
+                return got;
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
+    }
+}
+
+async fn send(
+    State(inner): State<Arc<Inner>>,
+    Path(account): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let fail = inner
+        .failures
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .pop_front();
+    let mut record = SentRequest {
+        account,
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        query,
+        body: body.clone(),
+        status: fail.unwrap_or(200),
+        message_id: None,
+    };
+    let response = match fail {
+        Some(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (
+                status,
+                Json(json!({"error": {"message": "fake failure", "type": "OAuthException", "code": if code == 429 { 4 } else { 2 }}})),
+            )
+                .into_response()
+        }
+        None => {
+            let n = inner
+                .requests
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .len();
+            if body["messaging_product"] == "whatsapp" {
+                let id = format!("wamid.FAKE{n:06}");
+                record.message_id = Some(id.clone());
+                let to = body["to"].clone();
+                Json(json!({"messaging_product": "whatsapp",
+                    "contacts": [{"input": to, "wa_id": to}],
+                    "messages": [{"id": id, "message_status": "accepted"}]}))
+                .into_response()
+            } else {
+                let id = format!("m_FAKE{n:06}");
+                record.message_id = Some(id.clone());
+                Json(json!({"recipient_id": body["recipient"]["id"], "message_id": id}))
+                    .into_response()
+            }
+        }
+    };
+    inner
+        .requests
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(record);
+    inner.changed.notify_waiters();
+    response
+}

@@ -1,0 +1,97 @@
+//! WhatsApp and Messenger webhooks: the verification handshake, and deliveries that
+//! are checked against their signature, stored raw and acknowledged at once (the
+//! inbox worker processes them afterwards).
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::channels::{Channel, signature_is_valid};
+use crate::config::Secret;
+
+/// `GET /webhooks/whatsapp`
+pub async fn whatsapp_handshake(
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    handshake(app.config.channels.whatsapp_verify_token.as_ref(), &q)
+}
+
+/// `GET /webhooks/messenger`
+pub async fn messenger_handshake(
+    State(app): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    handshake(app.config.channels.messenger_verify_token.as_ref(), &q)
+}
+
+/// `POST /webhooks/whatsapp`
+pub async fn whatsapp_delivery(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let secret = app.config.channels.whatsapp_app_secret.clone();
+    delivery(&app, Channel::WhatsApp, secret.as_ref(), &headers, &body).await
+}
+
+/// `POST /webhooks/messenger`
+pub async fn messenger_delivery(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let secret = app.config.channels.messenger_app_secret.clone();
+    delivery(&app, Channel::Messenger, secret.as_ref(), &headers, &body).await
+}
+
+/// Subscribing with the right token gets the raw challenge back; anything else 403.
+fn handshake(token: Option<&Secret>, q: &HashMap<String, String>) -> Response {
+    let ok = q.get("hub.mode").map(String::as_str) == Some("subscribe")
+        && token.is_some_and(|t| {
+            q.get("hub.verify_token")
+                .is_some_and(|given| t.matches(given))
+        });
+    match (ok, q.get("hub.challenge")) {
+        (true, Some(challenge)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            challenge.clone(),
+        )
+            .into_response(),
+        _ => (StatusCode::FORBIDDEN, "verification failed").into_response(),
+    }
+}
+
+async fn delivery(
+    app: &AppState,
+    channel: Channel,
+    secret: Option<&Secret>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Response, ApiError> {
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    let valid = secret.is_some_and(|s| signature_is_valid(s.expose(), body, signature));
+    if !valid {
+        metrics::counter!("verity_webhook_deliveries_total", "channel" => channel.as_str(), "outcome" => "bad_signature")
+            .increment(1);
+        tracing::warn!(
+            channel = channel.as_str(),
+            "webhook delivery with a missing or wrong signature refused"
+        );
+        return Err(ApiError::Unauthorized(
+            "missing or invalid X-Hub-Signature-256".into(),
+        ));
+    }
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::BadRequest("the body is not UTF-8 JSON".into()))?;
+    app.inbox.receive(channel, text).await?;
+    Ok((StatusCode::OK, "EVENT_RECEIVED").into_response())
+}
