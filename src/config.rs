@@ -61,6 +61,11 @@ pub struct Config {
     pub chat_rate_per_ip: u32,
     /// Chat messages per minute in one session.
     pub chat_rate_per_session: u32,
+    /// Mark the console's session cookie `Secure` even when the request does not say it
+    /// came over HTTPS (`X-Forwarded-Proto: https` marks it in any case).
+    pub console_secure_cookies: bool,
+    /// How long a console login lasts, in hours.
+    pub console_session_hours: i64,
     /// WhatsApp and Messenger: webhook secrets, Graph API tokens, the outbox.
     pub channels: ChannelConfig,
     /// The LLM engine's settings; `None` runs the offline engine.
@@ -267,6 +272,8 @@ impl Default for Config {
             chat_max_chars: 2000,
             chat_rate_per_ip: 600,
             chat_rate_per_session: 30,
+            console_secure_cookies: false,
+            console_session_hours: 12,
             channels: ChannelConfig::default(),
             llm: None,
         }

@@ -9,6 +9,7 @@ pub mod assistant;
 pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod http;

@@ -1,4 +1,4 @@
-//! The `verity` command line: serve, migrate, demo, ingest.
+//! The `verity` command line: serve, migrate, demo, ingest, staff.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -44,6 +44,21 @@ enum LogFormat {
 }
 
 #[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a console account. The password is asked for twice on a terminal, or
+    /// read from the first line of stdin (`--password-stdin`, or when stdin is no terminal).
+    Add {
+        email: String,
+        /// agent (default) or admin.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        /// Read the password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Run the server.
     Serve {
@@ -71,6 +86,17 @@ enum Command {
         chat_rate_per_session: u32,
         #[command(flatten)]
         llm: LlmArgs,
+        /// Mark the console's session cookie Secure even without `X-Forwarded-Proto: https`.
+        #[arg(long, env = "VERITY_CONSOLE_SECURE_COOKIES")]
+        console_secure_cookies: bool,
+        /// How long a console login lasts, in hours.
+        #[arg(long, env = "VERITY_CONSOLE_SESSION_HOURS", default_value_t = 12)]
+        console_session_hours: i64,
+    },
+    /// Manage staff accounts for the console.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
     },
     /// Create the database if needed and apply pending migrations.
     Migrate,
@@ -233,6 +259,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             chat_rate_per_ip,
             chat_rate_per_session,
             llm,
+            console_secure_cookies,
+            console_session_hours,
         } => {
             let store = Store::connect(&cli.database_url).await?;
             let policy = load_policy(policy_path.as_deref())?;
@@ -248,6 +276,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 chat_rate_per_session,
                 llm: llm.into_config()?,
                 channels: verity::config::ChannelConfig::from_env()?,
+                console_secure_cookies,
+                console_session_hours,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;
@@ -261,6 +291,14 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             http::serve(App::state(store, config, Clock::System, policy), listener).await?;
             Ok(std::process::ExitCode::SUCCESS)
         }
+        Command::Staff {
+            command:
+                StaffCommand::Add {
+                    email,
+                    role,
+                    password_stdin,
+                },
+        } => staff_add(&cli.database_url, &email, &role, password_stdin).await,
         Command::Migrate => {
             let store = Store::connect(&cli.database_url).await?;
             store.readiness().await?;
@@ -364,6 +402,25 @@ async fn prepare_demo(store: &Store, config: &mut Config, policy: &Policy) -> an
             "  {:<22} {}  {}  {}",
             s.key, s.order_number, s.postcode, s.title_en
         );
+    }
+    if records_staff_count(store).await? == 0 {
+        let password = Secret::generate();
+        let password = &password.expose()[..20];
+        match verity::console::accounts::create_staff(
+            store,
+            DEMO_STAFF_EMAIL,
+            password,
+            verity::console::accounts::Role::Admin,
+            Clock::System.now_ms(),
+        )
+        .await
+        {
+            Ok(_) => println!(
+                "Demo console account (http://{}/console): {DEMO_STAFF_EMAIL} / {password}",
+                config.bind
+            ),
+            Err(e) => anyhow::bail!("creating the demo console account: {e}"),
+        }
     }
     if config.ingest_token.is_none() {
         let t = Secret::generate();
@@ -483,4 +540,53 @@ async fn ingest_file(
     } else {
         std::process::ExitCode::SUCCESS
     })
+}
+
+/// The console account `serve --demo` creates when the store has none.
+const DEMO_STAFF_EMAIL: &str = "demo.staff@verity.example";
+
+async fn records_staff_count(store: &Store) -> anyhow::Result<i64> {
+    verity::store::staff::count_staff_users(&mut *store.read().await?).await
+}
+
+/// `verity staff add EMAIL`: asks for the password twice on a terminal (without echo),
+/// or reads it from the first line of stdin.
+async fn staff_add(
+    url: &str,
+    email: &str,
+    role: &str,
+    password_stdin: bool,
+) -> anyhow::Result<std::process::ExitCode> {
+    use std::io::IsTerminal;
+    use verity::console::accounts::{self, CreateError, Role};
+    let role = Role::parse(role).map_err(anyhow::Error::msg)?;
+    let email = accounts::normalize_email(email).map_err(anyhow::Error::msg)?;
+    let password = if password_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let first = rpassword::prompt_password(format!("Password for {email}: "))
+            .context("reading the password")?;
+        let second = rpassword::prompt_password("Again: ").context("reading the password again")?;
+        if first != second {
+            eprintln!("error: the two passwords differ; nothing was created");
+            return Ok(std::process::ExitCode::FAILURE);
+        }
+        first
+    };
+    let store = Store::connect(url).await?;
+    match accounts::create_staff(&store, &email, &password, role, Clock::System.now_ms()).await {
+        Ok(id) => {
+            println!("created {} account {email} ({id})", role.as_str());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Err(CreateError::Internal(e)) => Err(e),
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(std::process::ExitCode::FAILURE)
+        }
+    }
 }

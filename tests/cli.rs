@@ -116,3 +116,67 @@ fn a_missing_file_and_a_bad_database_url_are_clear_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("opening /nonexistent/file.ndjson"));
 }
+
+#[test]
+fn staff_add_creates_an_account_from_stdin_and_refuses_a_second_or_a_short_password() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db").to_string_lossy().to_string();
+    let add = |email: &str, password: &str, extra: &[&str]| {
+        let mut child = verity(&db)
+            .args(["staff", "add", email, "--password-stdin"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = add(
+        "Ida.Kellner@verity.example",
+        "lange-genug-2025",
+        &["--role", "admin"],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("created admin account ida.kellner@verity.example"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("lange-genug-2025"),
+        "the password is not echoed"
+    );
+
+    let again = add("ida.kellner@verity.example", "noch-ein-passwort", &[]);
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("exists already"), "{err}");
+    let short = add("jo@verity.example", "kurz", &[]);
+    assert!(!short.status.success());
+    let err = String::from_utf8_lossy(&short.stderr);
+    assert!(err.contains("at least 10 characters"), "{err}");
+    let role = add("jo@verity.example", "lange-genug-2025", &["--role", "boss"]);
+    assert!(!role.status.success());
+    let err = String::from_utf8_lossy(&role.stderr);
+    assert!(err.contains("agent or admin"), "{err}");
+
+    // Only the argon2id hash is stored (in the database file or its write-ahead log).
+    let mut db_bytes = std::fs::read(dir.path().join("v.db")).unwrap();
+    db_bytes.extend(std::fs::read(dir.path().join("v.db-wal")).unwrap_or_default());
+    let text = String::from_utf8_lossy(&db_bytes);
+    assert!(text.contains("$argon2id$"));
+    assert!(!text.contains("lange-genug-2025"));
+}

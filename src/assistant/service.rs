@@ -244,6 +244,13 @@ impl Assistant {
         locks.entry(id.to_string()).or_default().clone()
     }
 
+    /// Holds a conversation's turn lock: a staff action (take over, hand back, a staff
+    /// message) waits for a running turn and makes the next one wait, so neither
+    /// overwrites what the other saved.
+    pub async fn lock_conversation(&self, id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        self.lock_for(id).lock_owned().await
+    }
+
     /// One customer turn, answered as a whole message.
     pub async fn turn(
         &self,

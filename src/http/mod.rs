@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod chat;
+pub mod console;
 pub mod error;
 pub mod fake_graph;
 pub mod fake_llm;

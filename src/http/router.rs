@@ -11,11 +11,46 @@ use tower_http::trace::TraceLayer;
 
 use axum::extract::DefaultBodyLimit;
 
+use super::console::{self, forms, login, pages};
 use super::{AppState, chat, health, ingest, status, webhooks};
 
 pub fn router(state: AppState) -> Router {
     let webhook_limit = DefaultBodyLimit::max(state.config.channels.webhook_max_bytes);
+    // The staff console: every route behind the login gate (session cookie; a CSRF
+    // token on every form), except the login page itself and its stylesheet.
+    let console_routes = Router::new()
+        .route("/console", get(pages::index))
+        .route("/console/logout", post(login::logout))
+        .route("/console/conversations", get(pages::conversations))
+        .route("/console/conversations/{id}", get(pages::conversation))
+        .route(
+            "/console/conversations/{id}/take-over",
+            post(forms::take_over),
+        )
+        .route(
+            "/console/conversations/{id}/hand-back",
+            post(forms::hand_back),
+        )
+        .route("/console/conversations/{id}/reply", post(forms::reply))
+        .route("/console/cases", get(pages::cases))
+        .route(
+            "/console/cases/{id}/callback-done",
+            post(forms::callback_done),
+        )
+        .route("/console/cases/{id}/decide", post(forms::decide))
+        .route("/console/cases/{id}/close", post(forms::close))
+        .route("/console/contradictions", get(pages::contradictions))
+        .route("/console/customers/{id}", get(pages::customer))
+        .route("/console/shipments/{tracking}", get(pages::shipment))
+        .route("/console/audit", get(pages::audit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            console::require_staff,
+        ));
     Router::new()
+        .merge(console_routes)
+        .route("/console/login", get(login::show).post(login::submit))
+        .route("/static/console.css", get(pages::css))
         .route("/", get(health::index))
         // Operations
         .route("/healthz", get(health::healthz))

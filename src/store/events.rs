@@ -121,6 +121,15 @@ fn bodies_in_one_row(conn: &AnyConnection, condition: &str) -> String {
     format!("SELECT {agg} FROM events WHERE {condition}")
 }
 
+/// Parses one stored event body.
+fn parse_stored(body: &str) -> anyhow::Result<Event> {
+    let v: serde_json::Value = serde_json::from_str(body).context("stored event JSON")?;
+    match Item::parse(&v)? {
+        Item::Event(e) => Ok(e),
+        other => anyhow::bail!("stored event is a {}", other.type_name()),
+    }
+}
+
 /// Parses `b1,b2,…` as produced by [`bodies_in_one_row`].
 fn parse_bodies(joined: Option<String>) -> anyhow::Result<Vec<Event>> {
     let Some(joined) = joined else {
@@ -179,4 +188,25 @@ pub async fn events_for_order(
         .context("reading events of an order")?
         .try_get(0)?;
     parse_bodies(joined)
+}
+
+/// Every event about an order placed since `since_ms` or one of its shipments, in the
+/// order they happened (the console's contradiction overview).
+pub async fn events_of_orders_placed_since(
+    conn: &mut AnyConnection,
+    since_ms: i64,
+) -> anyhow::Result<Vec<Event>> {
+    sqlx::query(
+        "SELECT body FROM events WHERE order_number IN \
+         (SELECT number FROM orders WHERE placed_ms >= $1) OR tracking_number IN \
+         (SELECT s.tracking_number FROM shipments s JOIN orders o ON o.number = s.order_number \
+          WHERE o.placed_ms >= $1) ORDER BY occurred_ms, id",
+    )
+    .bind(since_ms)
+    .fetch_all(conn)
+    .await
+    .context("reading events of recent orders")?
+    .iter()
+    .map(|r| parse_stored(&r.try_get::<String, _>(0)?))
+    .collect()
 }

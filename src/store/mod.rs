@@ -6,9 +6,11 @@
 pub mod audit;
 pub mod cases;
 pub mod channels;
+pub mod console;
 pub mod conversations;
 pub mod events;
 pub mod records;
+pub mod staff;
 
 use anyhow::{Context, bail};
 use sqlx::AnyConnection;

@@ -187,12 +187,18 @@ pub async fn get_order_with_locale(
     .fetch_all(&mut *conn)
     .await
     .context("reading an order with its lines")?;
+    order_from_rows(&rows)
+}
+
+/// Decodes one order from its rows (one per line, the order's columns repeated), as
+/// selected by [`get_order_with_locale`] and [`list_orders_placed_since`].
+fn order_from_rows(rows: &[AnyRow]) -> anyhow::Result<Option<(Order, Option<Locale>)>> {
     let Some(r) = rows.first() else {
         return Ok(None);
     };
     let msg = anyhow::Error::msg;
     let mut lines = Vec::with_capacity(rows.len());
-    for l in &rows {
+    for l in rows {
         // An order without lines has one row with NULL line columns.
         let Some(sku) = l.try_get::<Option<String>, _>("sku")? else {
             continue;
@@ -468,4 +474,58 @@ pub async fn shipment_order(
         .context("reading a shipment's order")?;
     row.map(|r| OrderNumber::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
         .transpose()
+}
+
+/// Every order placed since `since_ms`, with its lines, oldest first: what the console's
+/// contradiction overview reconciles in one pass.
+pub async fn list_orders_placed_since(
+    conn: &mut AnyConnection,
+    since_ms: i64,
+) -> anyhow::Result<Vec<Order>> {
+    let rows = sqlx::query(
+        "SELECT o.number, o.customer_id, o.placed_at, o.currency, o.total_cents, o.ship_name, \
+         o.ship_street, o.ship_postcode, o.ship_city, o.ship_country, c.locale, \
+         l.sku, l.name AS line_name, l.qty, l.unit_price_cents \
+         FROM orders o \
+         LEFT JOIN customers c ON c.id = o.customer_id \
+         LEFT JOIN order_lines l ON l.order_number = o.number \
+         WHERE o.placed_ms >= $1 ORDER BY o.placed_ms, o.number, l.line_no",
+    )
+    .bind(since_ms)
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading recent orders with their lines")?;
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < rows.len() {
+        let number: String = rows[start].try_get("number")?;
+        let mut end = start + 1;
+        while end < rows.len() && rows[end].try_get::<String, _>("number")? == number {
+            end += 1;
+        }
+        if let Some((order, _)) = order_from_rows(&rows[start..end])? {
+            out.push(order);
+        }
+        start = end;
+    }
+    Ok(out)
+}
+
+/// The shipments of every order placed since `since_ms`.
+pub async fn list_shipments_of_orders_placed_since(
+    conn: &mut AnyConnection,
+    since_ms: i64,
+) -> anyhow::Result<Vec<Shipment>> {
+    sqlx::query(
+        "SELECT tracking_number, carrier, order_number, kind, skus, address FROM shipments \
+         WHERE order_number IN (SELECT number FROM orders WHERE placed_ms >= $1) \
+         ORDER BY updated_ms, tracking_number",
+    )
+    .bind(since_ms)
+    .fetch_all(conn)
+    .await
+    .context("listing shipments of recent orders")?
+    .iter()
+    .map(shipment_from_row)
+    .collect()
 }

@@ -54,3 +54,32 @@ async fn the_browser_harness_reaches_the_server() {
     let app = demo_app().await;
     run_browser_script("smoke.mjs", &app.base).await;
 }
+
+#[tokio::test]
+async fn staff_find_the_three_truths_conversation_mark_the_callback_done_and_reply() {
+    use crate::console::{Customer, add_staff, three_truths_with_callback};
+    let app = demo_app().await;
+    add_staff(&app).await;
+    let customer: Customer = three_truths_with_callback(&app).await;
+    if !run_browser_script("console.mjs", &app.base).await {
+        return;
+    }
+    // What the browser did reached the store and the web customer.
+    let mut conn = app.store.read().await.unwrap();
+    let cases = verity::store::console::list_cases_for_conversation(&mut conn, &customer.id)
+        .await
+        .unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].status, "done");
+    drop(conn);
+    let t = customer.transcript(&app).await;
+    let last = t["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["role"], "staff");
+    assert!(
+        last["text"]
+            .as_str()
+            .unwrap()
+            .contains("Ich rufe Sie gleich zurück.")
+    );
+    assert_eq!(t["taken_over"], true);
+}

@@ -3,6 +3,7 @@
 
 mod browser;
 mod chat;
+mod console;
 mod grounded;
 mod helpers;
 mod ingest;

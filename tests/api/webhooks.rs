@@ -1180,3 +1180,57 @@ async fn while_staff_answer_the_bot_sends_one_notice_and_nothing_else() {
         4
     );
 }
+
+#[tokio::test]
+async fn what_staff_write_in_the_console_reaches_the_whatsapp_customer() {
+    let m = meta_app().await;
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(
+            STRANGER,
+            "wamid.c1",
+            "Hallo, ich brauche Hilfe",
+        )]),
+    )
+    .await;
+    settle(&m.app).await;
+    let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
+    crate::console::add_staff(&m.app).await;
+    let staff = crate::console::log_in(&m.app).await;
+    let r = staff
+        .post(
+            &m.app,
+            &format!("/console/conversations/{}/take-over", conv.id),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let text = "Guten Tag, hier ist Ida vom Kundenservice. Ich kümmere mich darum.";
+    let r = staff
+        .post(
+            &m.app,
+            &format!("/console/conversations/{}/reply", conv.id),
+            &[("text", text)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("ok=queued"),
+        "{:?}",
+        r.headers()
+    );
+    settle(&m.app).await;
+    let sent: Vec<String> = to_wa(&m.graph, STRANGER).iter().map(shown).collect();
+    assert_eq!(sent.last().map(String::as_str), Some(text), "{sent:?}");
+    assert_eq!(
+        count(
+            &m.app,
+            "SELECT COUNT(*) FROM outbox WHERE message_id IN (SELECT id FROM messages WHERE role = 'staff')"
+        )
+        .await,
+        1
+    );
+}

@@ -1,0 +1,139 @@
+//! The console's HTML templates (`templates/console/`), embedded in the binary and
+//! loaded once into their own minijinja environment: auto-escaped, and strict about
+//! undefined values except in `if` tests (`SemiStrict`: the pages test optional fields
+//! that serde leaves out; printing or iterating an undefined value still fails). Times are shown in the policy's time zone (`tz` in every context).
+
+use std::sync::LazyLock;
+
+use minijinja::{AutoEscape, Environment, State, UndefinedBehavior, Value};
+
+/// The embedded templates, by name.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "base.html",
+        include_str!("../../templates/console/base.html"),
+    ),
+    (
+        "macros.html",
+        include_str!("../../templates/console/macros.html"),
+    ),
+    (
+        "login.html",
+        include_str!("../../templates/console/login.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../../templates/console/error.html"),
+    ),
+    (
+        "conversations.html",
+        include_str!("../../templates/console/conversations.html"),
+    ),
+    (
+        "conversation.html",
+        include_str!("../../templates/console/conversation.html"),
+    ),
+    (
+        "cases.html",
+        include_str!("../../templates/console/cases.html"),
+    ),
+    (
+        "contradictions.html",
+        include_str!("../../templates/console/contradictions.html"),
+    ),
+    (
+        "customer.html",
+        include_str!("../../templates/console/customer.html"),
+    ),
+    (
+        "shipment.html",
+        include_str!("../../templates/console/shipment.html"),
+    ),
+    (
+        "audit.html",
+        include_str!("../../templates/console/audit.html"),
+    ),
+];
+
+/// The stylesheet, served at `/static/console.css`.
+pub const CSS: &str = include_str!("../../static/console.css");
+
+/// `{{ value|dt }}`: milliseconds since the epoch or an RFC 3339 instant, as
+/// `2025-09-11 06:48` in the time zone `tz` of the context.
+fn dt(state: &State, value: Value) -> String {
+    let tz: chrono_tz::Tz = state
+        .lookup("tz")
+        .and_then(|v| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(chrono_tz::Europe::Berlin);
+    let instant = if let Some(s) = value.as_str() {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| d.with_timezone(&chrono::Utc))
+    } else {
+        i64::try_from(value.clone())
+            .ok()
+            .and_then(chrono::DateTime::from_timestamp_millis)
+    };
+    match instant {
+        Some(d) => d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        None if value.is_none() || value.is_undefined() => String::new(),
+        None => value.to_string(),
+    }
+}
+
+static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            AutoEscape::Html
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.add_filter("dt", dt);
+    for (name, src) in TEMPLATES {
+        env.add_template(name, src)
+            .map_err(|e| format!("template {name}: {e}"))?;
+    }
+    Ok(env)
+});
+
+/// Renders a console page.
+pub fn render(name: &str, ctx: Value) -> anyhow::Result<String> {
+    let env = ENV.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+    env.get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    #[test]
+    fn every_template_parses_and_html_is_escaped() {
+        assert!(ENV.is_ok(), "{:?}", ENV.as_ref().err());
+        let html = render(
+            "error.html",
+            context! {tz => "Europe/Berlin", staff => Value::from(()), csrf => "", status => 400,
+            message => "<script>alert(1)</script>"},
+        )
+        .unwrap();
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(!html.contains("<script>alert"));
+    }
+
+    #[test]
+    fn times_are_shown_in_the_policy_time_zone() {
+        let env = ENV.as_ref().unwrap();
+        let out = env
+            .render_str(
+                "{{ a|dt }} / {{ b|dt }}",
+                context! {tz => "Europe/Berlin", a => 1_757_566_080_000i64, b => "2025-09-11T04:48:00Z"},
+            )
+            .unwrap();
+        assert_eq!(out, "2025-09-11 06:48 / 2025-09-11 06:48");
+    }
+}

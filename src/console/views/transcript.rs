@@ -1,0 +1,180 @@
+//! The transcript page: every message, each bot reply's tool calls, verdict and engine
+//! stats, the conversation's cases, and the orders it discussed.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{CustomerInfo, OrderPanel, customer_info};
+use crate::domain::OrderNumber;
+use crate::lookup;
+use crate::store::Store;
+use crate::store::console::{self as q, ConsoleCase};
+use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
+use crate::truth::Policy;
+
+/// One tool call of a bot reply, pretty-printed for reading.
+#[derive(Clone, Debug, Serialize)]
+pub struct ToolCallView {
+    pub name: String,
+    pub arguments: String,
+    pub result: String,
+    pub duration_ms: f64,
+}
+
+/// A message of a transcript.
+#[derive(Clone, Debug, Serialize)]
+pub struct MessageView {
+    pub seq: i64,
+    pub role: Role,
+    pub text: String,
+    pub action: Option<String>,
+    pub author: Option<String>,
+    pub created_ms: i64,
+    pub tool_calls: Vec<ToolCallView>,
+    /// The grounding verdict (`passed`, `claims`, `replaced`).
+    pub grounding: Option<Value>,
+    /// The engine, its duration, and for the LLM engine the model calls and tokens.
+    pub engine_stats: Option<Value>,
+    /// The contradiction codes the reply presented.
+    pub contradictions: Vec<String>,
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+fn message_view(m: MessageRow) -> MessageView {
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    };
+    let tool_calls = parse(&m.tool_calls)
+        .and_then(|v| v.as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| ToolCallView {
+            name: c["name"].as_str().unwrap_or("?").to_string(),
+            arguments: pretty(&c["arguments"]),
+            result: pretty(&c["result"]),
+            duration_ms: c["duration_ms"].as_f64().unwrap_or(0.0),
+        })
+        .collect();
+    let engine_stats = parse(&m.engine_stats);
+    let contradictions = engine_stats
+        .as_ref()
+        .and_then(|s| s["contradictions"].as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    MessageView {
+        seq: m.seq,
+        role: m.role,
+        grounding: parse(&m.grounding),
+        engine_stats,
+        contradictions,
+        text: m.text,
+        action: m.action,
+        author: m.author,
+        created_ms: m.created_ms,
+        tool_calls,
+    }
+}
+
+/// The transcript page.
+#[derive(Clone, Debug, Serialize)]
+pub struct TranscriptPage {
+    pub conversation: ConversationRow,
+    pub waiting_for_staff: bool,
+    pub customer: Option<CustomerInfo>,
+    pub messages: Vec<MessageView>,
+    pub cases: Vec<ConsoleCase>,
+    pub orders: Vec<OrderPanel>,
+}
+
+/// The order numbers a conversation discussed: in its state, its cases, and the
+/// arguments and results of its tool calls.
+fn orders_discussed(
+    conv: &ConversationRow,
+    messages: &[MessageView],
+    cases: &[ConsoleCase],
+) -> BTreeSet<String> {
+    let state = crate::assistant::state::ConversationState::from_json(&conv.state);
+    let mut out: BTreeSet<String> = state.orders_discussed.into_iter().collect();
+    out.extend(state.focus_order);
+    out.extend(cases.iter().filter_map(|c| c.order_number.clone()));
+    for m in messages {
+        for c in &m.tool_calls {
+            for text in [&c.arguments, &c.result] {
+                if let Ok(v) = serde_json::from_str::<Value>(text) {
+                    collect_order_numbers(&v, &mut out);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn collect_order_numbers(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == "order_number"
+                    && let Some(s) = v.as_str()
+                {
+                    out.insert(s.to_string());
+                } else {
+                    collect_order_numbers(v, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| collect_order_numbers(v, out)),
+        _ => {}
+    }
+}
+
+/// A conversation with everything staff need to judge it.
+pub async fn transcript(
+    store: &Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    id: &str,
+) -> anyhow::Result<Option<TranscriptPage>> {
+    let (conv, messages, cases) = {
+        let mut conn = store.read().await?;
+        let Some(conv) = conversations::get_conversation(&mut conn, id).await? else {
+            return Ok(None);
+        };
+        let messages = conversations::list_messages(&mut conn, id, 0).await?;
+        let cases = q::list_cases_for_conversation(&mut conn, id).await?;
+        (conv, messages, cases)
+    };
+    let messages: Vec<MessageView> = messages.into_iter().map(message_view).collect();
+    let mut orders = Vec::new();
+    for number in orders_discussed(&conv, &messages, &cases) {
+        let Ok(n) = OrderNumber::parse(&number) else {
+            continue;
+        };
+        if let Some(found) = lookup::order(store, policy, now, &n).await? {
+            orders.push(OrderPanel::new(found.view));
+        }
+    }
+    let customer = match &conv.customer_id {
+        Some(c) => customer_info(store, c).await?,
+        None => None,
+    };
+    let state = crate::assistant::state::ConversationState::from_json(&conv.state);
+    Ok(Some(TranscriptPage {
+        waiting_for_staff: state.waiting_for_staff,
+        conversation: conv,
+        customer,
+        messages,
+        cases,
+        orders,
+    }))
+}

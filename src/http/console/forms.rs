@@ -1,0 +1,184 @@
+//! The console's forms: thin handlers that call `console::actions` and return to the
+//! page they came from. The CSRF token was checked by `require_staff` already.
+
+use axum::Extension;
+use axum::extract::{Form, Path, State};
+use axum::response::Redirect;
+use serde::Deserialize;
+
+use super::{ConsoleError, StaffSession, local_path};
+use crate::console::actions::{self, Actor, Decision};
+use crate::console::delivery::Delivery;
+use crate::http::AppState;
+
+fn actor<'a>(app: &AppState, s: &'a StaffSession) -> Actor<'a> {
+    Actor {
+        staff_id: &s.staff.id,
+        now_ms: app.clock.now_ms(),
+    }
+}
+
+fn back_to(back: Option<&str>, fallback: &str, ok: &str) -> Redirect {
+    let path = local_path(back, fallback);
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}ok={ok}"))
+}
+
+/// Every form carries its CSRF token, checked before the handler runs (scripts may send
+/// it as `X-CSRF-Token` instead).
+#[derive(Deserialize)]
+pub struct Plain {
+    #[serde(rename = "csrf", default)]
+    _csrf: String,
+}
+
+/// `POST /console/conversations/{id}/take-over`
+pub async fn take_over(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(_f): Form<Plain>,
+) -> Result<Redirect, ConsoleError> {
+    actions::take_over(&app.store, &app.assistant, actor(&app, &s), &id).await?;
+    Ok(back_to(
+        None,
+        &format!("/console/conversations/{id}"),
+        "taken_over",
+    ))
+}
+
+/// `POST /console/conversations/{id}/hand-back`
+pub async fn hand_back(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(_f): Form<Plain>,
+) -> Result<Redirect, ConsoleError> {
+    actions::hand_back(&app.store, &app.assistant, actor(&app, &s), &id).await?;
+    Ok(back_to(
+        None,
+        &format!("/console/conversations/{id}"),
+        "handed_back",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    #[serde(rename = "csrf", default)]
+    _csrf: String,
+    text: String,
+}
+
+/// `POST /console/conversations/{id}/reply`
+pub async fn reply(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(f): Form<ReplyForm>,
+) -> Result<Redirect, ConsoleError> {
+    let delivery = actions::reply(
+        &app.store,
+        &app.assistant,
+        &app.outbox,
+        actor(&app, &s),
+        &id,
+        &f.text,
+    )
+    .await?;
+    let ok = match delivery {
+        Delivery::Web => "sent",
+        Delivery::Queued { .. } => "queued",
+        Delivery::OutsideWindow => "outside_window",
+    };
+    Ok(back_to(None, &format!("/console/conversations/{id}"), ok))
+}
+
+#[derive(Deserialize)]
+pub struct CaseForm {
+    #[serde(rename = "csrf", default)]
+    _csrf: String,
+    #[serde(default)]
+    back: Option<String>,
+    /// `approve` or `reject` (decide).
+    #[serde(default)]
+    decision: Option<String>,
+    /// The reason the customer is told (decide).
+    #[serde(default)]
+    reason: Option<String>,
+    /// A note for the customer (close).
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// `POST /console/cases/{id}/callback-done`
+pub async fn callback_done(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(f): Form<CaseForm>,
+) -> Result<Redirect, ConsoleError> {
+    actions::decide(
+        &app.store,
+        &app.assistant,
+        &app.outbox,
+        actor(&app, &s),
+        &id,
+        Decision::CallbackDone,
+        None,
+    )
+    .await?;
+    Ok(back_to(
+        f.back.as_deref(),
+        "/console/cases",
+        "callback_done",
+    ))
+}
+
+/// `POST /console/cases/{id}/decide`: approve or reject a replacement or investigation.
+pub async fn decide(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(f): Form<CaseForm>,
+) -> Result<Redirect, ConsoleError> {
+    let (decision, ok) = match f.decision.as_deref() {
+        Some("approve") => (Decision::Approve, "approved"),
+        Some("reject") => (Decision::Reject, "rejected"),
+        _ => {
+            return Err(ConsoleError::BadRequest(
+                "decision must be approve or reject".into(),
+            ));
+        }
+    };
+    actions::decide(
+        &app.store,
+        &app.assistant,
+        &app.outbox,
+        actor(&app, &s),
+        &id,
+        decision,
+        f.reason.as_deref(),
+    )
+    .await?;
+    Ok(back_to(f.back.as_deref(), "/console/cases", ok))
+}
+
+/// `POST /console/cases/{id}/close`
+pub async fn close(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(f): Form<CaseForm>,
+) -> Result<Redirect, ConsoleError> {
+    actions::decide(
+        &app.store,
+        &app.assistant,
+        &app.outbox,
+        actor(&app, &s),
+        &id,
+        Decision::Close,
+        f.note.as_deref(),
+    )
+    .await?;
+    Ok(back_to(f.back.as_deref(), "/console/cases", "closed"))
+}

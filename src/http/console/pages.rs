@@ -1,0 +1,304 @@
+//! The console's pages: thin handlers that ask `console::views` and render.
+
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use minijinja::context;
+use serde::Deserialize;
+
+use super::{ConsoleError, StaffSession, page};
+use crate::console::{templates, views};
+use crate::http::AppState;
+use crate::store::audit::insert_audit;
+use crate::store::console::{self as q, ConversationFilter};
+
+/// Rows per page of the conversation list and the audit log.
+const PAGE_SIZE: i64 = 25;
+
+/// Records that a staff member looked at someone's data.
+async fn audit_view(
+    app: &AppState,
+    s: &StaffSession,
+    action: &str,
+    subject: &str,
+) -> anyhow::Result<()> {
+    let mut tx = app.store.begin().await?;
+    insert_audit(
+        tx.conn(),
+        app.clock.now_ms(),
+        &format!("staff:{}", s.staff.id),
+        action,
+        Some(subject),
+        &serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// The message a finished form action leaves on the next page.
+fn flash(ok: Option<&str>) -> Option<&'static str> {
+    Some(match ok? {
+        "taken_over" => "You answer this conversation now; the bot is silent.",
+        "handed_back" => "The bot answers this conversation again.",
+        "sent" => "Sent to the customer.",
+        "queued" => "Queued for the customer's channel (see the outbox state in the transcript).",
+        "outside_window" => {
+            "Stored, but NOT sent: the customer last wrote more than 24 hours ago, and \
+             WhatsApp/Messenger refuse free text then. Reach the customer another way."
+        }
+        "callback_done" => "The callback is marked done.",
+        "approved" => "Approved; the customer was told.",
+        "rejected" => "Rejected; the customer was told.",
+        "closed" => "The case is closed.",
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct Flash {
+    #[serde(default)]
+    ok: Option<String>,
+}
+
+/// `GET /console`
+pub async fn index() -> Redirect {
+    Redirect::to("/console/conversations")
+}
+
+/// `GET /static/console.css`
+pub async fn css() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        templates::CSS,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    contradictions: Option<String>,
+    #[serde(default)]
+    handed: Option<String>,
+    #[serde(default)]
+    waiting: Option<String>,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+fn checked(v: &Option<String>) -> bool {
+    v.as_deref().is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `GET /console/conversations`: newest first, with filters, search and paging.
+pub async fn conversations(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Query(lq): Query<ListQuery>,
+) -> Result<Response, ConsoleError> {
+    let page_no = lq.page.unwrap_or(1).max(1);
+    let channel = lq
+        .channel
+        .clone()
+        .filter(|c| matches!(c.as_str(), "web" | "whatsapp" | "messenger"));
+    let with_contradictions = checked(&lq.contradictions);
+    let customers = if with_contradictions {
+        Some(
+            views::customers_with_open_contradictions(&app.store, &app.policy, app.clock.now())
+                .await?,
+        )
+    } else {
+        None
+    };
+    let filter = ConversationFilter {
+        channel: channel.clone(),
+        customers,
+        handed_to_staff: checked(&lq.handed),
+        waiting_for_answer: checked(&lq.waiting),
+        search: lq.q.clone().filter(|q| !q.trim().is_empty()),
+        offset: (page_no - 1) * PAGE_SIZE,
+        limit: PAGE_SIZE,
+    };
+    let mut rows = {
+        let mut conn = app.store.read().await?;
+        q::list_conversations(&mut conn, &filter).await?
+    };
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let link = |p: i64| {
+        let mut params: Vec<(&str, String)> = Vec::new();
+        if let Some(q) = &filter.search {
+            params.push(("q", q.clone()));
+        }
+        if let Some(c) = &channel {
+            params.push(("channel", c.clone()));
+        }
+        if with_contradictions {
+            params.push(("contradictions", "1".into()));
+        }
+        if filter.handed_to_staff {
+            params.push(("handed", "1".into()));
+        }
+        if filter.waiting_for_answer {
+            params.push(("waiting", "1".into()));
+        }
+        params.push(("page", p.to_string()));
+        format!(
+            "/console/conversations?{}",
+            serde_urlencoded::to_string(&params).unwrap_or_default()
+        )
+    };
+    page(
+        &app,
+        &s,
+        "conversations.html",
+        None,
+        context! {
+            rows => rows,
+            page => page_no,
+            prev_page => (page_no > 1).then(|| link(page_no - 1)),
+            next_page => more.then(|| link(page_no + 1)),
+            filter => context! {
+                q => filter.search.clone().unwrap_or_default(),
+                channel => channel.clone().unwrap_or_default(),
+                contradictions => with_contradictions,
+                handed => filter.handed_to_staff,
+                waiting => filter.waiting_for_answer,
+            },
+        },
+    )
+}
+
+/// `GET /console/conversations/{id}`: the transcript with tool calls, verdicts and the
+/// timelines of the shipments discussed.
+pub async fn conversation(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Query(f): Query<Flash>,
+) -> Result<Response, ConsoleError> {
+    let t = views::transcript(&app.store, &app.policy, app.clock.now(), &id)
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound("no such conversation".into()))?;
+    audit_view(&app, &s, "conversation.view", &format!("conversation:{id}")).await?;
+    page(
+        &app,
+        &s,
+        "conversation.html",
+        flash(f.ok.as_deref()),
+        context! {t => t},
+    )
+}
+
+/// `GET /console/cases`: the case queue.
+pub async fn cases(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Query(f): Query<Flash>,
+) -> Result<Response, ConsoleError> {
+    let queue = views::case_queue(&app.store, &app.policy, app.clock.now()).await?;
+    page(
+        &app,
+        &s,
+        "cases.html",
+        flash(f.ok.as_deref()),
+        context! {q => queue},
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct CodeQuery {
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// `GET /console/contradictions`: counts per code and the open ones.
+pub async fn contradictions(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Query(cq): Query<CodeQuery>,
+) -> Result<Response, ConsoleError> {
+    let code = cq.code.filter(|c| !c.is_empty());
+    let p = views::contradictions_page(&app.store, &app.policy, app.clock.now(), code.as_deref())
+        .await?;
+    page(
+        &app,
+        &s,
+        "contradictions.html",
+        None,
+        context! {p => p, code => code},
+    )
+}
+
+/// `GET /console/customers/{id}`: every channel, conversation, case and order.
+pub async fn customer(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let p = views::customer_page(&app.store, &app.policy, app.clock.now(), &id)
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound("no such customer".into()))?;
+    audit_view(&app, &s, "customer.view", &format!("customer:{id}")).await?;
+    page(&app, &s, "customer.html", None, context! {p => p})
+}
+
+/// `GET /console/shipments/{tracking}`: one shipment's reconciled timeline.
+pub async fn shipment(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(tracking): Path<String>,
+) -> Result<Response, ConsoleError> {
+    let p = views::shipment_page(&app.store, &app.policy, app.clock.now(), &tracking)
+        .await?
+        .ok_or_else(|| ConsoleError::NotFound("no such shipment".into()))?;
+    audit_view(&app, &s, "shipment.view", &format!("shipment:{tracking}")).await?;
+    page(&app, &s, "shipment.html", None, context! {p => p})
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+/// `GET /console/audit`: who viewed and did what, newest first.
+pub async fn audit(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Query(pq): Query<PageQuery>,
+) -> Result<Response, ConsoleError> {
+    let page_no = pq.page.unwrap_or(1).max(1);
+    let mut rows = {
+        let mut conn = app.store.read().await?;
+        q::list_audit(&mut conn, (page_no - 1) * PAGE_SIZE * 4, PAGE_SIZE * 4).await?
+    };
+    let more = rows.len() as i64 > PAGE_SIZE * 4;
+    rows.truncate((PAGE_SIZE * 4) as usize);
+    page(
+        &app,
+        &s,
+        "audit.html",
+        None,
+        context! {
+            rows => rows,
+            page => page_no,
+            prev_page => (page_no > 1).then(|| format!("/console/audit?page={}", page_no - 1)),
+            next_page => more.then(|| format!("/console/audit?page={}", page_no + 1)),
+        },
+    )
+}
