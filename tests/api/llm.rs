@@ -700,3 +700,18 @@ async fn tokens_are_counted_when_the_provider_sends_no_usage() {
         LLM_ANSWER.len() as u64 / 4
     );
 }
+
+#[tokio::test]
+async fn an_endpoint_that_refuses_connections_ends_in_the_offline_answer() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let (r, stats, calls) =
+        failing_turn(|c| c.base_url = format!("http://{closed}/v1"), Vec::new()).await;
+    assert_eq!(calls, 0);
+    assert!(r["text"].as_str().unwrap().contains("Werktag"), "{r}");
+    assert_eq!(stats["failure"], "connect", "{stats}");
+    // Retried by the retry layer below, not once more on top.
+    assert_eq!(stats["attempts"], 1, "{stats}");
+}

@@ -49,6 +49,9 @@ pub enum CallError {
     Malformed(String),
     #[error("the request failed: {0}")]
     Transport(String),
+    /// The endpoint refused the connection (already retried by the retry layer).
+    #[error("no connection: {0}")]
+    Connect(String),
 }
 
 impl CallError {
@@ -60,10 +63,11 @@ impl CallError {
             CallError::Server(_) => "server_error",
             CallError::Malformed(_) => "malformed",
             CallError::Transport(_) => "transport",
+            CallError::Connect(_) => "connect",
         }
     }
     /// Retried here: the retry layer below already retried 429s, 5xx and refused
-    /// connections, so retrying those again would multiply the bound.
+    /// connections (`Connect`), so retrying those again would multiply the bound.
     fn retry_here(&self) -> bool {
         matches!(
             self,
@@ -217,6 +221,7 @@ fn classify(e: OpenAIError) -> CallError {
         },
         OpenAIError::JSONDeserialize(err, _) => CallError::Malformed(err.to_string()),
         OpenAIError::StreamError(err) => CallError::Malformed(err.to_string()),
+        OpenAIError::Reqwest(err) if err.is_connect() => CallError::Connect(err.to_string()),
         OpenAIError::Reqwest(err) => CallError::Transport(err.to_string()),
         other => CallError::Transport(other.to_string()),
     }
