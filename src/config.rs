@@ -68,6 +68,9 @@ pub struct Config {
     pub console_session_hours: i64,
     /// WhatsApp and Messenger: webhook secrets, Graph API tokens, the outbox.
     pub channels: ChannelConfig,
+    /// Origins (`https://shop.example`) whose pages may embed the widget and call the
+    /// chat API from the browser (CORS); `*` allows any. Empty: same origin only.
+    pub widget_origins: Vec<String>,
     /// The LLM engine's settings; `None` runs the offline engine.
     pub llm: Option<LlmConfig>,
 }
@@ -257,6 +260,31 @@ impl ChannelConfig {
     }
 }
 
+/// One entry of `VERITY_WIDGET_ORIGINS`: `*`, or an origin as browsers send it in the
+/// `Origin` header (`https://shop.example`, `http://localhost:3000`: scheme, host, optional
+/// port; no path). A trailing slash is dropped.
+pub fn parse_widget_origin(s: &str) -> Result<String, String> {
+    let s = s.trim().trim_end_matches('/');
+    if s == "*" {
+        return Ok(s.to_string());
+    }
+    let host = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(|| format!("'{s}' is not an origin: it starts with https:// or http://"))?;
+    let ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if ok {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "'{s}' is not an origin: scheme://host[:port], without a path (e.g. https://shop.example)"
+        ))
+    }
+}
+
 /// 16 MiB: about 60,000 events per request.
 pub const DEFAULT_INGEST_MAX_BYTES: usize = 16 * 1024 * 1024;
 
@@ -276,6 +304,7 @@ impl Default for Config {
             console_session_hours: 12,
             channels: ChannelConfig::default(),
             llm: None,
+            widget_origins: Vec::new(),
         }
     }
 }
@@ -306,5 +335,22 @@ mod tests {
         assert!(!s.matches("t0ke"));
         assert!(!s.matches(""));
         assert_eq!(Secret::generate().expose().len(), 64);
+    }
+
+    #[test]
+    fn widget_origins_are_origins() {
+        assert_eq!(
+            parse_widget_origin("https://Shop.example/").as_deref(),
+            Ok("https://shop.example")
+        );
+        assert_eq!(
+            parse_widget_origin(" http://localhost:3000 ").as_deref(),
+            Ok("http://localhost:3000")
+        );
+        assert_eq!(parse_widget_origin("*").as_deref(), Ok("*"));
+        assert!(parse_widget_origin("shop.example").is_err());
+        assert!(parse_widget_origin("https://shop.example/chat").is_err());
+        assert!(parse_widget_origin("https://").is_err());
+        assert!(parse_widget_origin("ftp://shop.example").is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! The `verity` command line: serve, migrate, demo, ingest, staff.
+//! The `verity` command line: serve, migrate, demo, ingest, staff, eval.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use anyhow::Context;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use chrono::{NaiveDate, Timelike, Utc};
+use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use verity::clock::Clock;
@@ -92,6 +92,11 @@ enum Command {
         /// How long a console login lasts, in hours.
         #[arg(long, env = "VERITY_CONSOLE_SESSION_HOURS", default_value_t = 12)]
         console_session_hours: i64,
+        /// Origins allowed to embed the widget and call the chat API (CORS), comma
+        /// separated (`https://shop.example,https://www.shop.example`), or `*`. Unset:
+        /// same origin only.
+        #[arg(long, env = "VERITY_WIDGET_ORIGINS", value_delimiter = ',', value_parser = verity::config::parse_widget_origin)]
+        widget_origins: Vec<String>,
     },
     /// Manage staff accounts for the console.
     Staff {
@@ -120,6 +125,34 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
+    /// Run the eval scenarios (EVALS.md) against fresh in-memory stores; exits 1 when
+    /// any scenario failed.
+    Eval {
+        /// Scenario files or directories (every *.yaml below them).
+        #[arg(default_value = "evals")]
+        paths: Vec<PathBuf>,
+        /// The engine that answers.
+        #[arg(long, value_enum, default_value = "offline")]
+        engine: EvalEngine,
+        /// Runs per scenario; pass^k counts the scenarios that passed all of them.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
+        /// Write the JSON report to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Write a Markdown summary to this file.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+        /// Only the scenarios whose id, title, tag or path contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EvalEngine {
+    Offline,
+    Openai,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -217,9 +250,9 @@ impl LlmArgs {
     }
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     // async-openai logs the bodies of malformed and failed responses, which may carry
     // what the model wrote about a customer; Verity logs those failures without them.
     let filter = match "async_openai=off".parse() {
@@ -238,7 +271,12 @@ fn init_logging(format: LogFormat) {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // The eval runner's servers log every request; its own output is the report.
+    let level = match cli.command {
+        Command::Eval { .. } => "warn",
+        _ => "info",
+    };
+    init_logging(cli.log_format, level);
     match run(cli).await {
         Ok(code) => code,
         Err(e) => {
@@ -261,6 +299,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             llm,
             console_secure_cookies,
             console_session_hours,
+            widget_origins,
         } => {
             let store = Store::connect(&cli.database_url).await?;
             let policy = load_policy(policy_path.as_deref())?;
@@ -278,6 +317,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 channels: verity::config::ChannelConfig::from_env()?,
                 console_secure_cookies,
                 console_session_hours,
+                widget_origins,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;
@@ -327,6 +367,40 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             batch,
             verbose,
         } => ingest_file(&cli.database_url, &file, batch.max(1), verbose).await,
+        Command::Eval {
+            paths,
+            engine,
+            repeat,
+            report,
+            markdown,
+            filter,
+        } => {
+            let opts = verity::eval::Options {
+                engine: match engine {
+                    EvalEngine::Offline => verity::eval::Engine::Offline,
+                    EvalEngine::Openai => verity::eval::Engine::Openai,
+                },
+                repeat: repeat as usize,
+                filter,
+            };
+            let result = verity::eval::run_paths(&paths, &opts).await?;
+            print!("{}", verity::eval::report::console(&result));
+            if let Some(path) = report {
+                let json =
+                    serde_json::to_string_pretty(&verity::eval::report::json_report(&result))?;
+                std::fs::write(&path, json)
+                    .with_context(|| format!("writing the report {}", path.display()))?;
+            }
+            if let Some(path) = markdown {
+                std::fs::write(&path, verity::eval::report::markdown(&result))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            Ok(if result.count(verity::eval::Status::Failed) > 0 {
+                std::process::ExitCode::FAILURE
+            } else {
+                std::process::ExitCode::SUCCESS
+            })
+        }
     }
 }
 
@@ -351,22 +425,10 @@ fn load_policy(path: Option<&std::path::Path>) -> anyhow::Result<Policy> {
 
 fn parse_anchor(s: &str) -> anyhow::Result<NaiveDate> {
     if s == "today" {
-        return Ok(demo_anchor_for(Utc::now(), &Policy::default()));
+        return Ok(verity::demo::anchor_for(Utc::now(), &Policy::default()));
     }
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .with_context(|| format!("--anchor: expected YYYY-MM-DD or `today`, got '{s}'"))
-}
-
-/// The demo's stories happen on the anchor day until 09:00 local time: anchor today
-/// once that is past, else yesterday, so no demo event lies in the future.
-fn demo_anchor_for(now: chrono::DateTime<Utc>, policy: &Policy) -> NaiveDate {
-    let local = now.with_timezone(&policy.time_zone);
-    let today = local.date_naive();
-    if local.hour() >= 9 {
-        today
-    } else {
-        today.pred_opt().unwrap_or(today)
-    }
 }
 
 async fn load_demo(store: &Store, data: &verity::demo::DemoData) -> anyhow::Result<IngestReport> {
@@ -383,7 +445,7 @@ async fn load_demo(store: &Store, data: &verity::demo::DemoData) -> anyhow::Resu
 async fn prepare_demo(store: &Store, config: &mut Config, policy: &Policy) -> anyhow::Result<()> {
     let counts = records::count_records(&mut *store.read().await?).await?;
     if counts.customers == 0 {
-        let anchor = demo_anchor_for(Utc::now(), policy);
+        let anchor = verity::demo::anchor_for(Utc::now(), policy);
         let data = verity::demo::generate(anchor);
         let report = load_demo(store, &data).await?;
         println!(

@@ -180,3 +180,41 @@ fn staff_add_creates_an_account_from_stdin_and_refuses_a_second_or_a_short_passw
     assert!(text.contains("$argon2id$"));
     assert!(!text.contains("lange-genug-2025"));
 }
+
+#[test]
+fn serve_refuses_a_widget_origin_that_is_not_an_origin() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db").to_string_lossy().to_string();
+    let mut child = verity(&db)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env(
+            "VERITY_WIDGET_ORIGINS",
+            "https://shop.example,shop.example/chat",
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // It refuses at once; should it start serving instead, stop it rather than hang.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("serve started despite an invalid VERITY_WIDGET_ORIGINS");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("not an origin"), "{stderr}");
+}

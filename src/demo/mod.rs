@@ -114,6 +114,20 @@ pub fn data_cutoff(anchor: NaiveDate) -> DateTime<FixedOffset> {
     Calendar { anchor }.instant(CUTOFF)
 }
 
+/// The anchor day for a demo at `now`: the stories happen on the anchor day until 09:00
+/// local time, so anchor today once that is past, else yesterday, and no demo event lies
+/// in the future.
+pub fn anchor_for(now: chrono::DateTime<chrono::Utc>, policy: &crate::truth::Policy) -> NaiveDate {
+    use chrono::Timelike;
+    let local = now.with_timezone(&policy.time_zone);
+    let today = local.date_naive();
+    if local.hour() >= 9 {
+        today
+    } else {
+        today.pred_opt().unwrap_or(today)
+    }
+}
+
 /// Generates the demo data set for an anchor day.
 pub fn generate(anchor: NaiveDate) -> DemoData {
     generate_checked(anchor).0

@@ -121,9 +121,36 @@ struct PostMessage {
     text: Option<String>,
     #[serde(default)]
     action: Option<String>,
+    /// Chosen by the client for each message it sends (8 to 64 letters, digits, `-` or
+    /// `_`): a retry with the same id after a dropped connection is stored once and
+    /// answered once (the retry is answered `silent`; the client reads the transcript).
+    #[serde(default)]
+    client_id: Option<String>,
 }
 
-/// `POST /api/v1/chat/sessions/{id}/messages`: `{"text": …}` or `{"action": "callback"}`.
+/// The stored channel message id of a client's message: scoped to the session, so one
+/// session cannot collide with another's ids.
+fn client_message_id(
+    conversation_id: &str,
+    client_id: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    match client_id {
+        None => Ok(None),
+        Some(c)
+            if (8..=64).contains(&c.len())
+                && c.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(Some(format!("web:{conversation_id}:{c}")))
+        }
+        Some(_) => Err(ApiError::BadRequest(
+            "client_id: 8 to 64 letters, digits, '-' or '_'".into(),
+        )),
+    }
+}
+
+/// `POST /api/v1/chat/sessions/{id}/messages`: `{"text": …}` or `{"action": "callback"}`,
+/// optionally with a `client_id` that makes retries safe.
 pub async fn post_message(
     State(app): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -162,14 +189,18 @@ pub async fn post_message(
             ));
         }
     };
+    let channel_id = client_message_id(&conv.id, req.client_id.as_deref())?;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if wants_stream {
-        return Ok(stream(app, conv.id, inbound).into_response());
+        return Ok(stream(app, conv.id, inbound, channel_id).into_response());
     }
-    let outcome = app.assistant.turn(&conv.id, inbound, None).await?;
+    let outcome = app
+        .assistant
+        .turn(&conv.id, inbound, channel_id.as_deref())
+        .await?;
     let reply = match outcome {
         TurnOutcome::Replied(r) => Some(*r),
         TurnOutcome::Silent | TurnOutcome::Duplicate => None,
@@ -186,12 +217,13 @@ fn stream(
     app: AppState,
     conversation_id: String,
     inbound: Inbound,
+    channel_id: Option<String>,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<StreamEvent>();
     let turn = tokio::spawn(async move {
         let mut out = StreamOut::to(tx);
         app.assistant
-            .turn_streamed(&conversation_id, inbound, None, &mut out)
+            .turn_streamed(&conversation_id, inbound, channel_id.as_deref(), &mut out)
             .await
     });
     let deltas = futures_util::stream::unfold(rx, |mut rx| async move {

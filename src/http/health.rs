@@ -30,9 +30,14 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// `/`: what runs here, for a person who opens the address in a browser.
+/// `/api`: the API at a glance, for a person who opens the address in a browser.
 pub async fn index() -> &'static str {
     "Verity is running: a support chat server that only says what the truth store says.\n\n\
+     GET  /                              the demo shop page with the chat widget\n\
+     GET  /static/widget.js              the widget (one script tag; see the README)\n\
+     POST /api/v1/chat/sessions          opens a web chat session\n\
+     POST /api/v1/chat/sessions/{id}/messages   a message (session token)\n\
+     GET  /api/v1/chat/sessions/{id}/messages   the transcript (session token)\n\
      POST /api/v1/ingest                 ingestion (bearer token VERITY_INGEST_TOKEN)\n\
      GET  /api/v1/shipments/{tracking}   reconciled shipment status (bearer token VERITY_API_TOKEN)\n\
      GET  /api/v1/orders/{number}        reconciled order status (bearer token VERITY_API_TOKEN)\n\

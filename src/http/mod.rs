@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod limits;
 pub mod router;
 pub mod status;
+pub mod web;
 pub mod webhooks;
 
 use std::sync::{Arc, OnceLock};
@@ -100,6 +101,16 @@ impl App {
 
 /// Serves the app on a bound listener until the process is told to stop.
 pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow::Result<()> {
+    serve_until(state, listener, shutdown_signal()).await
+}
+
+/// Serves the app until `shutdown` completes (the eval runner stops one server per
+/// scenario this way), then stops its background tasks.
+pub async fn serve_until(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let pruner = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -124,7 +135,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> anyhow
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shutdown)
     .await;
     pruner.abort();
     inbox_worker.abort();

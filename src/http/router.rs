@@ -12,7 +12,7 @@ use tower_http::trace::TraceLayer;
 use axum::extract::DefaultBodyLimit;
 
 use super::console::{self, forms, login, pages};
-use super::{AppState, chat, health, ingest, status, webhooks};
+use super::{AppState, chat, health, ingest, status, web, webhooks};
 
 pub fn router(state: AppState) -> Router {
     let webhook_limit = DefaultBodyLimit::max(state.config.channels.webhook_max_bytes);
@@ -47,11 +47,26 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             console::require_staff,
         ));
+    // Web chat (the widget); other origins may call it when configured (CORS).
+    let chat = Router::new()
+        .route("/api/v1/chat/sessions", post(chat::create_session))
+        .route(
+            "/api/v1/chat/sessions/{id}/messages",
+            post(chat::post_message).get(chat::list_messages),
+        );
+    let chat = match web::chat_cors(&state.config.widget_origins) {
+        Some(cors) => chat.layer(cors),
+        None => chat,
+    };
     Router::new()
         .merge(console_routes)
         .route("/console/login", get(login::show).post(login::submit))
         .route("/static/console.css", get(pages::css))
-        .route("/", get(health::index))
+        // The demo shop page with the widget, and the widget's files
+        .route("/", get(web::demo_page))
+        .route("/static/widget.js", get(web::widget_js))
+        .route("/static/widget.css", get(web::widget_css))
+        .route("/api", get(health::index))
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -61,12 +76,8 @@ pub fn router(state: AppState) -> Router {
         // Status API (portal, hotline, other systems): the same truth the bot tells
         .route("/api/v1/shipments/{tracking}", get(status::shipment))
         .route("/api/v1/orders/{number}", get(status::order))
-        // Web chat (the widget)
-        .route("/api/v1/chat/sessions", post(chat::create_session))
-        .route(
-            "/api/v1/chat/sessions/{id}/messages",
-            post(chat::post_message).get(chat::list_messages),
-        )
+        // Web chat (the widget), with its CORS policy
+        .merge(chat)
         // WhatsApp Cloud API and Messenger Platform (signed by Meta)
         .route(
             "/webhooks/whatsapp",

@@ -9,6 +9,7 @@ pub mod channels;
 pub mod console;
 pub mod conversations;
 pub mod events;
+pub mod inspect;
 pub mod records;
 pub mod staff;
 

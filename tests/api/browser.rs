@@ -6,7 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::helpers::demo_app;
+use serde_json::{Value, json};
+
+use crate::helpers::{demo_app, spawn_app_with};
+use verity::store::conversations::{self, MessageRow, Role};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -15,6 +18,12 @@ fn repo() -> PathBuf {
 /// Runs `tests/browser/<script>` against `base_url`; panics with its output on failure.
 /// Returns false (and says so) when the browser tests are skipped on purpose.
 pub async fn run_browser_script(script: &str, base_url: &str) -> bool {
+    run_browser_script_with(script, base_url, &[]).await
+}
+
+/// [`run_browser_script`] with extra environment variables for the script (what the
+/// test prepared, such as a session).
+pub async fn run_browser_script_with(script: &str, base_url: &str, env: &[(&str, &str)]) -> bool {
     if std::env::var("VERITY_SKIP_BROWSER_TESTS").is_ok_and(|v| v == "1") {
         eprintln!("browser test {script} skipped: VERITY_SKIP_BROWSER_TESTS=1");
         return false;
@@ -33,6 +42,7 @@ pub async fn run_browser_script(script: &str, base_url: &str) -> bool {
         .env("VERITY_URL", base_url)
         .env("VERITY_ARTIFACTS", repo().join("artifacts/browser"))
         .env("VERITY_CHROMIUM", &chromium)
+        .envs(env.iter().copied())
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(Duration::from_secs(180), child)
@@ -82,4 +92,123 @@ async fn staff_find_the_three_truths_conversation_mark_the_callback_done_and_rep
             .contains("Ich rufe Sie gleich zurück.")
     );
     assert_eq!(t["taken_over"], true);
+}
+
+#[tokio::test]
+async fn the_widget_tells_the_three_truths_story_by_keyboard_and_keeps_it_across_a_reload() {
+    let app = demo_app().await;
+    run_browser_script("widget.mjs", &app.base).await;
+}
+
+#[tokio::test]
+async fn the_widget_works_on_a_phone_sized_screen() {
+    let app = demo_app().await;
+    run_browser_script("widget-phone.mjs", &app.base).await;
+}
+
+#[tokio::test]
+async fn the_widget_says_clearly_when_the_server_is_unreachable_or_rate_limits() {
+    // The script relies on eight messages per minute per session.
+    let app = spawn_app_with(|c| c.chat_rate_per_session = 8).await;
+    run_browser_script("widget-errors.mjs", &app.base).await;
+}
+
+#[tokio::test]
+async fn the_widget_shows_staff_messages_as_such_after_a_reload() {
+    let app = demo_app().await;
+    // A widget session, verified, then taken over by staff who wrote to the customer.
+    let opened: Value = app
+        .client
+        .post(app.url("/api/v1/chat/sessions"))
+        .json(&json!({"language": "de"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = opened["session_id"].as_str().unwrap().to_string();
+    let token = opened["token"].as_str().unwrap().to_string();
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/chat/sessions/{id}/messages")))
+        .bearer_auth(&token)
+        .json(&json!({"text": "A-100234 33100"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut tx = app.store.begin().await.unwrap();
+    let mut conv = conversations::get_conversation(tx.conn(), &id)
+        .await
+        .unwrap()
+        .unwrap();
+    conv.taken_over_by = Some("staff_1".to_string());
+    conversations::update_conversation(tx.conn(), &conv)
+        .await
+        .unwrap();
+    let mut staff = MessageRow {
+        id: verity::store::new_id("msg"),
+        conversation_id: id.clone(),
+        seq: 0,
+        role: Role::Staff,
+        text: "Hier ist Jana vom Kundenservice. Ich kümmere mich jetzt um Ihr Paket.".into(),
+        action: None,
+        actions: None,
+        tool_calls: None,
+        grounding: None,
+        engine_stats: None,
+        channel_message_id: None,
+        author: Some("staff_1".into()),
+        created_ms: chrono::Utc::now().timestamp_millis(),
+    };
+    assert!(
+        conversations::append_message(tx.conn(), &mut staff)
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    run_browser_script_with(
+        "widget-staff.mjs",
+        &app.base,
+        &[("VERITY_SESSION_ID", &id), ("VERITY_SESSION_TOKEN", &token)],
+    )
+    .await;
+}
+
+/// A fictional shop page on its own loopback origin that embeds the widget from `base`
+/// with one script tag; returns the page's URL.
+async fn serve_shop_page(listener: tokio::net::TcpListener, base: &str) -> String {
+    let url = format!("http://{}/shop", listener.local_addr().unwrap());
+    let html = format!(
+        r##"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Example Shop</title></head>
+<body><h1>Example Shop</h1><p>A fictional shop on another origin.</p>
+<script src="{base}/static/widget.js" data-server="{base}" data-title="Example Shop Help"
+        data-lang="en" data-color="#7b2d8b" async></script></body></html>"##
+    );
+    let shop = axum::Router::new().route(
+        "/shop",
+        axum::routing::get(move || async move { axum::response::Html(html) }),
+    );
+    tokio::spawn(async move { axum::serve(listener, shop).await });
+    url
+}
+
+#[tokio::test]
+async fn the_widget_works_when_embedded_on_an_allowed_origin_and_only_there() {
+    let allowed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", allowed.local_addr().unwrap());
+    let app = spawn_app_with(|c| c.widget_origins = vec![origin]).await;
+    let allowed = serve_shop_page(allowed, &app.base).await;
+    let other = serve_shop_page(other, &app.base).await;
+    run_browser_script_with(
+        "widget-embed.mjs",
+        &app.base,
+        &[
+            ("VERITY_SHOP_ALLOWED", &allowed),
+            ("VERITY_SHOP_OTHER", &other),
+        ],
+    )
+    .await;
 }

@@ -12,4 +12,5 @@ mod ops;
 mod status;
 mod store;
 mod tools;
+mod web;
 mod webhooks;

@@ -13,17 +13,19 @@ export function check(condition, message) {
   if (!condition) throw new Error(`check failed: ${message}`);
 }
 
-/// Saves a full-page screenshot as `<ARTIFACTS>/<test>-<step>.png`.
-export async function shot(page, test, step) {
+/// Saves a screenshot as `<ARTIFACTS>/<test>-<step>.png`: the full page, or with
+/// `{ fullPage: false }` what the viewport shows (fixed elements where the user sees them).
+export async function shot(page, test, step, { fullPage = true } = {}) {
   mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${test}-${step}.png`);
-  await page.screenshot({ path, fullPage: true });
+  await page.screenshot({ path, fullPage });
   return path;
 }
 
 /// Runs `body({ browser, context, page })` in a fresh headless chromium. On failure the
 /// page is saved as `<test>-failure.png`, the error printed, and the process exits 1.
-export async function run(test, body, { viewport = { width: 1280, height: 800 } } = {}) {
+/// Other options (`isMobile`, `hasTouch`, …) go to the browser context.
+export async function run(test, body, { viewport = { width: 1280, height: 800 }, ...options } = {}) {
   if (!BASE) throw new Error('VERITY_URL is not set');
   const browser = await chromium.launch({
     executablePath: process.env.VERITY_CHROMIUM ?? '/usr/bin/chromium',
@@ -32,7 +34,7 @@ export async function run(test, body, { viewport = { width: 1280, height: 800 } 
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
-  const context = await browser.newContext({ viewport });
+  const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   const consoleErrors = [];
   page.on('pageerror', (err) => consoleErrors.push(String(err)));

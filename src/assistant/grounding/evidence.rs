@@ -120,6 +120,13 @@ impl Evidence {
     /// what each source said, and whether a view is in dispute.
     pub fn add_tool_result(&mut self, result: &Value) {
         self.walk(result, None, "");
+        // `search_help`: the shop's own help texts (business hours, return periods) may
+        // be repeated as they are; they state nothing about a parcel.
+        for a in result["articles"].as_array().into_iter().flatten() {
+            if let Some(text) = a["text"].as_str() {
+                self.absorb(text);
+            }
+        }
     }
 
     /// Adds everything `other` supports, as if its inputs had been fed here after this

@@ -119,6 +119,8 @@ pub enum Intent {
     Redelivery,
     /// Send a new one.
     Replacement,
+    /// Have the carrier look for it (an investigation).
+    Investigation,
     /// Talk to a person.
     Human,
     /// Agreement: "ja bitte", "passt", "sure".

@@ -182,6 +182,13 @@ impl Turn {
                 self.say("ask_verification", context! {});
                 return Ok(());
             }
+            // A tracking number alone asks where that parcel is; a tracking number proves
+            // nothing about who asks, so the customer is verified first.
+            if !s.tracking_numbers.is_empty() {
+                ctx.state.pending_intent = Some(Intent::WhereIsMyParcel);
+                self.say("ask_verification", context! {});
+                return Ok(());
+            }
         }
         if let Some(intent) = data_intent {
             return self.handle(ctx, intent, s).await;
@@ -215,10 +222,11 @@ impl Turn {
         text: &str,
         s: &Signals,
     ) -> anyhow::Result<()> {
-        if s.has(Intent::Yes) || s.has(Intent::No) {
-            self.say("nothing_pending", context! {});
-        } else if s.has(Intent::Thanks) {
+        // "great, thanks!" is thanks, not a yes to nothing.
+        if s.has(Intent::Thanks) {
             self.say("thanks", context! {});
+        } else if s.has(Intent::Yes) || s.has(Intent::No) {
+            self.say("nothing_pending", context! {});
         } else if s.has(Intent::Goodbye) {
             self.say("goodbye", context! {});
         } else if s.asks_generally() || s.intents.is_empty() || s.has(Intent::Unknown) {
@@ -327,7 +335,14 @@ impl Turn {
             Intent::Callback => self.propose(ctx, Remedy::Callback, Some(&target)).await,
             Intent::Redelivery => self.propose(ctx, Remedy::Redelivery, Some(&target)).await,
             Intent::Replacement => self.propose(ctx, Remedy::Replacement, Some(&target)).await,
+            Intent::Investigation => {
+                self.propose(ctx, Remedy::Investigation, Some(&target))
+                    .await
+            }
             Intent::Cancel => {
+                // The facts first: "I cancelled, why is it shipped?" is answered by the
+                // status (which presents a shipment that moved after a cancellation).
+                self.status(ctx, &target).await?;
                 self.say("cancel", context! {});
                 self.offer("handoff");
                 Ok(())
@@ -362,6 +377,9 @@ impl Turn {
                 Ok(())
             }
             Intent::Return => {
+                // The status first: a promised label that is overdue is a contradiction
+                // the customer must see.
+                self.status(ctx, &target).await?;
                 let r = self
                     .tool(ctx, "search_help", json!({"query": "return Rücksendung"}))
                     .await?;

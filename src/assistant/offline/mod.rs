@@ -30,6 +30,7 @@ pub fn needs_order(i: Intent) -> bool {
             | Intent::Callback
             | Intent::Redelivery
             | Intent::Replacement
+            | Intent::Investigation
     )
 }
 
@@ -62,7 +63,25 @@ impl Signals {
     }
     /// The first intent that needs order data.
     pub fn data_intent(&self) -> Option<Intent> {
-        self.intents.iter().copied().find(|i| needs_order(*i))
+        let mut wanted = self.intents.iter().copied().filter(|i| needs_order(*i));
+        let first = wanted.next()?;
+        // A report (not received, wrong item, damaged) is recorded and answered with the
+        // status. A message naming several other requests at once is a complaint telling
+        // what happened ("the replacement was cancelled, it came anyway, where is the
+        // return label?"): the status answers it, with every contradiction and the
+        // remedies the policy allows, rather than the first request named.
+        if let Some(report) = self
+            .intents
+            .iter()
+            .copied()
+            .find(|i| matches!(i, Intent::NotReceived | Intent::WrongItem | Intent::Damaged))
+        {
+            return Some(report);
+        }
+        if wanted.any(|i| i != first) {
+            return Some(Intent::WhereIsMyParcel);
+        }
+        Some(first)
     }
 }
 

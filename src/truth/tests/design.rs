@@ -220,7 +220,7 @@ fn the_wrong_item_story_shows_the_moving_replacement_the_refund_the_false_messag
         "- Scan von DHL, 20.10.2025, 10:42 Uhr: „zugestellt“",
         "Die Ware wurde erstattet, laut Scan aber trotzdem zugestellt:",
         "Erstattung veranlasst über 19,90 €",
-        "- Nachricht an Sie per email, 17.10.2025, 09:05 Uhr: „Ersatzsendung storniert“.",
+        "- Nachricht an Sie per E-Mail, 17.10.2025, 09:05 Uhr: „Ersatzsendung storniert“.",
     ] {
         assert!(de.contains(phrase), "missing {phrase:?} in\n{de}");
     }

@@ -129,6 +129,8 @@ fn read(d: &str, plus: bool, joined: bool) -> Option<Reading> {
     }
     if let Some(rest) = d.strip_prefix('0') {
         return match n {
+            // German postcodes 01067–09669 (Dresden, Leipzig, Chemnitz, …).
+            5 if !joined => Some(Reading::Postcode(d.to_string())),
             10..=13 => Some(Reading::Phone(format!("+49{rest}"))),
             14 => tracking(Some(Carrier::Dpd)),
             18..=40 => tracking(None),

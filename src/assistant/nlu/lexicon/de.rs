@@ -16,6 +16,8 @@ pub static ENTRIES: &[Entry] = &[
         &[
             "wo ist|is|sind|bleibt|bleiben|steckt|stecken|befindet paket*|packet*|paeckchen|sendung*|bestellung*|lieferung*|zeug|sachen|ware|kram|artikel|order",
             "wo bleibt|steckt",
+            "paket*|packet*|sendung*|paeckchen abholen|abholbar",
+            "bis wann abholen|abholbar|abholung|liegt",
             "wo das|die|mein|meine|unser|unsere paket*|sendung*|bestellung*|lieferung*|zeug|packet*",
             "kommt|kommen heute|morgen|bald|noch",
             "wo ist|sind es|sie|das",
@@ -143,6 +145,14 @@ pub static ENTRIES: &[Entry] = &[
             "liefern|zustellen|abgeben|abstellen|abliefern nachbar*|garage|terrasse|packstation|filiale|paketshop|briefkasten|tuer",
             "nachbar*|garage|terrasse|packstation|filiale|paketshop liefern|zustellen|abgeben|abstellen",
             "ablageort|abstellgenehmigung|abstellort",
+        ],
+    ),
+    e(
+        Investigation,
+        De,
+        &[
+            "nachforsch*|nachforschung*|suchauftrag|nachverfolg*|ermitteln",
+            "sendung*|paket* suchen|suchen lassen",
         ],
     ),
     e(

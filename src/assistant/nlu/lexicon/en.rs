@@ -131,6 +131,15 @@ pub static ENTRIES: &[Entry] = &[
         ],
     ),
     e(
+        Investigation,
+        En,
+        &[
+            "investigat*",
+            "look into it|this",
+            "trace|search for parcel*|package*|shipment*|it",
+        ],
+    ),
+    e(
         Replacement,
         En,
         &["replace*|exchange*|swap", "send another|new", "new one"],

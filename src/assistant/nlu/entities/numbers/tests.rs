@@ -45,6 +45,13 @@ fn a_short_order_number_needs_its_hyphen() {
 }
 
 #[test]
+fn postcodes_with_a_leading_zero_are_postcodes() {
+    assert_eq!(seen("A-9208, 04109").postcodes, ["04109"]);
+    assert_eq!(seen("PLZ 01067").postcodes, ["01067"]);
+    assert!(seen("0151 23456789").postcodes.is_empty());
+}
+
+#[test]
 fn d_with_five_digits_is_an_old_style_postcode() {
     let s = seen("D-33100 Paderborn");
     assert!(s.orders.is_empty());

@@ -1,0 +1,24 @@
+//! The eval suite runner (`verity eval`): scenario files in the format of EVALS.md,
+//! each run against a fresh in-memory store at its fixed clock, through the real server
+//! and channel path, checked turn by turn, and reported.
+//!
+//! [`scenario`] (the file format), [`expect`] (the checks) and [`report`] are pure;
+//! [`runner`] and [`channel`] start the server and talk to it.
+
+pub mod channel;
+pub mod expect;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+
+pub use runner::{Engine, Options, Status, SuiteResult, run_suite};
+pub use scenario::{Scenario, load};
+
+/// Loads the scenarios under `paths` and runs them.
+pub async fn run_paths(
+    paths: &[std::path::PathBuf],
+    opts: &Options,
+) -> anyhow::Result<SuiteResult> {
+    let scenarios = load(paths)?;
+    run_suite(&scenarios, opts).await
+}

@@ -1,0 +1,141 @@
+//! The eval suite in `cargo test`: every scenario under `evals/` runs with the offline
+//! engine and must pass, with no grounding violation and no leak; and the runner
+//! reports a scenario that fails, with its transcript.
+
+use std::path::PathBuf;
+
+use verity::eval::{Options, Status, report, run_paths};
+
+fn evals_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("evals")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_passes_with_the_offline_engine() {
+    let result = run_paths(&[evals_dir()], &Options::default())
+        .await
+        .expect("the suite runs");
+    let console = report::console(&result);
+    assert_eq!(result.count(Status::Failed), 0, "\n{console}");
+    let ran = result.count(Status::Passed);
+    assert!(ran >= 60, "only {ran} scenarios ran:\n{console}");
+    let json = report::json_report(&result);
+    assert_eq!(json["summary"]["grounding_violations"], 0, "{console}");
+    assert_eq!(json["summary"]["leaks"], 0, "{console}");
+    assert_eq!(json["summary"]["server_errors"], 0, "{console}");
+    assert_eq!(json["summary"]["pass_hat_k"], 1.0);
+    // Both languages and every area are covered.
+    for tag in [
+        "de",
+        "en",
+        "contradiction",
+        "verification",
+        "injection",
+        "plain",
+    ] {
+        assert!(
+            json["tags"][tag]["scenarios"].as_u64().unwrap_or(0) >= 2,
+            "tag {tag}: {}",
+            json["tags"]
+        );
+    }
+}
+
+const FAILING: &str = r#"
+id: deliberately-failing
+title: Expects a time the data do not have
+tags: [selftest]
+now: "2025-09-11T09:30:00+02:00"
+data: empty
+given:
+  - {type: customer, id: C-1, name: Ida Probe, email: ida@example.org, locale: de}
+  - {type: order, number: A-1001, customer_id: C-1, placed_at: "2025-09-08T10:00:00+02:00",
+     currency: EUR, total: "10.00",
+     shipping_address: {name: Ida Probe, street: Probeweg 2, postcode: "33100", city: Paderborn, country: DE},
+     lines: [{sku: CAP, name: Mütze, qty: 1, unit_price: "10.00"}]}
+  - {type: shipment, tracking_number: "00340434160000000077", carrier: dhl, order_number: A-1001, kind: original, skus: [CAP]}
+  - {type: tracking_scan, id: s1, tracking_number: "00340434160000000077", occurred_at: "2025-09-10T08:00:00+02:00", status: in_transit, location: Paderborn}
+turns:
+  - say: "Wo ist meine Bestellung A-1001? PLZ 33100"
+    expect:
+      verified: true
+      reply_matches: ["23:59"]
+      tools: [confirm_remedy]
+final:
+  cases: [{kind: replacement}]
+"#;
+
+#[tokio::test]
+async fn a_failing_scenario_is_reported_failed_with_its_transcript() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("failing.yaml"), FAILING).unwrap();
+    std::fs::write(
+        dir.path().join("whatsapp.yaml"),
+        "id: on-whatsapp\nchannel: whatsapp\nnow: \"2025-09-11T09:30:00+02:00\"\nsender: {phone: \"+4917000000001\"}\nturns:\n  - say: Hallo\n",
+    )
+    .unwrap();
+    let result = run_paths(&[dir.path().to_path_buf()], &Options::default())
+        .await
+        .unwrap();
+    assert_eq!(result.count(Status::Failed), 1);
+    assert_eq!(result.count(Status::Passed), 0);
+    assert_eq!(
+        result.count(Status::Skipped),
+        1,
+        "webhook channels are skipped"
+    );
+    let console = report::console(&result);
+    assert!(console.contains("FAIL deliberately-failing"), "{console}");
+    assert!(console.contains("SKIP on-whatsapp"), "{console}");
+    // What failed, and the transcript with tool calls and the verdict.
+    for want in [
+        "turn 1: reply_matches: /23:59/ does not match the reply",
+        "turn 1: tools: confirm_remedy was not called",
+        "final.cases: no case matches",
+        "customer say: Wo ist meine Bestellung A-1001? PLZ 33100",
+        "tool verify_customer(",
+        "tool track_shipment(",
+        "bot: ",
+        "grounding: passed",
+    ] {
+        assert!(console.contains(want), "missing {want:?} in:\n{console}");
+    }
+    assert_eq!(
+        console.lines().last(),
+        Some("0 passed, 1 failed, 1 skipped")
+    );
+    let json = report::json_report(&result);
+    assert_eq!(json["summary"]["failed"], 1);
+    assert_eq!(json["tags"]["selftest"]["pass_rate"], 0.0);
+}
+
+#[tokio::test]
+async fn repeats_count_towards_pass_hat_k_and_the_filter_selects() {
+    let opts = Options {
+        repeat: 2,
+        filter: Some("cancelled-replacement-en".into()),
+        ..Options::default()
+    };
+    let result = run_paths(&[evals_dir()], &opts).await.unwrap();
+    assert_eq!(result.scenarios.len(), 1);
+    assert_eq!(result.scenarios[0].runs.len(), 2);
+    let json = report::json_report(&result);
+    assert_eq!(json["summary"]["runs"], 2);
+    assert_eq!(
+        json["summary"]["pass_hat_k"],
+        1.0,
+        "{}",
+        report::console(&result)
+    );
+    assert!(report::markdown(&result).contains("| pass^k | 1.0 |"));
+}
+
+#[tokio::test]
+async fn the_openai_engine_says_clearly_that_it_is_not_there_yet() {
+    let opts = Options {
+        engine: verity::eval::Engine::Openai,
+        ..Options::default()
+    };
+    let err = run_paths(&[evals_dir()], &opts).await.unwrap_err();
+    assert!(err.to_string().contains("no LLM engine yet"), "{err}");
+}
