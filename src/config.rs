@@ -71,6 +71,91 @@ pub struct Config {
     /// Origins (`https://shop.example`) whose pages may embed the widget and call the
     /// chat API from the browser (CORS); `*` allows any. Empty: same origin only.
     pub widget_origins: Vec<String>,
+    /// The LLM engine's settings; `None` runs the offline engine.
+    pub llm: Option<LlmConfig>,
+}
+
+/// Which engine answers customers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum EngineKind {
+    /// Deterministic NLU, dialogue policy and reply templates (the default).
+    #[default]
+    Offline,
+    /// Any OpenAI-compatible endpoint with tool calling.
+    OpenAi,
+}
+
+/// What answers when the LLM endpoint fails for good (after its retries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LlmFallback {
+    /// The offline engine answers the same message.
+    #[default]
+    Offline,
+    /// The conversation is handed to staff and the customer is told so.
+    Handoff,
+}
+
+/// The LLM engine: any OpenAI-compatible chat completions endpoint, or Azure OpenAI.
+#[derive(Clone, Debug)]
+pub struct LlmConfig {
+    /// The API base, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434/v1`;
+    /// for Azure the resource URL `https://NAME.openai.azure.com`.
+    pub base_url: String,
+    pub api_key: Option<Secret>,
+    /// The model name (for Azure: sent as well, the deployment decides).
+    pub model: String,
+    pub temperature: f32,
+    /// Longest wait for one model call (the whole answer, streamed or not).
+    pub timeout: std::time::Duration,
+    /// Model calls that may request tools before the reply must be text.
+    pub max_tool_rounds: u32,
+    /// Retries of one model call (429, 5xx, timeouts, malformed answers).
+    pub retries: u32,
+    /// The first backoff between retries; doubled each time (a 429's Retry-After wins).
+    pub backoff: std::time::Duration,
+    /// Set for Azure OpenAI: the deployment and the API version.
+    pub azure: Option<AzureSettings>,
+    pub fallback: LlmFallback,
+    /// Largest completion, in tokens.
+    pub max_tokens: u32,
+}
+
+/// Azure OpenAI's addressing: `{base}/openai/deployments/{deployment}/chat/completions?api-version=…`.
+#[derive(Clone, Debug)]
+pub struct AzureSettings {
+    pub deployment: String,
+    pub api_version: String,
+}
+
+impl LlmConfig {
+    /// Defaults for an endpoint: a small model, deterministic temperature, 30 s per call,
+    /// four tool rounds, two retries.
+    pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            api_key: None,
+            model: model.into(),
+            temperature: 0.0,
+            timeout: std::time::Duration::from_secs(30),
+            max_tool_rounds: 4,
+            retries: 2,
+            backoff: std::time::Duration::from_millis(250),
+            azure: None,
+            fallback: LlmFallback::Offline,
+            max_tokens: 600,
+        }
+    }
+}
+
+impl Config {
+    /// The engine this configuration runs.
+    pub fn engine(&self) -> EngineKind {
+        if self.llm.is_some() {
+            EngineKind::OpenAi
+        } else {
+            EngineKind::Offline
+        }
+    }
 }
 
 /// WhatsApp Cloud API and Messenger Platform settings. A channel whose app secret is
@@ -218,6 +303,7 @@ impl Default for Config {
             console_secure_cookies: false,
             console_session_hours: 12,
             channels: ChannelConfig::default(),
+            llm: None,
             widget_origins: Vec::new(),
         }
     }
@@ -236,6 +322,15 @@ mod tests {
             ..Config::default()
         };
         assert!(!format!("{c:?}").contains("t0ken"));
+        let mut llm = LlmConfig::new("http://127.0.0.1:1/v1", "m");
+        llm.api_key = Some(Secret::new("sk-s3cret"));
+        let c = Config {
+            llm: Some(llm),
+            ..Config::default()
+        };
+        assert!(!format!("{c:?}").contains("s3cret"));
+        assert_eq!(c.engine(), EngineKind::OpenAi);
+        assert_eq!(Config::default().engine(), EngineKind::Offline);
         assert!(s.matches("t0ken"));
         assert!(!s.matches("t0ke"));
         assert!(!s.matches(""));

@@ -84,6 +84,8 @@ enum Command {
         /// Chat messages per minute in one chat session.
         #[arg(long, env = "VERITY_CHAT_RATE_PER_SESSION", default_value_t = 30)]
         chat_rate_per_session: u32,
+        #[command(flatten)]
+        llm: LlmArgs,
         /// Mark the console's session cookie Secure even without `X-Forwarded-Proto: https`.
         #[arg(long, env = "VERITY_CONSOLE_SECURE_COOKIES")]
         console_secure_cookies: bool,
@@ -153,9 +155,110 @@ enum EvalEngine {
     Openai,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum EngineArg {
+    Offline,
+    Openai,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FallbackArg {
+    Offline,
+    Handoff,
+}
+
+/// The LLM engine's settings (see the README for a recipe per provider).
+#[derive(clap::Args)]
+struct LlmArgs {
+    /// The engine: `offline` (default) or `openai`; `openai` when VERITY_LLM_BASE_URL is set.
+    #[arg(long, env = "VERITY_ENGINE")]
+    engine: Option<EngineArg>,
+    /// The OpenAI-compatible API base, e.g. https://api.openai.com/v1.
+    #[arg(long, env = "VERITY_LLM_BASE_URL")]
+    llm_base_url: Option<String>,
+    /// The model name.
+    #[arg(long, env = "VERITY_LLM_MODEL", default_value = "gpt-4o-mini")]
+    llm_model: String,
+    #[arg(long, env = "VERITY_LLM_TEMPERATURE", default_value_t = 0.0)]
+    llm_temperature: f32,
+    /// Seconds one model call may take.
+    #[arg(long, env = "VERITY_LLM_TIMEOUT_SECS", default_value_t = 30.0)]
+    llm_timeout_secs: f64,
+    /// Model calls that may request tools in one turn.
+    #[arg(long, env = "VERITY_LLM_MAX_TOOL_ROUNDS", default_value_t = 4)]
+    llm_max_tool_rounds: u32,
+    /// Retries of a failed model call.
+    #[arg(long, env = "VERITY_LLM_RETRIES", default_value_t = 2)]
+    llm_retries: u32,
+    /// Largest completion in tokens.
+    #[arg(long, env = "VERITY_LLM_MAX_TOKENS", default_value_t = 600)]
+    llm_max_tokens: u32,
+    /// Azure OpenAI: the deployment (the base URL is then the resource URL).
+    #[arg(long, env = "VERITY_LLM_AZURE_DEPLOYMENT")]
+    llm_azure_deployment: Option<String>,
+    /// Azure OpenAI: the API version.
+    #[arg(
+        long,
+        env = "VERITY_LLM_AZURE_API_VERSION",
+        default_value = "2024-10-21"
+    )]
+    llm_azure_api_version: String,
+    /// Who answers when the model fails for good: the offline engine or staff.
+    #[arg(long, env = "VERITY_LLM_FALLBACK", default_value = "offline")]
+    llm_fallback: FallbackArg,
+}
+
+impl LlmArgs {
+    /// The LLM settings when the LLM engine is chosen.
+    fn into_config(self) -> anyhow::Result<Option<verity::config::LlmConfig>> {
+        let wanted = match self.engine {
+            Some(EngineArg::Offline) => false,
+            Some(EngineArg::Openai) => true,
+            None => self.llm_base_url.is_some(),
+        };
+        if !wanted {
+            return Ok(None);
+        }
+        let base = match (self.llm_base_url, &self.llm_azure_deployment) {
+            (Some(b), _) => b,
+            (None, None) => "https://api.openai.com/v1".to_string(),
+            (None, Some(_)) => {
+                anyhow::bail!("VERITY_LLM_BASE_URL must name the Azure OpenAI resource")
+            }
+        };
+        if !(self.llm_timeout_secs > 0.0 && self.llm_timeout_secs.is_finite()) {
+            anyhow::bail!("VERITY_LLM_TIMEOUT_SECS must be a positive number of seconds");
+        }
+        let mut c = verity::config::LlmConfig::new(base, self.llm_model);
+        c.api_key = env_secret("VERITY_LLM_API_KEY");
+        c.temperature = self.llm_temperature;
+        c.timeout = std::time::Duration::from_secs_f64(self.llm_timeout_secs);
+        c.max_tool_rounds = self.llm_max_tool_rounds.max(1);
+        c.retries = self.llm_retries;
+        c.max_tokens = self.llm_max_tokens.max(16);
+        c.azure = self
+            .llm_azure_deployment
+            .map(|deployment| verity::config::AzureSettings {
+                deployment,
+                api_version: self.llm_azure_api_version,
+            });
+        c.fallback = match self.llm_fallback {
+            FallbackArg::Offline => verity::config::LlmFallback::Offline,
+            FallbackArg::Handoff => verity::config::LlmFallback::Handoff,
+        };
+        Ok(Some(c))
+    }
+}
+
 fn init_logging(format: LogFormat, default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    // async-openai logs the bodies of malformed and failed responses, which may carry
+    // what the model wrote about a customer; Verity logs those failures without them.
+    let filter = match "async_openai=off".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -193,6 +296,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             chat_max_chars,
             chat_rate_per_ip,
             chat_rate_per_session,
+            llm,
             console_secure_cookies,
             console_session_hours,
             widget_origins,
@@ -209,6 +313,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 chat_max_chars,
                 chat_rate_per_ip,
                 chat_rate_per_session,
+                llm: llm.into_config()?,
                 channels: verity::config::ChannelConfig::from_env()?,
                 console_secure_cookies,
                 console_session_hours,
@@ -221,7 +326,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 .await
                 .with_context(|| format!("binding {}", config.bind))?;
             let addr = listener.local_addr()?;
-            tracing::info!(%addr, backend = ?store.backend(), "verity is listening");
+            tracing::info!(%addr, backend = ?store.backend(), engine = ?config.engine(), "verity is listening");
             println!("Verity is listening on http://{addr}");
             http::serve(App::state(store, config, Clock::System, policy), listener).await?;
             Ok(std::process::ExitCode::SUCCESS)

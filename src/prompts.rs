@@ -1,6 +1,7 @@
 //! The prompt and reply templates (`prompts/`), embedded in the binary and loaded once
 //! into one minijinja environment, strict about undefined values: the summaries that
-//! every channel shows and the offline engine's replies, in German and English. Pure.
+//! every channel shows, the offline engine's replies (German and English) and the LLM
+//! engine's system prompt, context and tool descriptions (`prompts/llm/`). Pure.
 
 use std::sync::LazyLock;
 
@@ -34,6 +35,13 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("replies/de.j2", include_str!("../prompts/replies/de.j2")),
     ("replies/en.j2", include_str!("../prompts/replies/en.j2")),
+    ("llm/system.j2", include_str!("../prompts/llm/system.j2")),
+    ("llm/context.j2", include_str!("../prompts/llm/context.j2")),
+    (
+        "llm/regenerate.j2",
+        include_str!("../prompts/llm/regenerate.j2"),
+    ),
+    ("llm/tools.j2", include_str!("../prompts/llm/tools.j2")),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {

@@ -1,9 +1,10 @@
 //! The assistant: understanding what a customer wrote (`nlu`), the tools every engine
-//! calls, the dialogue of the offline engine, the grounding check of every reply, and
+//! calls, the dialogue of the offline engine, the LLM engine, the grounding check of every reply, and
 //! the conversation service that runs a turn.
 
 pub mod grounding;
 pub mod help;
+pub mod llm;
 pub mod nlu;
 pub mod offline;
 pub mod service;

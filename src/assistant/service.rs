@@ -1,7 +1,9 @@
 //! The conversation service: one turn of any channel. The inbound message is stored
-//! before anything else; then the engine answers (unless staff have taken over), the
-//! reply passes the grounding check, and it is stored with its tool calls and verdict
-//! before the channel gets it.
+//! before anything else; then the engine answers (unless staff have taken over): the
+//! offline engine, or the LLM engine when one is configured, with the offline engine
+//! answering whenever the model fails or its reply fails the grounding guard twice. The
+//! reply passes the grounding check and is stored with its tool calls, verdict and
+//! engine stats before the channel gets it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,12 +13,15 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::grounding::{self, Evidence, Verdict};
+use super::llm::stream::StreamOut;
+use super::llm::{LlmEngine, LlmInput, LlmOutcome, LlmStats};
 use super::nlu::Expectation;
 use super::offline::{self, EngineReply, SuggestedAction, TurnInput, render_reply};
 use super::state::ConversationState;
 use super::tools::{ToolCallRecord, ToolContext};
 use super::understand;
 use crate::clock::Clock;
+use crate::config::LlmFallback;
 use crate::domain::Locale;
 use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
 use crate::store::{Store, new_id};
@@ -24,6 +29,9 @@ use crate::truth::Policy;
 
 /// How many of the latest messages the grounding evidence is taken from.
 const EVIDENCE_MESSAGES: i64 = 40;
+/// Stored messages whose evidence is kept in memory (a message never changes, so its
+/// evidence is computed once, not on each of the next turns that look back on it).
+const EVIDENCE_CACHE: usize = 4096;
 
 /// What a customer sent.
 #[derive(Clone, Debug)]
@@ -79,6 +87,9 @@ pub struct Assistant {
     policy: Policy,
     clock: Clock,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    llm: Option<LlmEngine>,
+    /// The evidence of each recent stored message, by message id.
+    evidence_cache: Mutex<HashMap<String, Arc<Evidence>>>,
 }
 
 impl Assistant {
@@ -88,6 +99,23 @@ impl Assistant {
             policy,
             clock,
             locks: Mutex::new(HashMap::new()),
+            llm: None,
+            evidence_cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Answers with the LLM engine (the offline engine stays the fallback).
+    pub fn with_llm(mut self, engine: LlmEngine) -> Self {
+        self.llm = Some(engine);
+        self
+    }
+
+    /// `offline` or `openai`.
+    pub fn engine_name(&self) -> &'static str {
+        if self.llm.is_some() {
+            "openai"
+        } else {
+            "offline"
         }
     }
 
@@ -131,7 +159,7 @@ impl Assistant {
         };
         let verdict = grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
         let mut conv = conversation.clone();
-        self.store_reply(&mut conv, &reply, &verdict, None, 0.0)
+        self.store_reply(&mut conv, &reply, &verdict, None, offline_stats(0.0, &[]))
             .await
     }
 
@@ -206,7 +234,7 @@ impl Assistant {
             verdict = grounding::check(&reply.text, &evidence, locale);
         }
         conv.state = state.to_json();
-        self.store_reply(&mut conv, &reply, &verdict, None, 0.0)
+        self.store_reply(&mut conv, &reply, &verdict, None, offline_stats(0.0, &[]))
             .await
     }
 
@@ -223,12 +251,30 @@ impl Assistant {
         self.lock_for(id).lock_owned().await
     }
 
-    /// One customer turn.
+    /// One customer turn, answered as a whole message.
     pub async fn turn(
         &self,
         conversation_id: &str,
         inbound: Inbound,
         channel_message_id: Option<&str>,
+    ) -> anyhow::Result<TurnOutcome> {
+        self.turn_streamed(
+            conversation_id,
+            inbound,
+            channel_message_id,
+            &mut StreamOut::none(),
+        )
+        .await
+    }
+
+    /// One customer turn; the reply's text also goes to `stream` as it is produced
+    /// (the web chat's event stream).
+    pub async fn turn_streamed(
+        &self,
+        conversation_id: &str,
+        inbound: Inbound,
+        channel_message_id: Option<&str>,
+        stream: &mut StreamOut,
     ) -> anyhow::Result<TurnOutcome> {
         let lock = self.lock_for(conversation_id);
         let _turn = lock.lock().await;
@@ -286,8 +332,9 @@ impl Assistant {
             };
             let verdict =
                 grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
+            stream.finish(&reply.text);
             let out = self
-                .store_reply(&mut conv, &reply, &verdict, None, 0.0)
+                .store_reply(&mut conv, &reply, &verdict, None, offline_stats(0.0, &[]))
                 .await?;
             return Ok(TurnOutcome::Replied(Box::new(out)));
         }
@@ -310,20 +357,104 @@ impl Assistant {
             },
             Inbound::Action(a) => TurnInput::Action(a),
         };
-        let mut ctx = ToolContext {
-            store: &self.store,
-            policy: &self.policy,
-            now,
-            conversation: &mut conv,
-            state: &mut state,
-            locale,
+        let said_yes = matches!(&input, TurnInput::Text { signals, .. } if signals.has(super::nlu::Intent::Yes));
+        let language = match &input {
+            TurnInput::Text { signals, .. } => signals.language.unwrap_or(locale),
+            TurnInput::Action(_) => locale,
         };
-        let mut reply = offline::respond(&mut ctx, &input).await?;
-
-        // 4. The grounding check: every fact must come from a tool result.
-        let evidence = self.evidence(&conv.id, &reply.tool_calls).await?;
-        let mut verdict = grounding::check(&reply.text, &evidence, reply.language);
+        let (mut evidence, history) = self.evidence(&conv.id).await?;
         let mut replaced = None;
+        let mut stats = None;
+        let mut engine_reply = None;
+        // Pressed buttons are commands with one meaning: the offline engine runs them.
+        if let (Some(llm), TurnInput::Text { text, .. }) = (&self.llm, &input) {
+            let before = (conv.clone(), state.clone());
+            let mut llm_stats = LlmStats::default();
+            let outcome = {
+                let mut ctx = ToolContext {
+                    store: &self.store,
+                    policy: &self.policy,
+                    now,
+                    conversation: &mut conv,
+                    state: &mut state,
+                    locale: language,
+                };
+                let history = &history[..history.len().saturating_sub(1)];
+                let input = LlmInput {
+                    text,
+                    history,
+                    language,
+                    customer_said_yes: said_yes,
+                    evidence: evidence.clone(),
+                };
+                llm.respond(&mut ctx, input, stream, &mut llm_stats).await?
+            };
+            match outcome {
+                LlmOutcome::Reply {
+                    reply,
+                    verdict,
+                    replaced: first,
+                } => {
+                    replaced = first;
+                    engine_reply = Some((reply, verdict));
+                }
+                LlmOutcome::Ungrounded { replaced: failed } => {
+                    // The template answer: the offline engine, from the state before.
+                    replaced = Some(failed);
+                    (conv, state) = before;
+                }
+                LlmOutcome::Failed { reason } => {
+                    tracing::warn!(conversation.id = %conv.id, reason, "the model failed; the fallback answers");
+                    (conv, state) = before;
+                    if llm.config().fallback == LlmFallback::Handoff {
+                        let mut ctx = ToolContext {
+                            store: &self.store,
+                            policy: &self.policy,
+                            now,
+                            conversation: &mut conv,
+                            state: &mut state,
+                            locale: language,
+                        };
+                        let call = super::tools::call_tool(
+                            &mut ctx,
+                            "handoff_to_human",
+                            &json!({"reason": "the assistant could not answer"}),
+                        )
+                        .await?;
+                        let reply = EngineReply {
+                            text: render_reply("handoff", language, minijinja::context! {}),
+                            language,
+                            handoff: true,
+                            tool_calls: vec![call],
+                            ..EngineReply::default()
+                        };
+                        let verdict = grounding::check(&reply.text, &evidence, language);
+                        engine_reply = Some((reply, verdict));
+                    }
+                }
+            }
+            stats = Some(llm_stats);
+        }
+        let (mut reply, mut verdict) = match engine_reply {
+            Some(r) => r,
+            None => {
+                let mut ctx = ToolContext {
+                    store: &self.store,
+                    policy: &self.policy,
+                    now,
+                    conversation: &mut conv,
+                    state: &mut state,
+                    locale,
+                };
+                let reply = offline::respond(&mut ctx, &input).await?;
+                // 4. The grounding check: every fact must come from a tool result.
+                for c in &reply.tool_calls {
+                    evidence.add_tool_result(&c.result);
+                }
+                let verdict = grounding::check(&reply.text, &evidence, reply.language);
+                (reply, verdict)
+            }
+        };
         if !verdict.passed {
             metrics::counter!("verity_grounding_failures_total", "engine" => "offline")
                 .increment(1);
@@ -337,48 +468,77 @@ impl Assistant {
             reply.contradictions.clear();
             verdict = grounding::check(&reply.text, &evidence, reply.language);
         }
+        stream.finish(&reply.text);
         conv.language = reply.language.as_str().to_string();
         conv.state = state.to_json();
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let engine = if stats.is_some() { "openai" } else { "offline" };
+        let stats_json = match &stats {
+            Some(s) => {
+                record_llm_metrics(s, elapsed);
+                llm_stats_json(s, elapsed, &reply.contradictions)
+            }
+            None => offline_stats(elapsed, &reply.contradictions),
+        };
         let out = self
-            .store_reply(&mut conv, &reply, &verdict, replaced.as_ref(), elapsed)
+            .store_reply(&mut conv, &reply, &verdict, replaced.as_ref(), stats_json)
             .await?;
-        metrics::counter!("verity_turns_total", "channel" => conv.channel.clone(), "engine" => "offline").increment(1);
+        metrics::counter!("verity_turns_total", "channel" => conv.channel.clone(), "engine" => engine).increment(1);
         Ok(TurnOutcome::Replied(Box::new(out)))
     }
 
     /// What the conversation's tool results (earlier turns and this one) and the
     /// customer's own words support.
-    async fn evidence(
-        &self,
-        conversation_id: &str,
-        this_turn: &[ToolCallRecord],
-    ) -> anyhow::Result<Evidence> {
+    /// Also returns those messages, oldest first (the current one last).
+    async fn evidence(&self, conversation_id: &str) -> anyhow::Result<(Evidence, Vec<MessageRow>)> {
         let mut evidence = Evidence::new(self.policy.time_zone);
         let mut conn = self.store.read().await?;
         // The recent part of the conversation: what a reply can build on, at a cost that
         // does not grow with the conversation's length.
-        for m in conversations::list_recent_messages(&mut conn, conversation_id, EVIDENCE_MESSAGES)
-            .await?
-        {
-            match m.role {
-                Role::Customer => evidence.add_customer_text(&m.text),
-                Role::Bot => {
-                    if let Some(calls) = m.tool_calls.as_deref()
-                        && let Ok(calls) = serde_json::from_str::<Vec<ToolCallRecord>>(calls)
-                    {
-                        for c in calls {
-                            evidence.add_tool_result(&c.result);
-                        }
-                    }
-                }
-                Role::Staff | Role::System => {}
+        let recent =
+            conversations::list_recent_messages(&mut conn, conversation_id, EVIDENCE_MESSAGES)
+                .await?;
+        for m in &recent {
+            if let Some(part) = self.message_evidence(m) {
+                evidence.merge(&part);
             }
         }
-        for c in this_turn {
-            evidence.add_tool_result(&c.result);
+        Ok((evidence, recent))
+    }
+
+    /// What one stored message supports: a customer's text, or a reply's tool results.
+    fn message_evidence(&self, m: &MessageRow) -> Option<Arc<Evidence>> {
+        if !matches!(m.role, Role::Customer | Role::Bot) {
+            return None;
         }
-        Ok(evidence)
+        let cache = || {
+            self.evidence_cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+        };
+        if let Some(e) = cache().get(&m.id) {
+            return Some(e.clone());
+        }
+        let mut e = Evidence::new(self.policy.time_zone);
+        match m.role {
+            Role::Customer => e.add_customer_text(&m.text),
+            _ => {
+                if let Some(calls) = m.tool_calls.as_deref()
+                    && let Ok(calls) = serde_json::from_str::<Vec<ToolCallRecord>>(calls)
+                {
+                    for c in calls {
+                        e.add_tool_result(&c.result);
+                    }
+                }
+            }
+        }
+        let e = Arc::new(e);
+        let mut cache = cache();
+        if cache.len() >= EVIDENCE_CACHE {
+            cache.clear();
+        }
+        cache.insert(m.id.clone(), e.clone());
+        Some(e)
     }
 
     async fn store_reply(
@@ -387,7 +547,7 @@ impl Assistant {
         reply: &EngineReply,
         verdict: &Verdict,
         replaced: Option<&Verdict>,
-        elapsed_ms: f64,
+        engine_stats: serde_json::Value,
     ) -> anyhow::Result<Outbound> {
         let now_ms = self.clock.now_ms();
         let state = ConversationState::from_json(&conv.state);
@@ -400,11 +560,11 @@ impl Assistant {
             action: None,
             actions: Some(serde_json::to_string(&reply.actions)?),
             tool_calls: Some(serde_json::to_string(&reply.tool_calls)?),
-            grounding: Some(serde_json::to_string(&GroundingRecord { verdict, replaced })?),
-            engine_stats: Some(
-                json!({"engine": "offline", "duration_ms": elapsed_ms, "contradictions": reply.contradictions})
-                    .to_string(),
-            ),
+            grounding: Some(serde_json::to_string(&GroundingRecord {
+                verdict,
+                replaced,
+            })?),
+            engine_stats: Some(engine_stats.to_string()),
             channel_message_id: None,
             author: None,
             created_ms: now_ms,
@@ -428,4 +588,25 @@ impl Assistant {
             grounded: verdict.passed,
         })
     }
+}
+
+fn offline_stats(elapsed_ms: f64, contradictions: &[String]) -> serde_json::Value {
+    json!({"engine": "offline", "duration_ms": elapsed_ms, "contradictions": contradictions})
+}
+
+/// The LLM engine's counts with the turn's duration; `own_ms` is Verity's own time (the
+/// turn minus the time spent waiting for the model).
+fn llm_stats_json(s: &LlmStats, elapsed_ms: f64, contradictions: &[String]) -> serde_json::Value {
+    let mut v = serde_json::to_value(s).unwrap_or_else(|_| json!({}));
+    v["engine"] = json!("openai");
+    v["duration_ms"] = json!(elapsed_ms);
+    v["own_ms"] = json!((elapsed_ms - s.model_ms).max(0.0));
+    v["contradictions"] = json!(contradictions);
+    v
+}
+
+fn record_llm_metrics(s: &LlmStats, elapsed_ms: f64) {
+    metrics::histogram!("verity_llm_turn_model_calls").record(f64::from(s.model_calls));
+    metrics::histogram!("verity_llm_turn_own_seconds")
+        .record((elapsed_ms - s.model_ms).max(0.0) / 1000.0);
 }

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::ApiError;
+use crate::assistant::llm::stream::{StreamEvent, StreamOut};
 use crate::assistant::service::{Inbound, Outbound, TurnOutcome};
 use crate::config::Secret;
 use crate::domain::Locale;
@@ -189,6 +190,13 @@ pub async fn post_message(
         }
     };
     let channel_id = client_message_id(&conv.id, req.client_id.as_deref())?;
+    let wants_stream = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if wants_stream {
+        return Ok(stream(app, conv.id, inbound, channel_id).into_response());
+    }
     let outcome = app
         .assistant
         .turn(&conv.id, inbound, channel_id.as_deref())
@@ -197,44 +205,60 @@ pub async fn post_message(
         TurnOutcome::Replied(r) => Some(*r),
         TurnOutcome::Silent | TurnOutcome::Duplicate => None,
     };
-    let wants_stream = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/event-stream"));
-    if wants_stream {
-        return Ok(stream(reply).into_response());
-    }
     Ok(Json(serde_json::json!({"reply": reply})).into_response())
 }
 
-/// The reply as server-sent events: `delta` events with the text as it is produced,
-/// then one `message` event with the whole reply (or `silent` when staff answer).
+/// The reply as server-sent events: `delta` events with the text as it is produced
+/// (checked a sentence at a time), `reset` when the text shown so far is withdrawn (the
+/// reply was replaced), then one `message` event with the whole reply (or `silent` when
+/// staff answer, `error` when the turn failed). The turn runs in its own task: a client
+/// that goes away does not stop it, and the reply is stored either way.
 fn stream(
-    reply: Option<Outbound>,
+    app: AppState,
+    conversation_id: String,
+    inbound: Inbound,
+    channel_id: Option<String>,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
-    let mut events = Vec::new();
-    match reply {
-        Some(r) => {
-            let mut chunk = String::new();
-            for word in r.text.split_inclusive(' ') {
-                chunk.push_str(word);
-                if chunk.len() >= 24 {
-                    events.push(
-                        Event::default()
-                            .event("delta")
-                            .data(std::mem::take(&mut chunk)),
-                    );
-                }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<StreamEvent>();
+    let turn = tokio::spawn(async move {
+        let mut out = StreamOut::to(tx);
+        app.assistant
+            .turn_streamed(&conversation_id, inbound, channel_id.as_deref(), &mut out)
+            .await
+    });
+    let deltas = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|e| {
+            let event = match e {
+                StreamEvent::Delta(text) => Event::default().event("delta").data(text),
+                StreamEvent::Reset => Event::default().event("reset").data("{}"),
+            };
+            (Ok(event), rx)
+        })
+    });
+    let last = futures_util::stream::once(async move {
+        let event = match turn.await {
+            Ok(Ok(TurnOutcome::Replied(r))) => Event::default()
+                .event("message")
+                .data(serde_json::to_string(&*r).unwrap_or_else(|_| "{}".into())),
+            Ok(Ok(TurnOutcome::Silent | TurnOutcome::Duplicate)) => {
+                Event::default().event("silent").data("{}")
             }
-            if !chunk.is_empty() {
-                events.push(Event::default().event("delta").data(chunk));
+            Ok(Err(e)) => {
+                tracing::error!(error = format!("{e:#}"), "a streamed chat turn failed");
+                Event::default()
+                    .event("error")
+                    .data(r#"{"error":"internal error"}"#)
             }
-            let json = serde_json::to_string(&r).unwrap_or_else(|_| "{}".into());
-            events.push(Event::default().event("message").data(json));
-        }
-        None => events.push(Event::default().event("silent").data("{}")),
-    }
-    Sse::new(futures_util::stream::iter(events.into_iter().map(Ok)))
+            Err(e) => {
+                tracing::error!(error = %e, "a streamed chat turn panicked");
+                Event::default()
+                    .event("error")
+                    .data(r#"{"error":"internal error"}"#)
+            }
+        };
+        Ok(event)
+    });
+    Sse::new(futures_util::StreamExt::chain(deltas, last))
 }
 
 #[derive(Deserialize)]

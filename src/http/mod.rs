@@ -6,6 +6,7 @@ pub mod chat;
 pub mod console;
 pub mod error;
 pub mod fake_graph;
+pub mod fake_llm;
 pub mod health;
 pub mod ingest;
 pub mod limits;
@@ -77,7 +78,10 @@ pub fn metrics_handle() -> PrometheusHandle {
 impl App {
     /// Builds the shared state for the router.
     pub fn state(store: Store, config: Config, clock: Clock, policy: Policy) -> AppState {
-        let assistant = Assistant::new(store.clone(), policy.clone(), clock);
+        let mut assistant = Assistant::new(store.clone(), policy.clone(), clock);
+        if let Some(llm) = &config.llm {
+            assistant = assistant.with_llm(crate::assistant::llm::LlmEngine::new(llm.clone()));
+        }
         let limits = limits::Limits::new(config.chat_rate_per_ip, config.chat_rate_per_session);
         let inbox = Inbox::new(store.clone(), clock, config.channels.clone());
         let outbox = Outbox::new(store.clone(), clock, config.channels.clone());

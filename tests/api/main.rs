@@ -7,6 +7,7 @@ mod console;
 mod grounded;
 mod helpers;
 mod ingest;
+mod llm;
 mod ops;
 mod status;
 mod store;

@@ -129,6 +129,35 @@ impl Evidence {
         }
     }
 
+    /// Adds everything `other` supports, as if its inputs had been fed here after this
+    /// evidence's own (a later status of a shipment wins). Lets a caller keep the
+    /// evidence of each stored message and combine them instead of walking them again.
+    pub fn merge(&mut self, other: &Evidence) {
+        self.ids.extend(other.ids.iter().cloned());
+        self.days.extend(other.days.iter().copied());
+        self.month_days.extend(other.month_days.iter().copied());
+        self.moments.extend(other.moments.iter().copied());
+        self.times.extend(other.times.iter().copied());
+        self.amounts.extend(other.amounts.iter().copied());
+        self.currencies.extend(other.currencies.iter().cloned());
+        self.postcodes.extend(other.postcodes.iter().cloned());
+        self.places.extend(other.places.iter().cloned());
+        for (tn, f) in &other.shipments {
+            let mine = self.ship(tn);
+            if f.status.is_some() {
+                mine.status = f.status.clone();
+            }
+            mine.disputed |= f.disputed;
+            mine.said.extend(f.said.iter().cloned());
+        }
+        self.said.extend(other.said.iter().cloned());
+        self.customer_said
+            .extend(other.customer_said.iter().cloned());
+        self.vague_dispute |= other.vague_dispute;
+        self.contradictions_seen |= other.contradictions_seen;
+        self.texts.extend(other.texts.iter().cloned());
+    }
+
     /// Adds a message the customer wrote: its numbers, dates, times, amounts and
     /// postcodes may be repeated back to them; its statuses only as the customer's words
     /// ("Sie schreiben, das Paket sei nicht angekommen"), never as fact.
@@ -348,4 +377,54 @@ pub(crate) fn squash(s: &str) -> String {
         .join(" ")
         .trim_end_matches(['.', '!', ','])
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merged_evidence_equals_evidence_fed_in_order() {
+        let tz = chrono_tz::Europe::Berlin;
+        let first = json!({"tracking_number": "00340434161234567890", "status": "in_transit",
+            "in_dispute": false, "last_scan_at": "2025-09-10T15:20:00Z",
+            "address": {"street": "Eichenweg 7", "postcode": "33100", "city": "Paderborn"},
+            "summary": "Sendung 00340434161234567890: unterwegs seit 10.09.2025."});
+        let second = json!({"shipment": {"tracking_number": "00340434161234567890",
+            "status": "delivered", "in_dispute": true, "total": "94.60",
+            "contradictions": [{"code": "delivered_but_driver_reports_failure",
+                "facts": [{"source": "driver", "what": "recipient_absent",
+                           "at": "2025-09-11T04:51:00Z"}]}]}});
+        let text = "Mein Paket ist nicht da, A-100234, 33100";
+        let mut sequential = Evidence::new(tz);
+        sequential.add_tool_result(&first);
+        sequential.add_tool_result(&second);
+        sequential.add_customer_text(text);
+        let mut merged = Evidence::new(tz);
+        for part in [
+            {
+                let mut e = Evidence::new(tz);
+                e.add_tool_result(&first);
+                e
+            },
+            {
+                let mut e = Evidence::new(tz);
+                e.add_tool_result(&second);
+                e
+            },
+            {
+                let mut e = Evidence::new(tz);
+                e.add_customer_text(text);
+                e
+            },
+        ] {
+            merged.merge(&part);
+        }
+        assert_eq!(format!("{sequential:?}"), format!("{merged:?}"));
+        assert_eq!(
+            merged.shipments["00340434161234567890"].status.as_deref(),
+            Some("delivered")
+        );
+    }
 }

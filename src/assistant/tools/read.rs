@@ -76,6 +76,9 @@ pub(super) async fn list_orders(ctx: &mut ToolContext<'_>) -> anyhow::Result<Val
                 "total": v.order.total,
                 "currency": v.order.currency,
                 "in_dispute": v.in_dispute,
+                // The open contradictions, by code: what a reply must not gloss over.
+                "contradictions": v.all_contradictions().map(|c| json!({
+                    "code": c.code, "tracking_number": c.tracking_number})).collect::<Vec<_>>(),
                 "shipments": v.shipments.iter().map(|s| json!({
                     "tracking_number": s.tracking_number, "kind": s.kind, "status": s.status,
                     "in_dispute": s.in_dispute})).collect::<Vec<_>>(),
