@@ -208,6 +208,13 @@ struct LlmArgs {
     llm_fallback: FallbackArg,
 }
 
+/// The LLM settings from the environment alone (for `verity eval --engine openai`).
+#[derive(Parser)]
+struct LlmEnv {
+    #[command(flatten)]
+    llm: LlmArgs,
+}
+
 impl LlmArgs {
     /// The LLM settings when the LLM engine is chosen.
     fn into_config(self) -> anyhow::Result<Option<verity::config::LlmConfig>> {
@@ -375,11 +382,19 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             markdown,
             filter,
         } => {
+            let (engine, llm) = match engine {
+                EvalEngine::Offline => (verity::eval::Engine::Offline, None),
+                EvalEngine::Openai => {
+                    // The LLM settings `verity serve` reads (VERITY_LLM_*), from the
+                    // environment only.
+                    let mut env = LlmEnv::try_parse_from(["verity"])?;
+                    env.llm.engine = Some(EngineArg::Openai);
+                    (verity::eval::Engine::Openai, env.llm.into_config()?)
+                }
+            };
             let opts = verity::eval::Options {
-                engine: match engine {
-                    EvalEngine::Offline => verity::eval::Engine::Offline,
-                    EvalEngine::Openai => verity::eval::Engine::Openai,
-                },
+                engine,
+                llm,
                 repeat: repeat as usize,
                 filter,
             };

@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
+use verity::config::LlmConfig;
 use verity::eval::{Options, Status, report, run_paths};
+use verity::http::fake_llm::{FakeLlm, FakeStep};
 
 fn evals_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("evals")
@@ -130,11 +132,39 @@ async fn repeats_count_towards_pass_hat_k_and_the_filter_selects() {
 }
 
 #[tokio::test]
-async fn the_openai_engine_says_clearly_that_it_is_not_there_yet() {
+async fn the_openai_engine_needs_an_endpoint_and_runs_the_scenarios_through_the_model() {
+    // Without an endpoint: a clear error, nothing run.
     let opts = Options {
         engine: verity::eval::Engine::Openai,
         ..Options::default()
     };
     let err = run_paths(&[evals_dir()], &opts).await.unwrap_err();
-    assert!(err.to_string().contains("no LLM engine yet"), "{err}");
+    assert!(err.to_string().contains("VERITY_LLM_BASE_URL"), "{err}");
+
+    // With the fake OpenAI-compatible server: the scenario's turn is answered by the
+    // model (whose text it checks) and the report counts the model calls and tokens.
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push([FakeStep::text(
+        "Guten Tag! Damit ich nachsehen kann, nennen Sie mir bitte Ihre Bestellnummer und \
+         Ihre Postleitzahl.",
+    )]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("llm.yaml"),
+        "id: llm-greeting\ntags: [selftest]\nnow: \"2025-09-11T09:30:00+02:00\"\ndata: empty\nturns:\n  - say: Hallo, wo ist mein Paket?\n    expect: {verified: false, reply_matches: [\"Bestellnummer\"]}\n",
+    )
+    .unwrap();
+    let opts = Options {
+        engine: verity::eval::Engine::Openai,
+        llm: Some(LlmConfig::new(fake.base_url.clone(), "fake-model")),
+        ..Options::default()
+    };
+    let result = run_paths(&[dir.path().to_path_buf()], &opts).await.unwrap();
+    let console = report::console(&result);
+    assert_eq!(result.count(Status::Passed), 1, "{console}");
+    assert_eq!(fake.remaining(), 0, "the model answered the turn");
+    let json = report::json_report(&result);
+    let scenario = &json["scenarios"][0];
+    assert!(scenario["model_calls"].as_f64().unwrap() >= 1.0, "{json}");
+    assert!(scenario["tokens"].as_f64().unwrap() > 0.0, "{json}");
 }

@@ -36,6 +36,8 @@ pub enum Engine {
 #[derive(Clone, Debug)]
 pub struct Options {
     pub engine: Engine,
+    /// The LLM engine's settings; required with [`Engine::Openai`].
+    pub llm: Option<crate::config::LlmConfig>,
     /// Runs per scenario (pass^k).
     pub repeat: usize,
     pub filter: Option<String>,
@@ -45,6 +47,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             engine: Engine::Offline,
+            llm: None,
             repeat: 1,
             filter: None,
         }
@@ -163,13 +166,14 @@ impl SuiteResult {
 
 /// Runs the scenarios (those the filter selects) with the options.
 pub async fn run_suite(scenarios: &[Scenario], opts: &Options) -> anyhow::Result<SuiteResult> {
-    if opts.engine == Engine::Openai {
-        anyhow::bail!(
-            "--engine openai: this build has no LLM engine yet, so there is no model to \
-             evaluate; run with --engine offline (the default). Once the LLM engine exists, \
-             `verity eval --engine openai` uses its configuration (see README, \"Evals\")."
-        );
-    }
+    let llm = match (opts.engine, &opts.llm) {
+        (Engine::Offline, _) => None,
+        (Engine::Openai, Some(llm)) => Some(llm.clone()),
+        (Engine::Openai, None) => anyhow::bail!(
+            "--engine openai needs an OpenAI-compatible endpoint: set VERITY_LLM_BASE_URL \
+             (and VERITY_LLM_MODEL, VERITY_LLM_API_KEY; see README, \"The LLM engine\")"
+        ),
+    };
     let mut demo_cache: HashMap<NaiveDate, Arc<Vec<Item>>> = HashMap::new();
     let mut results = Vec::new();
     for s in scenarios {
@@ -182,7 +186,7 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &Options) -> anyhow::Result
         for _ in 0..opts.repeat.max(1) {
             let run = match channel::unsupported(s.channel) {
                 Some(why) => Run::skipped(why),
-                None => run_once(s, &mut demo_cache).await,
+                None => run_once(s, &mut demo_cache, llm.as_ref()).await,
             };
             let skipped = run.status == Status::Skipped;
             runs.push(run);
@@ -207,8 +211,12 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &Options) -> anyhow::Result
 }
 
 /// One run; a scenario that cannot even be set up is a failed run saying why.
-async fn run_once(s: &Scenario, demo_cache: &mut HashMap<NaiveDate, Arc<Vec<Item>>>) -> Run {
-    match try_run(s, demo_cache).await {
+async fn run_once(
+    s: &Scenario,
+    demo_cache: &mut HashMap<NaiveDate, Arc<Vec<Item>>>,
+    llm: Option<&crate::config::LlmConfig>,
+) -> Run {
+    match try_run(s, demo_cache, llm).await {
         Ok(run) => run,
         Err(e) => Run {
             status: Status::Failed,
@@ -231,6 +239,7 @@ impl Server {
         clock: Clock,
         policy: Policy,
         channels: crate::config::ChannelConfig,
+        llm: Option<crate::config::LlmConfig>,
     ) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -244,6 +253,7 @@ impl Server {
             chat_rate_per_ip: 1_000_000,
             chat_rate_per_session: 1_000_000,
             channels,
+            llm,
             ..Config::default()
         };
         let state = App::state(store, config, clock, policy);
@@ -285,6 +295,7 @@ impl Drop for Server {
 async fn try_run(
     s: &Scenario,
     demo_cache: &mut HashMap<NaiveDate, Arc<Vec<Item>>>,
+    llm: Option<&crate::config::LlmConfig>,
 ) -> anyhow::Result<Run> {
     let now = s.now()?.with_timezone(&Utc);
     let policy = Policy::default();
@@ -349,7 +360,14 @@ async fn try_run(
         .as_ref()
         .map(channel::channel_config)
         .unwrap_or_default();
-    let server = Server::start(store.clone(), Clock::Fixed(now), policy, channels).await?;
+    let server = Server::start(
+        store.clone(),
+        Clock::Fixed(now),
+        policy,
+        channels,
+        llm.cloned(),
+    )
+    .await?;
     let result = converse(s, &store, &server.base, &known, graph.as_ref()).await;
     server.stop().await;
     let mut turns = result?;
