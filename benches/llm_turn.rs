@@ -15,6 +15,10 @@
     reason = "a benchmark that fails should stop loudly"
 )]
 
+/// The server runs in this process: give it the allocator the `verity` binary has.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};

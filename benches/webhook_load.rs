@@ -14,6 +14,10 @@
     reason = "a benchmark that fails should stop loudly"
 )]
 
+/// The server runs in this process: give it the allocator the `verity` binary has.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
