@@ -2,14 +2,21 @@
 //! provider-side prompt caching), the history, then this turn's context and the
 //! customer's message; the tool list with descriptions from `prompts/llm/tools.j2`.
 
+use std::sync::OnceLock;
+
 use serde_json::{Value, json};
 
 use crate::assistant::tools::registry;
 use crate::prompts;
 
-/// The stable system prompt.
+/// The stable system prompt (rendered once: the templates are part of the binary).
 pub fn system() -> Result<String, String> {
-    prompts::render("llm/system.j2", minijinja::context! {}).map(|s| s.trim().to_string())
+    static SYSTEM: OnceLock<Result<String, String>> = OnceLock::new();
+    SYSTEM
+        .get_or_init(|| {
+            prompts::render("llm/system.j2", minijinja::context! {}).map(|s| s.trim().to_string())
+        })
+        .clone()
 }
 
 /// This turn's context; `ctx` must define every variable `context.j2` uses.
@@ -26,8 +33,14 @@ pub fn regenerate(reasons: &str) -> Result<String, String> {
     .map(|s| s.trim().to_string())
 }
 
-/// The registry as the `tools` of a chat completion request.
+/// The registry as the `tools` of a chat completion request (built once: the registry
+/// and its descriptions do not change while Verity runs).
 pub fn tools() -> Result<Vec<Value>, String> {
+    static TOOLS: OnceLock<Result<Vec<Value>, String>> = OnceLock::new();
+    TOOLS.get_or_init(render_tools).clone()
+}
+
+fn render_tools() -> Result<Vec<Value>, String> {
     registry()
         .into_iter()
         .map(|t| {
