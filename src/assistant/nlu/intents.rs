@@ -26,7 +26,7 @@ use crate::domain::Locale;
 use super::language::Vote;
 use super::lexicon::{self, CONTRAST, FILLERS, INTERJECTIONS, Lang, NEGATORS};
 use super::normalize::{Token, without_noise};
-use super::pattern::{Match, Pattern};
+use super::pattern::{Match, Matcher, Pattern};
 use super::{Expectation, Intent};
 
 struct Phrase {
@@ -98,21 +98,21 @@ struct Candidate {
 /// Recognizes intents and reference markers in a message's tokens.
 pub fn recognize(tokens: &[Token], expecting: Option<Expectation>) -> Found {
     let tokens = &without_noise(tokens)[..];
+    let mut matcher = Matcher::new(tokens);
     let mut candidates = Vec::new();
     for phrase in PHRASES.iter() {
         if phrase.only_when.is_some() && phrase.only_when != expecting {
             continue;
         }
-        let found = phrase
-            .pattern
-            .find_all(tokens, phrase.fuzzy)
+        let found = matcher
+            .find_all(&phrase.pattern, phrase.fuzzy)
             .into_iter()
             .find(|m| {
                 (phrase.negative || group(phrase.intent) > 1 || !negated(tokens, m.start()))
                     && (!phrase.intent.is_answer() || answer_counts(tokens, phrase.intent, m))
             });
         if let Some(m) = found {
-            let exact = phrase.pattern.find_all(tokens, false).contains(&m);
+            let exact = matcher.find_all(&phrase.pattern, false).contains(&m);
             candidates.push(Candidate {
                 intent: phrase.intent,
                 lang: phrase.lang,
@@ -140,10 +140,10 @@ pub fn recognize(tokens: &[Token], expecting: Option<Expectation>) -> Found {
         })
         .collect();
 
-    let any = |patterns: &[Pattern], fuzzy| -> Vec<Match> {
+    let mut any = |patterns: &[Pattern], fuzzy| -> Vec<Match> {
         patterns
             .iter()
-            .flat_map(|p| p.find_all(tokens, fuzzy))
+            .flat_map(|p| matcher.find_all(p, fuzzy))
             .collect()
     };
     // "die andere Farbe" is a wrong item, not another order.

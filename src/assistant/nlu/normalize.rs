@@ -206,38 +206,57 @@ pub fn tolerance(keyword_len: usize) -> usize {
 /// `a` and `b` is at most `max`: insertions, deletions, substitutions and swaps of
 /// neighbours each cost one.
 pub fn within_distance(a: &str, b: &str, max: usize) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return osa_within(a.as_bytes(), b.as_bytes(), max);
+    }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    osa_within(&a, &b, max)
+}
+
+/// [`within_distance`] over any symbols, with three rolling rows (on the stack for words
+/// of up to 31 symbols).
+fn osa_within<T: PartialEq>(a: &[T], b: &[T], max: usize) -> bool {
     if a.len().abs_diff(b.len()) > max {
         return false;
     }
     if max == 0 {
         return a == b;
     }
+    const STACK: usize = 32;
     let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for (j, cell) in d.iter_mut().enumerate().take(w) {
+    let mut heap = Vec::new();
+    let mut stack = [0usize; 3 * STACK];
+    let cells: &mut [usize] = if w <= STACK {
+        &mut stack[..3 * w]
+    } else {
+        heap.resize(3 * w, 0);
+        &mut heap
+    };
+    // Rows i-2, i-1 and i of the distance matrix, at (i % 3) * w.
+    for (j, cell) in cells.iter_mut().enumerate().take(w) {
         *cell = j;
     }
     for i in 1..=a.len() {
-        d[i * w] = i;
+        let (cur, prev, prev2) = ((i % 3) * w, ((i - 1) % 3) * w, ((i + 1) % 3) * w);
+        cells[cur] = i;
         let mut row_min = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1)
-                .min(d[i * w + j - 1] + 1)
-                .min(d[(i - 1) * w + j - 1] + cost);
+            let mut v = (cells[prev + j] + 1)
+                .min(cells[cur + j - 1] + 1)
+                .min(cells[prev + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
+                v = v.min(cells[prev2 + j - 2] + 1);
             }
-            d[i * w + j] = v;
+            cells[cur + j] = v;
             row_min = row_min.min(v);
         }
         if row_min > max {
             return false;
         }
     }
-    d[a.len() * w + b.len()] <= max
+    cells[(a.len() % 3) * w + b.len()] <= max
 }
 
 #[cfg(test)]

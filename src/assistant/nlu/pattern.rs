@@ -10,22 +10,37 @@
 //! beginning is within one edit. Tokens that are function words are never fuzzy
 //! matches ("there" is not a typo of "where").
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use super::language::is_function_word;
 use super::normalize::{Token, tolerance, within_distance};
 
 /// Tokens allowed between two steps of a pattern.
 pub const MAX_GAP: usize = 3;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Alt {
-    Exact(String),
-    Prefix(String),
+    /// The word and its length in letters.
+    Exact(String, usize),
+    Prefix(String, usize),
+}
+
+/// Every distinct alternative of every pattern compiled, numbered: a message's tokens
+/// are compared with each alternative once, however many patterns share it.
+static ALT_IDS: LazyLock<Mutex<HashMap<Alt, u32>>> = LazyLock::new(Default::default);
+
+fn alt_id(alt: &Alt) -> u32 {
+    let mut ids = ALT_IDS.lock().unwrap_or_else(|p| p.into_inner());
+    let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+    *ids.entry(alt.clone()).or_insert(next)
 }
 
 /// A compiled phrase pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pattern {
-    steps: Vec<Vec<Alt>>,
+    /// Each step's alternatives with their numbers.
+    steps: Vec<Vec<(u32, Alt)>>,
     max_gap: usize,
 }
 
@@ -60,9 +75,10 @@ impl Pattern {
                 step.split('|')
                     .filter(|a| !a.is_empty())
                     .map(|a| match a.strip_suffix('*') {
-                        Some(p) => Alt::Prefix(p.to_string()),
-                        None => Alt::Exact(a.to_string()),
+                        Some(p) => Alt::Prefix(p.to_string(), p.chars().count()),
+                        None => Alt::Exact(a.to_string(), a.chars().count()),
                     })
+                    .map(|a| (alt_id(&a), a))
                     .collect()
             })
             .collect();
@@ -89,67 +105,115 @@ impl Pattern {
 
     /// Every match, one per start token, earliest first.
     pub fn find_all(&self, tokens: &[Token], fuzzy: bool) -> Vec<Match> {
+        Matcher::new(tokens).find_all(self, fuzzy)
+    }
+}
+
+/// Matches patterns against one message's tokens, remembering which token matched
+/// which alternative: the lexicon's patterns share many words.
+pub struct Matcher<'t> {
+    tokens: &'t [Token],
+    /// Per (alternative, token): bit 0 exact known, bit 1 exact match, bit 2 fuzzy
+    /// known, bit 3 fuzzy match.
+    memo: Vec<u8>,
+    /// Per token: whether it may be a typo (not a number, not a function word).
+    fuzzable: Vec<bool>,
+}
+
+impl<'t> Matcher<'t> {
+    pub fn new(tokens: &'t [Token]) -> Self {
+        Matcher {
+            tokens,
+            memo: Vec::new(),
+            fuzzable: tokens
+                .iter()
+                .map(|t| !t.number && !is_function_word(&t.text))
+                .collect(),
+        }
+    }
+
+    /// Every match of `pattern`, one per start token, earliest first.
+    pub fn find_all(&mut self, pattern: &Pattern, fuzzy: bool) -> Vec<Match> {
         let mut out = Vec::new();
-        if self.steps.is_empty() {
+        if pattern.steps.is_empty() {
             return out;
         }
-        for start in 0..tokens.len() {
-            let mut picked = Vec::with_capacity(self.steps.len());
-            if self.extend(tokens, fuzzy, start, 0, &mut picked) {
-                out.push(Match { tokens: picked });
+        let mut picked = Vec::new();
+        for start in 0..self.tokens.len() {
+            if self.extend(pattern, fuzzy, start, 0, &mut picked) {
+                out.push(Match {
+                    tokens: std::mem::take(&mut picked),
+                });
             }
         }
         out
     }
 
     fn extend(
-        &self,
-        tokens: &[Token],
+        &mut self,
+        pattern: &Pattern,
         fuzzy: bool,
         at: usize,
         step: usize,
         picked: &mut Vec<usize>,
     ) -> bool {
-        if !self.steps[step]
+        if !pattern.steps[step]
             .iter()
-            .any(|a| alt_matches(a, &tokens[at], fuzzy))
+            .any(|(id, a)| self.matches(*id, a, at, fuzzy))
         {
             return false;
         }
         picked.push(at);
-        if step + 1 == self.steps.len() {
+        if step + 1 == pattern.steps.len() {
             return true;
         }
-        let last = (at + 1 + self.max_gap).min(tokens.len().saturating_sub(1));
+        let tokens = self.tokens;
+        let last = (at + 1 + pattern.max_gap).min(tokens.len().saturating_sub(1));
         for next in at + 1..=last {
             if tokens[next].sentence != tokens[at].sentence {
                 break;
             }
-            if self.extend(tokens, fuzzy, next, step + 1, picked) {
+            if self.extend(pattern, fuzzy, next, step + 1, picked) {
                 return true;
             }
         }
         picked.pop();
         false
     }
+
+    fn matches(&mut self, id: u32, alt: &Alt, at: usize, fuzzy: bool) -> bool {
+        let cell = id as usize * self.tokens.len() + at;
+        if cell >= self.memo.len() {
+            self.memo.resize((id as usize + 1) * self.tokens.len(), 0);
+        }
+        let (known, yes) = if fuzzy { (4, 8) } else { (1, 2) };
+        let m = self.memo[cell];
+        if m & known != 0 {
+            return m & yes != 0;
+        }
+        let result = alt_matches(alt, &self.tokens[at].text, fuzzy && self.fuzzable[at]);
+        self.memo[cell] = m | known | if result { yes } else { 0 };
+        result
+    }
 }
 
-fn alt_matches(alt: &Alt, token: &Token, fuzzy: bool) -> bool {
-    let word = token.text.as_str();
-    let may_fuzz = fuzzy && !token.number && !is_function_word(word);
+/// Whether `word` matches `alt`; with typos when `may_fuzz`.
+fn alt_matches(alt: &Alt, word: &str, may_fuzz: bool) -> bool {
     match alt {
-        Alt::Exact(w) => {
-            word == w || (may_fuzz && within_distance(word, w, tolerance(w.chars().count())))
-        }
-        Alt::Prefix(p) => {
+        Alt::Exact(w, n) => word == w || (may_fuzz && within_distance(word, w, tolerance(*n))),
+        Alt::Prefix(p, n) => {
             if word.starts_with(p.as_str()) {
                 return true;
             }
-            let n = p.chars().count();
+            let n = *n;
             if !may_fuzz || n < 6 {
                 return false;
             }
             // The token's beginning, one letter shorter, as long, or one longer.
+            if word.is_ascii() {
+                return (n - 1..=n + 1)
+                    .any(|len| len <= word.len() && within_distance(&word[..len], p, 1));
+            }
             (n - 1..=n + 1).any(|len| {
                 let head: String = word.chars().take(len).collect();
                 head.chars().count() == len && within_distance(&head, p, 1)
