@@ -20,6 +20,8 @@ pub struct ShipmentLookup {
 pub struct OrderLookup {
     pub view: OrderView,
     pub customer_locale: Option<Locale>,
+    /// The order's cases, when they were read (they are for a view with contradictions).
+    pub remedy: Option<RemedyContext>,
 }
 
 async fn remedy_context(
@@ -100,13 +102,16 @@ pub async fn order(
         .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);
     let mut view = reconcile_order(&order, &shipments, &evs, now, policy);
     // The order's cases only shape the remedies offered for contradictions.
+    let mut remedy = None;
     if view.all_contradictions().next().is_some() {
         let ctx = remedy_context(&mut conn, number, any_replacement).await?;
         view = view.with_remedy_context(&ctx, now, policy);
+        remedy = Some(ctx);
     }
     Ok(Some(OrderLookup {
         view,
         customer_locale,
+        remedy,
     }))
 }
 

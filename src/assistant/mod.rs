@@ -5,6 +5,7 @@
 pub mod grounding;
 pub mod help;
 pub mod llm;
+pub mod memory;
 pub mod nlu;
 pub mod offline;
 pub mod service;

@@ -15,10 +15,11 @@ use serde_json::json;
 use super::grounding::{self, Evidence, Verdict};
 use super::llm::stream::StreamOut;
 use super::llm::{LlmEngine, LlmInput, LlmOutcome, LlmStats};
+use super::memory::{self, Memory, Parts};
 use super::nlu::Expectation;
 use super::offline::{self, EngineReply, SuggestedAction, TurnInput, render_reply};
 use super::state::ConversationState;
-use super::tools::{ToolCallRecord, ToolContext};
+use super::tools::ToolContext;
 use super::understand;
 use crate::clock::Clock;
 use crate::config::LlmFallback;
@@ -26,12 +27,6 @@ use crate::domain::Locale;
 use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
 use crate::store::{Store, new_id};
 use crate::truth::Policy;
-
-/// How many of the latest messages the grounding evidence is taken from.
-const EVIDENCE_MESSAGES: i64 = 40;
-/// Stored messages whose evidence is kept in memory (a message never changes, so its
-/// evidence is computed once, not on each of the next turns that look back on it).
-const EVIDENCE_CACHE: usize = 4096;
 
 /// What a customer sent.
 #[derive(Clone, Debug)]
@@ -88,19 +83,20 @@ pub struct Assistant {
     clock: Clock,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     llm: Option<LlmEngine>,
-    /// The evidence of each recent stored message, by message id.
-    evidence_cache: Mutex<HashMap<String, Arc<Evidence>>>,
+    /// The evidence of recent tool results and of each conversation's latest messages.
+    memory: Memory,
 }
 
 impl Assistant {
     pub fn new(store: Store, policy: Policy, clock: Clock) -> Self {
+        let memory = Memory::new(policy.time_zone);
         Assistant {
             store,
             policy,
             clock,
             locks: Mutex::new(HashMap::new()),
             llm: None,
-            evidence_cache: Mutex::new(HashMap::new()),
+            memory,
         }
     }
 
@@ -143,9 +139,12 @@ impl Assistant {
             last_inbound_ms: None,
             updated_ms: now,
         };
-        let mut tx = self.store.begin().await?;
-        conversations::insert_conversation(tx.conn(), &row).await?;
-        tx.commit().await?;
+        let stored = row.clone();
+        self.store
+            .write(move |c| {
+                Box::pin(async move { conversations::insert_conversation(c, &stored).await })
+            })
+            .await?;
         Ok(row)
     }
 
@@ -159,7 +158,8 @@ impl Assistant {
         };
         let verdict = grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
         let mut conv = conversation.clone();
-        self.store_reply(&mut conv, &reply, &verdict, None, offline_stats(0.0, &[]))
+        let stats = offline_stats(0.0, &[]);
+        self.store_reply(&mut conv, &reply, &verdict, None, stats, Vec::new())
             .await
     }
 
@@ -179,6 +179,7 @@ impl Assistant {
                 conversation: &mut conv,
                 state: &mut state,
                 locale,
+                reads: Default::default(),
             };
             super::tools::call_tool(&mut ctx, "list_cases", &json!({})).await?
         };
@@ -219,10 +220,8 @@ impl Assistant {
             tool_calls: vec![record],
             ..EngineReply::default()
         };
-        let mut evidence = Evidence::new(self.policy.time_zone);
-        for c in &reply.tool_calls {
-            evidence.add_tool_result(&c.result);
-        }
+        let parts = self.memory.calls(&reply.tool_calls);
+        let evidence = memory::merge(self.policy.time_zone, std::iter::once(&parts));
         let mut verdict = grounding::check(&reply.text, &evidence, locale);
         if !verdict.passed {
             tracing::warn!(conversation.id = %conv.id, "the greeting with open cases failed the grounding check; greeting without them");
@@ -234,7 +233,8 @@ impl Assistant {
             verdict = grounding::check(&reply.text, &evidence, locale);
         }
         conv.state = state.to_json();
-        self.store_reply(&mut conv, &reply, &verdict, None, offline_stats(0.0, &[]))
+        let stats = offline_stats(0.0, &[]);
+        self.store_reply(&mut conv, &reply, &verdict, None, stats, parts)
             .await
     }
 
@@ -283,18 +283,13 @@ impl Assistant {
         let now_ms = now.timestamp_millis();
 
         // 1. Store what the customer sent, before anything else.
-        let mut tx = self.store.begin().await?;
-        let Some(mut conv) = conversations::get_conversation(tx.conn(), conversation_id).await?
-        else {
-            anyhow::bail!("conversation {conversation_id} does not exist");
-        };
         let (text, action) = match &inbound {
             Inbound::Text(t) => (t.clone(), None),
             Inbound::Action(a) => (String::new(), Some(a.clone())),
         };
-        let mut msg = MessageRow {
+        let msg = MessageRow {
             id: new_id("msg"),
-            conversation_id: conv.id.clone(),
+            conversation_id: conversation_id.to_string(),
             seq: 0,
             role: Role::Customer,
             text,
@@ -307,14 +302,36 @@ impl Assistant {
             author: None,
             created_ms: now_ms,
         };
-        if !conversations::append_message(tx.conn(), &mut msg).await? {
-            tx.commit().await?;
+        let stored = self
+            .store
+            .write(move |c| {
+                Box::pin(async move {
+                    let mut msg = msg;
+                    if !conversations::append_message(c, &mut msg).await? {
+                        return Ok(None);
+                    }
+                    match conversations::touch_inbound(c, &msg.conversation_id, now_ms).await? {
+                        Some(conv) => Ok(Some((conv, msg))),
+                        None => {
+                            anyhow::bail!("conversation {} does not exist", msg.conversation_id)
+                        }
+                    }
+                })
+            })
+            .await?;
+        let Some((mut conv, msg)) = stored else {
             return Ok(TurnOutcome::Duplicate);
-        }
-        conv.last_inbound_ms = Some(now_ms);
-        conv.updated_ms = now_ms;
-        conversations::update_conversation(tx.conn(), &conv).await?;
-        tx.commit().await?;
+        };
+        // What the conversation supports so far: the memory's window with this message,
+        // or the latest messages as stored.
+        let parts = self.memory.customer_text(&msg.text);
+        let mut evidence = match self.memory.extend(&conv.id, msg.seq, parts) {
+            Some(e) => e,
+            None => {
+                let recent = self.recent_messages(&conv.id).await?;
+                self.memory.reset(&conv.id, &recent)
+            }
+        };
 
         // 2. Staff answer: the bot says so once, then stays silent.
         let mut state = ConversationState::from_json(&conv.state);
@@ -333,8 +350,9 @@ impl Assistant {
             let verdict =
                 grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
             stream.finish(&reply.text);
+            let stats = offline_stats(0.0, &[]);
             let out = self
-                .store_reply(&mut conv, &reply, &verdict, None, offline_stats(0.0, &[]))
+                .store_reply(&mut conv, &reply, &verdict, None, stats, Vec::new())
                 .await?;
             return Ok(TurnOutcome::Replied(Box::new(out)));
         }
@@ -362,12 +380,16 @@ impl Assistant {
             TurnInput::Text { signals, .. } => signals.language.unwrap_or(locale),
             TurnInput::Action(_) => locale,
         };
-        let (mut evidence, history) = self.evidence(&conv.id).await?;
         let mut replaced = None;
         let mut stats = None;
         let mut engine_reply = None;
         // Pressed buttons are commands with one meaning: the offline engine runs them.
         if let (Some(llm), TurnInput::Text { text, .. }) = (&self.llm, &input) {
+            let history = {
+                let mut conn = self.store.read().await?;
+                let n = super::llm::HISTORY_MESSAGES as i64 + 1;
+                conversations::list_recent_texts(&mut conn, &conv.id, n).await?
+            };
             let before = (conv.clone(), state.clone());
             let mut llm_stats = LlmStats::default();
             let outcome = {
@@ -378,6 +400,7 @@ impl Assistant {
                     conversation: &mut conv,
                     state: &mut state,
                     locale: language,
+                    reads: Default::default(),
                 };
                 let history = &history[..history.len().saturating_sub(1)];
                 let input = LlmInput {
@@ -386,6 +409,7 @@ impl Assistant {
                     language,
                     customer_said_yes: said_yes,
                     evidence: evidence.clone(),
+                    memory: &self.memory,
                 };
                 llm.respond(&mut ctx, input, stream, &mut llm_stats).await?
             };
@@ -414,6 +438,7 @@ impl Assistant {
                             conversation: &mut conv,
                             state: &mut state,
                             locale: language,
+                            reads: Default::default(),
                         };
                         let call = super::tools::call_tool(
                             &mut ctx,
@@ -445,11 +470,12 @@ impl Assistant {
                     conversation: &mut conv,
                     state: &mut state,
                     locale,
+                    reads: Default::default(),
                 };
                 let reply = offline::respond(&mut ctx, &input).await?;
                 // 4. The grounding check: every fact must come from a tool result.
-                for c in &reply.tool_calls {
-                    evidence.add_tool_result(&c.result);
+                for p in self.memory.calls(&reply.tool_calls) {
+                    evidence.merge(&p);
                 }
                 let verdict = grounding::check(&reply.text, &evidence, reply.language);
                 (reply, verdict)
@@ -480,67 +506,29 @@ impl Assistant {
             }
             None => offline_stats(elapsed, &reply.contradictions),
         };
+        let parts = self.memory.calls(&reply.tool_calls);
         let out = self
-            .store_reply(&mut conv, &reply, &verdict, replaced.as_ref(), stats_json)
+            .store_reply(
+                &mut conv,
+                &reply,
+                &verdict,
+                replaced.as_ref(),
+                stats_json,
+                parts,
+            )
             .await?;
         metrics::counter!("verity_turns_total", "channel" => conv.channel.clone(), "engine" => engine).increment(1);
         Ok(TurnOutcome::Replied(Box::new(out)))
     }
 
-    /// What the conversation's tool results (earlier turns and this one) and the
-    /// customer's own words support.
-    /// Also returns those messages, oldest first (the current one last).
-    async fn evidence(&self, conversation_id: &str) -> anyhow::Result<(Evidence, Vec<MessageRow>)> {
-        let mut evidence = Evidence::new(self.policy.time_zone);
+    /// The latest messages of a conversation, oldest first (the grounding window).
+    async fn recent_messages(&self, conversation_id: &str) -> anyhow::Result<Vec<MessageRow>> {
         let mut conn = self.store.read().await?;
-        // The recent part of the conversation: what a reply can build on, at a cost that
-        // does not grow with the conversation's length.
-        let recent =
-            conversations::list_recent_messages(&mut conn, conversation_id, EVIDENCE_MESSAGES)
-                .await?;
-        for m in &recent {
-            if let Some(part) = self.message_evidence(m) {
-                evidence.merge(&part);
-            }
-        }
-        Ok((evidence, recent))
+        conversations::list_recent_messages(&mut conn, conversation_id, memory::WINDOW).await
     }
 
-    /// What one stored message supports: a customer's text, or a reply's tool results.
-    fn message_evidence(&self, m: &MessageRow) -> Option<Arc<Evidence>> {
-        if !matches!(m.role, Role::Customer | Role::Bot) {
-            return None;
-        }
-        let cache = || {
-            self.evidence_cache
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-        };
-        if let Some(e) = cache().get(&m.id) {
-            return Some(e.clone());
-        }
-        let mut e = Evidence::new(self.policy.time_zone);
-        match m.role {
-            Role::Customer => e.add_customer_text(&m.text),
-            _ => {
-                if let Some(calls) = m.tool_calls.as_deref()
-                    && let Ok(calls) = serde_json::from_str::<Vec<ToolCallRecord>>(calls)
-                {
-                    for c in calls {
-                        e.add_tool_result(&c.result);
-                    }
-                }
-            }
-        }
-        let e = Arc::new(e);
-        let mut cache = cache();
-        if cache.len() >= EVIDENCE_CACHE {
-            cache.clear();
-        }
-        cache.insert(m.id.clone(), e.clone());
-        Some(e)
-    }
-
+    /// Stores a reply (with `parts`, the evidence of its tool results) and the
+    /// conversation's new state.
     async fn store_reply(
         &self,
         conv: &mut ConversationRow,
@@ -548,10 +536,11 @@ impl Assistant {
         verdict: &Verdict,
         replaced: Option<&Verdict>,
         engine_stats: serde_json::Value,
+        parts: Parts,
     ) -> anyhow::Result<Outbound> {
         let now_ms = self.clock.now_ms();
         let state = ConversationState::from_json(&conv.state);
-        let mut msg = MessageRow {
+        let msg = MessageRow {
             id: new_id("msg"),
             conversation_id: conv.id.clone(),
             seq: 0,
@@ -570,10 +559,19 @@ impl Assistant {
             created_ms: now_ms,
         };
         conv.updated_ms = now_ms;
-        let mut tx = self.store.begin().await?;
-        conversations::append_message(tx.conn(), &mut msg).await?;
-        conversations::update_conversation(tx.conn(), conv).await?;
-        tx.commit().await?;
+        let saved = conv.clone();
+        let msg = self
+            .store
+            .write(move |c| {
+                Box::pin(async move {
+                    let mut msg = msg;
+                    conversations::append_message(c, &mut msg).await?;
+                    conversations::update_conversation(c, &saved).await?;
+                    Ok(msg)
+                })
+            })
+            .await?;
+        self.memory.append(&conv.id, msg.seq, parts);
         Ok(Outbound {
             message_id: msg.id,
             seq: msg.seq,

@@ -115,6 +115,26 @@ pub async fn find_conversation_by_sender(
     row.as_ref().map(conversation_from_row).transpose()
 }
 
+/// Records that the customer just wrote: sets the times of the last inbound message and
+/// of the last change, and returns the conversation (`None` when there is none).
+pub async fn touch_inbound(
+    conn: &mut AnyConnection,
+    id: &str,
+    now_ms: i64,
+) -> anyhow::Result<Option<ConversationRow>> {
+    let sql = format!(
+        "UPDATE conversations SET last_inbound_ms = $2, updated_ms = $2 WHERE id = $1 \
+         RETURNING {CONVERSATION_COLUMNS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(now_ms)
+        .fetch_optional(conn)
+        .await
+        .context("recording an inbound message")?;
+    row.as_ref().map(conversation_from_row).transpose()
+}
+
 /// Saves what a turn changed: the customer, language, verification counters, staff
 /// takeover, state and times.
 pub async fn update_conversation(
@@ -233,14 +253,36 @@ pub async fn list_recent_messages(
     conversation_id: &str,
     limit: i64,
 ) -> anyhow::Result<Vec<MessageRow>> {
-    let newest: i64 =
-        sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $1")
-            .bind(conversation_id)
-            .fetch_one(&mut *conn)
-            .await
-            .context("finding a conversation's newest message")?
-            .try_get(0)?;
-    list_messages(conn, conversation_id, (newest - limit).max(0)).await
+    let mut rows = select_messages(
+        conn,
+        MESSAGE_COLUMNS,
+        "conversation_id = $1 ORDER BY seq DESC LIMIT $2",
+        conversation_id,
+        limit,
+    )
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// The last `limit` messages of a conversation, oldest first, without their JSON
+/// columns (suggested actions, tool calls, verdicts, stats): what a model's history needs.
+pub async fn list_recent_texts(
+    conn: &mut AnyConnection,
+    conversation_id: &str,
+    limit: i64,
+) -> anyhow::Result<Vec<MessageRow>> {
+    let mut rows = select_messages(
+        conn,
+        "id, conversation_id, seq, role, text, action, NULL AS actions, NULL AS tool_calls, \
+         NULL AS grounding, NULL AS engine_stats, channel_message_id, author, created_ms",
+        "conversation_id = $1 ORDER BY seq DESC LIMIT $2",
+        conversation_id,
+        limit,
+    )
+    .await?;
+    rows.reverse();
+    Ok(rows)
 }
 
 /// The messages of a conversation in order; `after_seq` for the ones after a point.
@@ -249,16 +291,33 @@ pub async fn list_messages(
     conversation_id: &str,
     after_seq: i64,
 ) -> anyhow::Result<Vec<MessageRow>> {
-    let rows = sqlx::query(
-        "SELECT id, conversation_id, seq, role, text, action, actions, tool_calls, grounding, \
-         engine_stats, channel_message_id, author, created_ms FROM messages \
-         WHERE conversation_id = $1 AND seq > $2 ORDER BY seq",
+    select_messages(
+        conn,
+        MESSAGE_COLUMNS,
+        "conversation_id = $1 AND seq > $2 ORDER BY seq",
+        conversation_id,
+        after_seq,
     )
-    .bind(conversation_id)
-    .bind(after_seq)
-    .fetch_all(conn)
     .await
-    .context("listing messages")?;
+}
+
+const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, role, text, action, actions, \
+     tool_calls, grounding, engine_stats, channel_message_id, author, created_ms";
+
+async fn select_messages(
+    conn: &mut AnyConnection,
+    columns: &str,
+    condition: &str,
+    conversation_id: &str,
+    n: i64,
+) -> anyhow::Result<Vec<MessageRow>> {
+    let sql = format!("SELECT {columns} FROM messages WHERE {condition}");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(conversation_id)
+        .bind(n)
+        .fetch_all(conn)
+        .await
+        .context("listing messages")?;
     rows.iter()
         .map(|r| {
             Ok(MessageRow {

@@ -14,6 +14,7 @@ pub mod records;
 pub mod staff;
 
 use anyhow::{Context, bail};
+use futures_util::future::BoxFuture;
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
@@ -35,6 +36,37 @@ pub struct Store {
     /// turn, while reads use `pool` (WAL lets them run beside the writer). A writer
     /// never waits behind readers for a connection. `None`: writes use `pool`.
     writer: Option<AnyPool>,
+    /// The writer's own thread, which runs [`Store::write`] transactions; `None` on
+    /// PostgreSQL and in-memory SQLite.
+    jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
+}
+
+/// A transaction for the writer's thread.
+type Job = Box<dyn FnOnce(AnyPool) -> BoxFuture<'static, ()> + Send>;
+
+/// Starts the thread that runs write transactions on SQLite's one writer connection.
+///
+/// Why a thread of its own: a transaction holds the writer across several round trips
+/// to SQLite's connection thread, and a task on the shared runtime waits behind every
+/// other busy task before it is polled again after each one, with the writer held.
+/// Here nothing else runs between the round trips.
+fn start_writer(pool: AnyPool) -> anyhow::Result<tokio::sync::mpsc::UnboundedSender<Job>> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the writer's runtime")?;
+    std::thread::Builder::new()
+        .name("verity-writer".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                while let Some(job) = rx.recv().await {
+                    job(pool.clone()).await;
+                }
+            });
+        })
+        .context("starting the writer's thread")?;
+    Ok(tx)
 }
 
 impl std::fmt::Debug for Store {
@@ -59,6 +91,18 @@ impl WriteTx {
         self.tx.commit().await.context("committing a transaction")
     }
 }
+
+/// Every SQLite connection: write-ahead log (readers beside the one writer), durable at
+/// checkpoints, waits instead of failing when the file is locked by another process.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
+     PRAGMA wal_autocheckpoint = 10000;";
+/// The writer keeps a large page cache: nothing else changes the file under it.
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
+/// A reader's page cache is emptied whenever it starts reading after a write (every
+/// time, while customers chat), and emptying a large cache costs more than it saves;
+/// reads come from a memory map of the file instead.
+const SQLITE_READER_PRAGMAS: &str = "PRAGMA cache_size = -2048; PRAGMA mmap_size = 1073741824;";
 
 /// How long a pooled connection may sit idle before it is pinged when handed out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
@@ -138,13 +182,8 @@ impl Store {
             opts = opts.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     use sqlx::Executor;
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
-                         PRAGMA cache_size = -65536; \
-                         PRAGMA wal_autocheckpoint = 10000;",
-                    )
-                    .await?;
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                    conn.execute(SQLITE_READER_PRAGMAS).await?;
                     Ok(())
                 })
             });
@@ -152,6 +191,14 @@ impl Store {
         let writer = if backend == Backend::Sqlite && max_connections > 1 {
             Some(
                 opts.clone()
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            use sqlx::Executor;
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                            conn.execute(SQLITE_WRITER_PRAGMAS).await?;
+                            Ok(())
+                        })
+                    })
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
@@ -165,10 +212,12 @@ impl Store {
             .connect(url)
             .await
             .with_context(|| format!("connecting to the {backend:?} database"))?;
+        let jobs = writer.clone().map(start_writer).transpose()?;
         let store = Self {
             pool,
             backend,
             writer,
+            jobs,
         };
         store.migrate().await?;
         Ok(store)
@@ -202,6 +251,43 @@ impl Store {
         let pool = self.writer.as_ref().unwrap_or(&self.pool);
         let tx = pool.begin().await.context("starting a transaction")?;
         Ok(WriteTx { tx })
+    }
+
+    /// Runs `work` in a write transaction, committed when it returns `Ok` and rolled
+    /// back when it fails. On SQLite it runs on the writer's own thread (see
+    /// [`start_writer`]): the way for a hot path to write. Must not be called while
+    /// holding a [`WriteTx`] (the writer would wait for itself).
+    pub async fn write<T, F>(&self, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>
+            + Send
+            + 'static,
+    {
+        async fn run<T, F>(pool: &AnyPool, work: F) -> anyhow::Result<T>
+        where
+            F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>,
+        {
+            let mut tx = pool.begin().await.context("starting a transaction")?;
+            let out = work(&mut tx).await?;
+            tx.commit().await.context("committing a transaction")?;
+            Ok(out)
+        }
+        let Some(jobs) = &self.jobs else {
+            let pool = self.writer.as_ref().unwrap_or(&self.pool);
+            return run(pool, work).await;
+        };
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |pool| {
+            Box::pin(async move {
+                let _ = done.send(run(&pool, work).await);
+            })
+        });
+        jobs.send(job)
+            .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
+        result
+            .await
+            .map_err(|_| anyhow::anyhow!("the database writer dropped a transaction"))?
     }
 
     /// The writing connection without a transaction, for one statement that is atomic on

@@ -51,6 +51,7 @@ impl Chat {
             conversation: &mut self.conversation,
             state: &mut self.state,
             locale: Locale::De,
+            reads: Default::default(),
         };
         call_tool(&mut ctx, name, &args).await.unwrap().result
     }

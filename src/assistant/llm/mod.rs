@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use self::client::{CallError, CallStats, Completion, LlmClient, RequestedCall};
 use self::stream::StreamOut;
 use super::grounding::{self, Evidence, Verdict};
+use super::memory::Memory;
 use super::offline::{EngineReply, SuggestedAction, action_label};
 use super::tools::{ToolCallRecord, ToolContext, ToolSpec, call_tool, registry};
 use crate::config::LlmConfig;
@@ -24,7 +25,7 @@ use crate::domain::Locale;
 use crate::store::conversations::{MessageRow, Role};
 
 /// Messages of the history the model sees (the context carries the rest).
-const HISTORY_MESSAGES: usize = 12;
+pub(crate) const HISTORY_MESSAGES: usize = 12;
 
 /// The engine: a configured client.
 #[derive(Debug)]
@@ -43,6 +44,8 @@ pub struct LlmInput<'a> {
     pub customer_said_yes: bool,
     /// What earlier messages support (the grounding evidence before this turn's tools).
     pub evidence: Evidence,
+    /// Where the evidence of a tool result seen before is kept.
+    pub memory: &'a Memory,
 }
 
 /// Counts of one turn, stored with the reply (`engine_stats`) and exported as metrics.
@@ -101,6 +104,7 @@ struct Run<'a> {
     messages: Vec<Value>,
     tools: &'a [Value],
     evidence: Evidence,
+    memory: &'a Memory,
     records: Vec<ToolCallRecord>,
     language: Locale,
     /// The proposal shown before this turn, and whether the customer said yes to it now.
@@ -140,7 +144,7 @@ impl LlmEngine {
         };
         let mut evidence = input.evidence;
         for r in &records {
-            evidence.add_tool_result(&r.result);
+            evidence.merge(&input.memory.result(&r.result));
         }
         let mut messages = vec![
             json!({"role": "system", "content": prompt::system().map_err(anyhow::Error::msg)?}),
@@ -179,11 +183,11 @@ impl LlmEngine {
         .map_err(anyhow::Error::msg)?;
         messages.push(json!({"role": "system", "content": context}));
         messages.push(json!({"role": "user", "content": input.text}));
-
         let mut run = Run {
             messages,
             tools: &tools,
             evidence,
+            memory: input.memory,
             records,
             language: input.language,
             confirmable: pending.filter(|_| input.customer_said_yes).map(|p| p.id),
@@ -291,7 +295,7 @@ impl LlmEngine {
             }));
             for call in &completion.tool_calls {
                 let record = run_call(ctx, call, run.confirmable.as_deref()).await?;
-                run.evidence.add_tool_result(&record.result);
+                run.evidence.merge(&run.memory.result(&record.result));
                 run.messages.push(json!({
                     "role": "tool", "tool_call_id": call.id, "content": record.result.to_string()}));
                 run.records.push(record);

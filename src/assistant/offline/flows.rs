@@ -467,18 +467,13 @@ impl Turn {
         else {
             return Ok(false);
         };
-        let view = crate::lookup::order(
-            ctx.store,
-            ctx.policy,
-            ctx.now,
-            &match crate::domain::OrderNumber::parse(&order) {
-                Ok(o) => o,
-                Err(_) => return Ok(false),
-            },
-        )
-        .await?;
-        let Some(view) = view else { return Ok(false) };
-        let rctx = crate::lookup::remedy_context_for(ctx.store, &view.view.order.number).await?;
+        let Ok(number) = crate::domain::OrderNumber::parse(&order) else {
+            return Ok(false);
+        };
+        let Some(view) = ctx.order_view(&number).await? else {
+            return Ok(false);
+        };
+        let rctx = ctx.remedy_context(&number).await?;
         Ok(crate::truth::eligibility(remedy, &view.view, &rctx, ctx.now, ctx.policy).allowed)
     }
 

@@ -30,11 +30,66 @@ pub struct ToolContext<'a> {
     pub conversation: &'a mut ConversationRow,
     pub state: &'a mut ConversationState,
     pub locale: Locale,
+    /// What the tools of this turn read already.
+    pub reads: Reads,
+}
+
+/// The order views one engine run has read, so that its tools and its dialogue look
+/// each order up once (several tools and the remedy check often want the same one).
+/// A write tool empties it: what it wrote may change the views.
+#[derive(Default)]
+pub struct Reads {
+    orders: std::collections::HashMap<String, std::sync::Arc<crate::lookup::OrderLookup>>,
 }
 
 impl ToolContext<'_> {
     pub fn now_ms(&self) -> i64 {
         self.now.timestamp_millis()
+    }
+
+    /// An order's reconciled view, read once per run (see [`Reads`]). Ownership is the
+    /// caller's to check.
+    pub async fn order_view(
+        &mut self,
+        n: &crate::domain::OrderNumber,
+    ) -> anyhow::Result<Option<std::sync::Arc<crate::lookup::OrderLookup>>> {
+        if let Some(found) = self.reads.orders.get(n.as_str()) {
+            return Ok(Some(found.clone()));
+        }
+        let Some(found) = crate::lookup::order(self.store, self.policy, self.now, n).await? else {
+            return Ok(None);
+        };
+        let found = std::sync::Arc::new(found);
+        self.reads
+            .orders
+            .insert(n.as_str().to_string(), found.clone());
+        Ok(Some(found))
+    }
+
+    /// Whether an order read in this run belongs to someone else than the verified
+    /// customer: `None` when it was not read yet.
+    pub(crate) fn read_owner_is_customer(&self, n: &crate::domain::OrderNumber) -> Option<bool> {
+        let found = self.reads.orders.get(n.as_str())?;
+        Some(self.customer() == Some(found.view.order.customer_id.as_str()))
+    }
+
+    /// What the remedy policy needs to know about an order beyond its events: from the
+    /// order's view when it read them, else from the store.
+    pub async fn remedy_context(
+        &mut self,
+        n: &crate::domain::OrderNumber,
+    ) -> anyhow::Result<crate::truth::RemedyContext> {
+        if let Some(found) = self.reads.orders.get(n.as_str())
+            && let Some(r) = &found.remedy
+        {
+            return Ok(r.clone());
+        }
+        crate::lookup::remedy_context_for(self.store, n).await
+    }
+
+    /// Forgets what this run read (after a write).
+    pub fn forget_reads(&mut self) {
+        self.reads = Reads::default();
     }
     /// The verified customer, if any.
     pub fn customer(&self) -> Option<&str> {

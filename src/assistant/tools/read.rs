@@ -32,6 +32,9 @@ pub(crate) async fn owned_order(
     let Ok(n) = OrderNumber::parse(&number.to_ascii_uppercase()) else {
         return Ok(None);
     };
+    if let Some(owned) = ctx.read_owner_is_customer(&n) {
+        return Ok(owned.then_some(n));
+    }
     let mut conn = ctx.store.read().await?;
     Ok(match records::order_customer(&mut conn, &n).await? {
         Some(owner) if owner.as_str() == customer => Some(n),
@@ -68,7 +71,7 @@ pub(super) async fn list_orders(ctx: &mut ToolContext<'_>) -> anyhow::Result<Val
     };
     let mut orders = Vec::new();
     for n in numbers.iter().take(10) {
-        if let Some(found) = lookup::order(ctx.store, ctx.policy, ctx.now, n).await? {
+        if let Some(found) = ctx.order_view(n).await? {
             let v = &found.view;
             orders.push(json!({
                 "order_number": v.order.number,
@@ -98,7 +101,7 @@ pub(super) async fn get_order(ctx: &mut ToolContext<'_>, args: &Value) -> anyhow
     let Some(n) = owned_order(ctx, number).await? else {
         return Ok(not_found("order"));
     };
-    let Some(found) = lookup::order(ctx.store, ctx.policy, ctx.now, &n).await? else {
+    let Some(found) = ctx.order_view(&n).await? else {
         return Ok(not_found("order"));
     };
     ctx.state.focus_on_order(n.as_str());
@@ -137,7 +140,7 @@ pub(super) async fn track_shipment(
     let Some(n) = owned_order(ctx, &number).await? else {
         return Ok(not_found("order"));
     };
-    let Some(found) = lookup::order(ctx.store, ctx.policy, ctx.now, &n).await? else {
+    let Some(found) = ctx.order_view(&n).await? else {
         return Ok(not_found("order"));
     };
     ctx.state.focus_on_order(n.as_str());

@@ -82,6 +82,7 @@ pub(super) async fn report_problem(
     let mut tx = ctx.store.begin().await?;
     insert_events(tx.conn(), &[&new], ctx.now_ms()).await?;
     tx.commit().await?;
+    ctx.forget_reads();
     tracing::info!(conversation.id = %ctx.conversation.id, customer.id = %customer, claim = claim.as_str(), "customer report recorded");
     ctx.state.focus_on_order(order.as_str());
     let view = match &tracking {
@@ -120,7 +121,7 @@ impl Judged {
 }
 
 async fn judged(
-    ctx: &ToolContext<'_>,
+    ctx: &mut ToolContext<'_>,
     order: &OrderNumber,
     tracking: Option<&TrackingNumber>,
 ) -> anyhow::Result<Option<Judged>> {
@@ -128,9 +129,10 @@ async fn judged(
         Some(t) => lookup::shipment(ctx.store, ctx.policy, ctx.now, t)
             .await?
             .map(|f| Judged::Shipment(Box::new(f.view))),
-        None => lookup::order(ctx.store, ctx.policy, ctx.now, order)
+        None => ctx
+            .order_view(order)
             .await?
-            .map(|f| Judged::Order(Box::new(f.view))),
+            .map(|f| Judged::Order(Box::new(f.view.clone()))),
     })
 }
 
@@ -174,7 +176,7 @@ pub(super) async fn propose_remedy(
     let Some(view) = judged(ctx, &order, tracking.as_ref()).await? else {
         return Ok(not_found("order"));
     };
-    let rctx = lookup::remedy_context_for(ctx.store, &order).await?;
+    let rctx = ctx.remedy_context(&order).await?;
     let decision = eligibility(remedy, view.subject(), &rctx, ctx.now, ctx.policy);
     if !decision.allowed {
         let alternatives: Vec<&str> = Remedy::ALL
@@ -253,7 +255,7 @@ pub(super) async fn confirm_remedy(
     let Some(view) = judged(ctx, &order, tracking.as_ref()).await? else {
         return Ok(not_found("order"));
     };
-    let rctx = lookup::remedy_context_for(ctx.store, &order).await?;
+    let rctx = ctx.remedy_context(&order).await?;
     let claim_key = format!(
         "{}:{}:{}",
         pending.remedy.as_str(),
@@ -314,6 +316,7 @@ pub(super) async fn confirm_remedy(
     )
     .await?;
     tx.commit().await?;
+    ctx.forget_reads();
     ctx.state.pending = None;
     tracing::info!(conversation.id = %ctx.conversation.id, case.id = %id, created, remedy = pending.remedy.as_str(), "remedy confirmed");
     Ok(
@@ -367,6 +370,7 @@ pub(super) async fn handoff_to_human(
     )
     .await?;
     tx.commit().await?;
+    ctx.forget_reads();
     ctx.state.waiting_for_staff = true;
     ctx.state.pending = None;
     Ok(json!({"handoff": true, "case_id": id, "created": created}))
