@@ -1,12 +1,21 @@
 //! Chat throughput with the offline engine: many concurrent web chat sessions against
 //! `verity serve --demo` (the release binary, a SQLite file store, run as its own
-//! process so that its resident memory is its own), each session a closed loop of
-//! turns over one keep-alive connection on loopback.
+//! process so that its resident memory is its own), each session over one keep-alive
+//! connection on loopback.
 //!
 //! Run: `cargo bench --bench chat_load`. Knobs: `VERITY_BENCH_SESSIONS` (default 500),
-//! `VERITY_BENCH_SECONDS` (measured, default 10), `VERITY_BENCH_WARMUP_SECONDS`
+//! `VERITY_BENCH_RATE` (turns per second offered by all sessions together, default
+//! 2000; `0`: closed loop, every session sends its next message as soon as the answer
+//! is in), `VERITY_BENCH_SECONDS` (measured, default 10), `VERITY_BENCH_WARMUP_SECONDS`
 //! (default 3, not counted). The rate limits are raised for the run (all sessions come
 //! from 127.0.0.1).
+//!
+//! With a rate, each session sends a message every `sessions / rate` seconds (a person
+//! typing, not a loop), the sessions evenly staggered. A turn's latency counts from the
+//! moment its message was due, not from when it was sent: a server that falls behind
+//! shows it in the latencies instead of slowing the load down. The closed loop measures
+//! the most turns per second the server gives; there every turn waits behind the other
+//! sessions' turns, so its latencies are those of a queue of `sessions` messages.
 //!
 //! A session opens (`POST /api/v1/chat/sessions`), verifies with one of the demo
 //! stories' order number and postcode, then cycles through "Wo ist mein Paket?",
@@ -54,6 +63,8 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 struct Tally {
     micros: Vec<u32>,
     errors: Vec<String>,
+    /// When the last measured turn was answered.
+    last_answer: Option<Instant>,
 }
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
@@ -86,9 +97,17 @@ async fn post(
     Ok((status, body))
 }
 
+/// When a session sends: every `interval` from `first` (paced), or at once (closed loop).
+#[derive(Clone, Copy)]
+struct Pace {
+    first: Instant,
+    interval: Option<Duration>,
+}
+
 async fn session(
     addr: std::net::SocketAddr,
     n: usize,
+    pace: Pace,
     measure_from: Instant,
     until: Instant,
 ) -> Tally {
@@ -126,20 +145,32 @@ async fn session(
     let path = format!("/api/v1/chat/sessions/{id}/messages");
     let (order, postcode) = STORIES[n % STORIES.len()];
     let mut turn = 0usize;
-    while Instant::now() < until {
+    loop {
+        // When this message is due: its latency counts from then.
+        let start = match pace.interval {
+            Some(every) => {
+                let due = pace.first + every * u32::try_from(turn).unwrap();
+                tokio::time::sleep_until(due.into()).await;
+                due
+            }
+            None => Instant::now(),
+        };
+        if start >= until {
+            break;
+        }
         let text = if turn == 0 {
             format!("{order} {postcode}")
         } else {
             TURNS[(turn - 1) % TURNS.len()].to_string()
         };
         let body = serde_json::json!({ "text": text }).to_string();
-        let start = Instant::now();
         match post(&mut sender, &host, &path, Some(&token), body).await {
             Ok((200, _)) => {
                 if start >= measure_from {
                     tally
                         .micros
                         .push(u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX));
+                    tally.last_answer = Some(Instant::now());
                 }
             }
             Ok((status, body)) => tally.errors.push(format!(
@@ -183,6 +214,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 fn main() {
     let sessions: usize = env_or("VERITY_BENCH_SESSIONS", 500);
+    let rate: f64 = env_or("VERITY_BENCH_RATE", 2000.0);
     let seconds: f64 = env_or("VERITY_BENCH_SECONDS", 10.0);
     let warmup: f64 = env_or("VERITY_BENCH_WARMUP_SECONDS", 3.0);
     let dir = tempfile::tempdir().unwrap();
@@ -216,8 +248,17 @@ fn main() {
             .unwrap();
         let local = tokio::task::LocalSet::new();
         local.block_on(&rt, async move {
+            let interval = (rate > 0.0).then(|| Duration::from_secs_f64(sessions as f64 / rate));
             let tasks: Vec<_> = (0..sessions)
-                .map(|n| tokio::task::spawn_local(session(addr, n, measure_from, until)))
+                .map(|n| {
+                    // Evenly staggered: session n starts n/sessions of an interval in.
+                    let first = started
+                        + interval
+                            .unwrap_or_default()
+                            .mul_f64(n as f64 / sessions as f64);
+                    let pace = Pace { first, interval };
+                    tokio::task::spawn_local(session(addr, n, pace, measure_from, until))
+                })
                 .collect();
             let mut out = Vec::new();
             for t in tasks {
@@ -236,19 +277,31 @@ fn main() {
         .flat_map(|t| t.micros.iter().copied())
         .collect();
     micros.sort_unstable();
+    // Turns per second: the measured turns over the time from the window's start to the
+    // last answer (a server that falls behind answers the window's turns late).
+    let last = tallies.iter().filter_map(|t| t.last_answer).max();
+    let span = last
+        .map(|l| l.duration_since(measure_from).as_secs_f64())
+        .unwrap_or(seconds)
+        .max(seconds);
     let errors: Vec<&String> = tallies.iter().flat_map(|t| t.errors.iter()).collect();
     println!(
         "1-minute load average before the run: {}",
         load.split_whitespace().next().unwrap_or("?")
     );
+    let offered = if rate > 0.0 {
+        format!("{rate:.0}/s")
+    } else {
+        "closed loop".to_string()
+    };
     println!(
-        "| sessions | measured | turns | turns/s | p50 | p99 | server RSS idle → peak | errors |"
+        "| sessions | offered | measured | turns | turns/s | p50 | p99 | server RSS idle → peak | errors |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {sessions} | {seconds:.0} s | {} | {:.0} | {:.2} ms | {:.2} ms | {} MB → {} MB | {} |",
+        "| {sessions} | {offered} | {seconds:.0} s | {} | {:.0} | {:.2} ms | {:.2} ms | {} MB → {} MB | {} |",
         micros.len(),
-        micros.len() as f64 / seconds,
+        micros.len() as f64 / span,
         percentile(&micros, 0.5),
         percentile(&micros, 0.99),
         rss_idle / 1024,

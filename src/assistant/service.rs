@@ -302,9 +302,11 @@ impl Assistant {
             author: None,
             created_ms: now_ms,
         };
+        // The message first: should the process stop between the two statements, what
+        // the customer wrote is kept (only the conversation's times would lag).
         let stored = self
             .store
-            .write(move |c| {
+            .write_each(move |c| {
                 Box::pin(async move {
                     let mut msg = msg;
                     if !conversations::append_message(c, &mut msg).await? {

@@ -20,7 +20,7 @@ use crate::assistant::llm::stream::{StreamEvent, StreamOut};
 use crate::assistant::service::{Inbound, Outbound, TurnOutcome};
 use crate::config::Secret;
 use crate::domain::Locale;
-use crate::store::conversations::{self, ConversationRow, Role};
+use crate::store::conversations::{self, Role};
 
 fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -72,6 +72,9 @@ pub async fn create_session(
         .assistant
         .open("web", None, Some(&token_hash(token.expose())), language)
         .await?;
+    if let Some(hash) = &conv.token_hash {
+        app.sessions.remember(&conv.id, hash.clone());
+    }
     let greeting = app.assistant.greet(&conv).await?;
     Ok((
         StatusCode::CREATED,
@@ -84,12 +87,34 @@ pub async fn create_session(
     ))
 }
 
-/// The session, if the bearer token is its own.
-async fn authorized(
-    app: &AppState,
-    id: &str,
-    headers: &HeaderMap,
-) -> Result<ConversationRow, ApiError> {
+/// The token hashes of web chat sessions, kept once read: a session's token never
+/// changes, so checking it on each message needs no database read.
+#[derive(Default)]
+pub struct Sessions {
+    hashes: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+/// Sessions whose token hash is kept (then the memory starts over).
+const SESSIONS_KEPT: usize = 100_000;
+
+impl Sessions {
+    fn hash_of(&self, id: &str) -> Option<String> {
+        self.lock().get(id).cloned()
+    }
+    fn remember(&self, id: &str, hash: String) {
+        let mut hashes = self.lock();
+        if hashes.len() >= SESSIONS_KEPT {
+            hashes.clear();
+        }
+        hashes.insert(id.to_string(), hash);
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, String>> {
+        self.hashes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The session's id, if the bearer token is its own.
+async fn authorized(app: &AppState, id: &str, headers: &HeaderMap) -> Result<String, ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -100,18 +125,25 @@ async fn authorized(
                 "send the session token as `Authorization: Bearer <token>`".into(),
             )
         })?;
-    let mut conn = app.store.read().await?;
-    let conv = conversations::get_conversation(&mut conn, id)
-        .await?
-        .filter(|c| c.channel == "web")
-        .ok_or_else(|| ApiError::NotFound("no such chat session".into()))?;
-    let stored = conv.token_hash.clone().unwrap_or_default();
+    let stored = match app.sessions.hash_of(id) {
+        Some(hash) => hash,
+        None => {
+            let mut conn = app.store.read().await?;
+            let conv = conversations::get_conversation(&mut conn, id)
+                .await?
+                .filter(|c| c.channel == "web")
+                .ok_or_else(|| ApiError::NotFound("no such chat session".into()))?;
+            let hash = conv.token_hash.unwrap_or_default();
+            app.sessions.remember(id, hash.clone());
+            hash
+        }
+    };
     if !Secret::new(stored).matches(&token_hash(given)) {
         return Err(ApiError::Unauthorized(
             "the token does not belong to this session".into(),
         ));
     }
-    Ok(conv)
+    Ok(id.to_string())
 }
 
 #[derive(Deserialize)]
@@ -158,9 +190,9 @@ pub async fn post_message(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let conv = authorized(&app, &id, &headers).await?;
+    let id = authorized(&app, &id, &headers).await?;
     app.limits.check_ip(peer.ip())?;
-    app.limits.check_session(&conv.id)?;
+    app.limits.check_session(&id)?;
     let req: PostMessage = serde_json::from_slice(&body).map_err(|e| {
         ApiError::BadRequest(format!(
             "invalid JSON: {e}; send {{\"text\": \"…\"}} or {{\"action\": \"…\"}}"
@@ -189,17 +221,17 @@ pub async fn post_message(
             ));
         }
     };
-    let channel_id = client_message_id(&conv.id, req.client_id.as_deref())?;
+    let channel_id = client_message_id(&id, req.client_id.as_deref())?;
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if wants_stream {
-        return Ok(stream(app, conv.id, inbound, channel_id).into_response());
+        return Ok(stream(app, id, inbound, channel_id).into_response());
     }
     let outcome = app
         .assistant
-        .turn(&conv.id, inbound, channel_id.as_deref())
+        .turn(&id, inbound, channel_id.as_deref())
         .await?;
     let reply = match outcome {
         TurnOutcome::Replied(r) => Some(*r),
@@ -286,28 +318,30 @@ pub async fn list_messages(
     Query(q): Query<AfterQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let conv = authorized(&app, &id, &headers).await?;
+    let id = authorized(&app, &id, &headers).await?;
     let mut conn = app.store.read().await?;
-    let messages: Vec<TranscriptMessage> =
-        conversations::list_messages(&mut conn, &conv.id, q.after)
-            .await?
-            .into_iter()
-            .filter(|m| m.role != Role::System)
-            .map(|m| TranscriptMessage {
-                seq: m.seq,
-                role: m.role,
-                text: m.text,
-                action: m.action,
-                actions: m
-                    .actions
-                    .as_deref()
-                    .and_then(|a| serde_json::from_str(a).ok())
-                    .unwrap_or(Value::Array(Vec::new())),
-                created_at: chrono::DateTime::from_timestamp_millis(m.created_ms)
-                    .map(|d| d.to_rfc3339())
-                    .unwrap_or_default(),
-            })
-            .collect();
+    let conv = conversations::get_conversation(&mut conn, &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such chat session".into()))?;
+    let messages: Vec<TranscriptMessage> = conversations::list_messages(&mut conn, &id, q.after)
+        .await?
+        .into_iter()
+        .filter(|m| m.role != Role::System)
+        .map(|m| TranscriptMessage {
+            seq: m.seq,
+            role: m.role,
+            text: m.text,
+            action: m.action,
+            actions: m
+                .actions
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or(Value::Array(Vec::new())),
+            created_at: chrono::DateTime::from_timestamp_millis(m.created_ms)
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_default(),
+        })
+        .collect();
     let state = crate::assistant::state::ConversationState::from_json(&conv.state);
     Ok(Json(serde_json::json!({
         "session_id": conv.id,

@@ -37,6 +37,8 @@ pub struct App {
     /// Runs conversation turns for every channel.
     pub assistant: Assistant,
     pub limits: limits::Limits,
+    /// The web chat sessions' token hashes, once read.
+    pub sessions: chat::Sessions,
     /// WhatsApp and Messenger deliveries, stored and then processed.
     pub inbox: Inbox,
     /// Every outbound WhatsApp and Messenger message; [`Outbox::deliver`] sends one.
@@ -94,6 +96,7 @@ impl App {
             policy,
             assistant,
             limits,
+            sessions: chat::Sessions::default(),
             metrics: metrics_handle(),
         }))
     }

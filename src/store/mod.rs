@@ -50,7 +50,10 @@ type Job = Box<dyn FnOnce(AnyPool) -> BoxFuture<'static, ()> + Send>;
 /// to SQLite's connection thread, and a task on the shared runtime waits behind every
 /// other busy task before it is polled again after each one, with the writer held.
 /// Here nothing else runs between the round trips.
-fn start_writer(pool: AnyPool) -> anyhow::Result<tokio::sync::mpsc::UnboundedSender<Job>> {
+fn start_writer(
+    pool: AnyPool,
+    readers: AnyPool,
+) -> anyhow::Result<tokio::sync::mpsc::UnboundedSender<Job>> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -60,6 +63,21 @@ fn start_writer(pool: AnyPool) -> anyhow::Result<tokio::sync::mpsc::UnboundedSen
         .name("verity-writer".into())
         .spawn(move || {
             runtime.block_on(async move {
+                // Ends with the runtime, when the last handle on the store is gone.
+                tokio::spawn(async move {
+                    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+                    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        every.tick().await;
+                        // PASSIVE: copies what no reader needs any more, never waits.
+                        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                            .execute(&readers)
+                            .await
+                        {
+                            tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
+                        }
+                    }
+                });
                 while let Some(job) = rx.recv().await {
                     job(pool.clone()).await;
                 }
@@ -96,13 +114,19 @@ impl WriteTx {
 /// checkpoints, waits instead of failing when the file is locked by another process.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
-     PRAGMA wal_autocheckpoint = 10000;";
+     PRAGMA wal_autocheckpoint = 100000;";
+/// How often the write-ahead log is copied back into the database file. The writer
+/// would do it itself when the log grows past `wal_autocheckpoint` pages, holding every
+/// write (and with it every chat turn) for as long as it takes; a reading connection
+/// does it beside the writer instead, and the writer's own threshold is only a backstop.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
 /// The writer keeps a large page cache: nothing else changes the file under it.
 const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
 /// A reader's page cache is emptied whenever it starts reading after a write (every
-/// time, while customers chat), and emptying a large cache costs more than it saves;
-/// reads come from a memory map of the file instead.
-const SQLITE_READER_PRAGMAS: &str = "PRAGMA cache_size = -2048; PRAGMA mmap_size = 1073741824;";
+/// time, while customers chat), and emptying a large cache costs more than it saves:
+/// the pages it reads again come from the operating system's cache.
+const SQLITE_READER_PRAGMAS: &str = "PRAGMA cache_size = -512;";
 
 /// How long a pooled connection may sit idle before it is pinged when handed out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
@@ -212,7 +236,10 @@ impl Store {
             .connect(url)
             .await
             .with_context(|| format!("connecting to the {backend:?} database"))?;
-        let jobs = writer.clone().map(start_writer).transpose()?;
+        let jobs = writer
+            .clone()
+            .map(|w| start_writer(w, pool.clone()))
+            .transpose()?;
         let store = Self {
             pool,
             backend,
@@ -264,10 +291,36 @@ impl Store {
             + Send
             + 'static,
     {
-        async fn run<T, F>(pool: &AnyPool, work: F) -> anyhow::Result<T>
+        self.run_write(true, work).await
+    }
+
+    /// Like [`Store::write`], but each statement of `work` commits on its own: two
+    /// round trips fewer, for work whose statements may land one by one.
+    pub async fn write_each<T, F>(&self, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>
+            + Send
+            + 'static,
+    {
+        self.run_write(false, work).await
+    }
+
+    async fn run_write<T, F>(&self, transaction: bool, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>
+            + Send
+            + 'static,
+    {
+        async fn run<T, F>(pool: &AnyPool, transaction: bool, work: F) -> anyhow::Result<T>
         where
             F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>,
         {
+            if !transaction {
+                let mut conn = pool.acquire().await.context("acquiring the writer")?;
+                return work(&mut conn).await;
+            }
             let mut tx = pool.begin().await.context("starting a transaction")?;
             let out = work(&mut tx).await?;
             tx.commit().await.context("committing a transaction")?;
@@ -275,12 +328,12 @@ impl Store {
         }
         let Some(jobs) = &self.jobs else {
             let pool = self.writer.as_ref().unwrap_or(&self.pool);
-            return run(pool, work).await;
+            return run(pool, transaction, work).await;
         };
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |pool| {
             Box::pin(async move {
-                let _ = done.send(run(&pool, work).await);
+                let _ = done.send(run(&pool, transaction, work).await);
             })
         });
         jobs.send(job)

@@ -29,6 +29,7 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
         let mut conn = sqlx::AnyConnection::connect(&admin)
             .await
             .expect("connect to postgres admin URL");
+        drop_earlier_databases(&mut conn).await;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await
@@ -40,6 +41,31 @@ pub async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
         let path = dir.path().join("verity.db");
         (path.to_string_lossy().to_string(), Some(dir))
     }
+}
+
+/// Drops the test databases of earlier runs, once per run: each test makes its own and
+/// nothing drops it when the test ends, so a server used for many runs would fill its
+/// disk. A database still in use (by a test binary running beside this one) refuses to
+/// be dropped and stays.
+async fn drop_earlier_databases(conn: &mut sqlx::AnyConnection) {
+    use sqlx::Row;
+    static DONE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    DONE.get_or_init(|| async {
+        let names: Vec<String> =
+            sqlx::query("SELECT datname FROM pg_database WHERE datname LIKE 'verity\\_t\\_%'")
+                .fetch_all(&mut *conn)
+                .await
+                .map(|rows| rows.iter().filter_map(|r| r.try_get(0).ok()).collect())
+                .unwrap_or_default();
+        for name in names {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name}"
+            )))
+            .execute(&mut *conn)
+            .await;
+        }
+    })
+    .await;
 }
 
 pub async fn spawn_app() -> TestApp {
