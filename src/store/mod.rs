@@ -121,12 +121,11 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NO
 /// does it beside the writer instead, and the writer's own threshold is only a backstop.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
-/// The writer keeps a large page cache: nothing else changes the file under it.
-const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -65536;";
-/// A reader's page cache is emptied whenever it starts reading after a write (every
-/// time, while customers chat), and emptying a large cache costs more than it saves:
-/// the pages it reads again come from the operating system's cache.
-const SQLITE_READER_PRAGMAS: &str = "PRAGMA cache_size = -512;";
+/// The writer's page cache: nothing else changes the file under it.
+const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16384;";
+/// Each of the eight readers keeps up to 16 MB of pages (a reader's cache is emptied
+/// whenever it starts reading after another connection wrote).
+const SQLITE_READER_PRAGMAS: &str = "PRAGMA cache_size = -16384;";
 
 /// How long a pooled connection may sit idle before it is pinged when handed out.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
