@@ -430,6 +430,74 @@ mod tests {
         assert_eq!(in_list(&conn, 1, 3), "?, ?, ?");
     }
 
+    async fn audit_count(store: &Store) -> i64 {
+        use sqlx::Row;
+        let mut conn = store.read().await.expect("a reader");
+        sqlx::query("SELECT COUNT(*) FROM audit_log")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("counted")
+            .try_get(0)
+            .expect("a count")
+    }
+
+    fn audit(conn: &mut AnyConnection) -> BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            let details = serde_json::json!({});
+            audit::insert_audit(conn, 1, "system", "test", None, &details).await
+        })
+    }
+
+    #[tokio::test]
+    async fn writes_on_the_writers_thread_commit_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = Store::connect(&dir.path().join("w.db").to_string_lossy())
+            .await
+            .expect("a file store");
+        assert!(
+            store.jobs.is_some(),
+            "a SQLite file store has a writer thread"
+        );
+        store
+            .write(|c| {
+                Box::pin(async move {
+                    audit(c).await?;
+                    audit(c).await
+                })
+            })
+            .await
+            .expect("written");
+        assert_eq!(audit_count(&store).await, 2);
+        // A failing transaction leaves nothing behind, and the error reaches the caller.
+        let failed = store
+            .write::<(), _>(|c| {
+                Box::pin(async move {
+                    audit(c).await?;
+                    anyhow::bail!("stopped halfway")
+                })
+            })
+            .await;
+        assert!(format!("{:#}", failed.expect_err("fails")).contains("stopped halfway"));
+        assert_eq!(audit_count(&store).await, 2);
+        // Statement by statement: what ran before the failure stays.
+        let failed = store
+            .write_each::<(), _>(|c| {
+                Box::pin(async move {
+                    audit(c).await?;
+                    anyhow::bail!("stopped halfway")
+                })
+            })
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(audit_count(&store).await, 3);
+        // Concurrent writers are serialized, none lost.
+        let writes = (0..50).map(|_| store.write(|c| audit(c)));
+        for w in futures_util::future::join_all(writes).await {
+            w.expect("written");
+        }
+        assert_eq!(audit_count(&store).await, 53);
+    }
+
     #[test]
     fn plain_paths_become_sqlite_urls_that_create_the_file() {
         assert_eq!(
