@@ -302,25 +302,7 @@ impl Assistant {
             author: None,
             created_ms: now_ms,
         };
-        // The message first: should the process stop between the two statements, what
-        // the customer wrote is kept (only the conversation's times would lag).
-        let stored = self
-            .store
-            .write_each(move |c| {
-                Box::pin(async move {
-                    let mut msg = msg;
-                    if !conversations::append_message(c, &mut msg).await? {
-                        return Ok(None);
-                    }
-                    match conversations::touch_inbound(c, &msg.conversation_id, now_ms).await? {
-                        Some(conv) => Ok(Some((conv, msg))),
-                        None => {
-                            anyhow::bail!("conversation {} does not exist", msg.conversation_id)
-                        }
-                    }
-                })
-            })
-            .await?;
+        let stored = conversations::record_inbound(&self.store, msg, now_ms).await?;
         let Some((mut conv, msg)) = stored else {
             return Ok(TurnOutcome::Duplicate);
         };
@@ -561,18 +543,7 @@ impl Assistant {
             created_ms: now_ms,
         };
         conv.updated_ms = now_ms;
-        let saved = conv.clone();
-        let msg = self
-            .store
-            .write(move |c| {
-                Box::pin(async move {
-                    let mut msg = msg;
-                    conversations::append_message(c, &mut msg).await?;
-                    conversations::update_conversation(c, &saved).await?;
-                    Ok(msg)
-                })
-            })
-            .await?;
+        let msg = conversations::record_reply(&self.store, msg, conv.clone()).await?;
         self.memory.append(&conv.id, msg.seq, parts);
         Ok(Outbound {
             message_id: msg.id,

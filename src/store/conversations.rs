@@ -7,6 +7,8 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+use super::{Store, lite};
+
 /// A stored conversation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ConversationRow {
@@ -115,6 +117,10 @@ pub async fn find_conversation_by_sender(
     row.as_ref().map(conversation_from_row).transpose()
 }
 
+const TOUCH_INBOUND: &str = "UPDATE conversations SET last_inbound_ms = $2, updated_ms = $2 \
+     WHERE id = $1 RETURNING id, channel, external_id, token_hash, customer_id, language, \
+     failed_verifications, locked_until_ms, taken_over_by, state, created_ms, last_inbound_ms, updated_ms";
+
 /// Records that the customer just wrote: sets the times of the last inbound message and
 /// of the last change, and returns the conversation (`None` when there is none).
 pub async fn touch_inbound(
@@ -122,11 +128,7 @@ pub async fn touch_inbound(
     id: &str,
     now_ms: i64,
 ) -> anyhow::Result<Option<ConversationRow>> {
-    let sql = format!(
-        "UPDATE conversations SET last_inbound_ms = $2, updated_ms = $2 WHERE id = $1 \
-         RETURNING {CONVERSATION_COLUMNS}"
-    );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query(TOUCH_INBOUND)
         .bind(id)
         .bind(now_ms)
         .fetch_optional(conn)
@@ -135,29 +137,29 @@ pub async fn touch_inbound(
     row.as_ref().map(conversation_from_row).transpose()
 }
 
+const UPDATE_CONVERSATION: &str = "UPDATE conversations SET customer_id = $2, language = $3, \
+     failed_verifications = $4, locked_until_ms = $5, taken_over_by = $6, state = $7, \
+     last_inbound_ms = $8, updated_ms = $9 WHERE id = $1";
+
 /// Saves what a turn changed: the customer, language, verification counters, staff
 /// takeover, state and times.
 pub async fn update_conversation(
     conn: &mut AnyConnection,
     c: &ConversationRow,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "UPDATE conversations SET customer_id = $2, language = $3, failed_verifications = $4, \
-         locked_until_ms = $5, taken_over_by = $6, state = $7, last_inbound_ms = $8, updated_ms = $9 \
-         WHERE id = $1",
-    )
-    .bind(&c.id)
-    .bind(c.customer_id.as_deref())
-    .bind(&c.language)
-    .bind(c.failed_verifications)
-    .bind(c.locked_until_ms)
-    .bind(c.taken_over_by.as_deref())
-    .bind(&c.state)
-    .bind(c.last_inbound_ms)
-    .bind(c.updated_ms)
-    .execute(conn)
-    .await
-    .context("updating a conversation")?;
+    sqlx::query(UPDATE_CONVERSATION)
+        .bind(&c.id)
+        .bind(c.customer_id.as_deref())
+        .bind(&c.language)
+        .bind(c.failed_verifications)
+        .bind(c.locked_until_ms)
+        .bind(c.taken_over_by.as_deref())
+        .bind(&c.state)
+        .bind(c.last_inbound_ms)
+        .bind(c.updated_ms)
+        .execute(conn)
+        .await
+        .context("updating a conversation")?;
     Ok(())
 }
 
@@ -212,32 +214,32 @@ pub struct MessageRow {
     pub created_ms: i64,
 }
 
+const APPEND_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, seq, role, text, action, \
+     actions, tool_calls, grounding, engine_stats, channel_message_id, author, created_ms) \
+     SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
+     FROM messages WHERE conversation_id = $2 \
+     ON CONFLICT (channel_message_id) DO NOTHING RETURNING seq";
+
 /// Appends a message at the end of its conversation. Returns `false` when a message
 /// with the same channel message id exists already (a redelivery): nothing is stored.
 pub async fn append_message(conn: &mut AnyConnection, m: &mut MessageRow) -> anyhow::Result<bool> {
     // Numbered and inserted in one statement: one round trip while the writer waits.
-    let row = sqlx::query(
-        "INSERT INTO messages (id, conversation_id, seq, role, text, action, actions, tool_calls, \
-         grounding, engine_stats, channel_message_id, author, created_ms) \
-         SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 \
-         FROM messages WHERE conversation_id = $2 \
-         ON CONFLICT (channel_message_id) DO NOTHING RETURNING seq",
-    )
-    .bind(&m.id)
-    .bind(&m.conversation_id)
-    .bind(m.role.as_str())
-    .bind(&m.text)
-    .bind(m.action.as_deref())
-    .bind(m.actions.as_deref())
-    .bind(m.tool_calls.as_deref())
-    .bind(m.grounding.as_deref())
-    .bind(m.engine_stats.as_deref())
-    .bind(m.channel_message_id.as_deref())
-    .bind(m.author.as_deref())
-    .bind(m.created_ms)
-    .fetch_optional(conn)
-    .await
-    .context("storing a message")?;
+    let row = sqlx::query(APPEND_MESSAGE)
+        .bind(&m.id)
+        .bind(&m.conversation_id)
+        .bind(m.role.as_str())
+        .bind(&m.text)
+        .bind(m.action.as_deref())
+        .bind(m.actions.as_deref())
+        .bind(m.tool_calls.as_deref())
+        .bind(m.grounding.as_deref())
+        .bind(m.engine_stats.as_deref())
+        .bind(m.channel_message_id.as_deref())
+        .bind(m.author.as_deref())
+        .bind(m.created_ms)
+        .fetch_optional(conn)
+        .await
+        .context("storing a message")?;
     match row {
         Some(r) => {
             m.seq = r.try_get(0)?;
@@ -245,6 +247,150 @@ pub async fn append_message(conn: &mut AnyConnection, m: &mut MessageRow) -> any
         }
         None => Ok(false),
     }
+}
+
+/// A turn's first write: the customer's message, then the conversation's times.
+/// Returns the conversation and the message with its number, or `None` when the same
+/// channel message was stored before (a redelivery). On a SQLite file it runs on the
+/// writer's thread ([`super::lite`]), committed together with other turns' writes.
+pub async fn record_inbound(
+    store: &Store,
+    msg: MessageRow,
+    now_ms: i64,
+) -> anyhow::Result<Option<(ConversationRow, MessageRow)>> {
+    if let Some(lite) = store.lite() {
+        return lite
+            .write(move |c| {
+                let mut msg = msg;
+                if !lite_append_message(c, &mut msg)? {
+                    return Ok(None);
+                }
+                let conv = lite_touch_inbound(c, &msg.conversation_id, now_ms)?;
+                Ok(Some((missing(conv, &msg.conversation_id)?, msg)))
+            })
+            .await;
+    }
+    store
+        .write(move |c| {
+            Box::pin(async move {
+                let mut msg = msg;
+                if !append_message(c, &mut msg).await? {
+                    return Ok(None);
+                }
+                let conv = touch_inbound(c, &msg.conversation_id, now_ms).await?;
+                Ok(Some((missing(conv, &msg.conversation_id)?, msg)))
+            })
+        })
+        .await
+}
+
+fn missing(conv: Option<ConversationRow>, id: &str) -> anyhow::Result<ConversationRow> {
+    conv.ok_or_else(|| anyhow::anyhow!("conversation {id} does not exist"))
+}
+
+/// A turn's last write: the reply (returned with its number) and what the turn changed
+/// in the conversation. Runs like [`record_inbound`].
+pub async fn record_reply(
+    store: &Store,
+    msg: MessageRow,
+    conv: ConversationRow,
+) -> anyhow::Result<MessageRow> {
+    if let Some(lite) = store.lite() {
+        return lite
+            .write(move |c| {
+                let mut msg = msg;
+                lite_append_message(c, &mut msg)?;
+                lite_update_conversation(c, &conv)?;
+                Ok(msg)
+            })
+            .await;
+    }
+    store
+        .write(move |c| {
+            Box::pin(async move {
+                let mut msg = msg;
+                append_message(c, &mut msg).await?;
+                update_conversation(c, &conv).await?;
+                Ok(msg)
+            })
+        })
+        .await
+}
+
+fn lite_append_message(c: &rusqlite::Connection, m: &mut MessageRow) -> anyhow::Result<bool> {
+    let mut stmt = c.prepare_cached(APPEND_MESSAGE)?;
+    lite::bind(
+        &mut stmt,
+        &[
+            &m.id,
+            &m.conversation_id,
+            &m.role.as_str(),
+            &m.text,
+            &m.action,
+            &m.actions,
+            &m.tool_calls,
+            &m.grounding,
+            &m.engine_stats,
+            &m.channel_message_id,
+            &m.author,
+            &m.created_ms,
+        ],
+    )?;
+    // The INSERT happens in the first step; its one row is the number it got.
+    let mut rows = stmt.raw_query();
+    let Some(r) = rows.next()? else {
+        return Ok(false);
+    };
+    m.seq = r.get(0)?;
+    Ok(true)
+}
+
+fn lite_touch_inbound(
+    c: &rusqlite::Connection,
+    id: &str,
+    now_ms: i64,
+) -> anyhow::Result<Option<ConversationRow>> {
+    let mut stmt = c.prepare_cached(TOUCH_INBOUND)?;
+    lite::bind(&mut stmt, &[&id, &now_ms])?;
+    let mut rows = stmt.raw_query();
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    Ok(Some(ConversationRow {
+        id: r.get(0)?,
+        channel: r.get(1)?,
+        external_id: r.get(2)?,
+        token_hash: r.get(3)?,
+        customer_id: r.get(4)?,
+        language: r.get(5)?,
+        failed_verifications: r.get(6)?,
+        locked_until_ms: r.get(7)?,
+        taken_over_by: r.get(8)?,
+        state: r.get(9)?,
+        created_ms: r.get(10)?,
+        last_inbound_ms: r.get(11)?,
+        updated_ms: r.get(12)?,
+    }))
+}
+
+fn lite_update_conversation(c: &rusqlite::Connection, v: &ConversationRow) -> anyhow::Result<()> {
+    let mut stmt = c.prepare_cached(UPDATE_CONVERSATION)?;
+    lite::bind(
+        &mut stmt,
+        &[
+            &v.id,
+            &v.customer_id,
+            &v.language,
+            &v.failed_verifications,
+            &v.locked_until_ms,
+            &v.taken_over_by,
+            &v.state,
+            &v.last_inbound_ms,
+            &v.updated_ms,
+        ],
+    )?;
+    stmt.raw_execute()?;
+    Ok(())
 }
 
 /// The last `limit` messages of a conversation, oldest first.

@@ -13,11 +13,14 @@ pub mod inspect;
 pub mod records;
 pub mod staff;
 
+pub(crate) mod lite;
+
 use anyhow::{Context, bail};
 use futures_util::future::BoxFuture;
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which engine a store runs on.
@@ -32,59 +35,16 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite has one writer at a time: writes go through this one connection, in
-    /// turn, while reads use `pool` (WAL lets them run beside the writer). A writer
-    /// never waits behind readers for a connection. `None`: writes use `pool`.
+    /// SQLite has one writer at a time: writes through sqlx go through this one
+    /// connection, in turn, while reads use `pool` (WAL lets them run beside the
+    /// writer). A writer never waits behind readers for a connection. `None`: writes use
+    /// `pool`.
     writer: Option<AnyPool>,
-    /// The writer's own thread, which runs [`Store::write`] transactions; `None` on
+    /// A SQLite file's writer thread (the chat turn's writes, see [`lite`]); `None` on
     /// PostgreSQL and in-memory SQLite.
-    jobs: Option<tokio::sync::mpsc::UnboundedSender<Job>>,
-}
-
-/// A transaction for the writer's thread.
-type Job = Box<dyn FnOnce(AnyPool) -> BoxFuture<'static, ()> + Send>;
-
-/// Starts the thread that runs write transactions on SQLite's one writer connection.
-///
-/// Why a thread of its own: a transaction holds the writer across several round trips
-/// to SQLite's connection thread, and a task on the shared runtime waits behind every
-/// other busy task before it is polled again after each one, with the writer held.
-/// Here nothing else runs between the round trips.
-fn start_writer(
-    pool: AnyPool,
-    readers: AnyPool,
-) -> anyhow::Result<tokio::sync::mpsc::UnboundedSender<Job>> {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Job>();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the writer's runtime")?;
-    std::thread::Builder::new()
-        .name("verity-writer".into())
-        .spawn(move || {
-            runtime.block_on(async move {
-                // Ends with the runtime, when the last handle on the store is gone.
-                tokio::spawn(async move {
-                    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-                    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                    loop {
-                        every.tick().await;
-                        // PASSIVE: copies what no reader needs any more, never waits.
-                        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                            .execute(&readers)
-                            .await
-                        {
-                            tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
-                        }
-                    }
-                });
-                while let Some(job) = rx.recv().await {
-                    job(pool.clone()).await;
-                }
-            });
-        })
-        .context("starting the writer's thread")?;
-    Ok(tx)
+    lite: Option<Arc<lite::Lite>>,
+    /// Held by every write in this process on a SQLite file (see [`lite`]).
+    gate: lite::Gate,
 }
 
 impl std::fmt::Debug for Store {
@@ -98,6 +58,27 @@ impl std::fmt::Debug for Store {
 /// A write transaction (on SQLite, holding the one writer connection while it lives).
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
+    /// Released after the transaction ends (fields drop in order).
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// The writing connection outside a transaction (see [`Store::write_one`]).
+pub struct WriteConn {
+    conn: sqlx::pool::PoolConnection<Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
 }
 
 impl WriteTx {
@@ -112,14 +93,11 @@ impl WriteTx {
 
 /// Every SQLite connection: write-ahead log (readers beside the one writer), durable at
 /// checkpoints, waits instead of failing when the file is locked by another process.
+/// The log is copied back into the file by [`lite`]'s checkpointer every 100 ms; a
+/// writer does it itself only past 100,000 pages, as a backstop.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
      PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY; \
      PRAGMA wal_autocheckpoint = 100000;";
-/// How often the write-ahead log is copied back into the database file. The writer
-/// would do it itself when the log grows past `wal_autocheckpoint` pages, holding every
-/// write (and with it every chat turn) for as long as it takes; a reading connection
-/// does it beside the writer instead, and the writer's own threshold is only a backstop.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// The writer's page cache: nothing else changes the file under it.
 const SQLITE_WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16384;";
@@ -235,17 +213,24 @@ impl Store {
             .connect(url)
             .await
             .with_context(|| format!("connecting to the {backend:?} database"))?;
-        let jobs = writer
-            .clone()
-            .map(|w| start_writer(w, pool.clone()))
-            .transpose()?;
-        let store = Self {
+        let mut store = Self {
             pool,
             backend,
             writer,
-            jobs,
+            lite: None,
+            gate: Arc::new(tokio::sync::Mutex::new(())),
         };
         store.migrate().await?;
+        if store.writer.is_some() {
+            use sqlx::Row;
+            let path: String =
+                sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(&store.pool)
+                    .await
+                    .context("reading the database file's path")?
+                    .try_get(0)?;
+            store.lite = Some(Arc::new(lite::Lite::start(&path, store.gate.clone())?));
+        }
         Ok(store)
     }
 
@@ -274,83 +259,50 @@ impl Store {
 
     /// Starts a write transaction.
     pub async fn begin(&self) -> anyhow::Result<WriteTx> {
+        let gate = self.hold_gate().await;
         let pool = self.writer.as_ref().unwrap_or(&self.pool);
         let tx = pool.begin().await.context("starting a transaction")?;
-        Ok(WriteTx { tx })
+        Ok(WriteTx { tx, _gate: gate })
+    }
+
+    /// The writers' gate, on a SQLite file (see [`lite`]).
+    async fn hold_gate(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.lite {
+            Some(_) => Some(self.gate.clone().lock_owned().await),
+            None => None,
+        }
+    }
+
+    /// A SQLite file's writer thread, for the hot path's writes.
+    pub(crate) fn lite(&self) -> Option<&lite::Lite> {
+        self.lite.as_deref()
     }
 
     /// Runs `work` in a write transaction, committed when it returns `Ok` and rolled
-    /// back when it fails. On SQLite it runs on the writer's own thread (see
-    /// [`start_writer`]): the way for a hot path to write. Must not be called while
-    /// holding a [`WriteTx`] (the writer would wait for itself).
+    /// back when it fails. Must not be called while holding a [`WriteTx`] (the writer
+    /// would wait for itself).
     pub async fn write<T, F>(&self, work: F) -> anyhow::Result<T>
     where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>
-            + Send
-            + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>,
     {
-        self.run_write(true, work).await
-    }
-
-    /// Like [`Store::write`], but each statement of `work` commits on its own: two
-    /// round trips fewer, for work whose statements may land one by one.
-    pub async fn write_each<T, F>(&self, work: F) -> anyhow::Result<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>
-            + Send
-            + 'static,
-    {
-        self.run_write(false, work).await
-    }
-
-    async fn run_write<T, F>(&self, transaction: bool, work: F) -> anyhow::Result<T>
-    where
-        T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>
-            + Send
-            + 'static,
-    {
-        async fn run<T, F>(pool: &AnyPool, transaction: bool, work: F) -> anyhow::Result<T>
-        where
-            F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, anyhow::Result<T>>,
-        {
-            if !transaction {
-                let mut conn = pool.acquire().await.context("acquiring the writer")?;
-                return work(&mut conn).await;
-            }
-            let mut tx = pool.begin().await.context("starting a transaction")?;
-            let out = work(&mut tx).await?;
-            tx.commit().await.context("committing a transaction")?;
-            Ok(out)
-        }
-        let Some(jobs) = &self.jobs else {
-            let pool = self.writer.as_ref().unwrap_or(&self.pool);
-            return run(pool, transaction, work).await;
-        };
-        let (done, result) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move |pool| {
-            Box::pin(async move {
-                let _ = done.send(run(&pool, transaction, work).await);
-            })
-        });
-        jobs.send(job)
-            .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
-        result
-            .await
-            .map_err(|_| anyhow::anyhow!("the database writer dropped a transaction"))?
+        let mut tx = self.begin().await?;
+        let out = work(tx.conn()).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// The writing connection without a transaction, for one statement that is atomic on
     /// its own (autocommit): one round trip instead of three (BEGIN, the write, COMMIT).
-    pub async fn write_one(&self) -> anyhow::Result<sqlx::pool::PoolConnection<Any>> {
-        self.writer
+    pub async fn write_one(&self) -> anyhow::Result<WriteConn> {
+        let gate = self.hold_gate().await;
+        let conn = self
+            .writer
             .as_ref()
             .unwrap_or(&self.pool)
             .acquire()
             .await
-            .context("acquiring the writing connection")
+            .context("acquiring the writing connection")?;
+        Ok(WriteConn { conn, _gate: gate })
     }
 
     /// A pooled connection for reads.
@@ -448,27 +400,66 @@ mod tests {
         })
     }
 
+    fn lite_audit(conn: &rusqlite::Connection) -> anyhow::Result<()> {
+        conn.execute(
+            "INSERT INTO audit_log (at_ms, actor, action) VALUES (1, 'system', 'test')",
+            [],
+        )?;
+        Ok(())
+    }
+
     #[tokio::test]
-    async fn writes_on_the_writers_thread_commit_whole_or_not_at_all() {
+    async fn writes_on_the_writers_thread_land_whole_or_not_at_all() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let store = Store::connect(&dir.path().join("w.db").to_string_lossy())
             .await
             .expect("a file store");
-        assert!(
-            store.jobs.is_some(),
-            "a SQLite file store has a writer thread"
-        );
-        store
-            .write(|c| {
-                Box::pin(async move {
-                    audit(c).await?;
-                    audit(c).await
-                })
-            })
-            .await
-            .expect("written");
+        let lite = store
+            .lite()
+            .expect("a SQLite file store has a writer thread");
+        lite.write(|c| {
+            lite_audit(c)?;
+            lite_audit(c)
+        })
+        .await
+        .expect("written");
         assert_eq!(audit_count(&store).await, 2);
-        // A failing transaction leaves nothing behind, and the error reaches the caller.
+        // A failing write leaves nothing behind, and the error reaches the caller.
+        let failed = lite
+            .write::<(), _>(|c| {
+                lite_audit(c)?;
+                anyhow::bail!("stopped halfway")
+            })
+            .await;
+        assert!(format!("{:#}", failed.expect_err("fails")).contains("stopped halfway"));
+        assert_eq!(audit_count(&store).await, 2);
+        // Many at once are committed in batches: the failing ones are rolled back alone.
+        let writes = (0..60).map(|i| {
+            lite.write(move |c| {
+                lite_audit(c)?;
+                lite_audit(c)?;
+                if i % 3 == 0 {
+                    anyhow::bail!("write {i} fails");
+                }
+                Ok(i)
+            })
+        });
+        let results = futures_util::future::join_all(writes).await;
+        assert_eq!(results.iter().filter(|r| r.is_err()).count(), 20);
+        assert_eq!(audit_count(&store).await, 2 + 2 * 40);
+        // A sqlx transaction and the writer's thread take turns: the thread's write waits
+        // for the transaction to end.
+        let mut tx = store.begin().await.expect("a transaction");
+        audit(tx.conn()).await.expect("written");
+        let other = store.clone();
+        let waiting =
+            tokio::spawn(async move { other.lite().expect("the writer").write(lite_audit).await });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "the writer waits for the gate");
+        tx.commit().await.expect("committed");
+        waiting.await.expect("joined").expect("written after");
+        assert_eq!(audit_count(&store).await, 2 + 80 + 2);
+        // sqlx's own writes still commit whole or not at all.
         let failed = store
             .write::<(), _>(|c| {
                 Box::pin(async move {
@@ -477,25 +468,8 @@ mod tests {
                 })
             })
             .await;
-        assert!(format!("{:#}", failed.expect_err("fails")).contains("stopped halfway"));
-        assert_eq!(audit_count(&store).await, 2);
-        // Statement by statement: what ran before the failure stays.
-        let failed = store
-            .write_each::<(), _>(|c| {
-                Box::pin(async move {
-                    audit(c).await?;
-                    anyhow::bail!("stopped halfway")
-                })
-            })
-            .await;
         assert!(failed.is_err());
-        assert_eq!(audit_count(&store).await, 3);
-        // Concurrent writers are serialized, none lost.
-        let writes = (0..50).map(|_| store.write(|c| audit(c)));
-        for w in futures_util::future::join_all(writes).await {
-            w.expect("written");
-        }
-        assert_eq!(audit_count(&store).await, 53);
+        assert_eq!(audit_count(&store).await, 84);
     }
 
     #[test]
