@@ -23,7 +23,9 @@
 //! so every turn runs the NLU, the tools, the truth and the grounding check, and stores
 //! two messages. Only 200 answers count; anything else fails the run after its row.
 //! The generator runs on one current-thread runtime on one OS thread with raw hyper
-//! HTTP/1 connections, and shares the machine's two cores with the server.
+//! HTTP/1 connections, and shares the machine's two cores with the server. The server's
+//! CPU time over the measured window (all its threads, from /proc), divided by the turns
+//! measured, is its CPU per turn: less noisy than turns per second on a shared machine.
 #![expect(
     clippy::unwrap_used,
     reason = "a benchmark that fails should stop loudly"
@@ -204,6 +206,21 @@ fn status_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// The server's CPU time so far (user and system, all threads), in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(14) + field(15)
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -241,6 +258,13 @@ fn main() {
     let started = Instant::now();
     let measure_from = started + Duration::from_secs_f64(warmup);
     let until = measure_from + Duration::from_secs_f64(seconds);
+    // The server's CPU time over the measured window.
+    let cpu = std::thread::spawn(move || {
+        std::thread::sleep(measure_from.saturating_duration_since(Instant::now()));
+        let before = cpu_ticks(pid);
+        std::thread::sleep(until.saturating_duration_since(Instant::now()));
+        cpu_ticks(pid) - before
+    });
     let tallies: Vec<Tally> = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -270,6 +294,7 @@ fn main() {
     .join()
     .unwrap();
     let rss_peak = status_kb(pid, "VmHWM:");
+    let cpu_ticks = cpu.join().unwrap();
     let _ = server.kill();
     let _ = server.wait();
     let mut micros: Vec<u32> = tallies
@@ -295,15 +320,18 @@ fn main() {
         "closed loop".to_string()
     };
     println!(
-        "| sessions | offered | measured | turns | turns/s | p50 | p99 | server RSS idle → peak | errors |"
+        "| sessions | offered | measured | turns | turns/s | p50 | p99 | server CPU per turn | server RSS idle → peak | errors |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    // Clock ticks are 10 ms on Linux (USER_HZ = 100).
+    let turns_in_window = micros.len().max(1) as f64;
     println!(
-        "| {sessions} | {offered} | {seconds:.0} s | {} | {:.0} | {:.2} ms | {:.2} ms | {} MB → {} MB | {} |",
+        "| {sessions} | {offered} | {seconds:.0} s | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms | {} MB → {} MB | {} |",
         micros.len(),
         micros.len() as f64 / span,
         percentile(&micros, 0.5),
         percentile(&micros, 0.99),
+        cpu_ticks as f64 * 10.0 / turns_in_window,
         rss_idle / 1024,
         rss_peak / 1024,
         errors.len()

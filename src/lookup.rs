@@ -30,14 +30,31 @@ async fn remedy_context(
     view_replacement: bool,
 ) -> anyhow::Result<RemedyContext> {
     let cases = cases::list_cases_for_order(conn, order).await?;
+    Ok(remedy_from(cases, view_replacement))
+}
+
+fn remedy_from(cases: Vec<crate::truth::ExistingCase>, view_replacement: bool) -> RemedyContext {
     let replacement_created = view_replacement
         || cases
             .iter()
             .any(|c| c.remedy == crate::truth::Remedy::Replacement);
-    Ok(RemedyContext {
+    RemedyContext {
         cases,
         replacement_created,
-    })
+    }
+}
+
+fn any_replacement(shipments: &[crate::domain::Shipment]) -> bool {
+    shipments
+        .iter()
+        .any(|s| s.kind == crate::domain::ShipmentKind::Replacement)
+}
+
+fn tracking_of(shipments: &[crate::domain::Shipment]) -> Vec<TrackingNumber> {
+    shipments
+        .iter()
+        .map(|s| s.tracking_number.clone())
+        .collect()
 }
 
 /// Reconciles one shipment with its order, the events of both, and the order's cases.
@@ -86,25 +103,42 @@ pub async fn order(
     now: DateTime<Utc>,
     number: &OrderNumber,
 ) -> anyhow::Result<Option<OrderLookup>> {
+    if let Some(lite) = store.lite() {
+        // A SQLite file: read on this thread, in one snapshot (see `store::lite`).
+        return lite.read(|c| {
+            let Some((order, customer_locale)) = records::lite_order_with_locale(c, number)? else {
+                return Ok(None);
+            };
+            let shipments = records::lite_shipments_for_order(c, number)?;
+            let evs = events::lite_events_for_order(c, number, &tracking_of(&shipments))?;
+            let cases = cases::lite_cases_for_order(c, number)?;
+            let mut view = reconcile_order(&order, &shipments, &evs, now, policy);
+            let remedy = if view.all_contradictions().next().is_some() {
+                let ctx = remedy_from(cases, any_replacement(&shipments));
+                view = view.with_remedy_context(&ctx, now, policy);
+                Some(ctx)
+            } else {
+                None
+            };
+            Ok(Some(OrderLookup {
+                view,
+                customer_locale,
+                remedy,
+            }))
+        });
+    }
     let mut conn = store.read().await?;
     let Some((order, customer_locale)) = records::get_order_with_locale(&mut conn, number).await?
     else {
         return Ok(None);
     };
     let shipments = records::list_shipments_for_order(&mut conn, number).await?;
-    let tracking: Vec<TrackingNumber> = shipments
-        .iter()
-        .map(|s| s.tracking_number.clone())
-        .collect();
-    let evs = events::events_for_order(&mut conn, number, &tracking).await?;
-    let any_replacement = shipments
-        .iter()
-        .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);
+    let evs = events::events_for_order(&mut conn, number, &tracking_of(&shipments)).await?;
     let mut view = reconcile_order(&order, &shipments, &evs, now, policy);
     // The order's cases only shape the remedies offered for contradictions.
     let mut remedy = None;
     if view.all_contradictions().next().is_some() {
-        let ctx = remedy_context(&mut conn, number, any_replacement).await?;
+        let ctx = remedy_context(&mut conn, number, any_replacement(&shipments)).await?;
         view = view.with_remedy_context(&ctx, now, policy);
         remedy = Some(ctx);
     }

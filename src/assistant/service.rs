@@ -25,7 +25,7 @@ use crate::clock::Clock;
 use crate::config::LlmFallback;
 use crate::domain::Locale;
 use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
-use crate::store::{Store, new_id};
+use crate::store::{Store, new_id, new_sorted_id};
 use crate::truth::Policy;
 
 /// What a customer sent.
@@ -288,7 +288,7 @@ impl Assistant {
             Inbound::Action(a) => (String::new(), Some(a.clone())),
         };
         let msg = MessageRow {
-            id: new_id("msg"),
+            id: new_sorted_id("msg"),
             conversation_id: conversation_id.to_string(),
             seq: 0,
             role: Role::Customer,
@@ -525,7 +525,7 @@ impl Assistant {
         let now_ms = self.clock.now_ms();
         let state = ConversationState::from_json(&conv.state);
         let msg = MessageRow {
-            id: new_id("msg"),
+            id: new_sorted_id("msg"),
             conversation_id: conv.id.clone(),
             seq: 0,
             role: Role::Bot,

@@ -15,7 +15,7 @@ use crate::config::ChannelConfig;
 use crate::domain::Locale;
 use crate::store::channels::{self as db, DeliveryRow};
 use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
-use crate::store::{Store, new_id, records};
+use crate::store::{Store, new_id, new_sorted_id, records};
 
 /// After this long without a message, a sender's next message opens a new conversation.
 const CONVERSATION_IDLE_MS: i64 = 24 * 3600 * 1000;
@@ -394,7 +394,7 @@ impl Inbox {
             Content::Unsupported(kind) => (format!("[{kind}]"), None),
         };
         let mut msg = MessageRow {
-            id: new_id("msg"),
+            id: new_sorted_id("msg"),
             conversation_id: conv.id.clone(),
             seq: 0,
             role: Role::Customer,
@@ -430,7 +430,7 @@ impl Inbox {
         let locale = Locale::from_tag(&conv.language);
         let reply_text = super::only_text_reply(locale);
         let mut reply = MessageRow {
-            id: new_id("msg"),
+            id: new_sorted_id("msg"),
             conversation_id: conv.id.clone(),
             seq: 0,
             role: Role::Bot,

@@ -13,7 +13,7 @@ use crate::domain::Locale;
 use crate::store::audit::insert_audit;
 use crate::store::console::{self as q, ConsoleCase};
 use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
-use crate::store::{Store, new_id};
+use crate::store::{Store, new_sorted_id};
 
 /// The longest message staff may send.
 pub const MAX_STAFF_MESSAGE_CHARS: usize = 4000;
@@ -141,7 +141,7 @@ async fn post_to_customer(
     now_ms: i64,
 ) -> anyhow::Result<(MessageRow, Delivery)> {
     let mut msg = MessageRow {
-        id: new_id("msg"),
+        id: new_sorted_id("msg"),
         conversation_id: conv.id.clone(),
         seq: 0,
         role: Role::Staff,

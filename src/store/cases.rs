@@ -4,6 +4,8 @@
 use anyhow::Context;
 use sqlx::{AnyConnection, Row};
 
+use super::Cols;
+
 use crate::domain::{OrderNumber, TrackingNumber};
 use crate::truth::{CaseStatus, ExistingCase, Remedy};
 
@@ -81,30 +83,40 @@ pub async fn list_cases_for_order(
     conn: &mut AnyConnection,
     n: &OrderNumber,
 ) -> anyhow::Result<Vec<ExistingCase>> {
-    let rows = sqlx::query(
-        "SELECT kind, status, tracking_number FROM cases WHERE order_number = $1 ORDER BY created_ms",
-    )
-    .bind(n.as_str())
-    .fetch_all(conn)
-    .await
-    .context("listing the cases of an order")?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let kind: String = r.try_get("kind")?;
-        let status: String = r.try_get("status")?;
-        let tracking: Option<String> = r.try_get("tracking_number")?;
-        out.push(ExistingCase {
-            remedy: serde_json::from_value(serde_json::Value::String(kind))
-                .context("a case's kind")?,
-            status: serde_json::from_value(serde_json::Value::String(status))
-                .context("a case's status")?,
-            tracking_number: tracking
-                .map(|t| TrackingNumber::parse(&t))
-                .transpose()
-                .map_err(anyhow::Error::msg)?,
-        });
-    }
-    Ok(out)
+    let rows = sqlx::query(CASES_FOR_ORDER)
+        .bind(n.as_str())
+        .fetch_all(conn)
+        .await
+        .context("listing the cases of an order")?;
+    rows.iter().map(existing_case).collect()
+}
+
+const CASES_FOR_ORDER: &str =
+    "SELECT kind, status, tracking_number FROM cases WHERE order_number = $1 ORDER BY created_ms";
+
+fn existing_case<R: Cols>(r: &R) -> anyhow::Result<ExistingCase> {
+    Ok(ExistingCase {
+        remedy: serde_json::from_value(serde_json::Value::String(r.text("kind")?))
+            .context("a case's kind")?,
+        status: serde_json::from_value(serde_json::Value::String(r.text("status")?))
+            .context("a case's status")?,
+        tracking_number: r
+            .opt_text("tracking_number")?
+            .map(|t| TrackingNumber::parse(&t))
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+    })
+}
+
+/// [`list_cases_for_order`] on a SQLite file's reading connection.
+pub(crate) fn lite_cases_for_order(
+    c: &rusqlite::Connection,
+    n: &OrderNumber,
+) -> anyhow::Result<Vec<ExistingCase>> {
+    super::lite::query(c, CASES_FOR_ORDER, &[&n.as_str()])?
+        .iter()
+        .map(existing_case)
+        .collect()
 }
 
 /// A case as the customer and staff see it.

@@ -190,6 +190,32 @@ pub async fn events_for_order(
     parse_bodies(joined)
 }
 
+/// [`events_for_order`] on a SQLite file's reading connection.
+pub(crate) fn lite_events_for_order(
+    c: &rusqlite::Connection,
+    n: &OrderNumber,
+    tracking: &[TrackingNumber],
+) -> anyhow::Result<Vec<Event>> {
+    let mut condition = "order_number = $1".to_string();
+    if !tracking.is_empty() {
+        let list: Vec<String> = (2..tracking.len() + 2).map(|i| format!("${i}")).collect();
+        condition = format!("{condition} OR tracking_number IN ({})", list.join(", "));
+    }
+    let sql = format!(
+        "SELECT group_concat(body, ',' ORDER BY occurred_ms, id) AS bodies FROM events WHERE {condition}"
+    );
+    let keys: Vec<&str> = std::iter::once(n.as_str())
+        .chain(tracking.iter().map(TrackingNumber::as_str))
+        .collect();
+    let values: Vec<&dyn rusqlite::ToSql> =
+        keys.iter().map(|k| k as &dyn rusqlite::ToSql).collect();
+    let rows = super::lite::query(c, &sql, &values)?;
+    parse_bodies(match rows.first() {
+        Some(r) => super::Cols::opt_text(r, "bodies")?,
+        None => None,
+    })
+}
+
 /// Every event about an order placed since `since_ms` or one of its shipments, in the
 /// order they happened (the console's contradiction overview).
 pub async fn events_of_orders_placed_since(

@@ -364,10 +364,49 @@ pub(crate) fn in_list(conn: &AnyConnection, start: usize, n: usize) -> String {
     p[1..p.len() - 1].to_string()
 }
 
+/// A row's columns by name, as sqlx and rusqlite ([`lite::LiteRow`]) both give them:
+/// one decoder serves both drivers.
+pub(crate) trait Cols {
+    fn text(&self, col: &str) -> anyhow::Result<String>;
+    fn opt_text(&self, col: &str) -> anyhow::Result<Option<String>>;
+    fn int(&self, col: &str) -> anyhow::Result<i64>;
+}
+
+impl Cols for sqlx::any::AnyRow {
+    fn text(&self, col: &str) -> anyhow::Result<String> {
+        use sqlx::Row;
+        Ok(self.try_get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> anyhow::Result<Option<String>> {
+        use sqlx::Row;
+        Ok(self.try_get(col)?)
+    }
+    fn int(&self, col: &str) -> anyhow::Result<i64> {
+        use sqlx::Row;
+        Ok(self.try_get(col)?)
+    }
+}
+
 /// A random id with a prefix, e.g. `case_3f9c…` (128 bits of randomness).
 pub fn new_id(prefix: &str) -> String {
     let bytes: [u8; 16] = rand::random();
     format!("{prefix}_{}", hex::encode(bytes))
+}
+
+/// An id that sorts by when it was made, for rows written all the time (messages): the
+/// milliseconds since 1970 in 12 hex digits, then 80 random bits, as long as
+/// [`new_id`]'s. A new row's key then lands at the end of its index, on a page the
+/// other new rows share, instead of on a page of its own somewhere in the middle.
+pub fn new_sorted_id(prefix: &str) -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let bytes: [u8; 10] = rand::random();
+    format!(
+        "{prefix}_{:012x}{}",
+        ms & 0xffff_ffff_ffff,
+        hex::encode(bytes)
+    )
 }
 
 #[cfg(test)]
@@ -470,6 +509,17 @@ mod tests {
             .await;
         assert!(failed.is_err());
         assert_eq!(audit_count(&store).await, 84);
+    }
+
+    #[test]
+    fn sorted_ids_sort_by_time_and_look_like_the_others() {
+        let a = new_sorted_id("msg");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let b = new_sorted_id("msg");
+        assert!(a < b, "{a} before {b}");
+        assert_eq!(a.len(), new_id("msg").len());
+        assert!(a[4..].chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(new_sorted_id("msg"), new_sorted_id("msg"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::placeholders;
+use super::{Cols, Store, lite, placeholders};
 use std::collections::HashSet;
 
 use crate::domain::address::Address;
@@ -168,31 +168,50 @@ pub async fn get_order(conn: &mut AnyConnection, n: &OrderNumber) -> anyhow::Res
     Ok(get_order_with_locale(conn, n).await?.map(|(o, _)| o))
 }
 
+const ORDER_WITH_LOCALE: &str = "SELECT o.number, o.customer_id, o.placed_at, o.currency, \
+     o.total_cents, o.ship_name, o.ship_street, o.ship_postcode, o.ship_city, o.ship_country, \
+     c.locale, l.sku, l.name AS line_name, l.qty, l.unit_price_cents \
+     FROM orders o \
+     LEFT JOIN customers c ON c.id = o.customer_id \
+     LEFT JOIN order_lines l ON l.order_number = o.number \
+     WHERE o.number = $1 ORDER BY l.line_no";
+
+/// [`get_order_with_locale`] on a SQLite file's reading connection.
+pub(crate) fn lite_order_with_locale(
+    c: &rusqlite::Connection,
+    n: &OrderNumber,
+) -> anyhow::Result<Option<(Order, Option<Locale>)>> {
+    order_from_rows(&lite::query(c, ORDER_WITH_LOCALE, &[&n.as_str()])?)
+}
+
+/// [`list_shipments_for_order`] on a SQLite file's reading connection.
+pub(crate) fn lite_shipments_for_order(
+    c: &rusqlite::Connection,
+    n: &OrderNumber,
+) -> anyhow::Result<Vec<Shipment>> {
+    lite::query(c, SHIPMENTS_FOR_ORDER, &[&n.as_str()])?
+        .iter()
+        .map(shipment_from_row)
+        .collect()
+}
+
 /// An order with its lines and the locale of its customer (when the customer is
 /// known), in one query: the order's columns repeat on every line's row.
 pub async fn get_order_with_locale(
     conn: &mut AnyConnection,
     n: &OrderNumber,
 ) -> anyhow::Result<Option<(Order, Option<Locale>)>> {
-    let rows = sqlx::query(
-        "SELECT o.number, o.customer_id, o.placed_at, o.currency, o.total_cents, o.ship_name, \
-         o.ship_street, o.ship_postcode, o.ship_city, o.ship_country, c.locale, \
-         l.sku, l.name AS line_name, l.qty, l.unit_price_cents \
-         FROM orders o \
-         LEFT JOIN customers c ON c.id = o.customer_id \
-         LEFT JOIN order_lines l ON l.order_number = o.number \
-         WHERE o.number = $1 ORDER BY l.line_no",
-    )
-    .bind(n.as_str())
-    .fetch_all(&mut *conn)
-    .await
-    .context("reading an order with its lines")?;
+    let rows = sqlx::query(ORDER_WITH_LOCALE)
+        .bind(n.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .context("reading an order with its lines")?;
     order_from_rows(&rows)
 }
 
 /// Decodes one order from its rows (one per line, the order's columns repeated), as
 /// selected by [`get_order_with_locale`] and [`list_orders_placed_since`].
-fn order_from_rows(rows: &[AnyRow]) -> anyhow::Result<Option<(Order, Option<Locale>)>> {
+fn order_from_rows<R: Cols>(rows: &[R]) -> anyhow::Result<Option<(Order, Option<Locale>)>> {
     let Some(r) = rows.first() else {
         return Ok(None);
     };
@@ -200,51 +219,48 @@ fn order_from_rows(rows: &[AnyRow]) -> anyhow::Result<Option<(Order, Option<Loca
     let mut lines = Vec::with_capacity(rows.len());
     for l in rows {
         // An order without lines has one row with NULL line columns.
-        let Some(sku) = l.try_get::<Option<String>, _>("sku")? else {
+        let Some(sku) = l.opt_text("sku")? else {
             continue;
         };
         lines.push(OrderLine {
             sku: Sku::parse(&sku).map_err(msg)?,
-            name: l.try_get("line_name")?,
-            qty: u32::try_from(l.try_get::<i64, _>("qty")?)?,
-            unit_price: Money(l.try_get("unit_price_cents")?),
+            name: l.text("line_name")?,
+            qty: u32::try_from(l.int("qty")?)?,
+            unit_price: Money(l.int("unit_price_cents")?),
         });
     }
     let order = Order {
-        number: OrderNumber::parse(&r.try_get::<String, _>("number")?).map_err(msg)?,
-        customer_id: CustomerId::parse(&r.try_get::<String, _>("customer_id")?).map_err(msg)?,
-        placed_at: chrono::DateTime::parse_from_rfc3339(&r.try_get::<String, _>("placed_at")?)?,
-        currency: Currency::parse(&r.try_get::<String, _>("currency")?).map_err(msg)?,
-        total: Money(r.try_get("total_cents")?),
+        number: OrderNumber::parse(&r.text("number")?).map_err(msg)?,
+        customer_id: CustomerId::parse(&r.text("customer_id")?).map_err(msg)?,
+        placed_at: chrono::DateTime::parse_from_rfc3339(&r.text("placed_at")?)?,
+        currency: Currency::parse(&r.text("currency")?).map_err(msg)?,
+        total: Money(r.int("total_cents")?),
         shipping_address: Address {
-            name: r.try_get("ship_name")?,
-            street: r.try_get("ship_street")?,
-            postcode: r.try_get("ship_postcode")?,
-            city: r.try_get("ship_city")?,
-            country: r.try_get("ship_country")?,
+            name: r.text("ship_name")?,
+            street: r.text("ship_street")?,
+            postcode: r.text("ship_postcode")?,
+            city: r.text("ship_city")?,
+            country: r.text("ship_country")?,
         },
         lines,
     };
-    let locale = r
-        .try_get::<Option<String>, _>("locale")?
-        .map(|l| Locale::from_tag(&l));
+    let locale = r.opt_text("locale")?.map(|l| Locale::from_tag(&l));
     Ok(Some((order, locale)))
 }
 
-fn shipment_from_row(r: &AnyRow) -> anyhow::Result<Shipment> {
+fn shipment_from_row<R: Cols>(r: &R) -> anyhow::Result<Shipment> {
     let msg = anyhow::Error::msg;
-    let address: Option<String> = r.try_get("address")?;
+    let address = r.opt_text("address")?;
     let address = match address {
         Some(a) => Some(address_from_json(&a)?),
         None => None,
     };
-    let skus: Vec<String> = serde_json::from_str(&r.try_get::<String, _>("skus")?)?;
+    let skus: Vec<String> = serde_json::from_str(&r.text("skus")?)?;
     Ok(Shipment {
-        tracking_number: TrackingNumber::parse(&r.try_get::<String, _>("tracking_number")?)
-            .map_err(msg)?,
-        carrier: Carrier::parse(&r.try_get::<String, _>("carrier")?).map_err(msg)?,
-        order_number: OrderNumber::parse(&r.try_get::<String, _>("order_number")?).map_err(msg)?,
-        kind: ShipmentKind::parse(&r.try_get::<String, _>("kind")?).map_err(msg)?,
+        tracking_number: TrackingNumber::parse(&r.text("tracking_number")?).map_err(msg)?,
+        carrier: Carrier::parse(&r.text("carrier")?).map_err(msg)?,
+        order_number: OrderNumber::parse(&r.text("order_number")?).map_err(msg)?,
+        kind: ShipmentKind::parse(&r.text("kind")?).map_err(msg)?,
         skus: skus
             .iter()
             .map(|s| Sku::parse(s))
@@ -276,22 +292,22 @@ pub async fn get_shipment(
     row.as_ref().map(shipment_from_row).transpose()
 }
 
+const SHIPMENTS_FOR_ORDER: &str = "SELECT tracking_number, carrier, order_number, kind, skus, \
+     address FROM shipments WHERE order_number = $1 ORDER BY updated_ms, tracking_number";
+
 /// The shipments of an order (originals, replacements, returns), oldest first.
 pub async fn list_shipments_for_order(
     conn: &mut AnyConnection,
     n: &OrderNumber,
 ) -> anyhow::Result<Vec<Shipment>> {
-    sqlx::query(
-        "SELECT tracking_number, carrier, order_number, kind, skus, address \
-         FROM shipments WHERE order_number = $1 ORDER BY updated_ms, tracking_number",
-    )
-    .bind(n.as_str())
-    .fetch_all(conn)
-    .await
-    .context("listing shipments of an order")?
-    .iter()
-    .map(shipment_from_row)
-    .collect()
+    sqlx::query(SHIPMENTS_FOR_ORDER)
+        .bind(n.as_str())
+        .fetch_all(conn)
+        .await
+        .context("listing shipments of an order")?
+        .iter()
+        .map(shipment_from_row)
+        .collect()
 }
 
 /// The shipment with this tracking number and every other shipment of its order,
@@ -453,13 +469,32 @@ pub async fn order_customer(
     conn: &mut AnyConnection,
     n: &OrderNumber,
 ) -> anyhow::Result<Option<CustomerId>> {
-    let row = sqlx::query("SELECT customer_id FROM orders WHERE number = $1")
+    let row = sqlx::query(ORDER_CUSTOMER)
         .bind(n.as_str())
         .fetch_optional(conn)
         .await
         .context("reading an order's customer")?;
     row.map(|r| CustomerId::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
         .transpose()
+}
+
+const ORDER_CUSTOMER: &str = "SELECT customer_id FROM orders WHERE number = $1";
+
+/// [`order_customer`], read on the calling thread on a SQLite file.
+pub async fn order_customer_in(
+    store: &Store,
+    n: &OrderNumber,
+) -> anyhow::Result<Option<CustomerId>> {
+    if let Some(lite) = store.lite() {
+        return lite.read(|c| {
+            lite::query(c, ORDER_CUSTOMER, &[&n.as_str()])?
+                .first()
+                .map(|r| CustomerId::parse(&r.text("customer_id")?).map_err(anyhow::Error::msg))
+                .transpose()
+        });
+    }
+    let mut conn = store.read().await?;
+    order_customer(&mut conn, n).await
 }
 
 /// The order a shipment belongs to.

@@ -35,8 +35,7 @@ pub(crate) async fn owned_order(
     if let Some(owned) = ctx.read_owner_is_customer(&n) {
         return Ok(owned.then_some(n));
     }
-    let mut conn = ctx.store.read().await?;
-    Ok(match records::order_customer(&mut conn, &n).await? {
+    Ok(match records::order_customer_in(ctx.store, &n).await? {
         Some(owner) if owner.as_str() == customer => Some(n),
         _ => None,
     })
