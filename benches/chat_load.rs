@@ -207,7 +207,7 @@ fn status_kb(pid: u32, field: &str) -> u64 {
 }
 
 /// The server's CPU time so far (user and system, all threads), in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
+fn cpu_ticks(pid: &str) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // After the command name in parentheses: state is field 3, utime 14, stime 15.
     let rest = stat.rsplit_once(") ").map_or("", |(_, r)| r);
@@ -242,7 +242,10 @@ fn main() {
         .args(["--database-url"])
         .arg(dir.path().join("verity.db"))
         .args(["serve", "--demo", "--bind", &addr.to_string()])
-        .env("RUST_LOG", "warn")
+        .env(
+            "RUST_LOG",
+            std::env::var("VERITY_BENCH_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .env("VERITY_CHAT_RATE_PER_IP", "1000000000")
         .env("VERITY_CHAT_RATE_PER_SESSION", "1000000000")
         .stdout(std::process::Stdio::null())
@@ -261,9 +264,10 @@ fn main() {
     // The server's CPU time over the measured window.
     let cpu = std::thread::spawn(move || {
         std::thread::sleep(measure_from.saturating_duration_since(Instant::now()));
-        let before = cpu_ticks(pid);
+        let server = pid.to_string();
+        let before = (cpu_ticks(&server), cpu_ticks("self"));
         std::thread::sleep(until.saturating_duration_since(Instant::now()));
-        cpu_ticks(pid) - before
+        (cpu_ticks(&server) - before.0, cpu_ticks("self") - before.1)
     });
     let tallies: Vec<Tally> = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -294,7 +298,7 @@ fn main() {
     .join()
     .unwrap();
     let rss_peak = status_kb(pid, "VmHWM:");
-    let cpu_ticks = cpu.join().unwrap();
+    let (cpu_ticks, own_ticks) = cpu.join().unwrap();
     let _ = server.kill();
     let _ = server.wait();
     let mut micros: Vec<u32> = tallies
@@ -320,18 +324,19 @@ fn main() {
         "closed loop".to_string()
     };
     println!(
-        "| sessions | offered | measured | turns | turns/s | p50 | p99 | server CPU per turn | server RSS idle → peak | errors |"
+        "| sessions | offered | measured | turns | turns/s | p50 | p99 | server CPU per turn | generator CPU per turn | server RSS idle → peak | errors |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     // Clock ticks are 10 ms on Linux (USER_HZ = 100).
     let turns_in_window = micros.len().max(1) as f64;
     println!(
-        "| {sessions} | {offered} | {seconds:.0} s | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms | {} MB → {} MB | {} |",
+        "| {sessions} | {offered} | {seconds:.0} s | {} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms | {} MB → {} MB | {} |",
         micros.len(),
         micros.len() as f64 / span,
         percentile(&micros, 0.5),
         percentile(&micros, 0.99),
         cpu_ticks as f64 * 10.0 / turns_in_window,
+        own_ticks as f64 * 10.0 / turns_in_window,
         rss_idle / 1024,
         rss_peak / 1024,
         errors.len()

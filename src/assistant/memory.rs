@@ -10,7 +10,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, VecDeque};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use chrono_tz::Tz;
@@ -75,8 +75,9 @@ impl Memory {
 
     /// What one tool result supports; computed once per distinct result.
     pub fn result(&self, result: &Value) -> Arc<Evidence> {
-        let text = result.to_string();
-        let key = (text.len(), self.hasher.hash_one(&text));
+        let mut h = self.hasher.build_hasher();
+        let nodes = hash_json(result, &mut h);
+        let key = (nodes, h.finish());
         if let Some(e) = self.inner().results.get(&key) {
             return e.clone();
         }
@@ -133,7 +134,10 @@ impl Memory {
         }
         window.used = tick;
         window.push(seq, parts);
-        Some(merge(self.tz, window.parts.iter().map(|(_, p)| p)))
+        // Merged after the lock is released: other turns need the memory meanwhile.
+        let parts: Vec<Parts> = window.parts.iter().map(|(_, p)| p.clone()).collect();
+        drop(inner);
+        Some(merge(self.tz, parts.iter()))
     }
 
     /// Records a message stored without a turn's [`Memory::extend`] (a reply): added
@@ -198,6 +202,48 @@ impl Window {
         self.last_seq = seq;
         while self.parts.front().is_some_and(|(s, _)| *s <= seq - WINDOW) {
             self.parts.pop_front();
+        }
+    }
+}
+
+/// Feeds a JSON value to `h` (each node with a tag, so `["a","b"]` and `["ab"]`
+/// differ) without rendering it; returns the number of nodes.
+fn hash_json(v: &Value, h: &mut impl Hasher) -> usize {
+    match v {
+        Value::Null => {
+            h.write_u8(0);
+            1
+        }
+        Value::Bool(b) => {
+            h.write_u8(1);
+            h.write_u8(u8::from(*b));
+            1
+        }
+        Value::Number(n) => {
+            h.write_u8(2);
+            n.hash(h);
+            1
+        }
+        Value::String(s) => {
+            h.write_u8(3);
+            s.hash(h);
+            1
+        }
+        Value::Array(items) => {
+            h.write_u8(4);
+            h.write_usize(items.len());
+            1 + items.iter().map(|x| hash_json(x, h)).sum::<usize>()
+        }
+        Value::Object(m) => {
+            h.write_u8(5);
+            h.write_usize(m.len());
+            1 + m
+                .iter()
+                .map(|(k, x)| {
+                    k.hash(h);
+                    hash_json(x, h)
+                })
+                .sum::<usize>()
         }
     }
 }
@@ -287,6 +333,12 @@ mod tests {
         let b = m.result(&view("in_transit"));
         assert!(Arc::ptr_eq(&a, &b));
         assert!(!Arc::ptr_eq(&a, &m.result(&view("delivered"))));
+        // Results that would print alike in parts are still told apart.
+        let split = m.result(&json!({"texts": ["Paket ab", "gegeben"]}));
+        let joined = m.result(&json!({"texts": ["Paket abgegeben"]}));
+        assert!(!Arc::ptr_eq(&split, &joined));
+        let number = m.result(&json!({"amount": 1}));
+        assert!(!Arc::ptr_eq(&number, &m.result(&json!({"amount": "1"}))));
     }
 
     #[test]

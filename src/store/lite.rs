@@ -30,8 +30,12 @@ pub(crate) type Gate = Arc<tokio::sync::Mutex<()>>;
 
 /// How often the write-ahead log is copied back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
-/// How long the write-ahead log may grow (in pages) before it is made to start over.
-const RESTART_AFTER_FRAMES: i64 = 4096;
+/// How long the write-ahead log may grow (in bytes) before it is made to start over.
+const RESTART_AFTER_BYTES: i64 = 16 << 20;
+/// Passes that catch up with the writers before the last one holds them back.
+const CATCH_UP_PASSES: usize = 8;
+/// New frames few enough to be copied and synced with the writers held back.
+const FEW_FRAMES: i64 = 256;
 /// The most writes committed together.
 const MAX_BATCH: usize = 256;
 /// Per connection; a statement of the hot path is compiled once.
@@ -119,7 +123,9 @@ impl Lite {
         let checkpointer = open(path, 1024)?;
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         let (stop, stopped) = mpsc::channel::<()>();
-        let wal = format!("{path}-wal");
+        let page: i64 = checkpointer.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let restart_after = RESTART_AFTER_BYTES / page.max(512);
+        let db = path.to_string();
         let checkpoint_gate = gate.clone();
         std::thread::Builder::new()
             .name("verity-writer".into())
@@ -127,7 +133,15 @@ impl Lite {
             .context("starting the writer's thread")?;
         std::thread::Builder::new()
             .name("verity-checkpoint".into())
-            .spawn(move || checkpoint_loop(&checkpointer, &wal, &checkpoint_gate, &stopped))
+            .spawn(move || {
+                checkpoint_loop(
+                    &checkpointer,
+                    &db,
+                    &checkpoint_gate,
+                    restart_after,
+                    &stopped,
+                )
+            })
             .context("starting the checkpointer's thread")?;
         Ok(Lite {
             jobs,
@@ -200,9 +214,13 @@ fn write_loop(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, gate: 
                 Err(_) => break,
             }
         }
+        let asked = std::time::Instant::now();
         let failed = {
             let _gate = gate.blocking_lock();
-            commit(&mut conn, &mut batch).err().map(|e| e.to_string())
+            let began = std::time::Instant::now();
+            let failed = commit(&mut conn, &mut batch).err().map(|e| e.to_string());
+            slow("a batch of writes", asked, began, batch.len());
+            failed
         };
         if let Some(e) = &failed {
             tracing::error!(error = %e, writes = batch.len(), "a batch of writes did not commit");
@@ -232,9 +250,44 @@ fn commit(conn: &mut Connection, batch: &mut [Box<dyn Job>]) -> rusqlite::Result
     tx.commit()
 }
 
-fn checkpoint_loop(conn: &Connection, wal: &str, gate: &Gate, stopped: &mpsc::Receiver<()>) {
+/// Writes that took long enough to show in a turn's latency are logged (at debug).
+const SLOW: Duration = Duration::from_millis(10);
+
+fn slow(what: &str, asked: std::time::Instant, began: std::time::Instant, writes: usize) {
+    let done = std::time::Instant::now();
+    if done - asked >= SLOW {
+        tracing::debug!(
+            waited_ms = (began - asked).as_millis() as u64,
+            took_ms = (done - began).as_millis() as u64,
+            writes,
+            "{what} was slow"
+        );
+    }
+}
+
+/// Logs the writers' hold-back by the checkpointer when it was long.
+struct SlowOnDrop(std::time::Instant, std::time::Instant);
+
+impl Drop for SlowOnDrop {
+    fn drop(&mut self) {
+        slow(
+            "holding the writers back for a checkpoint",
+            self.0,
+            self.1,
+            0,
+        );
+    }
+}
+
+fn checkpoint_loop(
+    conn: &Connection,
+    path: &str,
+    gate: &Gate,
+    restart_after: i64,
+    stopped: &mpsc::Receiver<()>,
+) {
     while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-        if let Err(e) = checkpoint(conn, wal, gate) {
+        if let Err(e) = checkpoint(conn, path, gate, restart_after) {
             tracing::warn!(error = %e, "checkpointing the write-ahead log failed");
         }
     }
@@ -243,31 +296,54 @@ fn checkpoint_loop(conn: &Connection, wal: &str, gate: &Gate, stopped: &mpsc::Re
 /// Copies the write-ahead log into the database file, and lets the log start over from
 /// its beginning once it is long.
 ///
-/// A PASSIVE checkpoint copies what no reader needs any more and never waits, and it
-/// syncs the log and the database file, which here takes up to a few hundred
-/// milliseconds while the writer goes on. But the log only starts over when a writer
-/// begins while every frame in it has been copied, which under a steady stream of
-/// writes never happens: the log would grow until the writer's own backstop
-/// (`wal_autocheckpoint`) made a write copy and sync all of it, a stall of every turn.
-/// So once the log is long, what was written since is synced here (nobody waits), then
-/// with the writers held back (the gate) a second PASSIVE checkpoint copies the few
-/// frames left, and its syncs find next to nothing to write. The next write then
-/// starts the log over (and syncs only its new header).
-fn checkpoint(conn: &Connection, wal: &str, gate: &Gate) -> rusqlite::Result<()> {
+/// A PASSIVE checkpoint copies what no reader needs any more and never waits; it syncs
+/// the log before copying and the database file after, which under load takes
+/// milliseconds to tens of milliseconds while the writer goes on. But the log only
+/// starts over when a writer begins while every frame in it has been copied, which
+/// under a steady stream of writes never happens: the log would grow until the writer's
+/// own backstop (`wal_autocheckpoint`) made a write copy and sync all of it, a stall of
+/// every turn. So once the log is long, further passes (nobody waits) copy what was
+/// written during the previous one, until a pass finds only a few frames new; then,
+/// with the writers held back (the gate), a last pass copies and syncs those few, and
+/// the next write starts the log over. Holding the writers back costs them about as
+/// long as syncing a few pages, not the tens of milliseconds a long pass takes.
+fn checkpoint(
+    conn: &Connection,
+    path: &str,
+    gate: &Gate,
+    restart_after: i64,
+) -> rusqlite::Result<()> {
     let passive = || {
         conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
             Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
         })
     };
-    let (log, _) = passive()?;
-    if log < RESTART_AFTER_FRAMES {
+    let (log, mut copied) = passive()?;
+    if log < restart_after {
         return Ok(());
     }
-    if let Ok(f) = std::fs::File::open(wal) {
-        // Best effort: the checkpoint below syncs anyway, only slower.
-        let _ = f.sync_data();
+    for _ in 0..CATCH_UP_PASSES {
+        let (_, now) = passive()?;
+        let new = now - copied;
+        copied = now;
+        // A pass that started over (the log was restarted meanwhile) counts from zero.
+        if (0..=FEW_FRAMES).contains(&new) {
+            break;
+        }
     }
+    // A pass syncs the database file only when it copied the whole log, which under
+    // load none of the above did: the pages they copied would all be synced by the
+    // last pass, with the writers waiting. Synced here first (best effort: the last
+    // pass syncs anyway, only slower), as are the frames written since the last pass.
+    for file in [path.to_string(), format!("{path}-wal")] {
+        if let Ok(f) = std::fs::File::open(&file) {
+            let _ = f.sync_data();
+        }
+    }
+    let asked = std::time::Instant::now();
     let _gate = gate.blocking_lock();
+    let began = std::time::Instant::now();
+    let _slow = SlowOnDrop(asked, began);
     for _ in 0..3 {
         let (log, copied) = passive()?;
         // A reader still in an older snapshot keeps the last frames; it ends soon.
@@ -348,11 +424,18 @@ pub(crate) fn bind(
     stmt: &mut rusqlite::CachedStatement<'_>,
     values: &[&dyn rusqlite::ToSql],
 ) -> rusqlite::Result<()> {
+    const NAMES: [&str; 16] = [
+        "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14",
+        "$15", "$16",
+    ];
     for (i, v) in values.iter().enumerate() {
-        let name = format!("${}", i + 1);
+        let name = match NAMES.get(i) {
+            Some(n) => std::borrow::Cow::Borrowed(*n),
+            None => std::borrow::Cow::Owned(format!("${}", i + 1)),
+        };
         let at = stmt
             .parameter_index(&name)?
-            .ok_or_else(|| rusqlite::Error::InvalidParameterName(name))?;
+            .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.into_owned()))?;
         stmt.raw_bind_parameter(at, v)?;
     }
     Ok(())

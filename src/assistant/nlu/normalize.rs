@@ -207,7 +207,17 @@ pub fn tolerance(keyword_len: usize) -> usize {
 /// neighbours each cost one.
 pub fn within_distance(a: &str, b: &str, max: usize) -> bool {
     if a.is_ascii() && b.is_ascii() {
-        return osa_within(a.as_bytes(), b.as_bytes(), max);
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        // Each edit takes away at most one of the letters one word has and the other has
+        // nowhere: more such letters than edits allowed, and the distance is too large
+        // (letters as bits modulo 64; a shared bit only lets more pairs through).
+        let letters = |w: &[u8]| w.iter().fold(0u64, |m, &c| m | 1 << (c & 63));
+        let (la, lb) = (letters(a), letters(b));
+        let only = |x: u64, y: u64| (x & !y).count_ones() as usize;
+        if only(la, lb) > max || only(lb, la) > max {
+            return false;
+        }
+        return osa_within(a, b, max);
     }
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
@@ -336,6 +346,32 @@ mod tests {
         assert!(!within_distance("kaputt", "kapitel", 1));
         assert!(within_distance("", "", 0));
         assert!(!within_distance("abc", "", 2));
+    }
+
+    #[test]
+    fn the_letter_filter_never_rejects_a_pair_within_reach() {
+        // Every pair of short words over a small alphabet (so that many are close).
+        let words: Vec<String> = (0..3u32)
+            .flat_map(|len| {
+                let n = 4u32.pow(len + 2);
+                (0..n).map(move |i| {
+                    (0..len + 2)
+                        .map(|k| char::from(b"aebk"[((i >> (2 * k)) & 3) as usize]))
+                        .collect()
+                })
+            })
+            .collect();
+        for a in &words {
+            for b in words.iter().step_by(7) {
+                for max in 0..3 {
+                    assert_eq!(
+                        within_distance(a, b, max),
+                        osa_within(a.as_bytes(), b.as_bytes(), max),
+                        "{a} {b} {max}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

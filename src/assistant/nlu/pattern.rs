@@ -11,6 +11,7 @@
 //! matches ("there" is not a typo of "where").
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{LazyLock, Mutex};
 
 use super::language::is_function_word;
@@ -30,10 +31,15 @@ enum Alt {
 /// are compared with each alternative once, however many patterns share it.
 static ALT_IDS: LazyLock<Mutex<HashMap<Alt, u32>>> = LazyLock::new(Default::default);
 
+/// How many alternatives [`ALT_IDS`] has numbered (a matcher's memo is sized by it).
+static ALT_COUNT: AtomicUsize = AtomicUsize::new(0);
+
 fn alt_id(alt: &Alt) -> u32 {
     let mut ids = ALT_IDS.lock().unwrap_or_else(|p| p.into_inner());
     let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-    *ids.entry(alt.clone()).or_insert(next)
+    let id = *ids.entry(alt.clone()).or_insert(next);
+    ALT_COUNT.store(ids.len(), Ordering::Relaxed);
+    id
 }
 
 /// A compiled phrase pattern.
@@ -116,15 +122,19 @@ pub struct Matcher<'t> {
     /// Per (alternative, token): bit 0 exact known, bit 1 exact match, bit 2 fuzzy
     /// known, bit 3 fuzzy match.
     memo: Vec<u8>,
+    /// Per alternative, the same bits for "matches some token of the message".
+    anywhere: Vec<u8>,
     /// Per token: whether it may be a typo (not a number, not a function word).
     fuzzable: Vec<bool>,
 }
 
 impl<'t> Matcher<'t> {
     pub fn new(tokens: &'t [Token]) -> Self {
+        let alts = ALT_COUNT.load(Ordering::Relaxed);
         Matcher {
             tokens,
-            memo: Vec::new(),
+            memo: vec![0; alts * tokens.len()],
+            anywhere: vec![0; alts],
             fuzzable: tokens
                 .iter()
                 .map(|t| !t.number && !is_function_word(&t.text))
@@ -136,6 +146,15 @@ impl<'t> Matcher<'t> {
     pub fn find_all(&mut self, pattern: &Pattern, fuzzy: bool) -> Vec<Match> {
         let mut out = Vec::new();
         if pattern.steps.is_empty() {
+            return out;
+        }
+        // Most patterns have a step no word of the message matches: they are done
+        // without trying each start token.
+        let possible = pattern.steps.iter().all(|step| {
+            step.iter()
+                .any(|(id, a)| self.matches_anywhere(*id, a, fuzzy))
+        });
+        if !possible {
             return out;
         }
         let mut picked = Vec::new();
@@ -179,6 +198,21 @@ impl<'t> Matcher<'t> {
         }
         picked.pop();
         false
+    }
+
+    fn matches_anywhere(&mut self, id: u32, alt: &Alt, fuzzy: bool) -> bool {
+        let i = id as usize;
+        if i >= self.anywhere.len() {
+            self.anywhere.resize(i + 1, 0);
+        }
+        let (known, yes) = if fuzzy { (4, 8) } else { (1, 2) };
+        let m = self.anywhere[i];
+        if m & known != 0 {
+            return m & yes != 0;
+        }
+        let result = (0..self.tokens.len()).any(|at| self.matches(id, alt, at, fuzzy));
+        self.anywhere[i] = m | known | if result { yes } else { 0 };
+        result
     }
 
     fn matches(&mut self, id: u32, alt: &Alt, at: usize, fuzzy: bool) -> bool {
