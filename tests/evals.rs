@@ -9,7 +9,11 @@ use verity::eval::{Options, Status, report, run_paths};
 use verity::http::fake_llm::{FakeLlm, FakeStep};
 
 fn evals_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("evals")
+    // At run time: a test binary reused from a shared target directory may have been
+    // built from a clone somewhere else.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| env!("CARGO_MANIFEST_DIR").into(), PathBuf::from)
+        .join("evals")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,7 @@ use crate::helpers::{demo_app, spawn_app_with};
 use verity::store::conversations::{self, MessageRow, Role};
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::helpers::repo_dir()
 }
 
 /// Runs `tests/browser/<script>` against `base_url`; panics with its output on failure.

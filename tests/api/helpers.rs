@@ -167,3 +167,12 @@ pub async fn demo_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     assert_eq!(report.rejected + report.conflicts, 0);
     app
 }
+
+/// The repository's root, as `cargo test` says at run time: a test binary reused from a
+/// shared target directory may have been built from a clone somewhere else.
+pub fn repo_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    )
+}

@@ -78,7 +78,7 @@ async fn the_widget_files_are_served_with_content_types_and_cache_validators() {
 
 #[test]
 fn the_widget_stays_under_30_kb_without_a_framework() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("static");
+    let dir = crate::helpers::repo_dir().join("static");
     let js = std::fs::read_to_string(dir.join("widget.js")).unwrap();
     let css = std::fs::read_to_string(dir.join("widget.css")).unwrap();
     let total = js.len() + css.len();
