@@ -21,7 +21,10 @@
 //! stories' order number and postcode, then cycles through "Wo ist mein Paket?",
 //! "Danke!", "Wie lange dauert die Lieferung?" and "Ich möchte einen Rückruf" / "nein",
 //! so every turn runs the NLU, the tools, the truth and the grounding check, and stores
-//! two messages. Only 200 answers count; anything else fails the run after its row.
+//! two messages. Session n starts that cycle at its n-th message (modulo five), so the
+//! turns of any moment are a mix of the five; had every session been at the same place,
+//! the whole load would switch between the costly and the cheap question every
+//! `sessions / rate` seconds (a quarter second at the defaults). Only 200 answers count; anything else fails the run after its row.
 //! The generator runs on one current-thread runtime on one OS thread with raw hyper
 //! HTTP/1 connections, and shares the machine's two cores with the server. The server's
 //! CPU time over the measured window (all its threads, from /proc), divided by the turns
@@ -64,6 +67,8 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 #[derive(Default)]
 struct Tally {
     micros: Vec<u32>,
+    /// When each measured turn was due, in milliseconds from the window's start.
+    due_ms: Vec<u32>,
     errors: Vec<String>,
     /// When the last measured turn was answered.
     last_answer: Option<Instant>,
@@ -163,7 +168,10 @@ async fn session(
         let text = if turn == 0 {
             format!("{order} {postcode}")
         } else {
-            TURNS[(turn - 1) % TURNS.len()].to_string()
+            // Each session starts the cycle at its own place, so that at every moment
+            // the turns in flight are a mix of the kinds (as with people, who do not
+            // all ask the same thing in the same quarter second).
+            TURNS[(turn - 1 + n) % TURNS.len()].to_string()
         };
         let body = serde_json::json!({ "text": text }).to_string();
         match post(&mut sender, &host, &path, Some(&token), body).await {
@@ -172,6 +180,8 @@ async fn session(
                     tally
                         .micros
                         .push(u32::try_from(start.elapsed().as_micros()).unwrap_or(u32::MAX));
+                    let due = start.duration_since(measure_from).as_millis();
+                    tally.due_ms.push(u32::try_from(due).unwrap_or(u32::MAX));
                     tally.last_answer = Some(Instant::now());
                 }
             }
@@ -227,6 +237,47 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     }
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     f64::from(sorted[i]) / 1000.0
+}
+
+/// Turns over this are slow: the p99 goal.
+const SLOW_MICROS: u32 = 25_000;
+/// The width of the windows in which slow turns are counted.
+const WINDOW_MS: u32 = 100;
+
+/// Where the slow turns were: how many there were, and the 100 ms windows (by when the
+/// turns were due) with the most of them. A p99 made by one stall shows as one or two
+/// windows; one made by a server that is too slow throughout, as many.
+fn slow_windows(tallies: &[Tally]) {
+    let mut windows: std::collections::BTreeMap<u32, (usize, usize, u32)> = Default::default();
+    let mut slow = 0usize;
+    let mut all = 0usize;
+    for t in tallies {
+        for (&us, &due) in t.micros.iter().zip(&t.due_ms) {
+            all += 1;
+            let w = windows.entry(due / WINDOW_MS).or_default();
+            w.0 += 1;
+            w.2 = w.2.max(us);
+            if us > SLOW_MICROS {
+                slow += 1;
+                w.1 += 1;
+            }
+        }
+    }
+    let mut worst: Vec<_> = windows.iter().filter(|(_, w)| w.1 > 0).collect();
+    println!(
+        "turns over {} ms: {slow} of {all}, in {} of {} windows of {WINDOW_MS} ms",
+        SLOW_MICROS / 1000,
+        worst.len(),
+        windows.len()
+    );
+    worst.sort_by_key(|(_, w)| std::cmp::Reverse(w.1));
+    for (start, (turns, slow, max)) in worst.iter().take(8) {
+        println!(
+            "  due at {:>6} ms: {slow} of {turns} turns slow, the slowest {:.1} ms",
+            *start * WINDOW_MS,
+            f64::from(*max) / 1000.0
+        );
+    }
 }
 
 fn main() {
@@ -341,6 +392,7 @@ fn main() {
         rss_peak / 1024,
         errors.len()
     );
+    slow_windows(&tallies);
     for e in errors.iter().take(5) {
         eprintln!("error: {e}");
     }
