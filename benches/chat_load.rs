@@ -4,7 +4,7 @@
 //! connection on loopback.
 //!
 //! Run: `cargo bench --bench chat_load`. Knobs: `VERITY_BENCH_SESSIONS` (default 500),
-//! `VERITY_BENCH_RATE` (turns per second offered by all sessions together, default
+//! `VERITY_BENCH_BIN` (another build of `verity` to measure), `VERITY_BENCH_RATE` (turns per second offered by all sessions together, default
 //! 2000; `0`: closed loop, every session sends its next message as soon as the answer
 //! is in), `VERITY_BENCH_SECONDS` (measured, default 10), `VERITY_BENCH_WARMUP_SECONDS`
 //! (default 3, not counted). The rate limits are raised for the run (all sessions come
@@ -289,7 +289,10 @@ fn main() {
     let port = free_port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_verity"))
+    // Another build of the server can be measured against the same generator.
+    let bin =
+        std::env::var("VERITY_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_verity").into());
+    let mut server = std::process::Command::new(bin)
         .args(["--database-url"])
         .arg(dir.path().join("verity.db"))
         .args(["serve", "--demo", "--bind", &addr.to_string()])

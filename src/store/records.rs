@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Cols, Store, lite, placeholders};
+use super::{Cols, lite, placeholders};
 use std::collections::HashSet;
 
 use crate::domain::address::Address;
@@ -479,23 +479,6 @@ pub async fn order_customer(
 }
 
 const ORDER_CUSTOMER: &str = "SELECT customer_id FROM orders WHERE number = $1";
-
-/// [`order_customer`], read on the calling thread on a SQLite file.
-pub async fn order_customer_in(
-    store: &Store,
-    n: &OrderNumber,
-) -> anyhow::Result<Option<CustomerId>> {
-    if let Some(lite) = store.lite() {
-        return lite.read(|c| {
-            lite::query(c, ORDER_CUSTOMER, &[&n.as_str()])?
-                .first()
-                .map(|r| CustomerId::parse(&r.text("customer_id")?).map_err(anyhow::Error::msg))
-                .transpose()
-        });
-    }
-    let mut conn = store.read().await?;
-    order_customer(&mut conn, n).await
-}
 
 /// The order a shipment belongs to.
 pub async fn shipment_order(

@@ -66,11 +66,32 @@ impl ToolContext<'_> {
         Ok(Some(found))
     }
 
-    /// Whether an order read in this run belongs to someone else than the verified
-    /// customer: `None` when it was not read yet.
-    pub(crate) fn read_owner_is_customer(&self, n: &crate::domain::OrderNumber) -> Option<bool> {
-        let found = self.reads.orders.get(n.as_str())?;
-        Some(self.customer() == Some(found.view.order.customer_id.as_str()))
+    /// An order's view when it belongs to the verified customer, read once per run
+    /// like [`Self::order_view`]. Whoever asks whose an order is reads it next: one read
+    /// of the store answers both (the owner is in the view). Another customer's order
+    /// is read, found not theirs, and kept nowhere.
+    pub(crate) async fn owned_view(
+        &mut self,
+        n: &crate::domain::OrderNumber,
+    ) -> anyhow::Result<Option<std::sync::Arc<crate::lookup::OrderLookup>>> {
+        let Some(customer) = self.customer() else {
+            return Ok(None);
+        };
+        if let Some(found) = self.reads.orders.get(n.as_str()) {
+            let owned = found.view.order.customer_id.as_str() == customer;
+            return Ok(owned.then(|| found.clone()));
+        }
+        let Some(found) = crate::lookup::order(self.store, self.policy, self.now, n).await? else {
+            return Ok(None);
+        };
+        if Some(found.view.order.customer_id.as_str()) != self.customer() {
+            return Ok(None);
+        }
+        let found = std::sync::Arc::new(found);
+        self.reads
+            .orders
+            .insert(n.as_str().to_string(), found.clone());
+        Ok(Some(found))
     }
 
     /// What the remedy policy needs to know about an order beyond its events: from the

@@ -21,29 +21,21 @@ pub(crate) fn not_found(what: &str) -> Value {
     refusal("not_found", &format!("no {what} of this customer matches"))
 }
 
-/// The order, if it exists and belongs to the verified customer.
+/// The order, if it exists and belongs to the verified customer (its view is then read
+/// for the rest of the run, see [`ToolContext::owned_view`]).
 pub(crate) async fn owned_order(
-    ctx: &ToolContext<'_>,
+    ctx: &mut ToolContext<'_>,
     number: &str,
 ) -> anyhow::Result<Option<OrderNumber>> {
-    let Some(customer) = ctx.customer() else {
-        return Ok(None);
-    };
     let Ok(n) = OrderNumber::parse(&number.to_ascii_uppercase()) else {
         return Ok(None);
     };
-    if let Some(owned) = ctx.read_owner_is_customer(&n) {
-        return Ok(owned.then_some(n));
-    }
-    Ok(match records::order_customer_in(ctx.store, &n).await? {
-        Some(owner) if owner.as_str() == customer => Some(n),
-        _ => None,
-    })
+    Ok(ctx.owned_view(&n).await?.map(|_| n))
 }
 
 /// The shipment, if it exists and its order belongs to the verified customer.
 pub(crate) async fn owned_shipment(
-    ctx: &ToolContext<'_>,
+    ctx: &mut ToolContext<'_>,
     tracking: &str,
 ) -> anyhow::Result<Option<(TrackingNumber, OrderNumber)>> {
     let Ok(t) = TrackingNumber::parse(tracking) else {

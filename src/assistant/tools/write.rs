@@ -138,7 +138,7 @@ async fn judged(
 
 /// The order (and shipment) a remedy is asked for, owned by the verified customer.
 async fn remedy_target(
-    ctx: &ToolContext<'_>,
+    ctx: &mut ToolContext<'_>,
     order: Option<&str>,
     tracking: Option<&str>,
 ) -> anyhow::Result<Option<(OrderNumber, Option<TrackingNumber>)>> {

@@ -135,6 +135,15 @@ static PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         .map(|(p, _, _)| re(&format!(r"(?i)\b(?:{p})\b")))
         .collect()
 });
+/// All phrases in one pass: which of them occur at all.
+static ANY: LazyLock<regex::RegexSet> = LazyLock::new(|| {
+    regex::RegexSet::new(
+        PHRASES
+            .iter()
+            .map(|(p, _, _)| format!(r"(?i)(?-u:\b)(?:{p})(?-u:\b)")),
+    )
+    .unwrap_or_else(|e| panic!("the status phrases: {e}"))
+});
 static SOURCES: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
     [
         (
@@ -254,10 +263,17 @@ fn is_break(text: &str, i: usize, c: char) -> bool {
 
 /// Every status phrase of `text`, with how it is said.
 pub(super) fn find(text: &str) -> Vec<Found> {
+    let present = ANY.matches(text);
+    if !present.matched_any() {
+        return Vec::new();
+    }
     let quotes = quotes(text);
     let mut taken: Vec<(usize, usize)> = Vec::new();
     let mut out = Vec::new();
-    for (pattern, &(_, st, said)) in PATTERNS.iter().zip(PHRASES) {
+    for (i, (pattern, &(_, st, said))) in PATTERNS.iter().zip(PHRASES).enumerate() {
+        if !present.matched(i) {
+            continue;
+        }
         for m in pattern.find_iter(text) {
             let (s, e) = (m.start(), m.end());
             if taken.iter().any(|&(a, b)| s < b && e > a) {
