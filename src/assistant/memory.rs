@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use chrono_tz::Tz;
 use serde_json::Value;
 
-use super::grounding::Evidence;
+use super::grounding::{Evidence, Support};
 use super::tools::ToolCallRecord;
 use crate::store::conversations::{MessageRow, Role};
 
@@ -68,11 +68,6 @@ impl Memory {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Empty evidence in the policy's time zone.
-    pub fn empty(&self) -> Evidence {
-        Evidence::new(self.tz)
-    }
-
     /// What one tool result supports; computed once per distinct result.
     pub fn result(&self, result: &Value) -> Arc<Evidence> {
         let mut h = self.hasher.build_hasher();
@@ -104,6 +99,10 @@ impl Memory {
         }
         let mut e = Evidence::new(self.tz);
         e.add_customer_text(text);
+        // A message without numbers or statuses supports nothing: no part to keep.
+        if e.is_empty() {
+            return Vec::new();
+        }
         vec![Arc::new(e)]
     }
 
@@ -124,7 +123,7 @@ impl Memory {
     /// Adds message `seq` with its evidence to the conversation's window when the window
     /// ends right before it, and returns the window's evidence; `None` when the window
     /// is not in memory or has a gap (read it from the store, then [`Memory::reset`]).
-    pub fn extend(&self, conversation_id: &str, seq: i64, parts: Parts) -> Option<Evidence> {
+    pub fn extend(&self, conversation_id: &str, seq: i64, parts: Parts) -> Option<Support> {
         let mut inner = self.inner();
         inner.tick += 1;
         let tick = inner.tick;
@@ -134,10 +133,7 @@ impl Memory {
         }
         window.used = tick;
         window.push(seq, parts);
-        // Merged after the lock is released: other turns need the memory meanwhile.
-        let parts: Vec<Parts> = window.parts.iter().map(|(_, p)| p.clone()).collect();
-        drop(inner);
-        Some(merge(self.tz, parts.iter()))
+        Some(merge(self.tz, window.parts.iter().map(|(_, p)| p)))
     }
 
     /// Records a message stored without a turn's [`Memory::extend`] (a reply): added
@@ -162,7 +158,7 @@ impl Memory {
 
     /// Replaces a conversation's window with its latest messages as read from the store
     /// (oldest first), and returns the window's evidence.
-    pub fn reset(&self, conversation_id: &str, messages: &[MessageRow]) -> Evidence {
+    pub fn reset(&self, conversation_id: &str, messages: &[MessageRow]) -> Support {
         let mut window = Window::default();
         for m in messages {
             window.push(m.seq, self.message(m));
@@ -257,23 +253,14 @@ fn evict(windows: &mut HashMap<String, Window>) {
 }
 
 /// The evidence of the parts in order. A part that occurs several times (the same order
-/// view asked about again) is merged once, at its last place: a later status of a
+/// view asked about again) counts once, at its last place: a later status of a
 /// shipment still wins.
-pub fn merge<'a>(tz: Tz, messages: impl DoubleEndedIterator<Item = &'a Parts>) -> Evidence {
-    let mut seen = std::collections::HashSet::new();
-    let mut order: Vec<&Arc<Evidence>> = Vec::new();
-    for parts in messages.rev() {
-        for p in parts.iter().rev() {
-            if seen.insert(Arc::as_ptr(p)) {
-                order.push(p);
-            }
-        }
+pub fn merge<'a>(tz: Tz, messages: impl Iterator<Item = &'a Parts>) -> Support {
+    let mut support = Support::new(tz);
+    for p in messages.flatten() {
+        support.add(p);
     }
-    let mut evidence = Evidence::new(tz);
-    for p in order.into_iter().rev() {
-        evidence.merge(p);
-    }
-    evidence
+    support
 }
 
 #[cfg(test)]
@@ -353,7 +340,10 @@ mod tests {
             &[customer(1, "A-100234 33100"), bot(2, &[view("in_transit")])],
         );
         assert_eq!(m.remembered("c"), Some(2));
-        let e = m.extend("c", 3, m.customer_text("und jetzt?")).unwrap();
+        let e = m
+            .extend("c", 3, m.customer_text("und jetzt?"))
+            .unwrap()
+            .flatten();
         assert_eq!(
             e.shipments["00340434161234567890"].status.as_deref(),
             Some("in_transit")
@@ -384,7 +374,7 @@ mod tests {
         for r in &rows[10..] {
             windowed = m.extend("c", r.seq, m.message(r));
         }
-        let windowed = windowed.unwrap();
+        let windowed = windowed.unwrap().flatten();
         let mut sequential = Evidence::new(tz());
         for r in &rows[rows.len() - WINDOW as usize..] {
             for p in m.message(r) {

@@ -459,7 +459,7 @@ impl Assistant {
                 let reply = offline::respond(&mut ctx, &input).await?;
                 // 4. The grounding check: every fact must come from a tool result.
                 for p in self.memory.calls(&reply.tool_calls) {
-                    evidence.merge(&p);
+                    evidence.add(&p);
                 }
                 let verdict = grounding::check(&reply.text, &evidence, reply.language);
                 (reply, verdict)

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Locale;
 
 use super::claims::{self, AddressClaim, DateClaim, Fact, Found, Mode, Opts, StatusClaim};
-use super::evidence::{Evidence, QUOTE_WORDS, norm, squash, words};
+use super::evidence::{QUOTE_WORDS, norm, squash, words};
+use super::support::{Layers, Shipment};
 
 /// What kind of fact a claim states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,7 +61,8 @@ type Judged = Result<(), String>;
 /// Checks every tracking or order number, date, time, amount, postcode, address and
 /// delivery status `reply` states against `evidence`. `locale` is the reply's language
 /// (it decides whether `6 am` is a time and how `09/11/2025` may be read).
-pub fn check(reply: &str, evidence: &Evidence, locale: Locale) -> Verdict {
+pub fn check<'a>(reply: &str, evidence: impl Into<Layers<'a>>, locale: Locale) -> Verdict {
+    let evidence = &evidence.into();
     let found = claims::extract(reply, Opts::for_locale(locale));
     let mut judged: Vec<(usize, Claim)> = Vec::new();
     for (i, f) in found.iter().enumerate() {
@@ -132,8 +134,8 @@ fn day_before(reply: &str, prev: &Found, f: &Found) -> Option<NaiveDate> {
     matches!(gap, "" | "um" | "at" | "gegen" | "ab" | "bis" | "by").then(|| d.full())?
 }
 
-fn id_ok(ev: &Evidence, id: &str, kind: ClaimKind) -> Judged {
-    if ev.ids.contains(id) {
+fn id_ok(ev: &Layers<'_>, id: &str, kind: ClaimKind) -> Judged {
+    if ev.has_id(id) {
         return Ok(());
     }
     let what = match kind {
@@ -145,7 +147,7 @@ fn id_ok(ev: &Evidence, id: &str, kind: ClaimKind) -> Judged {
     ))
 }
 
-fn date_ok(ev: &Evidence, d: &DateClaim) -> Judged {
+fn date_ok(ev: &Layers<'_>, d: &DateClaim) -> Judged {
     if let (Some(full), Some(w)) = (d.full(), d.weekday)
         && d.alt.is_none()
     {
@@ -154,24 +156,23 @@ fn date_ok(ev: &Evidence, d: &DateClaim) -> Judged {
             return Err(format!("{full} is a {:?}, not a {w:?}", full.weekday()));
         }
     }
-    let year_less =
-        d.year.is_none() && d.weekday.is_none() && ev.month_days.contains(&(d.month, d.day));
-    if year_less || ev.days.iter().any(|&day| d.matches(day)) {
+    let year_less = d.year.is_none() && d.weekday.is_none() && ev.has_month_day((d.month, d.day));
+    if year_less || ev.any_day(|day| d.matches(day)) {
         return Ok(());
     }
-    let known: Vec<String> = ev.days.iter().take(8).map(ToString::to_string).collect();
+    let known: Vec<String> = ev.days().iter().take(8).map(ToString::to_string).collect();
     Err(format!(
         "no tool result shows this date (dates in the evidence: {})",
         listed(&known)
     ))
 }
 
-fn time_ok(ev: &Evidence, t: NaiveTime, day: Option<NaiveDate>) -> Judged {
+fn time_ok(ev: &Layers<'_>, t: NaiveTime, day: Option<NaiveDate>) -> Judged {
     let hm = |t: NaiveTime| t.format("%H:%M").to_string();
     if let Some(d) = day {
-        let that_day: Vec<NaiveTime> = ev
-            .moments
-            .iter()
+        // Sorted and each once, whichever parts they come from.
+        let that_day: std::collections::BTreeSet<NaiveTime> = ev
+            .moments()
             .filter(|m| m.date() == d)
             .map(|m| m.time())
             .collect();
@@ -187,25 +188,25 @@ fn time_ok(ev: &Evidence, t: NaiveTime, day: Option<NaiveDate>) -> Judged {
             ));
         }
     }
-    if ev.times.contains(&t) {
+    if ev.has_time(t) {
         return Ok(());
     }
     Err(format!("no tool result shows the time {}", hm(t)))
 }
 
-fn amount_ok(ev: &Evidence, cents: i64, currency: Option<&str>) -> Judged {
+fn amount_ok(ev: &Layers<'_>, cents: i64, currency: Option<&str>) -> Judged {
     let shown = format!("{}.{:02}", cents / 100, cents % 100);
     if let Some(c) = currency
-        && !ev.currencies.is_empty()
-        && !ev.currencies.contains(c)
+        && ev.has_currencies()
+        && !ev.has_currency(c)
     {
         return Err(format!("the tool results give no amount in {c}"));
     }
-    if ev.amounts.contains(&cents) {
+    if ev.has_amount(cents) {
         return Ok(());
     }
     let known: Vec<String> = ev
-        .amounts
+        .amounts()
         .iter()
         .take(8)
         .map(|c| format!("{}.{:02}", c / 100, c % 100))
@@ -216,8 +217,8 @@ fn amount_ok(ev: &Evidence, cents: i64, currency: Option<&str>) -> Judged {
     ))
 }
 
-fn postcode_ok(ev: &Evidence, p: &str) -> Judged {
-    if ev.postcodes.contains(p) || ev.places.iter().any(|pl| pl.postcode == p) {
+fn postcode_ok(ev: &Layers<'_>, p: &str) -> Judged {
+    if ev.has_postcode(p) || ev.places().any(|pl| pl.postcode == p) {
         return Ok(());
     }
     Err(format!(
@@ -227,12 +228,12 @@ fn postcode_ok(ev: &Evidence, p: &str) -> Judged {
 
 /// Matches the words before the house number against the streets on file; returns the
 /// address as written (from the street on) and the judgement.
-fn address_ok(ev: &Evidence, a: &AddressClaim) -> (String, Judged) {
+fn address_ok(ev: &Layers<'_>, a: &AddressClaim) -> (String, Judged) {
     let mut claimed = words(&a.before);
     claimed.push(norm(&a.number));
     let after = norm(&a.after);
     let first_city_word = a.after.split_whitespace().next().unwrap_or_default();
-    for place in ev.places.iter().filter(|p| p.postcode == a.postcode) {
+    for place in ev.places().filter(|p| p.postcode == a.postcode) {
         let common = claimed
             .iter()
             .rev()
@@ -268,7 +269,7 @@ fn address_ok(ev: &Evidence, a: &AddressClaim) -> (String, Judged) {
     street.reverse();
     let street = street.join(" ");
     let text = format!("{street} {}, {} {first_city_word}", a.number, a.postcode);
-    let reason = if ev.places.iter().any(|p| p.postcode == a.postcode) {
+    let reason = if ev.places().any(|p| p.postcode == a.postcode) {
         "this street and city are not the address on file for this postcode".to_string()
     } else {
         format!(
@@ -291,21 +292,17 @@ fn bound_shipment<'a>(reply: &str, at: usize, tracking: &[(usize, &'a str)]) -> 
         .map(|(_, t)| *t)
 }
 
-fn status_ok(reply: &str, ev: &Evidence, s: &StatusClaim, tn: Option<&str>) -> Judged {
+fn status_ok(reply: &str, ev: &Layers<'_>, s: &StatusClaim, tn: Option<&str>) -> Judged {
     if let Some((a, b)) = s.quote {
         let q = squash(&reply[a..b]);
-        if q.split_whitespace().count() >= QUOTE_WORDS && ev.texts.iter().any(|t| t.contains(&q)) {
+        if q.split_whitespace().count() >= QUOTE_WORDS && ev.texts().any(|t| t.contains(&q)) {
             return Ok(());
         }
     }
-    let ships: Vec<(&str, &super::evidence::ShipmentFacts)> = match tn {
-        Some(t) => ev
-            .shipments
-            .get_key_value(t)
-            .map(|(k, v)| (k.as_str(), v))
-            .into_iter()
-            .collect(),
-        None => ev.shipments.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+    let mut all = ev.shipments();
+    let ships: Vec<(&str, Shipment<'_>)> = match tn {
+        Some(t) => all.remove_entry(t).into_iter().collect(),
+        None => all.into_iter().collect(),
     };
     let name = tn.map_or_else(|| "any shipment".to_string(), |t| format!("shipment {t}"));
     match s.mode {
@@ -314,12 +311,12 @@ fn status_ok(reply: &str, ev: &Evidence, s: &StatusClaim, tn: Option<&str>) -> J
                 s.said.contains(&what.as_str()) && source.is_none_or(|x| x == src)
             };
             let said = match tn {
-                Some(_) => ships.iter().any(|(_, f)| f.said.iter().any(fits)),
-                None => ev.said.iter().any(fits),
+                Some(_) => ships.iter().any(|(_, f)| f.said.iter().any(|p| fits(p))),
+                None => ev.said().any(fits),
             };
             // What the customer wrote in this conversation, reported as theirs.
             let wrote = source.is_none_or(|x| x == "customer")
-                && s.said.iter().any(|w| ev.customer_said.contains(*w));
+                && s.said.iter().any(|w| ev.customer_said(w));
             if said || wrote {
                 return Ok(());
             }
@@ -345,16 +342,13 @@ fn status_ok(reply: &str, ev: &Evidence, s: &StatusClaim, tn: Option<&str>) -> J
                 ));
             }
             let holds = known.iter().any(|(_, f)| {
-                let status = f.status.as_deref().unwrap_or_default();
+                let status = f.status.unwrap_or_default();
                 s.st.holds(status, s.said, |w| f.said.iter().any(|(_, x)| x == w))
             });
             if holds {
                 return Ok(());
             }
-            let now: Vec<&str> = known
-                .iter()
-                .filter_map(|(_, f)| f.status.as_deref())
-                .collect();
+            let now: Vec<&str> = known.iter().filter_map(|(_, f)| f.status).collect();
             Err(format!(
                 "the tool results show the status {} for {name}, not \"{}\"",
                 now.join(", "),

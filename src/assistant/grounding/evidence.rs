@@ -171,10 +171,33 @@ impl Evidence {
         }
     }
 
-    /// Whether a bare status is barred for every shipment: a dispute was flagged
-    /// without naming the shipment, and no contradiction said which.
-    pub(crate) fn vague_dispute(&self) -> bool {
-        self.vague_dispute && !self.contradictions_seen
+    /// A dispute was flagged without saying which shipment it concerns.
+    pub(crate) fn flagged_vaguely(&self) -> bool {
+        self.vague_dispute
+    }
+
+    /// A contradiction was listed with its facts (which names the shipment).
+    pub(crate) fn saw_contradictions(&self) -> bool {
+        self.contradictions_seen
+    }
+
+    /// Whether it supports nothing at all (a customer's "Danke!").
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+            && self.days.is_empty()
+            && self.month_days.is_empty()
+            && self.moments.is_empty()
+            && self.times.is_empty()
+            && self.amounts.is_empty()
+            && self.currencies.is_empty()
+            && self.postcodes.is_empty()
+            && self.places.is_empty()
+            && self.shipments.is_empty()
+            && self.said.is_empty()
+            && self.customer_said.is_empty()
+            && !self.vague_dispute
+            && !self.contradictions_seen
+            && self.texts.is_empty()
     }
 
     fn walk(&mut self, v: &Value, tn: Option<&str>, key: &str) {

@@ -30,9 +30,11 @@
 mod check;
 mod claims;
 mod evidence;
+mod support;
 
 pub use check::{Claim, ClaimKind, Verdict, check};
 pub use evidence::Evidence;
+pub use support::Support;
 
 #[cfg(test)]
 mod tests;

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use self::client::{CallError, CallStats, Completion, LlmClient, RequestedCall};
 use self::stream::StreamOut;
-use super::grounding::{self, Evidence, Verdict};
+use super::grounding::{self, Support, Verdict};
 use super::memory::Memory;
 use super::offline::{EngineReply, SuggestedAction, action_label};
 use super::tools::{ToolCallRecord, ToolContext, ToolSpec, call_tool, registry};
@@ -43,7 +43,7 @@ pub struct LlmInput<'a> {
     /// The customer agreed ("ja, bitte") in this message.
     pub customer_said_yes: bool,
     /// What earlier messages support (the grounding evidence before this turn's tools).
-    pub evidence: Evidence,
+    pub evidence: Support,
     /// Where the evidence of a tool result seen before is kept.
     pub memory: &'a Memory,
 }
@@ -103,7 +103,7 @@ impl LoopError {
 struct Run<'a> {
     messages: Vec<Value>,
     tools: &'a [Value],
-    evidence: Evidence,
+    evidence: Support,
     memory: &'a Memory,
     records: Vec<ToolCallRecord>,
     language: Locale,
@@ -144,7 +144,7 @@ impl LlmEngine {
         };
         let mut evidence = input.evidence;
         for r in &records {
-            evidence.merge(&input.memory.result(&r.result));
+            evidence.add(&input.memory.result(&r.result));
         }
         let mut messages = vec![
             json!({"role": "system", "content": prompt::system().map_err(anyhow::Error::msg)?}),
@@ -295,7 +295,7 @@ impl LlmEngine {
             }));
             for call in &completion.tool_calls {
                 let record = run_call(ctx, call, run.confirmable.as_deref()).await?;
-                run.evidence.merge(&run.memory.result(&record.result));
+                run.evidence.add(&run.memory.result(&record.result));
                 run.messages.push(json!({
                     "role": "tool", "tool_call_id": call.id, "content": record.result.to_string()}));
                 run.records.push(record);

@@ -8,7 +8,7 @@
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::assistant::grounding::{self, Evidence};
+use crate::assistant::grounding::{self, Support};
 use crate::domain::Locale;
 
 /// One event for the customer's stream.
@@ -30,7 +30,7 @@ pub struct StreamOut {
     pending: String,
     /// `sent`'s length when the current model call began.
     call_start: usize,
-    gate: Option<(Evidence, Locale)>,
+    gate: Option<(Support, Locale)>,
     blocked: bool,
 }
 
@@ -60,7 +60,7 @@ impl StreamOut {
     }
 
     /// A model call starts; its text is checked against `evidence`.
-    pub fn begin_call(&mut self, evidence: Evidence, locale: Locale) {
+    pub fn begin_call(&mut self, evidence: Support, locale: Locale) {
         self.pending.clear();
         self.call_start = self.sent.len();
         self.gate = Some((evidence, locale));
@@ -151,11 +151,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn evidence() -> Evidence {
-        let mut e = Evidence::new(chrono_tz::Europe::Berlin);
+    fn evidence() -> Support {
+        let mut e = crate::assistant::grounding::Evidence::new(chrono_tz::Europe::Berlin);
         e.add_tool_result(&json!({"order_number": "A-100234", "tracking_number": "00340434161234567890", "status": "in_transit",
             "in_dispute": false, "last_scan_at": "2025-09-11T04:48:00Z"}));
-        e
+        e.into()
     }
 
     fn drain(rx: &mut tokio::sync::mpsc::UnboundedReceiver<StreamEvent>) -> Vec<StreamEvent> {
