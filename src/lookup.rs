@@ -154,6 +154,13 @@ pub async fn remedy_context_for(
     store: &Store,
     order: &OrderNumber,
 ) -> anyhow::Result<RemedyContext> {
+    if let Some(lite) = store.lite() {
+        return lite.read(|c| {
+            let shipments = records::lite_shipments_for_order(c, order)?;
+            let cases = cases::lite_cases_for_order(c, order)?;
+            Ok(remedy_from(cases, any_replacement(&shipments)))
+        });
+    }
     let mut conn = store.read().await?;
     let any_replacement = records::list_shipments_for_order(&mut conn, order)
         .await?

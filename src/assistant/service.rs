@@ -542,7 +542,6 @@ impl Assistant {
             author: None,
             created_ms: now_ms,
         };
-        conv.updated_ms = now_ms;
         let msg = conversations::record_reply(&self.store, msg, conv.clone()).await?;
         self.memory.append(&conv.id, msg.seq, parts);
         Ok(Outbound {

@@ -261,7 +261,7 @@ pub async fn record_inbound(
     if let Some(lite) = store.lite() {
         return lite
             .write(move |c| {
-                let mut msg = msg;
+                let mut msg = msg.clone();
                 if !lite_append_message(c, &mut msg)? {
                     return Ok(None);
                 }
@@ -288,8 +288,15 @@ fn missing(conv: Option<ConversationRow>, id: &str) -> anyhow::Result<Conversati
     conv.ok_or_else(|| anyhow::anyhow!("conversation {id} does not exist"))
 }
 
+/// What a turn's reply saves of the conversation. Not its times: the conversation last
+/// changed when the customer wrote ([`record_inbound`] set that), and the reply within
+/// the same turn leaves it, so the index of conversations by last change is written once
+/// per turn instead of twice.
+const SAVE_TURN: &str = "UPDATE conversations SET customer_id = $2, language = $3, \
+     failed_verifications = $4, locked_until_ms = $5, taken_over_by = $6, state = $7 WHERE id = $1";
+
 /// A turn's last write: the reply (returned with its number) and what the turn changed
-/// in the conversation. Runs like [`record_inbound`].
+/// in the conversation (all but its times). Runs like [`record_inbound`].
 pub async fn record_reply(
     store: &Store,
     msg: MessageRow,
@@ -298,9 +305,22 @@ pub async fn record_reply(
     if let Some(lite) = store.lite() {
         return lite
             .write(move |c| {
-                let mut msg = msg;
+                let mut msg = msg.clone();
                 lite_append_message(c, &mut msg)?;
-                lite_update_conversation(c, &conv)?;
+                let mut stmt = c.prepare_cached(LITE_SAVE_TURN)?;
+                lite::bind(
+                    &mut stmt,
+                    &[
+                        &conv.id,
+                        &conv.customer_id,
+                        &conv.language,
+                        &conv.failed_verifications,
+                        &conv.locked_until_ms,
+                        &conv.taken_over_by,
+                        &conv.state,
+                    ],
+                )?;
+                stmt.raw_execute()?;
                 Ok(msg)
             })
             .await;
@@ -310,20 +330,52 @@ pub async fn record_reply(
             Box::pin(async move {
                 let mut msg = msg;
                 append_message(c, &mut msg).await?;
-                update_conversation(c, &conv).await?;
+                sqlx::query(SAVE_TURN)
+                    .bind(&conv.id)
+                    .bind(conv.customer_id.as_deref())
+                    .bind(&conv.language)
+                    .bind(conv.failed_verifications)
+                    .bind(conv.locked_until_ms)
+                    .bind(conv.taken_over_by.as_deref())
+                    .bind(&conv.state)
+                    .execute(&mut *c)
+                    .await
+                    .context("saving the conversation after a reply")?;
                 Ok(msg)
             })
         })
         .await
 }
 
+/// The writer thread's statements differ from the shared ones in two ways. `OR FAIL`:
+/// a statement that may abort halfway inside a larger transaction makes SQLite copy
+/// every page it touches first (a statement journal), and for one row FAIL undoes as
+/// much as ABORT would. The number of a new message is read first: an `INSERT … SELECT`
+/// from the table it inserts into goes through a temporary table.
+const LITE_NEXT_SEQ: &str =
+    "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages WHERE conversation_id = $1";
+const LITE_APPEND_MESSAGE: &str = "INSERT OR FAIL INTO messages (id, conversation_id, seq, role, \
+     text, action, actions, tool_calls, grounding, engine_stats, channel_message_id, author, \
+     created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+     ON CONFLICT (channel_message_id) DO NOTHING";
+const LITE_TOUCH_INBOUND: &str = "UPDATE OR FAIL conversations SET last_inbound_ms = $2, \
+     updated_ms = $2 WHERE id = $1 RETURNING id, channel, external_id, token_hash, customer_id, \
+     language, failed_verifications, locked_until_ms, taken_over_by, state, created_ms, \
+     last_inbound_ms, updated_ms";
+const LITE_SAVE_TURN: &str = "UPDATE OR FAIL conversations SET customer_id = $2, language = $3, \
+     failed_verifications = $4, locked_until_ms = $5, taken_over_by = $6, state = $7 WHERE id = $1";
+
 fn lite_append_message(c: &rusqlite::Connection, m: &mut MessageRow) -> anyhow::Result<bool> {
-    let mut stmt = c.prepare_cached(APPEND_MESSAGE)?;
+    let seq: i64 = c
+        .prepare_cached(LITE_NEXT_SEQ)?
+        .query_row([&m.conversation_id], |r| r.get(0))?;
+    let mut stmt = c.prepare_cached(LITE_APPEND_MESSAGE)?;
     lite::bind(
         &mut stmt,
         &[
             &m.id,
             &m.conversation_id,
+            &seq,
             &m.role.as_str(),
             &m.text,
             &m.action,
@@ -336,12 +388,11 @@ fn lite_append_message(c: &rusqlite::Connection, m: &mut MessageRow) -> anyhow::
             &m.created_ms,
         ],
     )?;
-    // The INSERT happens in the first step; its one row is the number it got.
-    let mut rows = stmt.raw_query();
-    let Some(r) = rows.next()? else {
+    // Nothing inserted: a message with this channel message id is stored already.
+    if stmt.raw_execute()? == 0 {
         return Ok(false);
-    };
-    m.seq = r.get(0)?;
+    }
+    m.seq = seq;
     Ok(true)
 }
 
@@ -350,7 +401,7 @@ fn lite_touch_inbound(
     id: &str,
     now_ms: i64,
 ) -> anyhow::Result<Option<ConversationRow>> {
-    let mut stmt = c.prepare_cached(TOUCH_INBOUND)?;
+    let mut stmt = c.prepare_cached(LITE_TOUCH_INBOUND)?;
     lite::bind(&mut stmt, &[&id, &now_ms])?;
     let mut rows = stmt.raw_query();
     let Some(r) = rows.next()? else {
@@ -371,26 +422,6 @@ fn lite_touch_inbound(
         last_inbound_ms: r.get(11)?,
         updated_ms: r.get(12)?,
     }))
-}
-
-fn lite_update_conversation(c: &rusqlite::Connection, v: &ConversationRow) -> anyhow::Result<()> {
-    let mut stmt = c.prepare_cached(UPDATE_CONVERSATION)?;
-    lite::bind(
-        &mut stmt,
-        &[
-            &v.id,
-            &v.customer_id,
-            &v.language,
-            &v.failed_verifications,
-            &v.locked_until_ms,
-            &v.taken_over_by,
-            &v.state,
-            &v.last_inbound_ms,
-            &v.updated_ms,
-        ],
-    )?;
-    stmt.raw_execute()?;
-    Ok(())
 }
 
 /// The last `limit` messages of a conversation, oldest first.

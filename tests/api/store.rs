@@ -112,6 +112,68 @@ async fn conversations_keep_their_messages_in_order_and_refuse_redeliveries() {
     );
 }
 
+/// A turn's two writes (on a SQLite file they run on the writer's thread): the inbound
+/// message is numbered and stamps the conversation; a redelivery stores nothing; the
+/// reply saves the turn's state and leaves the conversation's times as the customer's
+/// message set them.
+#[tokio::test]
+async fn a_turn_records_its_message_once_and_its_reply_after_it() {
+    let app = spawn_app().await;
+    let mut tx = app.store.begin().await.unwrap();
+    conversations::insert_conversation(tx.conn(), &conversation("conv-t"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let (conv, first) =
+        conversations::record_inbound(&app.store, message("conv-t", "in-1", Some("wamid.7")), 50)
+            .await
+            .unwrap()
+            .expect("stored");
+    assert_eq!(
+        (first.seq, conv.last_inbound_ms, conv.updated_ms),
+        (1, Some(50), 50)
+    );
+    let again =
+        conversations::record_inbound(&app.store, message("conv-t", "in-1b", Some("wamid.7")), 60)
+            .await
+            .unwrap();
+    assert!(again.is_none(), "a redelivery is not stored again");
+    let mut turn = conv.clone();
+    turn.customer_id = Some("C-1".to_string());
+    turn.state = r#"{"focus":"A-1"}"#.to_string();
+    turn.updated_ms = 999;
+    let mut reply = message("conv-t", "out-1", None);
+    reply.role = Role::Bot;
+    let reply = conversations::record_reply(&app.store, reply, turn)
+        .await
+        .unwrap();
+    assert_eq!(reply.seq, 2);
+    let missing =
+        conversations::record_inbound(&app.store, message("nope", "in-x", None), 70).await;
+    assert!(missing.is_err(), "no conversation, nothing stored");
+
+    let mut conn = app.store.read().await.unwrap();
+    let msgs = conversations::list_messages(&mut conn, "conv-t", 0)
+        .await
+        .unwrap();
+    let ids: Vec<(i64, &str)> = msgs.iter().map(|m| (m.seq, m.id.as_str())).collect();
+    assert_eq!(ids, [(1, "in-1"), (2, "out-1")]);
+    assert!(
+        conversations::list_messages(&mut conn, "nope", 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let back = conversations::get_conversation(&mut conn, "conv-t")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.customer_id.as_deref(), Some("C-1"));
+    assert_eq!(back.state, r#"{"focus":"A-1"}"#);
+    assert_eq!((back.last_inbound_ms, back.updated_ms), (Some(50), 50));
+}
+
 #[tokio::test]
 async fn verification_lookups_answer_only_for_a_matching_pair() {
     let app = spawn_app().await;
