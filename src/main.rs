@@ -147,6 +147,16 @@ enum Command {
         #[arg(long)]
         filter: Option<String>,
     },
+    /// Print the OpenAPI 3.1 document of the HTTP API (the same as GET /api/openapi.json).
+    Openapi,
+    /// Copy a SQLite store to FILE, consistently, also while servers write to it
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        file: PathBuf,
+        /// Replace FILE when it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -346,6 +356,25 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     password_stdin,
                 },
         } => staff_add(&cli.database_url, &email, &role, password_stdin).await,
+        Command::Openapi => {
+            println!("{}", verity::http::openapi::document_json());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Backup { file, force } => {
+            let url = cli.database_url.clone();
+            let target = file.clone();
+            let report = tokio::task::spawn_blocking(move || {
+                verity::store::backup::backup(&url, &target, force)
+            })
+            .await??;
+            println!(
+                "backed up {} to {} ({} bytes); restore: stop the servers, then copy it over the store's file (and remove the file's -wal and -shm beside it)",
+                report.source.display(),
+                file.display(),
+                report.bytes
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             let store = Store::connect(&cli.database_url).await?;
             store.readiness().await?;
