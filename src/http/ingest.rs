@@ -16,7 +16,10 @@ use crate::ingest::{self, IngestReport};
     tag = "ingestion",
     summary = "Ingest records and events",
     description = "A JSON array of items, or NDJSON (one item per line), in the ingestion format (docs/ingestion.md). Items are applied in order, each accepted or rejected on its own; in NDJSON a line that is not JSON is rejected on its own. A body in which nothing is JSON is refused whole (400, with line and column).",
-    request_body(content = String, description = "a JSON array or NDJSON", content_type = "application/x-ndjson"),
+    request_body(description = "NDJSON (one item per line) or a JSON array of items", content(
+        (String = "application/x-ndjson", example = json!("{\"type\":\"customer\",\"id\":\"C-1\",\"name\":\"Erika Probe\",\"locale\":\"de\"}\n")),
+        (Vec<Object> = "application/json", example = json!([{"type": "customer", "id": "C-1", "name": "Erika Probe", "locale": "de"}])),
+    )),
     security(("ingest_token" = [])),
     responses(
         (status = 200, description = "counts and one line per item, in input order", body = IngestReport),

@@ -27,6 +27,8 @@ use super::{chat, error, health, ingest, status, webhooks};
         chat::list_messages,
         webhooks::whatsapp_handshake,
         webhooks::messenger_handshake,
+        webhooks::whatsapp_delivery,
+        webhooks::messenger_delivery,
         health::healthz,
         health::readyz,
     ),

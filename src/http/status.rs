@@ -85,7 +85,7 @@ fn check_token(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     tag = "status",
     summary = "A shipment's reconciled status and its summary sentence",
     params(
-        ("tracking" = String, Path, description = "the tracking number"),
+        ("tracking" = String, Path, description = "the tracking number", example = "00340434161234567890"),
         LocaleQuery,
         ("Accept-Language" = Option<String>, Header, description = "the summary's language when `locale` is unset"),
     ),
@@ -126,7 +126,7 @@ pub async fn shipment(
     tag = "status",
     summary = "An order's reconciled status (all its shipments) and its summary sentence",
     params(
-        ("number" = String, Path, description = "the order number"),
+        ("number" = String, Path, description = "the order number", example = "A-100234"),
         LocaleQuery,
         ("Accept-Language" = Option<String>, Header, description = "the summary's language when `locale` is unset"),
     ),

@@ -69,6 +69,21 @@ pub async fn messenger_handshake(
 }
 
 /// `POST /webhooks/whatsapp`
+#[utoipa::path(
+    post,
+    path = "/webhooks/whatsapp",
+    tag = "webhooks",
+    summary = "A WhatsApp delivery (signed by Meta)",
+    description = "Stored raw, answered at once, processed afterwards. The body is Meta's JSON, signed with the app secret (VERITY_WHATSAPP_APP_SECRET) in `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`.",
+    params(("X-Hub-Signature-256" = Option<String>, Header, description = "`sha256=` and the body's HMAC-SHA256 in hex")),
+    request_body(content = Object, description = "Meta's webhook payload"),
+    responses(
+        (status = 200, description = "`EVENT_RECEIVED`", body = String, content_type = "text/plain"),
+        (status = 400, description = "the body is not UTF-8", body = ErrorBody),
+        (status = 401, description = "the signature is missing or wrong (or no app secret is configured)", body = ErrorBody),
+        (status = 413, description = "the body is over VERITY_WEBHOOK_MAX_BYTES", body = ErrorBody),
+    )
+)]
 pub async fn whatsapp_delivery(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -79,6 +94,21 @@ pub async fn whatsapp_delivery(
 }
 
 /// `POST /webhooks/messenger`
+#[utoipa::path(
+    post,
+    path = "/webhooks/messenger",
+    tag = "webhooks",
+    summary = "A Messenger delivery (signed by Meta)",
+    description = "Stored raw, answered at once, processed afterwards. The body is Meta's JSON, signed with the app secret (VERITY_MESSENGER_APP_SECRET) in `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`.",
+    params(("X-Hub-Signature-256" = Option<String>, Header, description = "`sha256=` and the body's HMAC-SHA256 in hex")),
+    request_body(content = Object, description = "Meta's webhook payload"),
+    responses(
+        (status = 200, description = "`EVENT_RECEIVED`", body = String, content_type = "text/plain"),
+        (status = 400, description = "the body is not UTF-8", body = ErrorBody),
+        (status = 401, description = "the signature is missing or wrong (or no app secret is configured)", body = ErrorBody),
+        (status = 413, description = "the body is over VERITY_WEBHOOK_MAX_BYTES", body = ErrorBody),
+    )
+)]
 pub async fn messenger_delivery(
     State(app): State<AppState>,
     headers: HeaderMap,
