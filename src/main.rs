@@ -125,7 +125,7 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
-    /// Run the eval scenarios (EVALS.md) against fresh in-memory stores; exits 1 when
+    /// Run the eval scenarios (docs/evals.md) against fresh in-memory stores; exits 1 when
     /// any scenario failed.
     Eval {
         /// Scenario files or directories (every *.yaml below them).
