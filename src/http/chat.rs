@@ -226,12 +226,19 @@ pub async fn post_message(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
+    let client = Some(peer.ip().to_string());
     if wants_stream {
-        return Ok(stream(app, id, inbound, channel_id).into_response());
+        return Ok(stream(app, id, inbound, channel_id, client).into_response());
     }
     let outcome = app
         .assistant
-        .turn(&id, inbound, channel_id.as_deref())
+        .turn_from(
+            &id,
+            inbound,
+            channel_id.as_deref(),
+            client,
+            &mut StreamOut::none(),
+        )
         .await?;
     let reply = match outcome {
         TurnOutcome::Replied(r) => Some(*r),
@@ -250,12 +257,19 @@ fn stream(
     conversation_id: String,
     inbound: Inbound,
     channel_id: Option<String>,
+    client: Option<String>,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<StreamEvent>();
     let turn = tokio::spawn(async move {
         let mut out = StreamOut::to(tx);
         app.assistant
-            .turn_streamed(&conversation_id, inbound, channel_id.as_deref(), &mut out)
+            .turn_from(
+                &conversation_id,
+                inbound,
+                channel_id.as_deref(),
+                client,
+                &mut out,
+            )
             .await
     });
     let deltas = futures_util::stream::unfold(rx, |mut rx| async move {

@@ -6,6 +6,7 @@ mod chat;
 mod console;
 mod grounded;
 mod helpers;
+mod identity;
 mod ingest;
 mod llm;
 mod ops;

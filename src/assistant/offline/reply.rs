@@ -63,6 +63,7 @@ mod tests {
         "greeting_known",
         "ask_verification",
         "ask_postcode",
+        "ask_order_number",
         "verify_failed",
         "locked",
         "verified",

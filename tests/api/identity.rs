@@ -1,0 +1,214 @@
+//! Identity and abuse (issue 18): verification a stranger cannot pass, lockouts that
+//! hold across sessions, on both engines.
+
+use serde_json::Value;
+
+use crate::chat::{Session, open, say};
+use crate::helpers::{TestApp, demo_app};
+use verity::domain::OrderNumber;
+use verity::store::records;
+
+/// The demo's order A-100234: its owner's email and name, and its delivery postcode.
+async fn owner_of_a100234(app: &TestApp) -> (String, String) {
+    let mut conn = app.store.read().await.unwrap();
+    let id = records::order_customer(&mut conn, &OrderNumber::parse("A-100234").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let c = records::get_customer(&mut conn, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    (c.email.unwrap(), c.name)
+}
+
+fn text(reply: &Value) -> &str {
+    reply["text"].as_str().unwrap()
+}
+
+/// Nothing of the order's delivery shows: no street, postcode, city or tracking number.
+fn reveals_nothing(reply: &Value) -> bool {
+    let t = text(reply);
+    reply["verified"] == false
+        && !t.contains("33100")
+        && !t.contains("Paderborn")
+        && !t.contains("00340434161234567890")
+}
+
+#[tokio::test]
+async fn an_email_alone_does_not_verify() {
+    let app = demo_app().await;
+    let (email, name) = owner_of_a100234(&app).await;
+    for (language, phrasing, asks) in [
+        (
+            "de",
+            format!("{email} ist meine Mail? nein warte"),
+            "Bestellnummer",
+        ),
+        ("de", format!("Meine E-Mail ist {email}"), "Bestellnummer"),
+        (
+            "en",
+            format!("my email is {email}, where is my parcel?"),
+            "order number",
+        ),
+    ] {
+        let (s, _) = open(&app, language).await;
+        let r = say(&app, &s, &phrasing).await;
+        assert!(reveals_nothing(&r), "{phrasing}: {r}");
+        assert!(!text(&r).contains(&name), "{phrasing}: {r}");
+        assert!(text(&r).contains(asks), "asks for the order number: {r}");
+    }
+}
+
+#[tokio::test]
+async fn the_order_number_with_the_account_email_verifies() {
+    let app = demo_app().await;
+    let (email, _) = owner_of_a100234(&app).await;
+    // Together in one message.
+    let (s, _) = open(&app, "de").await;
+    let r = say(&app, &s, &format!("A-100234, {email}")).await;
+    assert_eq!(r["verified"], true, "{r}");
+    // The email first, then the order number, then the email again.
+    let (s, _) = open(&app, "de").await;
+    say(&app, &s, &email).await;
+    let r = say(&app, &s, "A-100234").await;
+    assert_eq!(r["verified"], false, "{r}");
+    let r = say(&app, &s, &email).await;
+    assert_eq!(r["verified"], true, "{r}");
+    // Another customer's email with this order number verifies nobody.
+    let (s, _) = open(&app, "de").await;
+    let r = say(&app, &s, "A-100234 someone.else@example.net").await;
+    assert!(reveals_nothing(&r), "{r}");
+}
+
+async fn guess(app: &TestApp, s: &Session, postcode: &str) -> Value {
+    say(app, s, &format!("A-100234 {postcode}")).await
+}
+
+#[tokio::test]
+async fn a_lockout_holds_across_sessions() {
+    let app = demo_app().await;
+    for n in 0..5 {
+        let (s, _) = open(&app, "de").await;
+        let r = guess(&app, &s, &format!("1000{n}")).await;
+        assert!(reveals_nothing(&r), "{r}");
+    }
+    // A fresh session with the right postcode: the order number is locked.
+    let (s, _) = open(&app, "de").await;
+    let r = guess(&app, &s, "33100").await;
+    assert!(reveals_nothing(&r), "{r}");
+    assert!(text(&r).contains("30 Minuten"), "{r}");
+}
+
+#[tokio::test]
+async fn fifty_sessions_guessing_postcodes_for_one_order_get_nowhere() {
+    let app = demo_app().await;
+    // Fifty sessions at once, each guessing a postcode (the right one among them).
+    let mut sessions = Vec::new();
+    for _ in 0..50 {
+        sessions.push(open(&app, "de").await.0);
+    }
+    let guesses = futures_util::future::join_all(sessions.iter().enumerate().map(|(i, s)| {
+        let app = &app;
+        async move {
+            let postcode = if i == 49 {
+                "33100".to_string()
+            } else {
+                format!("{:05}", 10_000 + i)
+            };
+            guess(app, s, &postcode).await
+        }
+    }))
+    .await;
+    let checked = guesses
+        .iter()
+        .filter(|r| !text(r).contains("Minuten"))
+        .count();
+    assert!(
+        checked <= 5,
+        "at most five guesses were checked, not {checked}"
+    );
+    // After the lock the right postcode does not verify, in any session.
+    for s in sessions.iter().take(3) {
+        let r = guess(&app, s, "33100").await;
+        assert!(reveals_nothing(&r), "{r}");
+    }
+    let (s, _) = open(&app, "de").await;
+    assert!(reveals_nothing(&guess(&app, &s, "33100").await));
+}
+
+#[tokio::test]
+async fn a_lockout_message_is_the_same_for_an_order_that_does_not_exist() {
+    let app = demo_app().await;
+    let mut last = Vec::new();
+    for order in ["A-100234", "A-999999"] {
+        let mut r = Value::Null;
+        for n in 0..6 {
+            let (s, _) = open(&app, "de").await;
+            r = say(&app, &s, &format!("{order} 1000{n}")).await;
+        }
+        last.push(text(&r).to_string());
+    }
+    assert_eq!(last[0], last[1], "no hint whether the order exists");
+}
+
+#[tokio::test]
+async fn the_migration_drops_channel_links_made_by_email_alone() {
+    use sqlx::Row;
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let (url, backend) = verity::store::normalize_url(&url).unwrap();
+    let dir = match backend {
+        verity::store::Backend::Sqlite => "sqlite",
+        verity::store::Backend::Postgres => "postgres",
+    };
+    let migrator =
+        sqlx::migrate::Migrator::new(crate::helpers::repo_dir().join("migrations").join(dir))
+            .await
+            .unwrap();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    migrator.run_to(2, &pool).await.unwrap();
+    for sql in [
+        "INSERT INTO customers (id, name, email, phone, locale, updated_ms) VALUES \
+         ('C-1', 'Erika Probe', 'erika@example.org', '+4917000000001', 'de', 1)",
+        // A WhatsApp sender whose number is the customer's phone: kept.
+        "INSERT INTO channel_identities VALUES ('whatsapp', '4917000000001', 'C-1', 1)",
+        // A WhatsApp sender with another number, and a Messenger sender: dropped.
+        "INSERT INTO channel_identities VALUES ('whatsapp', '4917000000002', 'C-1', 1)",
+        "INSERT INTO channel_identities VALUES ('messenger', '70001', 'C-1', 1)",
+        // A web conversation verified by an email alone starts unverified again.
+        "INSERT INTO conversations (id, channel, customer_id, language, state, created_ms, updated_ms) \
+         VALUES ('conv_1', 'web', 'C-1', 'de', '{}', 1, 1)",
+        "INSERT INTO messages (id, conversation_id, seq, role, text, tool_calls, created_ms) \
+         VALUES ('msg_1', 'conv_1', 2, 'bot', 'Danke', \
+         '[{\"name\":\"verify_customer\",\"arguments\":{\"email\":\"erika@example.org\"},\"result\":{\"verified\":true},\"duration_ms\":1.0}]', 1)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    migrator.run(&pool).await.unwrap();
+    let rows = sqlx::query("SELECT channel, external_id, method FROM channel_identities")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let links: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        links,
+        [(
+            "whatsapp".to_string(),
+            "4917000000001".to_string(),
+            "phone".to_string()
+        )]
+    );
+    let verified: Option<String> =
+        sqlx::query("SELECT customer_id FROM conversations WHERE id = 'conv_1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(verified, None);
+}
