@@ -2,11 +2,9 @@
 //! and the transcript for the widget. A session's token is returned once and only its
 //! hash is stored.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::ApiError;
+use super::limits::ClientIp;
 use crate::assistant::llm::stream::{StreamEvent, StreamOut};
 use crate::assistant::service::{Inbound, Outbound, TurnOutcome};
 use crate::config::Secret;
@@ -45,11 +44,11 @@ pub struct SessionCreated {
 /// `POST /api/v1/chat/sessions`
 pub async fn create_session(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
-    app.limits.check_ip(peer.ip())?;
+    app.limits.check_ip(client)?;
     let req: NewSession = if body.iter().all(u8::is_ascii_whitespace) {
         NewSession::default()
     } else {
@@ -185,13 +184,13 @@ fn client_message_id(
 /// optionally with a `client_id` that makes retries safe.
 pub async fn post_message(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client_ip): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = authorized(&app, &id, &headers).await?;
-    app.limits.check_ip(peer.ip())?;
+    app.limits.check_ip(client_ip)?;
     app.limits.check_session(&id)?;
     let req: PostMessage = serde_json::from_slice(&body).map_err(|e| {
         ApiError::BadRequest(format!(
@@ -226,7 +225,7 @@ pub async fn post_message(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
-    let client = Some(peer.ip().to_string());
+    let client = Some(client_ip.to_string());
     if wants_stream {
         return Ok(stream(app, id, inbound, channel_id, client).into_response());
     }

@@ -212,3 +212,79 @@ async fn the_migration_drops_channel_links_made_by_email_alone() {
             .get(0);
     assert_eq!(verified, None);
 }
+
+/// A chat session opened through a proxy on behalf of `client`.
+async fn open_as(app: &TestApp, client: &str) -> (u16, Option<Session>) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/chat/sessions"))
+        .header("x-forwarded-for", format!("192.0.2.77, {client}"))
+        .json(&serde_json::json!({"language": "de"}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    let session = body["session_id"].as_str().map(|id| Session {
+        id: id.to_string(),
+        token: body["token"].as_str().unwrap_or_default().to_string(),
+    });
+    (status, session)
+}
+
+async fn say_as(app: &TestApp, s: &Session, client: &str, text: &str) -> Value {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/chat/sessions/{}/messages", s.id)))
+        .bearer_auth(&s.token)
+        .header("x-forwarded-for", client)
+        .json(&serde_json::json!({"text": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["reply"].clone()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_limited_not_the_proxy() {
+    let trusted = vec![verity::config::parse_trusted_proxy("127.0.0.0/8").unwrap()];
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.chat_rate_per_ip = 2;
+        c.trusted_proxies = trusted;
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(open_as(&app, "198.51.100.1").await.0, 201);
+    }
+    assert_eq!(open_as(&app, "198.51.100.1").await.0, 429);
+    assert_eq!(open_as(&app, "198.51.100.2").await.0, 201, "another client");
+    // Without trusted proxies the header is ignored: the peer is the client.
+    let app = crate::helpers::spawn_app_with(|c| c.chat_rate_per_ip = 2).await;
+    assert_eq!(open_as(&app, "198.51.100.1").await.0, 201);
+    assert_eq!(open_as(&app, "198.51.100.2").await.0, 201);
+    assert_eq!(open_as(&app, "198.51.100.3").await.0, 429);
+}
+
+#[tokio::test]
+async fn failed_verifications_are_counted_per_forwarded_client_address() {
+    let trusted = vec![verity::config::parse_trusted_proxy("127.0.0.1").unwrap()];
+    let app = crate::helpers::demo_app_with(|c| c.trusted_proxies = trusted).await;
+    // Ten failures from one client, for ten orders (none reaches its own limit).
+    for n in 0..10 {
+        let (_, s) = open_as(&app, "198.51.100.1").await;
+        say_as(
+            &app,
+            &s.unwrap(),
+            "198.51.100.1",
+            &format!("A-90000{n} 10115"),
+        )
+        .await;
+    }
+    let (_, s) = open_as(&app, "198.51.100.1").await;
+    let r = say_as(&app, &s.unwrap(), "198.51.100.1", "A-100234 33100").await;
+    assert!(reveals_nothing(&r), "that client is locked: {r}");
+    let (_, s) = open_as(&app, "198.51.100.2").await;
+    let r = say_as(&app, &s.unwrap(), "198.51.100.2", "A-100234 33100").await;
+    assert_eq!(r["verified"], true, "another client is not: {r}");
+}
