@@ -200,6 +200,7 @@ fn serve_refuses_a_trusted_proxy_that_is_not_a_cidr() {
 }
 
 /// Starts `verity serve` with one bad setting; it must exit at once. Its stderr.
+#[expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 fn serve_refuses(env: &str, value: &str) -> String {
     use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
