@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::chat::{Session, open, say};
+use crate::chat::{Session, open, press, say};
 use crate::helpers::{TestApp, demo_app};
 use verity::domain::OrderNumber;
 use verity::store::records;
@@ -287,4 +287,58 @@ async fn failed_verifications_are_counted_per_forwarded_client_address() {
     let (_, s) = open_as(&app, "198.51.100.2").await;
     let r = say_as(&app, &s.unwrap(), "198.51.100.2", "A-100234 33100").await;
     assert_eq!(r["verified"], true, "another client is not: {r}");
+}
+
+async fn callback_cases(app: &TestApp) -> Vec<verity::store::cases::CaseRow> {
+    let mut conn = app.store.read().await.unwrap();
+    let owner = records::order_customer(&mut conn, &OrderNumber::parse("A-100234").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    verity::store::cases::list_cases_for_customer(&mut conn, owner.as_str())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.kind == "callback")
+        .collect()
+}
+
+/// A verified session on A-100234 that was shown a callback proposal.
+async fn callback_proposed(app: &TestApp) -> Session {
+    let (s, _) = open(app, "de").await;
+    assert_eq!(guess(app, &s, "33100").await["verified"], true);
+    let r = press(app, &s, "callback").await;
+    assert!(text(&r).contains("Rückruf"), "{r}");
+    s
+}
+
+#[tokio::test]
+async fn a_remedy_asked_for_again_after_its_case_was_closed_is_a_new_case() {
+    let app = demo_app().await;
+    let s = callback_proposed(&app).await;
+    press(&app, &s, "confirm").await;
+    let first = callback_cases(&app).await;
+    assert_eq!(first.len(), 1);
+    let mut conn = app.store.write_one().await.unwrap();
+    assert!(
+        verity::store::console::resolve_case(&mut conn, &first[0].id, "done", "staff_1", None, 1)
+            .await
+            .unwrap()
+    );
+    drop(conn);
+    let s = callback_proposed(&app).await;
+    press(&app, &s, "confirm").await;
+    let cases = callback_cases(&app).await;
+    assert_eq!(cases.len(), 2, "a new case: {cases:?}");
+    assert_eq!(cases.iter().filter(|c| c.status == "open").count(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_confirms_of_the_same_remedy_create_one_case() {
+    let app = demo_app().await;
+    let a = callback_proposed(&app).await;
+    let b = callback_proposed(&app).await;
+    let (ra, rb) = tokio::join!(press(&app, &a, "confirm"), press(&app, &b, "confirm"));
+    assert!(text(&ra).contains("Rückruf") && text(&rb).contains("Rückruf"));
+    assert_eq!(callback_cases(&app).await.len(), 1);
 }
