@@ -31,7 +31,8 @@ UPDATE conversations SET customer_id = NULL
 -- Failed verifications per key: `order:<NUMBER>`, `email:<address>` (normalized) and
 -- `client:<address or channel sender>`. An attempt is counted before it is checked
 -- (so parallel sessions cannot all slip in before the count) and uncounted when it
--- succeeds.
+-- succeeds. `handoff:<client>` counts a client's handoffs to staff without verification
+-- (a few an hour; never locked).
 CREATE TABLE verification_failures (
     key              TEXT PRIMARY KEY,
     failures         BIGINT NOT NULL,          -- counted attempts since first_ms (or the last lock)

@@ -22,6 +22,11 @@ pub const MAX_CLIENT_FAILURES: i64 = 10;
 pub const FIRST_LOCK_MINUTES: i64 = 30;
 /// The longest lock.
 pub const MAX_LOCK_MINUTES: i64 = 24 * 60;
+/// Handoffs to staff one client may open in an hour without being verified (the case
+/// queue is not for anyone to fill).
+pub const MAX_ANONYMOUS_HANDOFFS: i64 = 3;
+/// The window of [`MAX_ANONYMOUS_HANDOFFS`].
+pub const HANDOFF_WINDOW_MS: i64 = 60 * 60 * 1000;
 /// Failures older than this are forgotten (the count starts over).
 pub const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 /// Lockouts older than this are forgotten (the next lock is a first one again).
@@ -74,6 +79,12 @@ pub fn email_key(given: &str) -> String {
 pub fn client_key(client: &str) -> String {
     let c: String = client.chars().take(200).collect();
     format!("client:{c}")
+}
+
+/// The stored key counting a client's handoffs without verification.
+pub fn handoff_key(client: &str) -> String {
+    let c: String = client.chars().take(200).collect();
+    format!("handoff:{c}")
 }
 
 #[cfg(test)]

@@ -89,6 +89,22 @@ pub async fn insert_case(
     Ok((row.try_get(0)?, false))
 }
 
+/// The open (or in progress) case holding a claim, if any.
+pub async fn open_case_with_claim(
+    conn: &mut AnyConnection,
+    claim_key: &str,
+) -> anyhow::Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT id FROM cases WHERE claim_key = $1 AND status IN ('open', 'in_progress')",
+    )
+    .bind(claim_key)
+    .fetch_optional(conn)
+    .await
+    .context("reading the open case of a claim")?;
+    row.map(|r| r.try_get(0).map_err(anyhow::Error::from))
+        .transpose()
+}
+
 /// Every case of an order, as the remedy policy needs them.
 pub async fn list_cases_for_order(
     conn: &mut AnyConnection,

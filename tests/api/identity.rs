@@ -342,3 +342,42 @@ async fn concurrent_confirms_of_the_same_remedy_create_one_case() {
     assert!(text(&ra).contains("Rückruf") && text(&rb).contains("Rückruf"));
     assert_eq!(callback_cases(&app).await.len(), 1);
 }
+
+async fn anonymous_handoffs(app: &TestApp) -> i64 {
+    use sqlx::Row;
+    let mut conn = app.store.read().await.unwrap();
+    sqlx::query("SELECT COUNT(*) FROM cases WHERE kind = 'handoff' AND customer_id IS NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn anonymous_handoffs_are_limited_deduplicated_and_shown_as_unverified() {
+    let app = demo_app().await;
+    let (s, _) = open(&app, "de").await;
+    assert_eq!(press(&app, &s, "handoff").await["handoff"], true);
+    say(&app, &s, "Ich möchte mit einem Menschen sprechen").await;
+    assert_eq!(anonymous_handoffs(&app).await, 1, "one per conversation");
+    for _ in 0..2 {
+        let (s, _) = open(&app, "de").await;
+        assert_eq!(press(&app, &s, "handoff").await["handoff"], true);
+    }
+    assert_eq!(anonymous_handoffs(&app).await, 3);
+    // A fourth session from the same address within the hour: no case, a plain answer.
+    let (s, _) = open(&app, "de").await;
+    let r = press(&app, &s, "handoff").await;
+    assert_eq!(r["handoff"], false, "{r}");
+    assert!(text(&r).contains("Bestellnummer"), "{r}");
+    assert_eq!(anonymous_handoffs(&app).await, 3);
+    // A verified customer is not limited.
+    let (s, _) = open(&app, "de").await;
+    guess(&app, &s, "33100").await;
+    assert_eq!(press(&app, &s, "handoff").await["handoff"], true);
+    // Staff see which cases come from nobody verified.
+    crate::console::add_staff(&app).await;
+    let staff = crate::console::log_in(&app).await;
+    let (_, html) = staff.get(&app, "/console/cases").await;
+    assert_eq!(html.matches("not verified").count(), 3, "{html}");
+}

@@ -615,12 +615,18 @@ impl Turn {
     }
 
     async fn hand_off(&mut self, ctx: &mut ToolContext<'_>) -> anyhow::Result<()> {
-        self.tool(
-            ctx,
-            "handoff_to_human",
-            json!({"reason": "customer asked for a person"}),
-        )
-        .await?;
+        let r = self
+            .tool(
+                ctx,
+                "handoff_to_human",
+                json!({"reason": "customer asked for a person"}),
+            )
+            .await?;
+        if r["handoff"] != true {
+            // Too many handoffs without verification from this client.
+            self.say("handoff_limited", context! {});
+            return Ok(());
+        }
         self.handoff = true;
         self.say("handoff", context! {});
         Ok(())

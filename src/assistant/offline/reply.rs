@@ -78,6 +78,7 @@ mod tests {
         "declined",
         "nothing_pending",
         "handoff",
+        "handoff_limited",
         "staff_takeover",
         "cancel",
         "help",

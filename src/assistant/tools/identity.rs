@@ -29,12 +29,7 @@ fn attempt_keys(ctx: &ToolContext<'_>, order: &str, email: Option<&str>) -> Vec<
     if let Some(e) = email {
         keys.push((KeyKind::Email, lockout::email_key(e)));
     }
-    let client = match (&ctx.client, ctx.conversation.external_id.as_deref()) {
-        (Some(addr), _) => Some(addr.clone()),
-        (None, Some(sender)) => Some(format!("{}:{sender}", ctx.conversation.channel)),
-        (None, None) => None,
-    };
-    if let Some(c) = client {
+    if let Some(c) = ctx.client() {
         keys.push((KeyKind::Client, lockout::client_key(&c)));
     }
     keys

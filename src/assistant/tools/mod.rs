@@ -115,6 +115,14 @@ impl ToolContext<'_> {
     pub fn forget_reads(&mut self) {
         self.reads = Reads::default();
     }
+    /// Who is asking: the address on the web, the sender on WhatsApp and Messenger.
+    pub fn client(&self) -> Option<String> {
+        match (&self.client, self.conversation.external_id.as_deref()) {
+            (Some(addr), _) => Some(addr.clone()),
+            (None, Some(sender)) => Some(format!("{}:{sender}", self.conversation.channel)),
+            (None, None) => None,
+        }
+    }
     /// The verified customer, if any.
     pub fn customer(&self) -> Option<&str> {
         self.conversation.customer_id.as_deref()
