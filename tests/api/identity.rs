@@ -381,3 +381,72 @@ async fn anonymous_handoffs_are_limited_deduplicated_and_shown_as_unverified() {
     let (_, html) = staff.get(&app, "/console/cases").await;
     assert_eq!(html.matches("not verified").count(), 3, "{html}");
 }
+
+/// A console login whose form carries `next`; the response (redirects not followed).
+async fn login_with_next(app: &TestApp, next: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client.get(app.url("/console/login")).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    client
+        .post(app.url("/console/login"))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf),
+            ("email", crate::console::STAFF_EMAIL),
+            ("password", crate::console::STAFF_PASSWORD),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn redirect_targets_are_checked_before_acting_and_fall_back_to_a_safe_default() {
+    let app = demo_app().await;
+    crate::console::add_staff(&app).await;
+    for next in [
+        "/console/\n\u{1b}[31mcases",
+        "https://evil.example/",
+        "//evil.example/console",
+        "/console/\u{202e}x",
+    ] {
+        let r = login_with_next(&app, next).await;
+        assert_eq!(r.status(), 303, "{next:?}");
+        assert_eq!(
+            r.headers()["location"],
+            "/console/conversations",
+            "{next:?}"
+        );
+    }
+    assert_eq!(
+        login_with_next(&app, "/console/cases").await.headers()["location"],
+        "/console/cases"
+    );
+    // A case action with a bad `back`: done, and sent to the case queue.
+    let customer = crate::console::three_truths_with_callback(&app).await;
+    let staff = crate::console::log_in(&app).await;
+    let case = {
+        let mut conn = app.store.read().await.unwrap();
+        verity::store::console::list_cases_for_conversation(&mut conn, &customer.id)
+            .await
+            .unwrap()
+            .remove(0)
+    };
+    let r = staff
+        .post(
+            &app,
+            &format!("/console/cases/{}/callback-done", case.id),
+            &[("back", "/console/cases\n")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/console/cases?ok=callback_done");
+}
