@@ -404,6 +404,25 @@ pub async fn find_order_owner(
         .transpose()
 }
 
+/// The owner of an order whose account email is `email` (lower-cased).
+pub async fn find_order_owner_by_email(
+    conn: &mut AnyConnection,
+    n: &OrderNumber,
+    email: &str,
+) -> anyhow::Result<Option<CustomerId>> {
+    let row = sqlx::query(
+        "SELECT o.customer_id FROM orders o JOIN customers c ON c.id = o.customer_id \
+         WHERE o.number = $1 AND c.email = $2",
+    )
+    .bind(n.as_str())
+    .bind(email.to_lowercase())
+    .fetch_optional(conn)
+    .await
+    .context("verifying an order and email")?;
+    row.map(|r| CustomerId::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
+        .transpose()
+}
+
 /// The customer with this email address (lower-cased), if exactly one has it.
 pub async fn find_customer_by_email(
     conn: &mut AnyConnection,

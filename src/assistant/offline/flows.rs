@@ -133,19 +133,32 @@ impl Turn {
         let order = s.order_numbers.first().cloned();
         let postcode = s.postcodes.first().cloned();
         let email = s.emails.first().cloned();
+        // The order number together with the postcode or the account email; an email
+        // alone never verifies (the customer is asked for the order number).
+        let waiting = ctx.state.unverified_order.clone();
         let verify_args = match (&order, &postcode, &email) {
             (Some(o), Some(p), _) => Some(json!({"order_number": o, "postcode": p})),
-            (None, Some(p), _)
-                if ctx.customer().is_none() && ctx.state.unverified_order.is_some() =>
-            {
-                Some(json!({"order_number": ctx.state.unverified_order.clone(), "postcode": p}))
+            (Some(o), None, Some(e)) => Some(json!({"order_number": o, "email": e})),
+            (None, Some(p), _) if ctx.customer().is_none() && waiting.is_some() => {
+                Some(json!({"order_number": waiting, "postcode": p}))
             }
-            (_, _, Some(e)) if ctx.customer().is_none() => Some(json!({"email": e})),
+            (None, None, Some(e)) if ctx.customer().is_none() && waiting.is_some() => {
+                Some(json!({"order_number": waiting, "email": e}))
+            }
+            (None, _, Some(_)) if ctx.customer().is_none() => {
+                if s.data_intent().is_some() {
+                    ctx.state.pending_intent = s.data_intent();
+                }
+                self.say("ask_order_number", context! {});
+                return Ok(());
+            }
             _ => None,
         };
         let data_intent = s.data_intent();
         if let Some(args) = verify_args {
-            let already_mine = ctx.customer().is_some() && order.is_some() && postcode.is_some();
+            let already_mine = ctx.customer().is_some()
+                && order.is_some()
+                && (postcode.is_some() || email.is_some());
             let r = self.tool(ctx, "verify_customer", args).await?;
             if r["verified"] != true {
                 if already_mine {
@@ -209,6 +222,9 @@ impl Turn {
                     context! { minutes => r["retry_after_minutes"].as_i64().unwrap_or(30) },
                 );
                 self.offer("handoff");
+            }
+            Some("missing") if r["needs"][0] == "order_number" => {
+                self.say("ask_order_number", context! {})
             }
             Some("missing") => self.say("ask_postcode", context! {}),
             _ => self.say("verify_failed", context! {}),
@@ -599,12 +615,18 @@ impl Turn {
     }
 
     async fn hand_off(&mut self, ctx: &mut ToolContext<'_>) -> anyhow::Result<()> {
-        self.tool(
-            ctx,
-            "handoff_to_human",
-            json!({"reason": "customer asked for a person"}),
-        )
-        .await?;
+        let r = self
+            .tool(
+                ctx,
+                "handoff_to_human",
+                json!({"reason": "customer asked for a person"}),
+            )
+            .await?;
+        if r["handoff"] != true {
+            // Too many handoffs without verification from this client.
+            self.say("handoff_limited", context! {});
+            return Ok(());
+        }
         self.handoff = true;
         self.say("handoff", context! {});
         Ok(())
