@@ -1,20 +1,20 @@
 //! "All details": the full record of an order for the customer who asks for it — each
-//! shipment's full summary, every event of its timeline, and the order's own
-//! contradictions. Rendered from `prompts/summary/details.{de,en}.j2`.
+//! shipment with its address, what is contradicted, what happens next and every event of
+//! its timeline (each once, with the carrier's and the driver's words), and the order's
+//! own contradictions. Rendered from `prompts/summary/details.{de,en}.j2`.
 
 use serde::Serialize;
 
 use crate::domain::Locale;
 
 use super::super::policy::Policy;
-use super::super::view::{Fact, OrderView, TimelineEntry};
-use super::context::{ContradictionCtx, FactCtx, Fmt};
+use super::super::view::{Fact, OrderView, ShipmentView, TimelineEntry};
+use super::context::{ContradictionCtx, FactCtx, Fmt, ShipmentCtx};
 use super::summary;
 
 #[derive(Debug, Serialize)]
 struct ShipmentDetails {
-    summary: String,
-    carrier: String,
+    s: ShipmentCtx,
     events: Vec<FactCtx>,
 }
 
@@ -42,6 +42,22 @@ fn entry_fact(t: &TimelineEntry) -> Fact {
     f
 }
 
+/// An event as the richest fact a contradiction tells of it (the driver's next attempt,
+/// the distance to the scan), else as the timeline has it.
+fn richest(s: &ShipmentView, t: &TimelineEntry) -> Fact {
+    s.contradictions
+        .iter()
+        .flat_map(|c| &c.facts)
+        .filter(|f| f.event_id.as_ref() == Some(&t.event_id))
+        .max_by_key(|f| {
+            usize::from(f.distance_m.is_some())
+                + usize::from(f.next_attempt_on.is_some())
+                + usize::from(f.notice_card_left.is_some())
+        })
+        .cloned()
+        .unwrap_or_else(|| entry_fact(t))
+}
+
 /// The full record of an order in `locale`.
 pub fn details(view: &OrderView, locale: Locale, policy: &Policy) -> String {
     let fmt = Fmt {
@@ -60,12 +76,11 @@ pub fn details(view: &OrderView, locale: Locale, policy: &Policy) -> String {
             .shipments
             .iter()
             .map(|s| ShipmentDetails {
-                summary: summary(s, locale, policy),
-                carrier: s.carrier.display_name().to_string(),
+                s: fmt.shipment(s),
                 events: s
                     .timeline
                     .iter()
-                    .map(|t| fmt.fact(&entry_fact(t)))
+                    .map(|t| fmt.fact(&richest(s, t)))
                     .collect(),
             })
             .collect(),
