@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use crate::domain::address::Address;
 use crate::domain::{
     Carrier, Currency, Customer, CustomerId, Locale, Money, Order, OrderLine, OrderNumber,
-    Shipment, ShipmentKind, Sku, TrackingNumber,
+    Salutation, Shipment, ShipmentKind, Sku, TrackingNumber,
 };
 
 /// Inserts or replaces a customer.
@@ -21,10 +21,11 @@ pub async fn upsert_customer(
     now_ms: i64,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO customers (id, name, email, phone, locale, updated_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO customers (id, name, email, phone, locale, updated_ms, salutation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
-         phone = excluded.phone, locale = excluded.locale, updated_ms = excluded.updated_ms",
+         phone = excluded.phone, locale = excluded.locale, updated_ms = excluded.updated_ms, \
+         salutation = excluded.salutation",
     )
     .bind(c.id.as_str())
     .bind(&c.name)
@@ -32,6 +33,7 @@ pub async fn upsert_customer(
     .bind(c.phone.as_deref())
     .bind(c.locale.as_str())
     .bind(now_ms)
+    .bind(c.salutation.map(Salutation::as_str))
     .execute(conn)
     .await
     .context("upserting a customer")?;
@@ -127,6 +129,9 @@ fn customer_from_row(r: &AnyRow) -> anyhow::Result<Customer> {
         email: r.try_get("email")?,
         phone: r.try_get("phone")?,
         locale: Locale::from_tag(&r.try_get::<String, _>("locale")?),
+        salutation: r
+            .try_get::<Option<String>, _>("salutation")?
+            .and_then(|s| Salutation::parse(&s).ok()),
     })
 }
 
@@ -135,11 +140,13 @@ pub async fn get_customer(
     conn: &mut AnyConnection,
     id: &CustomerId,
 ) -> anyhow::Result<Option<Customer>> {
-    let row = sqlx::query("SELECT id, name, email, phone, locale FROM customers WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("reading a customer")?;
+    let row = sqlx::query(
+        "SELECT id, name, email, phone, locale, salutation FROM customers WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading a customer")?;
     row.as_ref().map(customer_from_row).transpose()
 }
 

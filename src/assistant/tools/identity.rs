@@ -140,11 +140,14 @@ pub(super) async fn verify_customer(
         tx.commit().await?;
     }
     let mut conn = ctx.store.read().await?;
-    let name = records::get_customer(&mut conn, &customer)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_default();
-    Ok(json!({"verified": true, "customer_name": name, "order_number": order}))
+    let found = records::get_customer(&mut conn, &customer).await?;
+    let name = found.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+    let salutation = found.as_ref().and_then(|c| c.salutation);
+    let family_name = found.as_ref().map(|c| c.family_name());
+    Ok(
+        json!({"verified": true, "customer_name": name, "salutation": salutation,
+               "family_name": family_name, "order_number": order}),
+    )
 }
 
 /// A failed attempt: it stays counted; a key at its limit locks, and so does the
