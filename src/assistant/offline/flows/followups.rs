@@ -126,6 +126,15 @@ impl Turn {
     }
 
     fn where_exactly(&mut self, ctx: &ToolContext<'_>, shipments: &[Value]) {
+        // Waiting for pick-up: where and until when.
+        if shipments
+            .iter()
+            .flat_map(|s| s["next"].as_array().into_iter().flatten())
+            .any(|n| n["kind"] == "pickup")
+        {
+            self.pickup(shipments);
+            return;
+        }
         if let Some(d) = shipments
             .iter()
             .map(|s| &s["delivery"])
@@ -146,14 +155,6 @@ impl Turn {
                     time => at.map(|a| format::time(a, ctx.policy.time_zone)).unwrap_or_default(),
                 },
             );
-            return;
-        }
-        if shipments
-            .iter()
-            .flat_map(|s| s["next"].as_array().into_iter().flatten())
-            .any(|n| n["kind"] == "pickup")
-        {
-            self.pickup(shipments);
             return;
         }
         // Not delivered: where the carrier saw it last.
