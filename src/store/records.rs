@@ -402,13 +402,12 @@ pub async fn resolve_order_number(
         return Ok(OrderNumber::parse(&r.try_get::<String, _>(0)?).ok());
     }
     let folded = typed.replace('-', "").to_ascii_uppercase();
-    let rows = sqlx::query(
-        "SELECT number FROM orders WHERE UPPER(REPLACE(number, '-', '')) = $1 LIMIT 2",
-    )
-    .bind(folded)
-    .fetch_all(conn)
-    .await
-    .context("looking up an order number without case")?;
+    let rows =
+        sqlx::query("SELECT number FROM orders WHERE UPPER(REPLACE(number, '-', '')) = $1 LIMIT 2")
+            .bind(folded)
+            .fetch_all(conn)
+            .await
+            .context("looking up an order number without case")?;
     match rows.as_slice() {
         [only] => Ok(OrderNumber::parse(&only.try_get::<String, _>(0)?).ok()),
         _ => Ok(None),

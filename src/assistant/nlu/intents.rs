@@ -175,7 +175,7 @@ pub fn recognize(tokens: &[Token], expecting: Option<Expectation>) -> Found {
     let injection = !any(&INJECTION, false).is_empty();
     let refers_to_all_others = !any(&ALL_OTHERS, false).is_empty();
     let hesitation = !any(&HESITANT, false).is_empty();
-    let order_context = !any(&CONTEXT, true).is_empty();
+    let order_context = !any(&CONTEXT, false).is_empty();
     let other_thing = !any(&OTHER, false).is_empty();
     let received = any(&GOT_IT, false).iter().any(|m| {
         !negated(tokens, m.start())

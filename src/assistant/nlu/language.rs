@@ -40,19 +40,45 @@ static DETECTOR: LazyLock<LanguageDetector> = LazyLock::new(|| {
 });
 
 /// Words both languages use alike: they say nothing about the language.
-const NEUTRAL: &[&str] = &[
-    "ok", "okay", "okey", "hi", "hey", "super", "status", "info",
-];
+const NEUTRAL: &[&str] = &["ok", "okay", "okey", "hi", "hey", "super", "status", "info"];
 
 /// The words customers use beside an order or postcode ("order H-5040 postcode
 /// 69117"): too short a message for the model alone.
 const DOMAIN_EN: &[&str] = &[
-    "order", "orders", "postcode", "zip", "number", "tracking", "parcel", "package", "delivery",
-    "refund", "label", "driver", "neighbour", "neighbor", "thanks", "hello", "please",
+    "order",
+    "orders",
+    "postcode",
+    "zip",
+    "number",
+    "tracking",
+    "parcel",
+    "package",
+    "delivery",
+    "refund",
+    "label",
+    "driver",
+    "neighbour",
+    "neighbor",
+    "thanks",
+    "hello",
+    "please",
 ];
 const DOMAIN_DE: &[&str] = &[
-    "bestellung", "bestellnummer", "plz", "postleitzahl", "paket", "sendung", "lieferung",
-    "sendungsnummer", "fahrer", "nachbar", "nachbarn", "etikett", "danke", "hallo", "bitte",
+    "bestellung",
+    "bestellnummer",
+    "plz",
+    "postleitzahl",
+    "paket",
+    "sendung",
+    "lieferung",
+    "sendungsnummer",
+    "fahrer",
+    "nachbar",
+    "nachbarn",
+    "etikett",
+    "danke",
+    "hallo",
+    "bitte",
 ];
 
 /// The model's say is worth at most this many word points.
@@ -96,7 +122,10 @@ pub fn detect(text: &str, tokens: &[Token], votes: &[Vote], history: Option<Loca
     de += umlaut_words.min(3) as f64;
     let words: Vec<String> = text
         .split_whitespace()
-        .filter(|w| !w.chars().any(|c| c.is_ascii_digit() || c == '@' || c == '/'))
+        .filter(|w| {
+            !w.chars()
+                .any(|c| c.is_ascii_digit() || c == '@' || c == '/')
+        })
         .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()).to_string())
         .filter(|w| w.chars().count() >= 2 && !NEUTRAL.contains(&w.to_lowercase().as_str()))
         .collect();
@@ -128,7 +157,11 @@ pub fn detect(text: &str, tokens: &[Token], votes: &[Vote], history: Option<Loca
     } else {
         2.0
     };
-    let several_words = tokens.iter().filter(|t| !t.number && t.text.len() > 1).count() >= 2;
+    let several_words = tokens
+        .iter()
+        .filter(|t| !t.number && t.text.len() > 1)
+        .count()
+        >= 2;
     if (w - l).abs() < 0.25 {
         Verdict::Unknown
     } else if several_words && w >= 2.0 && w > margin * l {

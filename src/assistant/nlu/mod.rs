@@ -319,7 +319,12 @@ pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
 /// A yes or no that is not clear: both at once ("ja nein", "ok nein"), a yes asked back
 /// ("ja?", "sure?"), or with a word of hesitation ("ja... oder doch nicht", "Ja! Nein,
 /// warte.", "yeah actually no"). Only for messages that carry no request.
-fn is_hesitant(text: &str, tokens: &[normalize::Token], intents: &[Intent], hesitation: bool) -> bool {
+fn is_hesitant(
+    text: &str,
+    tokens: &[normalize::Token],
+    intents: &[Intent],
+    hesitation: bool,
+) -> bool {
     const YES: &[&str] = &[
         "ja", "jo", "jep", "jap", "yes", "yeah", "yep", "yup", "ok", "okay", "sure", "klar",
         "gerne", "gern",
@@ -338,8 +343,5 @@ fn is_hesitant(text: &str, tokens: &[normalize::Token], intents: &[Intent], hesi
         // "hmm, vielleicht", "not sure": no answer either.
         return hesitation && tokens.len() <= 5;
     }
-    (yes && no)
-        || (said(YES) && said(NO))
-        || hesitation
-        || (yes && text.trim_end().ends_with('?'))
+    (yes && no) || (said(YES) && said(NO)) || hesitation || (yes && text.trim_end().ends_with('?'))
 }

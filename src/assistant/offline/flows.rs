@@ -234,8 +234,9 @@ impl Turn {
                 return Ok(());
             }
             // A tracking number alone asks where that parcel is; a tracking number proves
-            // nothing about who asks, so the customer is verified first.
-            if !s.tracking_numbers.is_empty() {
+            // nothing about who asks, so the customer is verified first. A postcode (or a
+            // phone number) without an order number: the order number is asked for.
+            if !s.tracking_numbers.is_empty() || !s.postcodes.is_empty() {
                 ctx.state.pending_intent = Some(Intent::WhereIsMyParcel);
                 self.say("ask_verification", context! {});
                 return Ok(());

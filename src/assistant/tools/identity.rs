@@ -5,7 +5,6 @@
 use serde_json::{Value, json};
 
 use super::{ToolContext, arg};
-use crate::domain::OrderNumber;
 use crate::domain::record::parse_email;
 use crate::store::{conversations, records};
 
@@ -38,9 +37,10 @@ pub(super) async fn verify_customer(
     }
     let mut conn = ctx.store.read().await?;
     let found = match (order, postcode, email) {
-        (Some(o), Some(p), _) => match OrderNumber::parse(&o.to_ascii_uppercase()) {
-            Ok(n) => records::find_order_owner(&mut conn, &n, p).await?,
-            Err(_) => None,
+        // The number in the store's spelling, whatever its case and hyphens.
+        (Some(o), Some(p), _) => match records::resolve_order_number(&mut conn, o.trim()).await? {
+            Some(n) => records::find_order_owner(&mut conn, &n, p).await?,
+            None => None,
         },
         (_, _, Some(e)) => match parse_email(e) {
             Ok(e) => records::find_customer_by_email(&mut conn, &e).await?,

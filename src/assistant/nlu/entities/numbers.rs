@@ -23,13 +23,31 @@ fn re(src: &str) -> Regex {
 static ORDER: LazyLock<Regex> = LazyLock::new(|| re(r"\b([a-z])(-|\s)?(\d{4,10})\b"));
 /// A shop's own spelling: letters first, then letters, digits and hyphens, ending in a
 /// digit ("AB-12345", "SHOP-2026-0042", "ab12345").
-static SHOP_ORDER: LazyLock<Regex> =
-    LazyLock::new(|| re(r"\b[a-z]{1,8}(?:-?[a-z0-9]+)*\d\b"));
+static SHOP_ORDER: LazyLock<Regex> = LazyLock::new(|| re(r"\b[a-z]{1,8}(?:-?[a-z0-9]+)*\d\b"));
 
 /// Words that stand before a number without being part of it ("plz33100", "nr12345").
 const NOT_A_PREFIX: &[&str] = &[
-    "plz", "nr", "no", "tel", "fax", "zip", "kw", "ca", "pc", "jd", "jjd", "ups", "dhl", "dpd",
-    "gls", "bestellung", "bestellnummer", "order", "postcode", "tracking", "sendung",
+    "plz",
+    "nr",
+    "no",
+    "tel",
+    "fax",
+    "zip",
+    "kw",
+    "ca",
+    "pc",
+    "jd",
+    "jjd",
+    "ups",
+    "dhl",
+    "dpd",
+    "gls",
+    "bestellung",
+    "bestellnummer",
+    "order",
+    "postcode",
+    "tracking",
+    "sendung",
 ];
 
 /// Whether a token of the shape [`SHOP_ORDER`] reads as an order number: at least four

@@ -178,7 +178,7 @@ pub const HESITATION: &[&str] = &[
 pub const ORDER_CONTEXT: &[&str] = &[
     "angekommen|ankam|kam|kamen|gekommen|geliefert|geschickt|zugestellt|erhalten|bekommen|gekriegt|ausgepackt|ausgeliefert|versandt|verschickt|eingetroffen",
     "paket*|packet*|paeckchen|sendung*|lieferung*|bestell*|ware|karton|verpackung|artikel|ersatz*|lieferschein",
-    "arrived|arrive|came|come|delivered|delivery|received|receive|got|get|sent|shipped|unpacked|opened",
+    "arrived|arrive|came|come|delivered|delivery|received|receive|sent|shipped|unpacked|opened",
     "parcel*|package*|order*|box|packaging|shipment*|item*|replacement|purchase*",
 ];
 

@@ -3,10 +3,10 @@
 
 use super::utterances::{Case, d, en, no, q};
 use crate::assistant::nlu::Detail::*;
-use crate::assistant::nlu::Unable::*;
 use crate::assistant::nlu::Expectation::*;
 use crate::assistant::nlu::Intent::*;
 use crate::assistant::nlu::Topic;
+use crate::assistant::nlu::Unable::*;
 use crate::domain::Carrier::*;
 use crate::domain::Locale;
 

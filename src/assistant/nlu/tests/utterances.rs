@@ -9,7 +9,7 @@
 use chrono::{NaiveDate, NaiveTime};
 
 use crate::assistant::nlu::{
-    Detail, Expectation, Intent, Unable, NluContext, TimeMention, Topic, Understanding, understand,
+    Detail, Expectation, Intent, NluContext, TimeMention, Topic, Unable, Understanding, understand,
 };
 use crate::domain::{Carrier, Locale};
 
@@ -265,7 +265,10 @@ impl Case {
             u.refers_to_all_others == self.all_others,
             format!("refers_to_all_others {}", u.refers_to_all_others),
         );
-        check(u.hesitant == self.hesitant, format!("hesitant {}", u.hesitant));
+        check(
+            u.hesitant == self.hesitant,
+            format!("hesitant {}", u.hesitant),
+        );
         check(
             u.report_unsure == self.doubtful_report,
             format!("report_unsure {}", u.report_unsure),

@@ -18,7 +18,8 @@ use crate::truth::{Remedy, format};
 const MISUNDERSTOOD_BEFORE_PERSON: u8 = 2;
 
 fn date_of(v: &Value) -> Option<NaiveDate> {
-    v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+    v.as_str()
+        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
 }
 
 fn instant_of(v: &Value) -> Option<DateTime<Utc>> {
@@ -39,9 +40,11 @@ impl Turn {
         typed: &str,
     ) -> anyhow::Result<String> {
         let mut conn = ctx.store.read().await?;
-        Ok(crate::store::records::resolve_order_number(&mut conn, typed)
-            .await?
-            .map_or_else(|| typed.to_string(), |n| n.as_str().to_string()))
+        Ok(
+            crate::store::records::resolve_order_number(&mut conn, typed)
+                .await?
+                .map_or_else(|| typed.to_string(), |n| n.as_str().to_string()),
+        )
     }
 
     fn day(&self, ctx: &ToolContext<'_>, at: DateTime<Utc>) -> String {
@@ -222,7 +225,11 @@ impl Turn {
             return Ok(());
         }
         let view = &r["order"];
-        let events: Vec<&Value> = view["order_events"].as_array().into_iter().flatten().collect();
+        let events: Vec<&Value> = view["order_events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .collect();
         let last = |what: &str| {
             events
                 .iter()
@@ -446,7 +453,8 @@ impl Turn {
             .iter()
             .any(|k| k == "frustration" || k == "still_there");
         if s.has(Intent::Frustration) && !acknowledged && !self.parts.is_empty() {
-            let ack = crate::assistant::offline::render_reply("frustration_ack", self.locale, json_ctx());
+            let ack =
+                crate::assistant::offline::render_reply("frustration_ack", self.locale, json_ctx());
             self.parts.insert(0, ack);
             self.kinds.insert(0, "frustration_ack".into());
             self.offer("handoff");
