@@ -1,4 +1,4 @@
-//! The eval suite runner (`verity eval`): scenario files in the format of EVALS.md,
+//! The eval suite runner (`verity eval`): scenario files in the format of docs/evals.md,
 //! each run against a fresh store (in memory, a SQLite file or a PostgreSQL database) at
 //! its fixed clock, through the real server and channel path, checked turn by turn from
 //! what the customer received ([`received`]), and reported; optionally again with the
