@@ -12,6 +12,7 @@ pub mod fields;
 pub mod ids;
 pub mod item;
 pub mod locale;
+pub mod lockout;
 pub mod money;
 pub mod record;
 

@@ -1,6 +1,6 @@
 //! The named stories: fixed order numbers, postcodes and tracking numbers (independent
 //! of the anchor), times relative to the anchor morning. The first two are the stories
-//! of DESIGN.md; the others show ordinary deliveries the bot must tell plainly.
+//! of docs/architecture.md; the others show ordinary deliveries the bot must tell plainly.
 
 mod plain;
 mod scripts;

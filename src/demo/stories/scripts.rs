@@ -1,5 +1,5 @@
 //! The scripts of the named stories — each story's customer, order, parcels and events at
-//! fixed times relative to the anchor morning — and the two stories of DESIGN.md.
+//! fixed times relative to the anchor morning — and the two stories of docs/architecture.md.
 
 use crate::domain::{
     Carrier, DriverOutcome, GeoPoint, NotificationClaim, OrderEventKind, OrderNumber, ShipmentKind,

@@ -1,4 +1,4 @@
-//! The two stories of DESIGN.md — "three truths" and "wrong item" — with their expected
+//! The two stories of docs/architecture.md — "three truths" and "wrong item" — with their expected
 //! codes, evidence, remedies and summary text in German and English; and the JSON shape.
 
 use serde_json::json;
@@ -78,7 +78,7 @@ fn the_three_truths_show_both_facts_with_times_places_and_the_next_attempt() {
 const R: &str = "00340434169999999999";
 const O2: &str = "00340434161111111111";
 
-/// The second story of DESIGN.md: a wrong item, a replacement that was cancelled and
+/// The second story of docs/architecture.md: a wrong item, a replacement that was cancelled and
 /// refunded but arrived anyway, and a return label that never came.
 fn wrong_item() -> Vec<Event> {
     let n = "A-100250";
