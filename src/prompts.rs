@@ -49,6 +49,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "summary/details.en.j2",
         include_str!("../prompts/summary/details.en.j2"),
     ),
+    ("remedy/de.j2", include_str!("../prompts/remedy/de.j2")),
+    ("remedy/en.j2", include_str!("../prompts/remedy/en.j2")),
+    ("texts/de.j2", include_str!("../prompts/texts/de.j2")),
+    ("texts/en.j2", include_str!("../prompts/texts/en.j2")),
     ("replies/de.j2", include_str!("../prompts/replies/de.j2")),
     ("replies/en.j2", include_str!("../prompts/replies/en.j2")),
     ("llm/system.j2", include_str!("../prompts/llm/system.j2")),
@@ -80,6 +84,20 @@ pub fn render(name: &str, ctx: minijinja::Value) -> Result<String, String> {
         .map_err(|e| format!("template {name}: {e:#}"))
 }
 
+/// A short customer-facing text from `prompts/texts/{de,en}.j2` (`kind` selects it, `d`
+/// holds its data). A failure (prevented by the test that renders every kind) yields
+/// `kind` itself rather than a panic.
+pub fn text(kind: &str, locale: crate::domain::Locale, d: minijinja::Value) -> String {
+    let name = format!("texts/{}.j2", locale.as_str());
+    match render(&name, minijinja::context! { kind => kind, d => d }) {
+        Ok(t) => tidy(&t),
+        Err(e) => {
+            tracing::error!(error = e, kind, "a text template failed");
+            kind.to_string()
+        }
+    }
+}
+
 /// One sentence or paragraph per line: trims every line and drops empty ones, so
 /// templates need no whitespace bookkeeping.
 pub fn tidy(text: &str) -> String {
@@ -92,8 +110,35 @@ pub fn tidy(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::Locale;
+
     #[test]
     fn every_template_parses() {
         assert!(super::ENV.is_ok(), "{:?}", super::ENV.as_ref().err());
+    }
+
+    #[test]
+    fn every_short_text_renders_in_both_languages() {
+        let d = minijinja::context! {
+            decision => "reject", kind => "replacement", order => "A-1", reason => "ok",
+            id => "details", day => "12.09.2025", from => "10:00", to => "12:00",
+        };
+        for locale in [Locale::De, Locale::En] {
+            for kind in [
+                "decision",
+                "action_label",
+                "slot",
+                "list_button",
+                "list_section",
+                "no_slot",
+                "reply_failed",
+                "summary_failed",
+            ] {
+                let name = format!("texts/{}.j2", locale.as_str());
+                let t = super::render(&name, minijinja::context! { kind => kind, d => d.clone() })
+                    .unwrap_or_else(|e| panic!("{kind} {locale}: {e}"));
+                assert!(!t.trim().is_empty(), "{kind} {locale}");
+            }
+        }
     }
 }

@@ -189,10 +189,8 @@ pub fn payloads(
                 })).collect::<Vec<_>>()}
             })
         } else {
-            let (button, section) = match locale {
-                Locale::De => ("Optionen", "Möglichkeiten"),
-                Locale::En => ("Options", "Choices"),
-            };
+            let button = crate::prompts::text("list_button", locale, minijinja::Value::UNDEFINED);
+            let section = crate::prompts::text("list_section", locale, minijinja::Value::UNDEFINED);
             json!({
                 "type": "list",
                 "body": {"text": part},

@@ -1,35 +1,11 @@
 //! What the customer is told about a staff decision on their case, in their language
-//! (German and English). The reason staff give is passed on as written.
+//! (German and English, from `prompts/texts/`). The reason staff give is passed on as
+//! written.
 
 use super::actions::Decision;
 use crate::domain::Locale;
 
-/// The German possessive for a remedy's noun ("Ihr Rückruf", "Ihre Ersatzlieferung").
-fn possessive_de(kind: &str) -> &'static str {
-    match kind {
-        "callback" | "return_label" => "Ihr",
-        _ => "Ihre",
-    }
-}
-
-fn remedy_label(kind: &str, locale: Locale) -> &'static str {
-    match (kind, locale) {
-        ("callback", Locale::De) => "Rückruf",
-        ("callback", _) => "callback",
-        ("redelivery", Locale::De) => "neue Zustellung",
-        ("redelivery", _) => "redelivery",
-        ("replacement", Locale::De) => "Ersatzlieferung",
-        ("replacement", _) => "replacement",
-        ("investigation", Locale::De) => "Nachforschung",
-        ("investigation", _) => "investigation",
-        ("return_label", Locale::De) => "Rücksendeetikett",
-        ("return_label", _) => "return label",
-        (_, Locale::De) => "Anfrage",
-        (_, _) => "request",
-    }
-}
-
-/// What the customer is told about a decision, in their language.
+/// What the customer is told about a decision, in their language (`prompts/texts/`).
 pub fn decision_message(
     decision: Decision,
     kind: &str,
@@ -37,46 +13,18 @@ pub fn decision_message(
     reason: Option<&str>,
     locale: Locale,
 ) -> Option<String> {
-    let what = remedy_label(kind, locale);
-    let ihr = possessive_de(kind);
-    let order = order.unwrap_or("");
-    let head = match (decision, locale) {
-        (Decision::CallbackDone, _) => return None,
-        (Decision::Approve, Locale::De) if order.is_empty() => {
-            format!("Gute Nachricht: {ihr} {what} ist genehmigt.")
-        }
-        (Decision::Approve, Locale::De) => {
-            format!("{ihr} {what} für die Bestellung {order} ist genehmigt.")
-        }
-        (Decision::Approve, _) if order.is_empty() => format!("Your {what} has been approved."),
-        (Decision::Approve, _) => format!("Your {what} for order {order} has been approved."),
-        (Decision::Reject, Locale::De) if order.is_empty() => {
-            format!("{ihr} {what} können wir leider nicht veranlassen.")
-        }
-        (Decision::Reject, Locale::De) => {
-            format!("{ihr} {what} für die Bestellung {order} können wir leider nicht veranlassen.")
-        }
-        (Decision::Reject, _) if order.is_empty() => {
-            format!("We are sorry, we cannot go ahead with your {what}.")
-        }
-        (Decision::Reject, _) => {
-            format!("We are sorry, we cannot go ahead with your {what} for order {order}.")
-        }
-        (Decision::Close, Locale::De) if order.is_empty() => {
-            format!("{ihr} {what} ist abgeschlossen.")
-        }
-        (Decision::Close, Locale::De) => {
-            format!("{ihr} {what} zur Bestellung {order} ist abgeschlossen.")
-        }
-        (Decision::Close, _) if order.is_empty() => format!("Your {what} is closed."),
-        (Decision::Close, _) => format!("Your {what} for order {order} is closed."),
+    let decision = match decision {
+        Decision::CallbackDone => return None,
+        Decision::Approve => "approve",
+        Decision::Reject => "reject",
+        Decision::Close => "close",
     };
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    Some(match (reason, locale) {
-        (Some(r), Locale::De) => format!("{head} Begründung: {r}"),
-        (Some(r), _) => format!("{head} Reason: {r}"),
-        (None, _) => head,
-    })
+    Some(crate::prompts::text(
+        "decision",
+        locale,
+        minijinja::context! { decision => decision, kind => kind, order => order, reason => reason },
+    ))
 }
 
 #[cfg(test)]

@@ -337,6 +337,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_salutation_is_ms_or_mr_and_addresses_the_family_name() {
+        assert_eq!(Salutation::parse(" mr ").unwrap(), Salutation::Mr);
+        let e = Salutation::parse("Frau").unwrap_err();
+        assert!(e.contains("allowed: ms, mr"), "{e}");
+        let named = |name: &str| Customer {
+            id: CustomerId::parse("C-1").unwrap(),
+            name: name.to_string(),
+            email: None,
+            phone: None,
+            locale: Locale::De,
+            salutation: Some(Salutation::Ms),
+        };
+        assert_eq!(named("Katrin Olbrich").family_name(), "Olbrich");
+        assert_eq!(named("Anna von der Heide").family_name(), "von der Heide");
+        assert_eq!(named("Madonna").family_name(), "Madonna");
+    }
+
+    #[test]
     fn phones_normalize_to_e164() {
         assert_eq!(parse_phone("+49 151 1234-5678").unwrap(), "+4915112345678");
         assert!(parse_phone("0151 12345678").is_err());

@@ -10,7 +10,7 @@ use verity::store::{events, records};
 const T: &str = "00340434161234567890";
 
 fn customer() -> Value {
-    json!({"type":"customer","id":"C-1001","name":"Jana Beispiel","email":"jana@example.org","phone":"+4915112345678","locale":"de"})
+    json!({"type":"customer","id":"C-1001","name":"Jana Beispiel","email":"jana@example.org","phone":"+4915112345678","locale":"de","salutation":"ms"})
 }
 fn order() -> Value {
     json!({"type":"order","number":"A-100234","customer_id":"C-1001","placed_at":"2025-09-08T10:12:00+02:00",

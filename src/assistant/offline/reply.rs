@@ -17,42 +17,25 @@ pub fn render_reply(kind: &str, locale: Locale, d: Value) -> String {
         Ok(text) => prompts::tidy(&text),
         Err(e) => {
             tracing::error!(error = e, kind, "a reply template failed");
-            match locale {
-                Locale::De => "Entschuldigung, dabei ist etwas schiefgegangen. Ein Mitarbeiter kann Ihnen weiterhelfen.".to_string(),
-                Locale::En => "Sorry, something went wrong there. A member of staff can help you further.".to_string(),
-            }
+            prompts::text("reply_failed", locale, Value::UNDEFINED)
         }
     }
 }
 
-/// The label of a suggested action.
+/// The label of a suggested action, from `prompts/texts/`.
 pub fn action_label(id: &str, locale: Locale) -> String {
-    let (de, en) = match id {
-        "callback" => ("Rückruf vereinbaren", "Request a callback"),
-        "redelivery" => ("Neu zustellen", "Deliver again"),
-        "replacement" => ("Ersatz anfordern", "Send a replacement"),
-        "investigation" => ("Nachforschen lassen", "Investigate"),
-        "return_label" => ("Rücksendeetikett", "Return label"),
-        "handoff" => ("Persönliche Hilfe", "Talk to a person"),
-        "details" => ("Alle Angaben", "All details"),
-        "confirm" => ("Ja, bitte", "Yes, please"),
-        "decline" => ("Nein, danke", "No, thanks"),
-        other => (other, other),
-    };
-    match locale {
-        Locale::De => de.to_string(),
-        Locale::En => en.to_string(),
-    }
+    prompts::text("action_label", locale, minijinja::context! { id => id })
 }
 
 /// A callback slot as a customer reads it: `am 12.09.2025 zwischen 10:00 und 12:00 Uhr`.
 pub fn slot_text(start: DateTime<Utc>, end: DateTime<Utc>, tz: Tz, locale: Locale) -> String {
     let day = format::date(start.with_timezone(&tz).date_naive(), locale);
     let (from, to) = (format::time(start, tz), format::time(end, tz));
-    match locale {
-        Locale::De => format!("am {day} zwischen {from} und {to} Uhr"),
-        Locale::En => format!("on {day} between {from} and {to}"),
-    }
+    prompts::text(
+        "slot",
+        locale,
+        minijinja::context! { day => day, from => from, to => to },
+    )
 }
 
 #[cfg(test)]

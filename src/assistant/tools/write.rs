@@ -198,10 +198,7 @@ pub(super) async fn propose_remedy(
     };
     if remedy == Remedy::Callback && slots.is_empty() {
         return Ok(
-            json!({"allowed": false, "remedy": remedy, "reason": match ctx.locale {
-            crate::domain::Locale::De => "Derzeit ist kein Rückruftermin frei.",
-            crate::domain::Locale::En => "No callback slot is free at the moment.",
-        }, "alternatives": ["handoff"]}),
+            json!({"allowed": false, "remedy": remedy, "reason": crate::prompts::text("no_slot", ctx.locale, minijinja::Value::UNDEFINED), "alternatives": ["handoff"]}),
         );
     }
     let proposal = Proposal {

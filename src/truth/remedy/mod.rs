@@ -149,17 +149,36 @@ pub struct Eligibility {
     pub reason: Localized,
 }
 
+/// The reason `kind` in both languages, from `prompts/remedy/{de,en}.j2` with the data
+/// `d` gives for each language.
+fn reason(kind: &str, d: impl Fn(Locale) -> minijinja::Value) -> Localized {
+    let say = |l: Locale| {
+        let name = format!("remedy/{}.j2", l.as_str());
+        crate::prompts::render(&name, minijinja::context! { kind => kind, d => d(l) })
+            .map(|t| crate::prompts::tidy(&t))
+            // Prevented by the test that renders every reason; pure code does not log.
+            .unwrap_or_else(|_| kind.to_string())
+    };
+    Localized::new(say(Locale::De), say(Locale::En))
+}
+
 impl Eligibility {
-    fn yes(de: impl Into<String>, en: impl Into<String>) -> Self {
+    fn yes(kind: &str) -> Self {
+        Self::yes_with(kind, |_| minijinja::Value::UNDEFINED)
+    }
+    fn no(kind: &str) -> Self {
+        Self::no_with(kind, |_| minijinja::Value::UNDEFINED)
+    }
+    fn yes_with(kind: &str, d: impl Fn(Locale) -> minijinja::Value) -> Self {
         Self {
             allowed: true,
-            reason: Localized::new(de, en),
+            reason: reason(kind, d),
         }
     }
-    fn no(de: impl Into<String>, en: impl Into<String>) -> Self {
+    fn no_with(kind: &str, d: impl Fn(Locale) -> minijinja::Value) -> Self {
         Self {
             allowed: false,
-            reason: Localized::new(de, en),
+            reason: reason(kind, d),
         }
     }
 }
@@ -205,10 +224,7 @@ pub fn eligibility<'a>(
 ) -> Eligibility {
     let subject = subject.into();
     match remedy {
-        Remedy::Handoff => Eligibility::yes(
-            "Eine Mitarbeiterin oder ein Mitarbeiter aus dem Support übernimmt das Gespräch.",
-            "A member of our support team will take over the conversation.",
-        ),
+        Remedy::Handoff => Eligibility::yes("handoff"),
         Remedy::Callback => rules::callback(ctx, now, policy),
         Remedy::Redelivery => {
             rules::per_shipment(subject, |s| rules::redelivery(s, ctx, now, policy))

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::{Locale, ShipmentKind, TrackingNumber};
+use crate::domain::{ShipmentKind, TrackingNumber};
 use crate::truth::format;
 use crate::truth::policy::Policy;
 use crate::truth::reconcile::{OrderState, local_date};
@@ -40,12 +40,7 @@ pub(super) fn per_shipment(
                 }
                 first_no.get_or_insert(e);
             }
-            first_no.unwrap_or_else(|| {
-                Eligibility::no(
-                    "Zu dieser Bestellung gibt es noch keine Sendung.",
-                    "There is no shipment for this order yet.",
-                )
-            })
+            first_no.unwrap_or_else(|| Eligibility::no("no_shipment"))
         }
     }
 }
@@ -59,32 +54,19 @@ pub(super) fn next_attempt(view: &ShipmentView) -> Option<NaiveDate> {
 
 pub(super) fn callback(ctx: &RemedyContext, now: DateTime<Utc>, policy: &Policy) -> Eligibility {
     if active_case(ctx, Remedy::Callback, None) {
-        return Eligibility::no(
-            "Ein Rückruf ist bereits vereinbart.",
-            "A callback is already arranged.",
-        );
+        return Eligibility::no("callback_arranged");
     }
     let Some(slot) = callback_slots(now, policy).into_iter().next() else {
-        return Eligibility::no(
-            "Zurzeit ist kein Rückruftermin frei.",
-            "No callback slot is free at the moment.",
-        );
+        return Eligibility::no("no_callback_slot");
     };
     let day = local_date(slot.start, policy);
     let (from, to) = (
         format::time(slot.start, policy.time_zone),
         format::time(slot.end, policy.time_zone),
     );
-    Eligibility::yes(
-        format!(
-            "Wir können Sie zurückrufen; der nächste freie Termin ist am {}, {from}–{to} Uhr.",
-            format::date(day, Locale::De)
-        ),
-        format!(
-            "We can call you back; the next free slot is {}, {from}–{to}.",
-            format::date(day, Locale::En)
-        ),
-    )
+    Eligibility::yes_with("callback_possible", |l| {
+        minijinja::context! { day => format::date(day, l), from => from, to => to }
+    })
 }
 
 pub(super) fn waiting_for(next: NaiveDate, now: DateTime<Utc>, policy: &Policy) -> bool {
@@ -98,30 +80,17 @@ pub(super) fn redelivery(
     policy: &Policy,
 ) -> Eligibility {
     if s.kind == ShipmentKind::Return {
-        return Eligibility::no(
-            "Eine Rücksendung wird nicht erneut zugestellt.",
-            "A return shipment is not redelivered.",
-        );
+        return Eligibility::no("return_not_redelivered");
     }
     if active_case(ctx, Remedy::Redelivery, Some(&s.tracking_number)) {
-        return Eligibility::no(
-            "Eine neue Zustellung ist bereits beauftragt.",
-            "A new delivery has already been requested.",
-        );
+        return Eligibility::no("redelivery_requested");
     }
     if let Some(on) = next_attempt(s)
         && waiting_for(on, now, policy)
     {
-        return Eligibility::no(
-            format!(
-                "Der Fahrer versucht am {} erneut zuzustellen; vorher beauftragen wir keine neue Zustellung.",
-                format::date(on, Locale::De)
-            ),
-            format!(
-                "The driver will try again on {}; we do not book another delivery before that.",
-                format::date(on, Locale::En)
-            ),
-        );
+        return Eligibility::no_with("redelivery_after_next_attempt", |l| {
+            minijinja::context! { day => format::date(on, l) }
+        });
     }
     let failed = matches!(
         s.status,
@@ -133,15 +102,12 @@ pub(super) fn redelivery(
         .iter()
         .any(|c| c.code == Code::DeliveredButDriverReportsFailure);
     if !failed {
-        return Eligibility::no(
-            "Eine neue Zustellung ist nur nach einem gescheiterten Zustellversuch möglich.",
-            "A new delivery is possible only after a failed delivery attempt.",
-        );
+        return Eligibility::no("redelivery_needs_failed_attempt");
     }
     let carrier = s.carrier.display_name();
-    Eligibility::yes(
-        format!("Wir können {carrier} mit einer neuen Zustellung beauftragen."),
-        format!("We can ask {carrier} to deliver the parcel again."),
+    Eligibility::yes_with(
+        "redelivery_possible",
+        |_| minijinja::context! { carrier => carrier },
     )
 }
 
@@ -160,21 +126,15 @@ pub(super) fn doubtful(s: &ShipmentView) -> bool {
 
 pub(super) fn investigation(s: &ShipmentView, ctx: &RemedyContext) -> Eligibility {
     if active_case(ctx, Remedy::Investigation, Some(&s.tracking_number)) {
-        return Eligibility::no(
-            "Eine Nachforschung beim Paketdienst läuft bereits.",
-            "An investigation with the carrier is already under way.",
-        );
+        return Eligibility::no("investigation_running");
     }
     if !doubtful(s) {
-        return Eligibility::no(
-            "Die Angaben zu dieser Sendung widersprechen sich nicht; eine Nachforschung ist nicht nötig.",
-            "The records of this shipment agree; no investigation is needed.",
-        );
+        return Eligibility::no("records_agree");
     }
     let carrier = s.carrier.display_name();
-    Eligibility::yes(
-        format!("Wir können bei {carrier} einen Nachforschungsauftrag stellen."),
-        format!("We can open an investigation with {carrier}."),
+    Eligibility::yes_with(
+        "investigation_possible",
+        |_| minijinja::context! { carrier => carrier },
     )
 }
 
@@ -189,10 +149,7 @@ pub(super) fn replacement(
         Subject::Order(o) => (&o.order_state, o.shipments.iter().collect()),
     };
     if state.cancelled || state.refunded {
-        return Eligibility::no(
-            "Die Bestellung wurde storniert oder erstattet; ein Ersatz ist daher nicht möglich.",
-            "The order was cancelled or refunded, so a replacement is not possible.",
-        );
+        return Eligibility::no("order_cancelled_or_refunded");
     }
     let case_count = ctx
         .cases
@@ -210,31 +167,18 @@ pub(super) fn replacement(
         .max(case_count)
         .max(u32::from(ctx.replacement_created));
     if created >= policy.max_replacements_per_order {
-        return Eligibility::no(
-            "Für diese Bestellung wurde bereits ein Ersatz veranlasst.",
-            "A replacement has already been arranged for this order.",
-        );
+        return Eligibility::no("replacement_arranged");
     }
     if let Some(on) = ships.iter().find_map(|s| next_attempt(s))
         && waiting_for(on, now, policy)
     {
-        return Eligibility::no(
-            format!(
-                "Der Fahrer versucht am {} erneut zuzustellen; einen Ersatz gibt es erst, wenn dieser Versuch scheitert.",
-                format::date(on, Locale::De)
-            ),
-            format!(
-                "The driver will try again on {}; a replacement is possible only if that attempt fails.",
-                format::date(on, Locale::En)
-            ),
-        );
+        return Eligibility::no_with("replacement_after_next_attempt", |l| {
+            minijinja::context! { day => format::date(on, l) }
+        });
     }
     let doubtful_ship = ships.iter().find(|s| doubtful(s));
     if doubtful_ship.is_none() && !state.wrong_item_reported && !state.damage_reported {
-        return Eligibility::no(
-            "Ein Ersatz ist möglich, wenn eine Sendung verloren, beschädigt oder falsch ist; das ist hier nicht belegt.",
-            "A replacement is possible when a parcel is lost, damaged or wrong; the records do not show that here.",
-        );
+        return Eligibility::no("replacement_not_shown");
     }
     let value = match (subject, doubtful_ship) {
         (_, Some(s)) => s.items_value,
@@ -244,15 +188,9 @@ pub(super) fn replacement(
     if let Some(v) = value
         && v > policy.replacement_max_value
     {
-        return Eligibility::no(
-            "Der Warenwert liegt über der Grenze für einen direkten Ersatz; ein Mitarbeiter aus dem Support prüft das.",
-            "The value of the items is above the limit for a direct replacement; our support team will review it.",
-        );
+        return Eligibility::no("replacement_over_limit");
     }
-    Eligibility::yes(
-        "Wir können Ihnen Ersatz schicken.",
-        "We can send you a replacement.",
-    )
+    Eligibility::yes("replacement_possible")
 }
 
 pub(super) fn return_label(subject: Subject<'_>, ctx: &RemedyContext) -> Eligibility {
@@ -267,16 +205,10 @@ pub(super) fn return_label(subject: Subject<'_>, ctx: &RemedyContext) -> Eligibi
         ),
     };
     if active_case(ctx, Remedy::ReturnLabel, None) {
-        return Eligibility::no(
-            "Ein Rücksendeetikett ist bereits in Arbeit.",
-            "A return label is already being prepared.",
-        );
+        return Eligibility::no("return_label_in_work");
     }
     if state.return_label_issued && !state.return_label_overdue {
-        return Eligibility::no(
-            "Ein Rücksendeetikett wurde bereits ausgestellt.",
-            "A return label has already been issued.",
-        );
+        return Eligibility::no("return_label_issued");
     }
     let unwanted_goods = codes.iter().any(|c| {
         matches!(
@@ -285,14 +217,8 @@ pub(super) fn return_label(subject: Subject<'_>, ctx: &RemedyContext) -> Eligibi
         )
     });
     if state.wrong_item_reported || state.return_label_overdue || unwanted_goods {
-        Eligibility::yes(
-            "Wir können Ihnen ein Rücksendeetikett schicken.",
-            "We can send you a return label.",
-        )
+        Eligibility::yes("return_label_possible")
     } else {
-        Eligibility::no(
-            "Ein Rücksendeetikett gibt es bei falscher Ware oder wenn eines versprochen wurde.",
-            "A return label is available for a wrong item or when one was promised.",
-        )
+        Eligibility::no("return_label_not_available")
     }
 }

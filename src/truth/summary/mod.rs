@@ -53,11 +53,9 @@ fn render(kind: &str, locale: Locale, ctx: minijinja::Value) -> Result<String, S
 /// The summary of a shipment or an order in `locale`. A template failure (prevented by
 /// the tests that render every template) yields a neutral sentence rather than a panic.
 pub fn summary<V: Summarize + ?Sized>(view: &V, locale: Locale, policy: &Policy) -> String {
-    view.try_summary(locale, policy)
-        .unwrap_or_else(|_| match locale {
-            Locale::De => "Zu dieser Anfrage kann gerade keine Zusammenfassung erstellt werden; bitte wenden Sie sich an den Support.".to_string(),
-            Locale::En => "No summary can be produced for this request right now; please contact support.".to_string(),
-        })
+    view.try_summary(locale, policy).unwrap_or_else(|_| {
+        crate::prompts::text("summary_failed", locale, minijinja::Value::UNDEFINED)
+    })
 }
 
 #[cfg(test)]

@@ -213,3 +213,49 @@ fn an_unknown_label_fails_loudly_in_strict_mode() {
     assert!(v.try_summary(Locale::De, &Policy::default()).is_err());
     assert!(summary(&v, Locale::De, &Policy::default()).contains("keine Zusammenfassung"));
 }
+
+#[test]
+fn the_brief_and_the_details_render_every_code_source_and_label_in_both_languages() {
+    let policy = Policy::default();
+    let now = at("2025-09-11T09:30:00+02:00");
+    let mut o = reconcile_order(&order(), &[shipment()], &[], now, &policy);
+    o.shipments = vec![disputed_view()];
+    // The order's own: an overdue promise (every fact offered, only the shop's told).
+    o.contradictions = disputed_view()
+        .contradictions
+        .into_iter()
+        .filter(|c| c.code == ContradictionCode::PromiseOverdue)
+        .collect();
+    o.in_dispute = true;
+    for (locale, heading, all) in [
+        (
+            Locale::De,
+            "widersprechen sich:",
+            "Alle Angaben zu Bestellung",
+        ),
+        (Locale::En, "disagree:", "All details of order"),
+    ] {
+        let b = brief(&o, locale, &policy, BriefOptions::default());
+        assert!(b.text.contains(heading), "{}", b.text);
+        assert!(b.disputed && b.disagree);
+        assert!(
+            !b.text.contains("{{") && !b.text.contains("{%"),
+            "{}",
+            b.text
+        );
+        // Each fact once, however many contradictions name it: one line per driver
+        // outcome, not one per outcome and contradiction.
+        let card = match locale {
+            Locale::De => "Benachrichtigungskarte hinterlassen",
+            Locale::En => "notice card left",
+        };
+        assert_eq!(
+            b.text.matches(card).count(),
+            DriverOutcome::ALL.len(),
+            "{}",
+            b.text
+        );
+        let d = details(&o, locale, &policy);
+        assert!(d.starts_with(all), "{d}");
+    }
+}
