@@ -97,6 +97,10 @@ enum Command {
         /// same origin only.
         #[arg(long, env = "VERITY_WIDGET_ORIGINS", value_delimiter = ',', value_parser = verity::config::parse_widget_origin)]
         widget_origins: Vec<String>,
+        /// Reverse proxies (CIDRs or addresses, comma separated) whose
+        /// `X-Forwarded-For` names the client; unset: the peer is the client.
+        #[arg(long, env = "VERITY_TRUSTED_PROXIES", value_delimiter = ',', value_parser = verity::config::parse_trusted_proxy)]
+        trusted_proxies: Vec<ipnet::IpNet>,
     },
     /// Manage staff accounts for the console.
     Staff {
@@ -125,7 +129,7 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
-    /// Run the eval scenarios (EVALS.md) against fresh in-memory stores; exits 1 when
+    /// Run the eval scenarios (docs/evals.md) against fresh in-memory stores; exits 1 when
     /// any scenario failed.
     Eval {
         /// Scenario files or directories (every *.yaml below them).
@@ -146,6 +150,16 @@ enum Command {
         /// Only the scenarios whose id, title, tag or path contains this text.
         #[arg(long)]
         filter: Option<String>,
+    },
+    /// Print the OpenAPI 3.1 document of the HTTP API (the same as GET /api/openapi.json).
+    Openapi,
+    /// Copy a SQLite store to FILE, consistently, also while servers write to it
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        file: PathBuf,
+        /// Replace FILE when it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -307,6 +321,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             console_secure_cookies,
             console_session_hours,
             widget_origins,
+            trusted_proxies,
         } => {
             let store = Store::connect(&cli.database_url).await?;
             let policy = load_policy(policy_path.as_deref())?;
@@ -325,6 +340,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 console_secure_cookies,
                 console_session_hours,
                 widget_origins,
+                trusted_proxies,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;
@@ -346,6 +362,25 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     password_stdin,
                 },
         } => staff_add(&cli.database_url, &email, &role, password_stdin).await,
+        Command::Openapi => {
+            println!("{}", verity::http::openapi::document_json());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Backup { file, force } => {
+            let url = cli.database_url.clone();
+            let target = file.clone();
+            let report = tokio::task::spawn_blocking(move || {
+                verity::store::backup::backup(&url, &target, force)
+            })
+            .await??;
+            println!(
+                "backed up {} to {} ({} bytes); restore: stop the servers, then copy it over the store's file (and remove the file's -wal and -shm beside it)",
+                report.source.display(),
+                file.display(),
+                report.bytes
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             let store = Store::connect(&cli.database_url).await?;
             store.readiness().await?;

@@ -1,4 +1,4 @@
-//! The eval suite runner (`verity eval`): scenario files in the format of EVALS.md,
+//! The eval suite runner (`verity eval`): scenario files in the format of docs/evals.md,
 //! each run against a fresh in-memory store at its fixed clock, through the real server
 //! and channel path, checked turn by turn, and reported.
 //!

@@ -56,7 +56,9 @@ pub enum BodyError {
 }
 
 /// Parses a body: a JSON array when it starts with `[`, NDJSON otherwise. In NDJSON a
-/// line that is not JSON is refused on its own; the other lines still count.
+/// line that is not JSON is refused on its own; the other lines still count. A body in
+/// which no line is JSON is no NDJSON at all: it is refused whole, with the line and
+/// column of the first line.
 pub fn parse_body(body: &[u8]) -> Result<Vec<Input>, BodyError> {
     let text = std::str::from_utf8(body).map_err(|e| BodyError::NotUtf8(e.valid_up_to()))?;
     let trimmed = text.trim_start_matches('\u{feff}').trim();
@@ -75,8 +77,29 @@ pub fn parse_body(body: &[u8]) -> Result<Vec<Input>, BodyError> {
             .map(|v| Input::new(None, Item::parse(v).map_err(|e| e.to_string())))
             .collect());
     }
-    Ok(parse_ndjson(text))
+    let inputs = parse_ndjson(text);
+    let not_json = |i: &Input| matches!(&i.item, Err(e) if e.starts_with(NOT_JSON));
+    if inputs.iter().all(not_json) {
+        let first = text
+            .split('\n')
+            .enumerate()
+            .find(|(_, l)| !l.trim().is_empty());
+        if let Some((i, line)) = first {
+            let line_text = line.trim_end_matches('\r').trim_start_matches('\u{feff}');
+            if let Err(e) = serde_json::from_str::<Value>(line_text) {
+                return Err(BodyError::InvalidJson {
+                    line: i + 1,
+                    column: e.column(),
+                    message: strip_position(&e.to_string()),
+                });
+            }
+        }
+    }
+    Ok(inputs)
 }
+
+/// How the report of an NDJSON line that is not JSON begins.
+const NOT_JSON: &str = "invalid JSON at column";
 
 /// Parses NDJSON text; blank lines are skipped, line numbers are 1-based.
 pub fn parse_ndjson(text: &str) -> Vec<Input> {
@@ -95,7 +118,7 @@ pub fn parse_ndjson_from(text: &str, first_line: usize) -> Vec<Input> {
             let item = match serde_json::from_str::<Value>(l) {
                 Ok(v) => Item::parse(&v).map_err(|e| e.to_string()),
                 Err(e) => Err(format!(
-                    "invalid JSON at column {}: {}",
+                    "{NOT_JSON} {}: {}",
                     e.column(),
                     strip_position(&e.to_string())
                 )),
@@ -114,7 +137,7 @@ fn strip_position(msg: &str) -> String {
 }
 
 /// What happened to one item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Stored (a record upserted, or a new event appended).
@@ -128,7 +151,7 @@ pub enum Status {
 }
 
 /// The report line of one item.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemReport {
     /// 0-based position in the input.
     pub index: usize,
@@ -146,7 +169,7 @@ pub struct ItemReport {
 }
 
 /// The answer to one ingestion: counts and one line per item, in input order.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct IngestReport {
     pub accepted: usize,
     pub duplicates: usize,

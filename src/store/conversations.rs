@@ -164,7 +164,7 @@ pub async fn update_conversation(
 }
 
 /// Who wrote a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Customer,
@@ -516,23 +516,42 @@ async fn select_messages(
         .collect()
 }
 
-/// Links a sender on a channel to a customer (one customer across channels).
+/// The text and pressed action of the message stored with a channel message id (a web
+/// chat client's `client_id`, a wamid, a mid), if one is.
+pub async fn message_by_channel_id(
+    conn: &mut AnyConnection,
+    channel_message_id: &str,
+) -> anyhow::Result<Option<(String, Option<String>)>> {
+    let row = sqlx::query("SELECT text, action FROM messages WHERE channel_message_id = $1")
+        .bind(channel_message_id)
+        .fetch_optional(conn)
+        .await
+        .context("reading a message by its channel id")?;
+    row.map(|r| Ok((r.try_get("text")?, r.try_get("action")?)))
+        .transpose()
+}
+
+/// Links a sender on a channel to a customer (one customer across channels), recording
+/// how it was verified (`phone`, `order_postcode`, `order_email`).
 pub async fn link_channel_identity(
     conn: &mut AnyConnection,
     channel: &str,
     external_id: &str,
     customer_id: &str,
+    method: &str,
     now_ms: i64,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO channel_identities (channel, external_id, customer_id, linked_ms) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (channel, external_id) \
-         DO UPDATE SET customer_id = excluded.customer_id, linked_ms = excluded.linked_ms",
+        "INSERT INTO channel_identities (channel, external_id, customer_id, linked_ms, method) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, external_id) \
+         DO UPDATE SET customer_id = excluded.customer_id, linked_ms = excluded.linked_ms, \
+         method = excluded.method",
     )
     .bind(channel)
     .bind(external_id)
     .bind(customer_id)
     .bind(now_ms)
+    .bind(method)
     .execute(conn)
     .await
     .context("linking a channel identity")?;

@@ -4,6 +4,7 @@
 //! placeholders, `ON CONFLICT`, `RETURNING`, BIGINT times and cents, TEXT JSON.
 
 pub mod audit;
+pub mod backup;
 pub mod cases;
 pub mod channels;
 pub mod console;
@@ -12,6 +13,7 @@ pub mod events;
 pub mod inspect;
 pub mod records;
 pub mod staff;
+pub mod verification;
 
 pub(crate) mod lite;
 

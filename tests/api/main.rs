@@ -4,8 +4,10 @@
 mod browser;
 mod chat;
 mod console;
+mod contract;
 mod grounded;
 mod helpers;
+mod identity;
 mod ingest;
 mod llm;
 mod ops;

@@ -128,7 +128,7 @@ pub enum TurnInput {
 }
 
 /// A suggested action: the button, WhatsApp reply button or Messenger quick reply.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SuggestedAction {
     pub id: String,
     pub label: String,

@@ -79,14 +79,20 @@ impl IntoResponse for ConsoleError {
             }
             other => other.to_string(),
         };
-        let body = templates::render(
-            "error.html",
-            context! {tz => "UTC", staff => Value::from(()), csrf => "", flash => Value::from(()),
-            status => status.as_u16(), message => message.clone()},
-        )
-        .unwrap_or_else(|_| format!("{} {message}", status.as_u16()));
-        (status, page_headers(), Html(body)).into_response()
+        error_page(status, &message)
     }
+}
+
+/// The console's HTML error page (also for what axum answers by itself under
+/// `/console`: see [`super::error::uniform_errors`]).
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let body = templates::render(
+        "error.html",
+        context! {tz => "UTC", staff => Value::from(()), csrf => "", flash => Value::from(()),
+        status => status.as_u16(), message => message},
+    )
+    .unwrap_or_else(|_| format!("{} {message}", status.as_u16()));
+    (status, page_headers(), Html(body)).into_response()
 }
 
 /// Console pages are personal data: never cached, never framed, no script or style from
@@ -199,11 +205,22 @@ pub async fn require_staff(State(app): State<AppState>, req: Request, next: Next
 /// A local console path to return to after a form, or the fallback: never another site.
 pub fn local_path(back: Option<&str>, fallback: &str) -> String {
     match back {
-        Some(b) if b.starts_with("/console") && !b.contains("//") && !b.contains('\\') => {
-            b.to_string()
-        }
+        Some(b) if is_console_path(b) => b.to_string(),
         _ => fallback.to_string(),
     }
+}
+
+/// A same-site path into the console that is safe in a `Location` header: `/console`,
+/// `/console/…` or `/console?…`, printable ASCII only (no control characters, no spaces,
+/// nothing a header cannot carry), no `//` or `\\` (which browsers may read as another
+/// host), at most 2,000 characters.
+fn is_console_path(b: &str) -> bool {
+    let rest = b.strip_prefix("/console").unwrap_or("-");
+    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+        && b.len() <= 2000
+        && b.bytes().all(|c| c.is_ascii_graphic())
+        && !b.contains("//")
+        && !b.contains('\\')
 }
 
 #[cfg(test)]
@@ -216,6 +233,21 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example"), "/x"), "/x");
         assert_eq!(local_path(Some("/console//evil.example"), "/x"), "/x");
         assert_eq!(local_path(None, "/x"), "/x");
+        for bad in [
+            "/console/\ncase",
+            "/console/cases\r\nSet-Cookie: x=1",
+            "/console/%0A\u{7f}",
+            "/console/ cases",
+            "/console\\evil.example",
+            "/consoleevil",
+            "/console/\u{202e}",
+        ] {
+            assert_eq!(local_path(Some(bad), "/x"), "/x", "{bad:?}");
+        }
+        assert_eq!(
+            local_path(Some("/console/cases?ok=1#callbacks"), "/x"),
+            "/console/cases?ok=1#callbacks"
+        );
     }
 
     #[test]
