@@ -9,6 +9,7 @@
 use serde_json::{Value, json};
 
 use super::{ToolContext, arg};
+use crate::domain::OrderNumber;
 use crate::domain::lockout::{self, KeyKind};
 use crate::domain::record::parse_email;
 use crate::store::{conversations, records, verification};
@@ -88,7 +89,10 @@ pub(super) async fn verify_customer(
     }
     let mut conn = ctx.store.read().await?;
     // The number in the store's spelling, whatever its case and hyphens.
-    let number = records::resolve_order_number(&mut conn, order.trim()).await?;
+    let number = match records::resolve_order_number(&mut conn, order.trim()).await? {
+        Some(n) => Some(n),
+        None => OrderNumber::parse(&order.to_ascii_uppercase()).ok(),
+    };
     let (found, method) = match (&number, postcode, email) {
         (Some(n), Some(p), _) => (
             records::find_order_owner(&mut conn, n, p).await?,

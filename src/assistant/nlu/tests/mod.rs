@@ -1,6 +1,7 @@
 //! Tests of the whole pipeline: the utterance table (`utterances.rs` with the cases in
 //! `table_de.rs` and `table_en.rs`) and the properties of [`understand`](super::understand).
 
+mod heldout;
 mod properties;
 mod table_de;
 mod table_dialogue;

@@ -336,6 +336,11 @@ impl Turn {
             self.say("which_order", context! { orders => Vec::<String>::new() });
             return Ok(());
         }
+        let claim = match claim {
+            "not_received" => "not_received",
+            "wrong_item" => "wrong_item",
+            _ => "damaged",
+        };
         self.report(ctx, claim, &target).await
     }
 
@@ -343,7 +348,7 @@ impl Turn {
     pub(super) async fn report(
         &mut self,
         ctx: &mut ToolContext<'_>,
-        claim: &str,
+        claim: &'static str,
         target: &Target,
     ) -> anyhow::Result<()> {
         let r = self
