@@ -450,3 +450,38 @@ async fn redirect_targets_are_checked_before_acting_and_fall_back_to_a_safe_defa
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/console/cases?ok=callback_done");
 }
+
+#[tokio::test]
+async fn an_ingestion_report_is_bounded_whatever_the_body() {
+    let app = crate::helpers::spawn_app().await;
+    let n = 200_000;
+    let body = "{}\n".repeat(n);
+    let resp = app.ingest(body.clone()).await;
+    assert_eq!(resp.status(), 200);
+    let raw = resp.bytes().await.unwrap();
+    assert!(
+        raw.len() < 40_000,
+        "{} bytes of report for {} bytes of body",
+        raw.len(),
+        body.len()
+    );
+    let report: Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(report["rejected"], n);
+    assert_eq!(
+        report["items"].as_array().unwrap().len(),
+        verity::ingest::REPORT_LINES_PER_KIND
+    );
+    let omitted = report["omitted"].as_array().unwrap();
+    let counted: u64 = omitted.iter().map(|o| o["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted as usize, n - verity::ingest::REPORT_LINES_PER_KIND);
+    assert_eq!(omitted.len(), 1, "one reason: {omitted:?}");
+    assert_eq!(omitted[0]["status"], "rejected");
+    // A small batch still gets a line per item.
+    let small = crate::helpers::ndjson(&[
+        serde_json::json!({"type": "customer", "id": "C-1", "name": "Erika Probe", "locale": "de"}),
+        serde_json::json!({}),
+    ]);
+    let report = app.ingest_ok(small).await;
+    assert_eq!(report["items"].as_array().unwrap().len(), 2);
+    assert!(report.get("omitted").is_none());
+}
