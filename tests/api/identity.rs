@@ -485,3 +485,48 @@ async fn an_ingestion_report_is_bounded_whatever_the_body() {
     assert_eq!(report["items"].as_array().unwrap().len(), 2);
     assert!(report.get("omitted").is_none());
 }
+
+/// The ingestion report's error for a one-item batch (None when accepted).
+async fn rejection(app: &TestApp, item: Value) -> Option<String> {
+    let report = app.ingest_ok(crate::helpers::ndjson(&[item])).await;
+    report["items"][0]["error"].as_str().map(str::to_string)
+}
+
+#[tokio::test]
+async fn amounts_and_quantities_are_bounded_and_never_overflow() {
+    use crate::ingest::{T, customer, order, shipment};
+    let app = crate::helpers::spawn_app().await;
+    assert_eq!(rejection(&app, customer()).await, None);
+    let mut o = order();
+    o["lines"][0]["qty"] = serde_json::json!(4294967295u64);
+    o["lines"][0]["unit_price"] = serde_json::json!("42949672.97");
+    let e = rejection(&app, o.clone()).await.unwrap();
+    assert!(e.starts_with("lines[0].unit_price"), "{e}");
+    o["lines"][0]["unit_price"] = serde_json::json!("19.90");
+    let e = rejection(&app, o.clone()).await.unwrap();
+    assert!(e.starts_with("lines[0].qty") && e.contains("10000"), "{e}");
+    let mut o = order();
+    o["total"] = serde_json::json!("99999999999.99");
+    let e = rejection(&app, o).await.unwrap();
+    assert!(e.starts_with("total"), "{e}");
+    // The largest order accepted has a positive value, as the status API says.
+    let mut o = order();
+    o["lines"][0]["qty"] = serde_json::json!(10_000);
+    o["lines"][0]["unit_price"] = serde_json::json!("10000000.00");
+    assert_eq!(rejection(&app, o).await, None);
+    assert_eq!(rejection(&app, shipment()).await, None);
+    let status: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/shipments/{T}")))
+        .bearer_auth(crate::helpers::API_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status["shipment"]["items_value"], "100000000000.00",
+        "{status}"
+    );
+}
