@@ -18,7 +18,7 @@ impl Money {
     /// The largest amount accepted anywhere (ten million in the currency's unit): no
     /// order, line or refund of a shop comes near it, and sums of such amounts stay far
     /// from overflowing.
-    pub const MAX_CENTS: i64 = 10_000_000_00;
+    pub const MAX_CENTS: i64 = 1_000_000_000;
 
     /// Parses `"89.90"`, `"89.9"`, `"89"` (a dot as the decimal separator, at most two
     /// decimals, no thousands separators). Negative amounts and amounts above
