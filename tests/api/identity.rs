@@ -384,28 +384,8 @@ async fn anonymous_handoffs_are_limited_deduplicated_and_shown_as_unverified() {
 
 /// A console login whose form carries `next`; the response (redirects not followed).
 async fn login_with_next(app: &TestApp, next: &str) -> reqwest::Response {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = client.get(app.url("/console/login")).send().await.unwrap();
-    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
-    let cookie = cookie.split(';').next().unwrap().to_string();
-    let html = page.text().await.unwrap();
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = &html[at..at + html[at..].find('"').unwrap()];
-    client
-        .post(app.url("/console/login"))
-        .header("cookie", cookie)
-        .form(&[
-            ("csrf", csrf),
-            ("email", crate::console::STAFF_EMAIL),
-            ("password", crate::console::STAFF_PASSWORD),
-            ("next", next),
-        ])
-        .send()
-        .await
-        .unwrap()
+    use crate::console::{STAFF_EMAIL, STAFF_PASSWORD, login_attempt_with};
+    login_attempt_with(app, STAFF_EMAIL, STAFF_PASSWORD, next, None).await
 }
 
 #[tokio::test]
@@ -529,4 +509,45 @@ async fn amounts_and_quantities_are_bounded_and_never_overflow() {
         status["shipment"]["items_value"], "100000000000.00",
         "{status}"
     );
+}
+
+#[tokio::test]
+async fn staff_logins_are_throttled_per_address_and_never_lock_the_account() {
+    use crate::console::{STAFF_EMAIL, STAFF_PASSWORD, login_attempt_with, no_session_cookie_in};
+    let trusted = vec![verity::config::parse_trusted_proxy("127.0.0.1").unwrap()];
+    let app = crate::helpers::spawn_app_with(|c| c.trusted_proxies = trusted).await;
+    crate::console::add_staff(&app).await;
+    let attacker = Some("198.51.100.66");
+    let attempt = |email: &'static str, password: &'static str, from: Option<&'static str>| {
+        login_attempt_with(&app, email, password, "/console/cases", from)
+    };
+    // An unknown email and a wrong password: the same answer, in about the same time.
+    let mut unknown = std::time::Duration::ZERO;
+    let mut wrong = std::time::Duration::ZERO;
+    for i in 0..4 {
+        let started = std::time::Instant::now();
+        let r = attempt("nobody@verity.example", "falsches-passwort", attacker).await;
+        assert_eq!(r.status(), 401);
+        unknown += started.elapsed();
+        let started = std::time::Instant::now();
+        let r = attempt(STAFF_EMAIL, "falsches-passwort", attacker).await;
+        assert_eq!(r.status(), 401, "attempt {i}");
+        wrong += started.elapsed();
+    }
+    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "unknown {unknown:?}, wrong {wrong:?}"
+    );
+    // Ten failures from the address throttle it, whatever account is tried…
+    attempt(STAFF_EMAIL, "falsches-passwort", attacker).await;
+    let r = attempt(STAFF_EMAIL, "falsches-passwort", attacker).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("from this address"));
+    let r = attempt(STAFF_EMAIL, STAFF_PASSWORD, attacker).await;
+    assert_eq!(r.status(), 429, "the right password does not pass either");
+    assert!(no_session_cookie_in(&r));
+    // …while the staff member, from their own address, logs in.
+    let r = attempt(STAFF_EMAIL, STAFF_PASSWORD, Some("203.0.113.5")).await;
+    assert_eq!(r.status(), 303);
 }
