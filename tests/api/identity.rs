@@ -551,3 +551,38 @@ async fn staff_logins_are_throttled_per_address_and_never_lock_the_account() {
     let r = attempt(STAFF_EMAIL, STAFF_PASSWORD, Some("203.0.113.5")).await;
     assert_eq!(r.status(), 303);
 }
+
+#[tokio::test]
+async fn every_response_says_nosniff_and_a_referrer_policy_and_the_demo_page_has_a_csp() {
+    let app = crate::helpers::spawn_app().await;
+    for (method, path) in [
+        ("GET", "/"),
+        ("GET", "/api"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+        ("GET", "/console/login"),
+        ("GET", "/static/widget.js"),
+        ("GET", "/no/such/page"),
+        ("POST", "/api/v1/ingest"),
+        ("POST", "/api/v1/chat/sessions/x/messages"),
+    ] {
+        let r = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{method} {path}");
+        assert_eq!(
+            h["referrer-policy"], "strict-origin-when-cross-origin",
+            "{method} {path}"
+        );
+    }
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+}
