@@ -188,8 +188,15 @@ impl Order {
 
 /// Parses an instant: RFC 3339 with an explicit offset (`2025-09-11T06:48:00+02:00`).
 pub fn parse_instant(s: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .map_err(|_| format!("expected RFC 3339 with offset, got {}", shown(s)))
+    let t = DateTime::parse_from_rfc3339(s.trim())
+        .map_err(|_| format!("expected RFC 3339 with offset, got {}", shown(s)))?;
+    if !(2000..=2100).contains(&chrono::Datelike::year(&t)) {
+        return Err(format!(
+            "expected a time between the years 2000 and 2100, got {}",
+            shown(s)
+        ));
+    }
+    Ok(t)
 }
 
 /// The carriers Verity knows; their tracking numbers and status words differ.

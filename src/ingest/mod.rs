@@ -280,6 +280,26 @@ pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Re
     apply_capped(store, inputs, now_ms, None).await
 }
 
+/// How far ahead of now an event or order may be dated.
+const MAX_AHEAD_MS: i64 = 366 * 24 * 60 * 60 * 1000;
+
+/// Refuses an event or order dated more than a year ahead of `now_ms` (a scan dated
+/// 9999-12-31 would be the shipment's status for ever), naming the field.
+fn within_a_year(item: Item, now_ms: i64) -> Result<Item, String> {
+    let (field, at) = match &item {
+        Item::Event(e) => ("occurred_at", e.occurred_at),
+        Item::Order(o) => ("placed_at", o.placed_at),
+        _ => return Ok(item),
+    };
+    if at.timestamp_millis() > now_ms.saturating_add(MAX_AHEAD_MS) {
+        return Err(format!(
+            "{field}: more than a year ahead of now, got '{}'",
+            at.to_rfc3339()
+        ));
+    }
+    Ok(item)
+}
+
 /// Events kept waiting for one append at most (then they are appended, and their lines
 /// reported, before more are read).
 const PENDING_EVENTS: usize = 10 * APPEND_CHUNK;
@@ -345,7 +365,8 @@ pub async fn apply_capped(
             error,
             note,
         };
-        match input.item {
+        let item = input.item.and_then(|i| within_a_year(i, now_ms));
+        match item {
             Err(error) => lines.set(base(Status::Rejected, None, None, Some(error), None))?,
             Ok(Item::Event(e)) => pending.push(Pending {
                 index,

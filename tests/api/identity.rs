@@ -586,3 +586,43 @@ async fn every_response_says_nosniff_and_a_referrer_policy_and_the_demo_page_has
         "{csp}"
     );
 }
+
+#[tokio::test]
+async fn control_characters_and_timestamps_outside_a_sane_window_are_refused_with_the_field() {
+    use crate::ingest::{customer, scan};
+    let app = crate::helpers::spawn_app().await;
+    for (name, bad) in [
+        ("NUL", "Erika\u{0}Probe"),
+        ("ESC", "Erika \u{1b}[31mProbe"),
+        ("RLO", "Erika \u{202e}eborP"),
+    ] {
+        let mut c = customer();
+        c["name"] = serde_json::json!(bad);
+        let e = rejection(&app, c).await.unwrap_or_default();
+        assert!(
+            e.starts_with("name: contains the control character"),
+            "{name}: {e}"
+        );
+    }
+    let mut s = scan();
+    s["description"] = serde_json::json!("zugestellt\u{7}");
+    let e = rejection(&app, s).await.unwrap_or_default();
+    assert!(e.starts_with("description:"), "{e}");
+    for (when, field) in [
+        ("9999-12-31T23:59:59+00:00", "occurred_at"),
+        ("1999-12-31T23:59:59+00:00", "occurred_at"),
+    ] {
+        let mut s = scan();
+        s["occurred_at"] = serde_json::json!(when);
+        let e = rejection(&app, s).await.unwrap_or_default();
+        assert!(e.starts_with(field), "{when}: {e}");
+    }
+    let mut s = scan();
+    s["occurred_at"] = serde_json::json!("2090-01-01T00:00:00+00:00");
+    let e = rejection(&app, s).await.unwrap_or_default();
+    assert!(e.starts_with("occurred_at: more than a year ahead"), "{e}");
+    // A plain name is accepted.
+    let mut c = customer();
+    c["name"] = serde_json::json!("Erika Probe");
+    assert_eq!(rejection(&app, c).await, None);
+}
