@@ -129,7 +129,7 @@ enum Command {
         #[arg(long)]
         verbose: bool,
     },
-    /// Run the eval scenarios (EVALS.md) against fresh in-memory stores; exits 1 when
+    /// Run the eval scenarios (docs/evals.md) against fresh in-memory stores; exits 1 when
     /// any scenario failed.
     Eval {
         /// Scenario files or directories (every *.yaml below them).
@@ -150,6 +150,21 @@ enum Command {
         /// Only the scenarios whose id, title, tag or path contains this text.
         #[arg(long)]
         filter: Option<String>,
+        /// Run every scenario a second time with its customer texts perturbed (lower
+        /// case, typos, filler words, punctuation dropped, a greeting added; entities and
+        /// yes/no answers kept); both pass rates are reported.
+        #[arg(long)]
+        perturb: bool,
+    },
+    /// Print the OpenAPI 3.1 document of the HTTP API (the same as GET /api/openapi.json).
+    Openapi,
+    /// Copy a SQLite store to FILE, consistently, also while servers write to it
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        file: PathBuf,
+        /// Replace FILE when it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -157,6 +172,9 @@ enum Command {
 enum EvalEngine {
     Offline,
     Openai,
+    /// The offline engine's tool calls and replies, replayed through the LLM engine by a
+    /// built-in fake model (the tool loop, the guard and the streaming gate run).
+    Replay,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -352,6 +370,25 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     password_stdin,
                 },
         } => staff_add(&cli.database_url, &email, &role, password_stdin).await,
+        Command::Openapi => {
+            println!("{}", verity::http::openapi::document_json());
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Backup { file, force } => {
+            let url = cli.database_url.clone();
+            let target = file.clone();
+            let report = tokio::task::spawn_blocking(move || {
+                verity::store::backup::backup(&url, &target, force)
+            })
+            .await??;
+            println!(
+                "backed up {} to {} ({} bytes); restore: stop the servers, then copy it over the store's file (and remove the file's -wal and -shm beside it)",
+                report.source.display(),
+                file.display(),
+                report.bytes
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             let store = Store::connect(&cli.database_url).await?;
             store.readiness().await?;
@@ -387,9 +424,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             report,
             markdown,
             filter,
+            perturb,
         } => {
             let (engine, llm) = match engine {
                 EvalEngine::Offline => (verity::eval::Engine::Offline, None),
+                EvalEngine::Replay => (verity::eval::Engine::Replay, None),
                 EvalEngine::Openai => {
                     // The LLM settings `verity serve` reads (VERITY_LLM_*), from the
                     // environment only.
@@ -403,6 +442,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 llm,
                 repeat: repeat as usize,
                 filter,
+                perturb,
+                ..verity::eval::Options::default()
             };
             let result = verity::eval::run_paths(&paths, &opts).await?;
             print!("{}", verity::eval::report::console(&result));
@@ -416,7 +457,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 std::fs::write(&path, verity::eval::report::markdown(&result))
                     .with_context(|| format!("writing {}", path.display()))?;
             }
-            Ok(if result.count(verity::eval::Status::Failed) > 0 {
+            let failed = result.count(verity::eval::Status::Failed)
+                + result.count_perturbed(verity::eval::Status::Failed);
+            Ok(if failed > 0 {
                 std::process::ExitCode::FAILURE
             } else {
                 std::process::ExitCode::SUCCESS

@@ -234,3 +234,101 @@ fn serve_refuses(env: &str, value: &str) -> String {
         .unwrap();
     stderr
 }
+
+/// A customer record with the `n`th id, as one NDJSON item.
+fn customer(n: usize) -> verity::ingest::Input {
+    let line =
+        format!(r#"{{"type":"customer","id":"C-{n}","name":"Erika Probe {n}","locale":"de"}}"#);
+    verity::ingest::parse_ndjson(&line).remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_writes_happen_opens_and_has_the_data() {
+    use verity::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v.db").to_string_lossy().to_string();
+    let store = Store::connect(&db).await.unwrap();
+    verity::ingest::apply(&store, (0..500).map(customer).collect(), 0)
+        .await
+        .unwrap();
+    // A writer that goes on while the backups are taken.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (store, stop) = (store.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 500;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let batch = (n..n + 50).map(customer).collect();
+                verity::ingest::apply(&store, batch, 0).await.unwrap();
+                n += 50;
+            }
+            n
+        })
+    };
+    let mut copies = Vec::new();
+    for i in 0..3 {
+        let copy = dir.path().join(format!("copy-{i}.db"));
+        let (db, target) = (db.clone(), copy.clone());
+        let out = tokio::task::spawn_blocking(move || {
+            verity(&db).arg("backup").arg(&target).output().unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("backed up"));
+        copies.push(copy);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    let mut counts = Vec::new();
+    for copy in &copies {
+        assert!(
+            !copy.with_extension("db-wal").exists(),
+            "the copy is one file"
+        );
+        let copy = Store::connect(&copy.to_string_lossy()).await.unwrap();
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(copy.pool())
+            .await
+            .unwrap();
+        assert_eq!(check, "ok");
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+            .fetch_one(copy.pool())
+            .await
+            .unwrap();
+        // Whole batches only: each batch is one transaction.
+        assert!(
+            n >= 500 && n as usize <= written && n % 50 == 0,
+            "{n} of {written}"
+        );
+        counts.push(n);
+    }
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+
+    // An existing file is not replaced without --force.
+    let out = verity(&db).arg("backup").arg(&copies[0]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    let out = verity(&db)
+        .args(["backup", "--force"])
+        .arg(&copies[0])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // PostgreSQL is pointed at pg_dump.
+    let out = verity("postgres://verity@127.0.0.1:1/verity")
+        .arg("backup")
+        .arg(dir.path().join("pg.db"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+}

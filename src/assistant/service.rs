@@ -37,11 +37,12 @@ pub enum Inbound {
 }
 
 /// The reply as every channel receives it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Outbound {
     pub message_id: String,
     pub seq: i64,
     pub text: String,
+    /// Buttons to offer; pressing one sends `{"action": id}`.
     pub actions: Vec<SuggestedAction>,
     /// The contradiction codes this reply presents.
     pub contradictions: Vec<String>,

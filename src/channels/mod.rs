@@ -63,7 +63,7 @@ pub fn sign(app_secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The suggested-action ids a button or quick reply may carry (EVALS.md).
+/// The suggested-action ids a button or quick reply may carry (docs/evals.md).
 pub const ACTION_IDS: &[&str] = &[
     "callback",
     "redelivery",

@@ -1,4 +1,4 @@
-//! The contradiction codes of DESIGN.md, as the demo data realize them.
+//! The contradiction codes of docs/ingestion.md, as the demo data realize them.
 
 pub const DELIVERED_BUT_DRIVER_REPORTS_FAILURE: &str = "delivered_but_driver_reports_failure";
 pub const DELIVERY_LOCATION_MISMATCH: &str = "delivery_location_mismatch";
@@ -10,7 +10,7 @@ pub const PROMISE_OVERDUE: &str = "promise_overdue";
 pub const CUSTOMER_TOLD_OTHERWISE: &str = "customer_told_otherwise";
 pub const STALE_TRACKING: &str = "stale_tracking";
 
-/// Every code of the table in DESIGN.md.
+/// Every code of the table in docs/ingestion.md.
 pub const ALL: &[&str] = &[
     DELIVERED_BUT_DRIVER_REPORTS_FAILURE,
     DELIVERY_LOCATION_MISMATCH,

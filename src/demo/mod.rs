@@ -1,5 +1,5 @@
 //! The deterministic demo data set: customers, orders, shipments and their histories,
-//! the named stories of DESIGN.md and more, and contradictions by construction.
+//! the named stories of docs/architecture.md and more, and contradictions by construction.
 //!
 //! Pure: no I/O, no clock reads. [`generate`] places everything relative to an anchor day
 //! ("today" of the stories) in Europe/Berlin; the same anchor always yields the same
@@ -91,6 +91,9 @@ pub struct DemoStory {
     pub try_en: Option<&'static str>,
     /// The contradiction codes the story shows; empty for the plain ones.
     pub contradictions: &'static [&'static str],
+    /// How the story's customer is addressed.
+    #[serde(skip)]
+    pub salutation: Option<crate::domain::Salutation>,
 }
 
 /// One realization of a contradiction code.

@@ -142,7 +142,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    /// The examples of DESIGN.md, verbatim.
+    /// The examples of docs/ingestion.md, verbatim.
     fn design_examples() -> Vec<Value> {
         vec![
             json!({"type":"customer","id":"C-1001","name":"Jana Beispiel","email":"jana@example.org","phone":"+4915112345678","locale":"de"}),

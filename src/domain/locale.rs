@@ -5,7 +5,9 @@ use std::fmt;
 
 /// A customer's language. German and English are first-class; anything else falls back
 /// to English at the edges that accept free input (`Locale::from_tag`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     #[default]

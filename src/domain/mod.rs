@@ -27,4 +27,4 @@ pub use ids::{CustomerId, EventId, OrderNumber, Sku, TrackingNumber};
 pub use item::Item;
 pub use locale::Locale;
 pub use money::{Currency, Money};
-pub use record::{Carrier, Customer, Order, OrderLine, Shipment, ShipmentKind};
+pub use record::{Carrier, Customer, Order, OrderLine, Salutation, Shipment, ShipmentKind};

@@ -94,6 +94,8 @@ fn transcript_turn(out: &mut String, t: &TurnRecord) {
             let extras: Vec<String> = [
                 "actions",
                 "contradictions",
+                "server_contradictions",
+                "presented_in_text",
                 "verified",
                 "language",
                 "handoff",
@@ -127,6 +129,14 @@ fn transcript_turn(out: &mut String, t: &TurnRecord) {
             let _ = writeln!(out, "      bot: (silent)");
         }
     }
+    for v in &t.observed.delivered {
+        let g = if v.passed {
+            "passed".to_string()
+        } else {
+            format!("FAILED: {}", v.reasons().replace('\n', "; "))
+        };
+        let _ = writeln!(out, "      grounding as delivered: {g}");
+    }
     for m in &t.observed.messages {
         let g = if m.grounded() {
             "passed".to_string()
@@ -159,6 +169,9 @@ pub fn summary_line(s: &SuiteResult) -> String {
     if skipped > 0 {
         let _ = write!(line, ", {skipped} skipped");
     }
+    if let Some(p) = s.perturbed_suite() {
+        let _ = write!(line, "; perturbed texts: {}", summary_line(&p));
+    }
     line
 }
 
@@ -179,8 +192,76 @@ pub fn console(s: &SuiteResult) -> String {
             out.push_str(&failure_details(r));
         }
     }
+    if let Some(p) = s.perturbed_suite() {
+        let _ = writeln!(out, "\nWith perturbed customer texts:");
+        let body = console(&p);
+        // Its own last line is part of the summary below.
+        let lines: Vec<&str> = body.lines().collect();
+        for l in &lines[..lines.len().saturating_sub(1)] {
+            let _ = writeln!(out, "{l}");
+        }
+    }
+    let _ = writeln!(out, "{}", reply_lengths_line(s));
     let _ = writeln!(out, "{}", summary_line(s));
     out
+}
+
+/// The lengths (in characters) of the bot's replies after the opening, per channel.
+fn reply_chars(s: &SuiteResult) -> BTreeMap<String, Vec<usize>> {
+    let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for r in &s.scenarios {
+        for t in r.runs.iter().flat_map(|x| &x.turns).filter(|t| t.turn > 0) {
+            if let Some(text) = t.observed.reply.as_ref().and_then(|r| r["text"].as_str()) {
+                by.entry(r.channel.clone())
+                    .or_default()
+                    .push(text.chars().count());
+            }
+        }
+    }
+    by
+}
+
+/// The value at quantile `q` (nearest rank) of sorted lengths.
+fn rank(sorted: &[usize], q: f64) -> usize {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[i - 1]
+}
+
+/// Reply lengths per channel: count, median, p90 and max characters.
+pub fn reply_lengths(s: &SuiteResult) -> Value {
+    reply_chars(s)
+        .into_iter()
+        .map(|(channel, mut v)| {
+            v.sort_unstable();
+            let stats = json!({
+                "replies": v.len(),
+                "median": rank(&v, 0.5),
+                "p90": rank(&v, 0.9),
+                "max": v.last().copied().unwrap_or(0),
+            });
+            (channel, stats)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// `reply length (chars): web median 180, p90 420, max 610 (120 replies); …`
+pub fn reply_lengths_line(s: &SuiteResult) -> String {
+    let parts: Vec<String> = reply_lengths(s)
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(ch, v)| {
+            format!(
+                "{ch} median {}, p90 {}, max {} ({} replies)",
+                v["median"], v["p90"], v["max"], v["replies"]
+            )
+        })
+        .collect();
+    format!("reply length (chars): {}", parts.join("; "))
 }
 
 #[derive(Default)]
@@ -286,7 +367,8 @@ pub fn json_report(s: &SuiteResult) -> Value {
         .iter()
         .filter(|x| x.status == Status::Passed)
         .count();
-    json!({
+    let perturbed = s.perturbed_suite().map(|p| json_report(&p));
+    let mut report = json!({
         "engine": s.engine,
         "repeat": s.repeat,
         "summary": {
@@ -317,7 +399,14 @@ pub fn json_report(s: &SuiteResult) -> Value {
             "pass_hat_k": rate(*all_k, *n),
         }))).collect::<serde_json::Map<_, _>>(),
         "scenarios": scenarios,
-    })
+        "reply_lengths": reply_lengths(s),
+    });
+    if let Some(p) = perturbed {
+        // The same measures with every customer text perturbed (`--perturb`).
+        report["summary"]["perturbed"] = p["summary"].clone();
+        report["perturbed_scenarios"] = p["scenarios"].clone();
+    }
+    report
 }
 
 /// A Markdown summary (`--markdown FILE.md`).
@@ -351,6 +440,25 @@ pub fn markdown(s: &SuiteResult) -> String {
             _ => v.to_string(),
         };
         let _ = writeln!(out, "| {label} | {shown} |");
+    }
+    if let Some(p) = sum.get("perturbed") {
+        for (label, key) in [
+            ("pass^k, perturbed texts", "pass_hat_k"),
+            ("pass rate (runs), perturbed texts", "pass_rate"),
+        ] {
+            let _ = writeln!(out, "| {label} | {:.2} |", p[key].as_f64().unwrap_or(0.0));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n## Reply length (characters)\n\n| channel | replies | median | p90 | max |\n| --- | --- | --- | --- | --- |"
+    );
+    for (ch, v) in j["reply_lengths"].as_object().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "| {ch} | {} | {} | {} | {} |",
+            v["replies"], v["median"], v["p90"], v["max"]
+        );
     }
     let _ = writeln!(
         out,
@@ -391,6 +499,21 @@ pub fn markdown(s: &SuiteResult) -> String {
         .collect();
     if !failed.is_empty() {
         let _ = writeln!(out, "\n## Failures\n");
+        for r in failed {
+            let _ = writeln!(out, "```\n{}```", failure_details(r));
+        }
+    }
+    if let Some(p) = s.perturbed_suite() {
+        let failed: Vec<&ScenarioResult> = p
+            .scenarios
+            .iter()
+            .filter(|r| r.status() == Status::Failed)
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n## Perturbed customer texts\n\n{}.\n",
+            summary_line(&p)
+        );
         for r in failed {
             let _ = writeln!(out, "```\n{}```", failure_details(r));
         }

@@ -1,4 +1,4 @@
-//! The scenario file format of EVALS.md (a public contract): the model, and finding and
+//! The scenario file format of docs/evals.md (a public contract): the model, and finding and
 //! reading the files. Keys of `expect` and `final` are checked strictly, so a typo
 //! fails loudly instead of checking nothing; other top-level keys may be added freely.
 
@@ -71,7 +71,7 @@ pub struct Scenario {
     pub given: Vec<Value>,
     #[serde(default)]
     pub sender: Option<Sender>,
-    /// Optional (an addition to EVALS.md): the language the widget asks for when it
+    /// Optional (an addition to the format of docs/evals.md): the language the widget asks for when it
     /// opens the session (`de` or `en`), as a browser's language would; unset: the
     /// server's default.
     #[serde(default)]
@@ -119,6 +119,9 @@ pub struct Expect {
     pub language: Option<String>,
     #[serde(default)]
     pub handoff: Option<bool>,
+    /// The reply is at most this many characters long.
+    #[serde(default)]
+    pub max_reply_chars: Option<usize>,
 }
 
 /// What must be true when the conversation is over.

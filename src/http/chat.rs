@@ -9,13 +9,16 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::error::ApiError;
+use super::auth::bearer_token;
+use super::error::{ApiError, ErrorBody};
 use super::limits::ClientIp;
+use super::negotiate::{ReplyFormat, reply_format};
 use crate::assistant::llm::stream::{StreamEvent, StreamOut};
+use crate::assistant::offline::SuggestedAction;
 use crate::assistant::service::{Inbound, Outbound, TurnOutcome};
 use crate::config::Secret;
 use crate::domain::Locale;
@@ -25,23 +28,40 @@ fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-#[derive(Deserialize, Default)]
+/// Opens a session; the body may also be empty.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewSession {
+pub struct NewSession {
+    /// `de` or `en` (a region such as `de-AT` is accepted); unset: the first language
+    /// of `Accept-Language` the bot speaks, else German.
     #[serde(default)]
     language: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SessionCreated {
     session_id: String,
     /// Send it back as `Authorization: Bearer <token>`; it is not shown again.
     token: String,
     language: Locale,
+    /// The greeting.
     messages: Vec<Outbound>,
 }
 
 /// `POST /api/v1/chat/sessions`
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/sessions",
+    tag = "chat",
+    summary = "Open a web chat session",
+    request_body(content = Option<NewSession>, description = "may be empty"),
+    params(("Accept-Language" = Option<String>, Header, description = "the session's language when the body names none")),
+    responses(
+        (status = 201, description = "the session, its token (shown once) and the greeting", body = SessionCreated),
+        (status = 400, description = "the body is not JSON or names an unknown language", body = ErrorBody),
+        (status = 429, description = "too many requests from this address", body = ErrorBody),
+    )
+)]
 pub async fn create_session(
     State(app): State<AppState>,
     ClientIp(client): ClientIp,
@@ -114,16 +134,9 @@ impl Sessions {
 
 /// The session's id, if the bearer token is its own.
 async fn authorized(app: &AppState, id: &str, headers: &HeaderMap) -> Result<String, ApiError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| {
-            ApiError::Unauthorized(
-                "send the session token as `Authorization: Bearer <token>`".into(),
-            )
-        })?;
+    let given = bearer_token(headers).ok_or_else(|| {
+        ApiError::Unauthorized("send the session token as `Authorization: Bearer <token>`".into())
+    })?;
     let stored = match app.sessions.hash_of(id) {
         Some(hash) => hash,
         None => {
@@ -145,18 +158,30 @@ async fn authorized(app: &AppState, id: &str, headers: &HeaderMap) -> Result<Str
     Ok(id.to_string())
 }
 
-#[derive(Deserialize)]
+/// A customer's message: a `text`, or the `action` of a suggested button.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PostMessage {
+pub struct PostMessage {
+    /// What the customer wrote (not empty; at most `VERITY_CHAT_MAX_CHARS` characters).
     #[serde(default)]
     text: Option<String>,
+    /// The id of a suggested action the customer pressed (`callback`, `confirm`, …).
     #[serde(default)]
     action: Option<String>,
     /// Chosen by the client for each message it sends (8 to 64 letters, digits, `-` or
     /// `_`): a retry with the same id after a dropped connection is stored once and
     /// answered once (the retry is answered `silent`; the client reads the transcript).
     #[serde(default)]
+    #[schema(min_length = 8, max_length = 64, pattern = "^[A-Za-z0-9_-]{8,64}$")]
     client_id: Option<String>,
+}
+
+/// The answer to a message in JSON.
+#[derive(Serialize, ToSchema)]
+pub struct MessageReply {
+    /// `null` when staff answer the conversation or the message was a retry of one
+    /// answered before (read the transcript).
+    reply: Option<Outbound>,
 }
 
 /// The stored channel message id of a client's message: scoped to the session, so one
@@ -182,6 +207,32 @@ fn client_message_id(
 
 /// `POST /api/v1/chat/sessions/{id}/messages`: `{"text": …}` or `{"action": "callback"}`,
 /// optionally with a `client_id` that makes retries safe.
+#[utoipa::path(
+    post,
+    path = "/api/v1/chat/sessions/{id}/messages",
+    tag = "chat",
+    summary = "Send a message and get the reply",
+    description = "The reply as JSON, or with `Accept: text/event-stream` as server-sent events: `delta` events with the text as it is produced, `reset` (discard the text shown so far), then `message` with the whole reply (or `silent`, or `error`).",
+    params(
+        ("id" = String, Path, description = "the session id"),
+        ("Accept" = Option<String>, Header, description = "`application/json` (default) or `text/event-stream`, with q-values"),
+    ),
+    request_body = PostMessage,
+    security(("session_token" = [])),
+    responses(
+        (status = 200, description = "the reply", content(
+            (MessageReply = "application/json"),
+            (String = "text/event-stream"),
+        )),
+        (status = 400, description = "not JSON, empty, or neither text nor action", body = ErrorBody),
+        (status = 401, description = "no token, or not this session's", body = ErrorBody),
+        (status = 404, description = "no such session", body = ErrorBody),
+        (status = 406, description = "the Accept header allows neither JSON nor an event stream", body = ErrorBody),
+        (status = 409, description = "the client_id was used for another message", body = ErrorBody),
+        (status = 413, description = "the message or the body is too long", body = ErrorBody),
+        (status = 429, description = "too many messages", body = ErrorBody),
+    )
+)]
 pub async fn post_message(
     State(app): State<AppState>,
     ClientIp(client_ip): ClientIp,
@@ -221,19 +272,25 @@ pub async fn post_message(
         }
     };
     let channel_id = client_message_id(&id, req.client_id.as_deref())?;
-    let wants_stream = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/event-stream"));
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let format = reply_format(accept).ok_or_else(|| {
+        ApiError::NotAcceptable(
+            "this answers application/json or text/event-stream; the Accept header allows neither"
+                .into(),
+        )
+    })?;
+    if let Some(cid) = &channel_id {
+        same_message_as_before(&app, cid, &inbound).await?;
+    }
     let client = Some(client_ip.to_string());
-    if wants_stream {
+    if format == ReplyFormat::EventStream {
         return Ok(stream(app, id, inbound, channel_id, client).into_response());
     }
     let outcome = app
         .assistant
         .turn_from(
             &id,
-            inbound,
+            inbound.clone(),
             channel_id.as_deref(),
             client,
             &mut StreamOut::none(),
@@ -241,9 +298,41 @@ pub async fn post_message(
         .await?;
     let reply = match outcome {
         TurnOutcome::Replied(r) => Some(*r),
-        TurnOutcome::Silent | TurnOutcome::Duplicate => None,
+        TurnOutcome::Duplicate => {
+            // Another request with this client_id may have come first.
+            if let Some(cid) = &channel_id {
+                same_message_as_before(&app, cid, &inbound).await?;
+            }
+            None
+        }
+        TurnOutcome::Silent => None,
     };
-    Ok(Json(serde_json::json!({"reply": reply})).into_response())
+    Ok(Json(MessageReply { reply }).into_response())
+}
+
+/// A `client_id` names one message: sent again with the same text (or action) it is a
+/// retry, answered once; with another text it is refused (409), not silently dropped.
+async fn same_message_as_before(
+    app: &AppState,
+    channel_id: &str,
+    inbound: &Inbound,
+) -> Result<(), ApiError> {
+    let mut conn = app.store.read().await?;
+    let Some((text, action)) = conversations::message_by_channel_id(&mut conn, channel_id).await?
+    else {
+        return Ok(());
+    };
+    let same = match inbound {
+        Inbound::Text(t) => action.is_none() && text == *t,
+        Inbound::Action(a) => action.as_deref() == Some(a.as_str()),
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(
+            "this client_id was already used for another message in this session; a retry must send the same text, a new message needs a new client_id".into(),
+        ))
+    }
 }
 
 /// The reply as server-sent events: `delta` events with the text as it is produced
@@ -306,31 +395,60 @@ fn stream(
     Sse::new(futures_util::StreamExt::chain(deltas, last))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AfterQuery {
+    /// Only the messages after this number (default 0: all).
     #[serde(default)]
     after: i64,
 }
 
-#[derive(Serialize)]
-struct TranscriptMessage {
+#[derive(Serialize, ToSchema)]
+pub struct TranscriptMessage {
     seq: i64,
     role: Role,
     text: String,
+    /// The suggested action the customer pressed.
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<String>,
-    actions: Value,
+    actions: Vec<SuggestedAction>,
+    /// RFC 3339.
     created_at: String,
+}
+
+/// A session's transcript.
+#[derive(Serialize, ToSchema)]
+pub struct Transcript {
+    session_id: String,
+    verified: bool,
+    language: String,
+    taken_over: bool,
+    handoff: bool,
+    messages: Vec<TranscriptMessage>,
 }
 
 /// `GET /api/v1/chat/sessions/{id}/messages?after=SEQ`: the transcript for the widget
 /// (no tool calls, no verdicts: those are for staff).
+#[utoipa::path(
+    get,
+    path = "/api/v1/chat/sessions/{id}/messages",
+    tag = "chat",
+    summary = "The transcript of a session",
+    params(("id" = String, Path, description = "the session id"), AfterQuery),
+    security(("session_token" = [])),
+    responses(
+        (status = 200, description = "the messages in order", body = Transcript),
+        (status = 400, description = "a malformed or repeated query parameter", body = ErrorBody),
+        (status = 401, description = "no token, or not this session's", body = ErrorBody),
+        (status = 404, description = "no such session", body = ErrorBody),
+    )
+)]
 pub async fn list_messages(
     State(app): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<AfterQuery>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Transcript>, ApiError> {
     let id = authorized(&app, &id, &headers).await?;
     let mut conn = app.store.read().await?;
     let conv = conversations::get_conversation(&mut conn, &id)
@@ -349,19 +467,19 @@ pub async fn list_messages(
                 .actions
                 .as_deref()
                 .and_then(|a| serde_json::from_str(a).ok())
-                .unwrap_or(Value::Array(Vec::new())),
+                .unwrap_or_default(),
             created_at: chrono::DateTime::from_timestamp_millis(m.created_ms)
                 .map(|d| d.to_rfc3339())
                 .unwrap_or_default(),
         })
         .collect();
     let state = crate::assistant::state::ConversationState::from_json(&conv.state);
-    Ok(Json(serde_json::json!({
-        "session_id": conv.id,
-        "verified": conv.customer_id.is_some(),
-        "language": conv.language,
-        "taken_over": conv.taken_over_by.is_some(),
-        "handoff": state.waiting_for_staff,
-        "messages": messages,
-    })))
+    Ok(Json(Transcript {
+        session_id: conv.id,
+        verified: conv.customer_id.is_some(),
+        language: conv.language,
+        taken_over: conv.taken_over_by.is_some(),
+        handoff: state.waiting_for_staff,
+        messages,
+    }))
 }

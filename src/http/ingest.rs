@@ -7,9 +7,28 @@ use axum::http::{HeaderMap, header};
 
 use super::AppState;
 use super::auth::require_bearer;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::ingest::{self, IngestReport};
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/ingest",
+    tag = "ingestion",
+    summary = "Ingest records and events",
+    description = "A JSON array of items, or NDJSON (one item per line), in the ingestion format (docs/ingestion.md). Items are applied in order, each accepted or rejected on its own; in NDJSON a line that is not JSON is rejected on its own. A body in which nothing is JSON is refused whole (400, with line and column).",
+    request_body(description = "NDJSON (one item per line) or a JSON array of items", content(
+        (String = "application/x-ndjson", example = json!("{\"type\":\"customer\",\"id\":\"C-1\",\"name\":\"Erika Probe\",\"locale\":\"de\"}\n")),
+        (Vec<Object> = "application/json", example = json!([{"type": "customer", "id": "C-1", "name": "Erika Probe", "locale": "de"}])),
+    )),
+    security(("ingest_token" = [])),
+    responses(
+        (status = 200, description = "counts and one line per item, in input order", body = IngestReport),
+        (status = 400, description = "the body is empty, not UTF-8, or not JSON (with line and column)", body = ErrorBody),
+        (status = 401, description = "no token or a wrong one", body = ErrorBody),
+        (status = 403, description = "ingestion is disabled (no VERITY_INGEST_TOKEN)", body = ErrorBody),
+        (status = 413, description = "the body is over VERITY_INGEST_MAX_BYTES", body = ErrorBody),
+    )
+)]
 pub async fn ingest(
     State(app): State<AppState>,
     headers: HeaderMap,

@@ -10,6 +10,8 @@ pub mod fake_llm;
 pub mod health;
 pub mod ingest;
 pub mod limits;
+pub mod negotiate;
+pub mod openapi;
 pub mod router;
 pub mod status;
 pub mod web;

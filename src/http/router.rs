@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 use axum::extract::DefaultBodyLimit;
 
 use super::console::{self, forms, login, pages};
-use super::{AppState, chat, health, ingest, status, web, webhooks};
+use super::{AppState, chat, error, health, ingest, openapi, status, web, webhooks};
 
 pub fn router(state: AppState) -> Router {
     let webhook_limit = DefaultBodyLimit::max(state.config.channels.webhook_max_bytes);
@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/widget.js", get(web::widget_js))
         .route("/static/widget.css", get(web::widget_css))
         .route("/api", get(health::index))
+        .route("/api/openapi.json", get(openapi::document))
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -94,6 +95,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(webhook_limit),
         )
         .route_layer(middleware::from_fn(record_metrics))
+        // Unknown paths and methods, rejected requests: the one error format.
+        .fallback(error::no_route)
+        .layer(middleware::from_fn(error::uniform_errors))
         // Every response: no content sniffing, no referrer to other sites.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

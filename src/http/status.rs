@@ -5,20 +5,25 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::auth::require_bearer;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::domain::{Locale, OrderNumber, TrackingNumber};
 use crate::lookup;
 use crate::truth::{OrderView, ShipmentView, summary};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LocaleQuery {
+    /// The language of `summary`: `de`, `en` or a region tag (`en-GB`); unset: the
+    /// first of `Accept-Language` the API speaks, else the customer's language.
     locale: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A shipment's reconciled status.
+#[derive(Serialize, ToSchema)]
 pub struct ShipmentStatus {
     /// The locale of `summary`.
     locale: Locale,
@@ -26,14 +31,20 @@ pub struct ShipmentStatus {
     as_of: chrono::DateTime<chrono::Utc>,
     /// The sentence a person is told (both facts side by side while in dispute).
     summary: String,
+    /// The reconciled view: status, timeline (the carrier's and driver's words
+    /// verbatim), open contradictions with their evidence, `in_dispute`, remedies.
+    #[schema(value_type = Object)]
     shipment: ShipmentView,
 }
 
-#[derive(Serialize)]
+/// An order's reconciled status, with every shipment of it.
+#[derive(Serialize, ToSchema)]
 pub struct OrderStatus {
     locale: Locale,
     as_of: chrono::DateTime<chrono::Utc>,
     summary: String,
+    /// The reconciled view of the order and its shipments.
+    #[schema(value_type = Object)]
     order: OrderView,
 }
 
@@ -68,6 +79,25 @@ fn check_token(app: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// `GET /api/v1/shipments/{tracking}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/shipments/{tracking}",
+    tag = "status",
+    summary = "A shipment's reconciled status and its summary sentence",
+    params(
+        ("tracking" = String, Path, description = "the tracking number", example = "00340434161234567890"),
+        LocaleQuery,
+        ("Accept-Language" = Option<String>, Header, description = "the summary's language when `locale` is unset"),
+    ),
+    security(("status_token" = [])),
+    responses(
+        (status = 200, description = "the reconciled view", body = ShipmentStatus),
+        (status = 400, description = "a malformed tracking number or locale, or a repeated parameter", body = ErrorBody),
+        (status = 401, description = "no token or a wrong one", body = ErrorBody),
+        (status = 403, description = "the status API is disabled (no VERITY_API_TOKEN)", body = ErrorBody),
+        (status = 404, description = "no such shipment", body = ErrorBody),
+    )
+)]
 pub async fn shipment(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -90,6 +120,25 @@ pub async fn shipment(
 }
 
 /// `GET /api/v1/orders/{number}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{number}",
+    tag = "status",
+    summary = "An order's reconciled status (all its shipments) and its summary sentence",
+    params(
+        ("number" = String, Path, description = "the order number", example = "A-100234"),
+        LocaleQuery,
+        ("Accept-Language" = Option<String>, Header, description = "the summary's language when `locale` is unset"),
+    ),
+    security(("status_token" = [])),
+    responses(
+        (status = 200, description = "the reconciled view", body = OrderStatus),
+        (status = 400, description = "a malformed order number or locale, or a repeated parameter", body = ErrorBody),
+        (status = 401, description = "no token or a wrong one", body = ErrorBody),
+        (status = 403, description = "the status API is disabled (no VERITY_API_TOKEN)", body = ErrorBody),
+        (status = 404, description = "no such order", body = ErrorBody),
+    )
+)]
 pub async fn order(
     State(app): State<AppState>,
     headers: HeaderMap,

@@ -10,11 +10,38 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use crate::channels::{Channel, signature_is_valid};
 use crate::config::Secret;
 
+/// Meta's verification handshake, as the Graph API sends it.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // only its documentation is used: the handler reads the raw query
+pub struct Handshake {
+    /// `subscribe`.
+    #[param(rename = "hub.mode")]
+    mode: Option<String>,
+    /// The verify token configured on both sides.
+    #[param(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    /// Sent back as the body when the token is right.
+    #[param(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
 /// `GET /webhooks/whatsapp`
+#[utoipa::path(
+    get,
+    path = "/webhooks/whatsapp",
+    tag = "webhooks",
+    summary = "WhatsApp's webhook verification handshake",
+    params(Handshake),
+    responses(
+        (status = 200, description = "the raw `hub.challenge`", body = String, content_type = "text/plain"),
+        (status = 403, description = "not `subscribe`, a wrong token, or no VERITY_WHATSAPP_VERIFY_TOKEN", body = ErrorBody),
+    )
+)]
 pub async fn whatsapp_handshake(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
@@ -23,6 +50,17 @@ pub async fn whatsapp_handshake(
 }
 
 /// `GET /webhooks/messenger`
+#[utoipa::path(
+    get,
+    path = "/webhooks/messenger",
+    tag = "webhooks",
+    summary = "Messenger's webhook verification handshake",
+    params(Handshake),
+    responses(
+        (status = 200, description = "the raw `hub.challenge`", body = String, content_type = "text/plain"),
+        (status = 403, description = "not `subscribe`, a wrong token, or no VERITY_MESSENGER_VERIFY_TOKEN", body = ErrorBody),
+    )
+)]
 pub async fn messenger_handshake(
     State(app): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
@@ -31,6 +69,21 @@ pub async fn messenger_handshake(
 }
 
 /// `POST /webhooks/whatsapp`
+#[utoipa::path(
+    post,
+    path = "/webhooks/whatsapp",
+    tag = "webhooks",
+    summary = "A WhatsApp delivery (signed by Meta)",
+    description = "Stored raw, answered at once, processed afterwards. The body is Meta's JSON, signed with the app secret (VERITY_WHATSAPP_APP_SECRET) in `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`.",
+    params(("X-Hub-Signature-256" = Option<String>, Header, description = "`sha256=` and the body's HMAC-SHA256 in hex")),
+    request_body(content = Object, description = "Meta's webhook payload"),
+    responses(
+        (status = 200, description = "`EVENT_RECEIVED`", body = String, content_type = "text/plain"),
+        (status = 400, description = "the body is not UTF-8", body = ErrorBody),
+        (status = 401, description = "the signature is missing or wrong (or no app secret is configured)", body = ErrorBody),
+        (status = 413, description = "the body is over VERITY_WEBHOOK_MAX_BYTES", body = ErrorBody),
+    )
+)]
 pub async fn whatsapp_delivery(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -41,6 +94,21 @@ pub async fn whatsapp_delivery(
 }
 
 /// `POST /webhooks/messenger`
+#[utoipa::path(
+    post,
+    path = "/webhooks/messenger",
+    tag = "webhooks",
+    summary = "A Messenger delivery (signed by Meta)",
+    description = "Stored raw, answered at once, processed afterwards. The body is Meta's JSON, signed with the app secret (VERITY_MESSENGER_APP_SECRET) in `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`.",
+    params(("X-Hub-Signature-256" = Option<String>, Header, description = "`sha256=` and the body's HMAC-SHA256 in hex")),
+    request_body(content = Object, description = "Meta's webhook payload"),
+    responses(
+        (status = 200, description = "`EVENT_RECEIVED`", body = String, content_type = "text/plain"),
+        (status = 400, description = "the body is not UTF-8", body = ErrorBody),
+        (status = 401, description = "the signature is missing or wrong (or no app secret is configured)", body = ErrorBody),
+        (status = 413, description = "the body is over VERITY_WEBHOOK_MAX_BYTES", body = ErrorBody),
+    )
+)]
 pub async fn messenger_delivery(
     State(app): State<AppState>,
     headers: HeaderMap,
@@ -64,7 +132,7 @@ fn handshake(token: Option<&Secret>, q: &HashMap<String, String>) -> Response {
             challenge.clone(),
         )
             .into_response(),
-        _ => (StatusCode::FORBIDDEN, "verification failed").into_response(),
+        _ => ApiError::Forbidden("verification failed".into()).into_response(),
     }
 }
 

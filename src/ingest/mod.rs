@@ -56,7 +56,9 @@ pub enum BodyError {
 }
 
 /// Parses a body: a JSON array when it starts with `[`, NDJSON otherwise. In NDJSON a
-/// line that is not JSON is refused on its own; the other lines still count.
+/// line that is not JSON is refused on its own; the other lines still count. A body in
+/// which no line is JSON is no NDJSON at all: it is refused whole, with the line and
+/// column of the first line.
 pub fn parse_body(body: &[u8]) -> Result<Vec<Input>, BodyError> {
     let text = std::str::from_utf8(body).map_err(|e| BodyError::NotUtf8(e.valid_up_to()))?;
     let trimmed = text.trim_start_matches('\u{feff}').trim();
@@ -75,8 +77,29 @@ pub fn parse_body(body: &[u8]) -> Result<Vec<Input>, BodyError> {
             .map(|v| Input::new(None, Item::parse(v).map_err(|e| e.to_string())))
             .collect());
     }
-    Ok(parse_ndjson(text))
+    let inputs = parse_ndjson(text);
+    let not_json = |i: &Input| matches!(&i.item, Err(e) if e.starts_with(NOT_JSON));
+    if inputs.iter().all(not_json) {
+        let first = text
+            .split('\n')
+            .enumerate()
+            .find(|(_, l)| !l.trim().is_empty());
+        if let Some((i, line)) = first {
+            let line_text = line.trim_end_matches('\r').trim_start_matches('\u{feff}');
+            if let Err(e) = serde_json::from_str::<Value>(line_text) {
+                return Err(BodyError::InvalidJson {
+                    line: i + 1,
+                    column: e.column(),
+                    message: strip_position(&e.to_string()),
+                });
+            }
+        }
+    }
+    Ok(inputs)
 }
+
+/// How the report of an NDJSON line that is not JSON begins.
+const NOT_JSON: &str = "invalid JSON at column";
 
 /// [`parse_body`], parsing each NDJSON line only when it is applied (so a large body is
 /// not held as parsed items all at once).
@@ -85,7 +108,13 @@ pub fn parse_body_lazily(
 ) -> Result<Box<dyn Iterator<Item = Input> + Send + '_>, BodyError> {
     let text = std::str::from_utf8(body).map_err(|e| BodyError::NotUtf8(e.valid_up_to()))?;
     let trimmed = text.trim_start_matches('\u{feff}').trim();
-    if trimmed.starts_with('[') || trimmed.is_empty() {
+    // A body of which no line is JSON is refused as a whole (see [`parse_body`]);
+    // finding a line that is JSON reads no more than that.
+    let some_json = text.split('\n').any(|l| {
+        let l = l.trim_end_matches('\r').trim_start_matches('\u{feff}');
+        serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok()
+    });
+    if trimmed.starts_with('[') || trimmed.is_empty() || !some_json {
         return Ok(Box::new(parse_body(body)?.into_iter()));
     }
     Ok(Box::new(ndjson_lines(text, 1)))
@@ -111,7 +140,7 @@ fn ndjson_lines(text: &str, first_line: usize) -> impl Iterator<Item = Input> + 
         let item = match serde_json::from_str::<Value>(l) {
             Ok(v) => Item::parse(&v).map_err(|e| e.to_string()),
             Err(e) => Err(format!(
-                "invalid JSON at column {}: {}",
+                "{NOT_JSON} {}: {}",
                 e.column(),
                 strip_position(&e.to_string())
             )),
@@ -129,7 +158,7 @@ fn strip_position(msg: &str) -> String {
 }
 
 /// What happened to one item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Stored (a record upserted, or a new event appended).
@@ -143,7 +172,7 @@ pub enum Status {
 }
 
 /// The report line of one item.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemReport {
     /// 0-based position in the input.
     pub index: usize,
@@ -161,7 +190,7 @@ pub struct ItemReport {
 }
 
 /// The answer to one ingestion: counts and one line per item, in input order.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct IngestReport {
     pub accepted: usize,
     pub duplicates: usize,
@@ -173,11 +202,12 @@ pub struct IngestReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub omitted: Vec<Omitted>,
     #[serde(skip)]
+    #[schema(ignore)]
     listed: HashMap<(Option<&'static str>, Status), usize>,
 }
 
 /// Items of one type, status and reason that the report counts without listing them.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Omitted {
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<&'static str>,

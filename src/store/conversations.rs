@@ -164,7 +164,7 @@ pub async fn update_conversation(
 }
 
 /// Who wrote a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Customer,
@@ -514,6 +514,21 @@ async fn select_messages(
             })
         })
         .collect()
+}
+
+/// The text and pressed action of the message stored with a channel message id (a web
+/// chat client's `client_id`, a wamid, a mid), if one is.
+pub async fn message_by_channel_id(
+    conn: &mut AnyConnection,
+    channel_message_id: &str,
+) -> anyhow::Result<Option<(String, Option<String>)>> {
+    let row = sqlx::query("SELECT text, action FROM messages WHERE channel_message_id = $1")
+        .bind(channel_message_id)
+        .fetch_optional(conn)
+        .await
+        .context("reading a message by its channel id")?;
+    row.map(|r| Ok((r.try_get("text")?, r.try_get("action")?)))
+        .transpose()
 }
 
 /// Links a sender on a channel to a customer (one customer across channels), recording

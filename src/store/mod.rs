@@ -4,6 +4,7 @@
 //! placeholders, `ON CONFLICT`, `RETURNING`, BIGINT times and cents, TEXT JSON.
 
 pub mod audit;
+pub mod backup;
 pub mod cases;
 pub mod channels;
 pub mod console;

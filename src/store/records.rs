@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use crate::domain::address::Address;
 use crate::domain::{
     Carrier, Currency, Customer, CustomerId, Locale, Money, Order, OrderLine, OrderNumber,
-    Shipment, ShipmentKind, Sku, TrackingNumber,
+    Salutation, Shipment, ShipmentKind, Sku, TrackingNumber,
 };
 
 /// Inserts or replaces a customer.
@@ -21,10 +21,11 @@ pub async fn upsert_customer(
     now_ms: i64,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO customers (id, name, email, phone, locale, updated_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO customers (id, name, email, phone, locale, updated_ms, salutation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
-         phone = excluded.phone, locale = excluded.locale, updated_ms = excluded.updated_ms",
+         phone = excluded.phone, locale = excluded.locale, updated_ms = excluded.updated_ms, \
+         salutation = excluded.salutation",
     )
     .bind(c.id.as_str())
     .bind(&c.name)
@@ -32,6 +33,7 @@ pub async fn upsert_customer(
     .bind(c.phone.as_deref())
     .bind(c.locale.as_str())
     .bind(now_ms)
+    .bind(c.salutation.map(Salutation::as_str))
     .execute(conn)
     .await
     .context("upserting a customer")?;
@@ -127,6 +129,9 @@ fn customer_from_row(r: &AnyRow) -> anyhow::Result<Customer> {
         email: r.try_get("email")?,
         phone: r.try_get("phone")?,
         locale: Locale::from_tag(&r.try_get::<String, _>("locale")?),
+        salutation: r
+            .try_get::<Option<String>, _>("salutation")?
+            .and_then(|s| Salutation::parse(&s).ok()),
     })
 }
 
@@ -135,11 +140,13 @@ pub async fn get_customer(
     conn: &mut AnyConnection,
     id: &CustomerId,
 ) -> anyhow::Result<Option<Customer>> {
-    let row = sqlx::query("SELECT id, name, email, phone, locale FROM customers WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("reading a customer")?;
+    let row = sqlx::query(
+        "SELECT id, name, email, phone, locale, salutation FROM customers WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading a customer")?;
     row.as_ref().map(customer_from_row).transpose()
 }
 
@@ -383,6 +390,35 @@ pub struct RecordCounts {
     pub orders: i64,
     pub shipments: i64,
     pub events: i64,
+}
+
+/// The stored spelling of an order number as a customer typed it: the same number, or
+/// the one number that matches it without regard to case and hyphens ("ab12345" for a
+/// stored "AB-12345", "A-100234" for a stored "a-100234"). Only for looking up; whoever
+/// asks learns nothing from it before the order's owner is verified.
+pub async fn resolve_order_number(
+    conn: &mut AnyConnection,
+    typed: &str,
+) -> anyhow::Result<Option<OrderNumber>> {
+    let row = sqlx::query("SELECT number FROM orders WHERE number = $1")
+        .bind(typed)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("looking up an order number")?;
+    if let Some(r) = row {
+        return Ok(OrderNumber::parse(&r.try_get::<String, _>(0)?).ok());
+    }
+    let folded = typed.replace('-', "").to_ascii_uppercase();
+    let rows =
+        sqlx::query("SELECT number FROM orders WHERE UPPER(REPLACE(number, '-', '')) = $1 LIMIT 2")
+            .bind(folded)
+            .fetch_all(conn)
+            .await
+            .context("looking up an order number without case")?;
+    match rows.as_slice() {
+        [only] => Ok(OrderNumber::parse(&only.try_get::<String, _>(0)?).ok()),
+        _ => Ok(None),
+    }
 }
 
 /// The customer who placed this order, if it was shipped to this postcode (identity

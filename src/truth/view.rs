@@ -194,7 +194,7 @@ pub enum NextStep {
     },
 }
 
-/// A stable contradiction code (DESIGN.md); never renamed.
+/// A stable contradiction code (docs/ingestion.md); never renamed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ContradictionCode {

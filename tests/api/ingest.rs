@@ -1,4 +1,4 @@
-//! The ingestion API: the format of DESIGN.md, idempotency, conflicts, out-of-order
+//! The ingestion API: the format of docs/ingestion.md, idempotency, conflicts, out-of-order
 //! events, per-item rejection, authentication and the size limit.
 
 use serde_json::{Value, json};

@@ -4,6 +4,7 @@
 mod browser;
 mod chat;
 mod console;
+mod contract;
 mod grounded;
 mod helpers;
 mod identity;

@@ -79,14 +79,20 @@ impl IntoResponse for ConsoleError {
             }
             other => other.to_string(),
         };
-        let body = templates::render(
-            "error.html",
-            context! {tz => "UTC", staff => Value::from(()), csrf => "", flash => Value::from(()),
-            status => status.as_u16(), message => message.clone()},
-        )
-        .unwrap_or_else(|_| format!("{} {message}", status.as_u16()));
-        (status, page_headers(), Html(body)).into_response()
+        error_page(status, &message)
     }
+}
+
+/// The console's HTML error page (also for what axum answers by itself under
+/// `/console`: see [`super::error::uniform_errors`]).
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let body = templates::render(
+        "error.html",
+        context! {tz => "UTC", staff => Value::from(()), csrf => "", flash => Value::from(()),
+        status => status.as_u16(), message => message},
+    )
+    .unwrap_or_else(|_| format!("{} {message}", status.as_u16()));
+    (status, page_headers(), Html(body)).into_response()
 }
 
 /// Console pages are personal data: never cached, never framed, no script or style from

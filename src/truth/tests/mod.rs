@@ -1,5 +1,5 @@
 //! Tests across the truth module: fixtures in the ingestion format, the table of
-//! hand-written histories (one per contradiction code, the two stories of DESIGN.md,
+//! hand-written histories (one per contradiction code, the two stories of docs/architecture.md,
 //! consistent histories), remedy decisions and property tests.
 
 mod design;

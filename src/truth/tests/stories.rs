@@ -17,7 +17,7 @@ pub(super) fn codes(v: &crate::truth::ShipmentView) -> Vec<Code> {
     v.contradictions.iter().map(|c| c.code).collect()
 }
 
-/// The first story of DESIGN.md: the scan says delivered in Ffeld, the driver says
+/// The first story of docs/architecture.md: the scan says delivered in Ffeld, the driver says
 /// nobody was home in Paderborn and comes back tomorrow.
 pub(super) fn three_truths() -> Vec<Event> {
     vec![
@@ -56,7 +56,7 @@ pub(super) fn stories() -> Vec<Story> {
     let near = json!({"lat":51.7189,"lon":8.7575});
     vec![
         Story {
-            name: "three truths (DESIGN.md)",
+            name: "three truths (docs/architecture.md)",
             now: "2025-09-11T09:30:00+02:00",
             events: three_truths(),
             want: &[
