@@ -1,6 +1,7 @@
-//! Staff accounts and console sessions: argon2id password hashes, lockout after
-//! repeated failures, session tokens of which only the SHA-256 is stored, and a CSRF
-//! token per session.
+//! Staff accounts and console sessions: argon2id password hashes (checked on the
+//! blocking pool, one at a time), logins throttled per client address after repeated
+//! failures (never the account itself: nobody can lock a staff member out), session
+//! tokens of which only the SHA-256 is stored, and a CSRF token per session.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -10,10 +11,28 @@ use crate::config::Secret;
 use crate::store::staff::{self, SessionRow, StaffUser};
 use crate::store::{Store, new_id};
 
-/// Failed logins in a row that lock an account.
-pub const MAX_FAILED_LOGINS: i64 = 5;
-/// How long a locked account stays locked.
-pub const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+/// Failed logins from one client address (in a day) before logins from it are refused
+/// for a while: 30 minutes, each further time twice as long.
+pub const MAX_FAILED_LOGINS: i64 = 10;
+
+/// Password checks run one at a time on the blocking pool, so that a flood of logins
+/// takes at most one core from the chat.
+static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+/// How long a login waits for its turn before it is told to try again.
+const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Checks a password against a PHC string on the blocking pool, in turn with every
+/// other check; `None` when the queue was too long to wait.
+async fn check_password(phc: String, password: String) -> anyhow::Result<Option<bool>> {
+    let Ok(permit) = tokio::time::timeout(PASSWORD_CHECK_WAIT, PASSWORD_CHECKS.acquire()).await
+    else {
+        return Ok(None);
+    };
+    let _permit = permit?;
+    Ok(Some(
+        tokio::task::spawn_blocking(move || verify_password(&phc, &password)).await?,
+    ))
+}
 /// The shortest password accepted for a staff account.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
@@ -154,65 +173,85 @@ pub enum LoginOutcome {
     LoggedIn(Box<NewSession>),
     /// Wrong email or password (one message for both).
     Refused,
-    /// Too many failures: locked until then.
+    /// Too many failures from this client address: refused until then.
     Locked {
         until_ms: i64,
     },
+    /// Too many logins waiting for their password check: try again in a moment.
+    Busy,
 }
 
-/// Checks a login and opens a session of `lifetime_ms`.
+/// Checks a login from `client` (its address) and opens a session of `lifetime_ms`.
+/// An unknown email and a wrong password get the same answer after the same work (a
+/// password check, a count, an audit line).
 pub async fn login(
     store: &Store,
     email: &str,
     password: &str,
+    client: &str,
     now_ms: i64,
     lifetime_ms: i64,
 ) -> anyhow::Result<LoginOutcome> {
+    use crate::domain::lockout;
+    use crate::store::verification;
     let email = email.trim().to_lowercase();
+    // The attempt counts before the password is checked (parallel guesses count too).
+    let key = format!("login:{}", client.chars().take(200).collect::<String>());
+    let count = {
+        let mut conn = store.write_one().await?;
+        verification::count_attempt(
+            &mut conn,
+            &key,
+            now_ms,
+            now_ms - lockout::WINDOW_MS,
+            now_ms - lockout::LOCKOUT_MEMORY_MS,
+        )
+        .await?
+    };
+    if let Some(until) = count.locked_until_ms.filter(|u| *u > now_ms) {
+        audit(store, now_ms, "anonymous", "login.throttled", None).await?;
+        return Ok(LoginOutcome::Locked { until_ms: until });
+    }
     let user = {
         let mut conn = store.read().await?;
         staff::get_staff_by_email(&mut conn, &email).await?
     };
-    let Some(user) = user else {
-        let _ = verify_password(dummy_hash(), password);
-        audit(store, now_ms, "anonymous", "login.refused", None).await?;
-        return Ok(LoginOutcome::Refused);
+    let hash = user
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_string(), |u| u.password_hash.clone());
+    let Some(matched) = check_password(hash, password.to_string()).await? else {
+        let mut conn = store.write_one().await?;
+        verification::uncount_attempt(&mut conn, &key).await?;
+        return Ok(LoginOutcome::Busy);
+    };
+    let user = match user {
+        Some(u) if matched => u,
+        found => {
+            let subject = found.map(|u| format!("staff:{}", u.id));
+            audit(
+                store,
+                now_ms,
+                subject.as_deref().unwrap_or("anonymous"),
+                "login.refused",
+                None,
+            )
+            .await?;
+            if count.failures >= MAX_FAILED_LOGINS {
+                let until = now_ms + lockout::lock_minutes(count.lockouts) * 60_000;
+                let mut conn = store.write_one().await?;
+                verification::lock_key(&mut conn, &key, MAX_FAILED_LOGINS, until, now_ms).await?;
+                tracing::warn!("logins from one client address throttled after repeated failures");
+                return Ok(LoginOutcome::Locked { until_ms: until });
+            }
+            return Ok(LoginOutcome::Refused);
+        }
     };
     let subject = format!("staff:{}", user.id);
-    if let Some(until) = user.locked_until_ms.filter(|u| *u > now_ms) {
-        audit(store, now_ms, &subject, "login.locked", None).await?;
-        return Ok(LoginOutcome::Locked { until_ms: until });
+    {
+        let mut conn = store.write_one().await?;
+        verification::uncount_attempt(&mut conn, &key).await?;
     }
-    let hash = user.password_hash.clone();
-    let given = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &given)).await?;
     let mut tx = store.begin().await?;
-    if !ok {
-        // An expired lock starts a fresh count.
-        if user.locked_until_ms.is_some() {
-            staff::reset_failed_logins(tx.conn(), &user.id).await?;
-        }
-        let failures =
-            staff::record_failed_login(tx.conn(), &user.id, MAX_FAILED_LOGINS, now_ms + LOCKOUT_MS)
-                .await?;
-        crate::store::audit::insert_audit(
-            tx.conn(),
-            now_ms,
-            &subject,
-            "login.refused",
-            None,
-            &serde_json::json!({"failures": failures}),
-        )
-        .await?;
-        tx.commit().await?;
-        if failures >= MAX_FAILED_LOGINS {
-            tracing::warn!(staff.id = %user.id, "a staff account was locked after repeated failed logins");
-            return Ok(LoginOutcome::Locked {
-                until_ms: now_ms + LOCKOUT_MS,
-            });
-        }
-        return Ok(LoginOutcome::Refused);
-    }
     let token = Secret::generate();
     let csrf = Secret::generate();
     staff::reset_failed_logins(tx.conn(), &user.id).await?;

@@ -134,6 +134,14 @@ impl<'a> Obj<'a> {
                     Ok(None)
                 } else if t.chars().count() > max_chars {
                     Err(self.err(key, format!("longer than {max_chars} characters")))
+                } else if let Some(c) = t.chars().find(|c| is_forbidden_char(*c)) {
+                    Err(self.err(
+                        key,
+                        format!(
+                            "contains the control character U+{:04X}; send plain text",
+                            u32::from(c)
+                        ),
+                    ))
                 } else {
                     Ok(Some(t.to_string()))
                 }
@@ -255,6 +263,15 @@ pub fn one_of<T: Copy>(s: &str, table: &[(&str, T)]) -> Result<T, String> {
             let names: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
             format!("unknown value {}; allowed: {}", shown(s), names.join(", "))
         })
+}
+
+/// Characters a name or text may not carry: control characters but tab and line
+/// breaks (NUL, ESC, DEL, C1) and the bidi overrides and isolates (U+202A–U+202E,
+/// U+2066–U+2069) that make a text read differently from what it says.
+pub fn is_forbidden_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 #[cfg(test)]

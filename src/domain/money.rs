@@ -15,8 +15,14 @@ impl Money {
         self.0
     }
 
+    /// The largest amount accepted anywhere (ten million in the currency's unit): no
+    /// order, line or refund of a shop comes near it, and sums of such amounts stay far
+    /// from overflowing.
+    pub const MAX_CENTS: i64 = 1_000_000_000;
+
     /// Parses `"89.90"`, `"89.9"`, `"89"` (a dot as the decimal separator, at most two
-    /// decimals, no thousands separators). Negative amounts are refused.
+    /// decimals, no thousands separators). Negative amounts and amounts above
+    /// [`Self::MAX_CENTS`] are refused.
     pub fn parse(s: &str) -> Result<Self, String> {
         let t = s.trim();
         let bad = || {
@@ -44,7 +50,17 @@ impl Money {
             1 => frac.parse::<i64>().map_err(|_| bad())? * 10,
             _ => frac.parse().map_err(|_| bad())?,
         };
-        Ok(Self(w * 100 + f))
+        let cents = w
+            .checked_mul(100)
+            .and_then(|c| c.checked_add(f))
+            .filter(|c| *c <= Self::MAX_CENTS)
+            .ok_or_else(|| {
+                format!(
+                    "the amount {} is larger than the largest accepted, 10000000.00",
+                    shown(s)
+                )
+            })?;
+        Ok(Self(cents))
     }
 
     /// Parses a JSON string or number (numbers are read by their decimal text, so

@@ -130,6 +130,11 @@ pub struct OrderLine {
     pub unit_price: Money,
 }
 
+impl OrderLine {
+    /// The largest quantity of one line.
+    pub const MAX_QTY: u32 = 10_000;
+}
+
 /// An order as the shop system knows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Order {
@@ -175,6 +180,12 @@ impl Order {
             if qty == 0 {
                 return Err(lo.err("qty", "must be at least 1"));
             }
+            if qty > OrderLine::MAX_QTY {
+                return Err(lo.err(
+                    "qty",
+                    format!("at most {} per line, got {qty}", OrderLine::MAX_QTY),
+                ));
+            }
             lines.push(OrderLine {
                 sku: lo.req_parse("sku", Sku::parse)?,
                 name: lo.req_text("name", 200)?,
@@ -184,6 +195,12 @@ impl Order {
         }
         if lines.is_empty() {
             return Err(o.err("lines", "an order needs at least one line"));
+        }
+        if lines.len() > Self::MAX_LINES {
+            return Err(o.err(
+                "lines",
+                format!("at most {} lines per order", Self::MAX_LINES),
+            ));
         }
         Ok(Self {
             number: o.req_parse("number", OrderNumber::parse)?,
@@ -198,22 +215,34 @@ impl Order {
         })
     }
 
-    /// The order value of the given SKUs (all lines when `skus` is empty).
+    /// Lines an order may have.
+    pub const MAX_LINES: usize = 1_000;
+
+    /// The order value of the given SKUs (all lines when `skus` is empty). Bounded
+    /// amounts and quantities keep it far from overflowing; should it ever, it stays at
+    /// the largest value rather than wrapping round to a negative one.
     pub fn value_of(&self, skus: &[Sku]) -> Money {
         Money(
             self.lines
                 .iter()
                 .filter(|l| skus.is_empty() || skus.contains(&l.sku))
-                .map(|l| l.unit_price.cents() * i64::from(l.qty))
-                .sum(),
+                .map(|l| l.unit_price.cents().saturating_mul(i64::from(l.qty)))
+                .fold(0i64, i64::saturating_add),
         )
     }
 }
 
 /// Parses an instant: RFC 3339 with an explicit offset (`2025-09-11T06:48:00+02:00`).
 pub fn parse_instant(s: &str) -> Result<DateTime<FixedOffset>, String> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .map_err(|_| format!("expected RFC 3339 with offset, got {}", shown(s)))
+    let t = DateTime::parse_from_rfc3339(s.trim())
+        .map_err(|_| format!("expected RFC 3339 with offset, got {}", shown(s)))?;
+    if !(2000..=2100).contains(&chrono::Datelike::year(&t)) {
+        return Err(format!(
+            "expected a time between the years 2000 and 2100, got {}",
+            shown(s)
+        ));
+    }
+    Ok(t)
 }
 
 /// The carriers Verity knows; their tracking numbers and status words differ.

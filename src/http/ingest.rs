@@ -57,8 +57,15 @@ pub async fn ingest(
     let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| too_large())?;
-    let inputs = ingest::parse_body(&bytes).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let report = ingest::apply(&app.store, inputs, app.clock.now_ms()).await?;
+    let inputs =
+        ingest::parse_body_lazily(&bytes).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let report = ingest::apply_capped(
+        &app.store,
+        inputs,
+        app.clock.now_ms(),
+        Some(ingest::REPORT_LINES_PER_KIND),
+    )
+    .await?;
     tracing::info!(
         accepted = report.accepted,
         duplicates = report.duplicates,

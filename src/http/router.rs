@@ -4,9 +4,11 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use axum::extract::DefaultBodyLimit;
@@ -96,6 +98,15 @@ pub fn router(state: AppState) -> Router {
         // Unknown paths and methods, rejected requests: the one error format.
         .fallback(error::no_route)
         .layer(middleware::from_fn(error::uniform_errors))
+        // Every response: no content sniffing, no referrer to other sites.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
         .layer(
             // Only the path is logged: query strings may carry tokens.
             TraceLayer::new_for_http().make_span_with(|req: &Request| {

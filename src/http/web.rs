@@ -105,6 +105,13 @@ fn render_page(stories: &[DemoStory]) -> Result<String, String> {
         .map_err(|e| format!("template index.html: {e:#}"))
 }
 
+/// The demo page's Content-Security-Policy: its scripts, styles, images and requests
+/// come from this server only (the page's own styles are inline), it may not be framed,
+/// and no plugin, base URL or foreign form target is allowed.
+pub const DEMO_PAGE_CSP: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 /// `GET /`: the demo shop page with the widget.
 pub async fn demo_page() -> Result<Response, ApiError> {
     let html = render_demo_page().map_err(|e| ApiError::Internal(anyhow::anyhow!(e)))?;
@@ -112,6 +119,7 @@ pub async fn demo_page() -> Result<Response, ApiError> {
         [
             (header::CACHE_CONTROL, "no-cache"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CONTENT_SECURITY_POLICY, DEMO_PAGE_CSP),
         ],
         Html(html),
     )

@@ -101,6 +101,25 @@ pub fn parse_body(body: &[u8]) -> Result<Vec<Input>, BodyError> {
 /// How the report of an NDJSON line that is not JSON begins.
 const NOT_JSON: &str = "invalid JSON at column";
 
+/// [`parse_body`], parsing each NDJSON line only when it is applied (so a large body is
+/// not held as parsed items all at once).
+pub fn parse_body_lazily(
+    body: &[u8],
+) -> Result<Box<dyn Iterator<Item = Input> + Send + '_>, BodyError> {
+    let text = std::str::from_utf8(body).map_err(|e| BodyError::NotUtf8(e.valid_up_to()))?;
+    let trimmed = text.trim_start_matches('\u{feff}').trim();
+    // A body of which no line is JSON is refused as a whole (see [`parse_body`]);
+    // finding a line that is JSON reads no more than that.
+    let some_json = text.split('\n').any(|l| {
+        let l = l.trim_end_matches('\r').trim_start_matches('\u{feff}');
+        serde_json::from_str::<serde::de::IgnoredAny>(l).is_ok()
+    });
+    if trimmed.starts_with('[') || trimmed.is_empty() || !some_json {
+        return Ok(Box::new(parse_body(body)?.into_iter()));
+    }
+    Ok(Box::new(ndjson_lines(text, 1)))
+}
+
 /// Parses NDJSON text; blank lines are skipped, line numbers are 1-based.
 pub fn parse_ndjson(text: &str) -> Vec<Input> {
     parse_ndjson_from(text, 1)
@@ -108,24 +127,26 @@ pub fn parse_ndjson(text: &str) -> Vec<Input> {
 
 /// Parses NDJSON whose first line is line `first_line` of a larger file.
 pub fn parse_ndjson_from(text: &str, first_line: usize) -> Vec<Input> {
-    text.split('\n')
-        .enumerate()
-        .filter_map(|(i, raw)| {
-            let l = raw.trim_end_matches('\r').trim_start_matches('\u{feff}');
-            if l.trim().is_empty() {
-                return None;
-            }
-            let item = match serde_json::from_str::<Value>(l) {
-                Ok(v) => Item::parse(&v).map_err(|e| e.to_string()),
-                Err(e) => Err(format!(
-                    "{NOT_JSON} {}: {}",
-                    e.column(),
-                    strip_position(&e.to_string())
-                )),
-            };
-            Some(Input::new(Some(first_line + i), item))
-        })
-        .collect()
+    ndjson_lines(text, first_line).collect()
+}
+
+/// The items of NDJSON text, parsed as they are read.
+fn ndjson_lines(text: &str, first_line: usize) -> impl Iterator<Item = Input> + Send + '_ {
+    text.split('\n').enumerate().filter_map(move |(i, raw)| {
+        let l = raw.trim_end_matches('\r').trim_start_matches('\u{feff}');
+        if l.trim().is_empty() {
+            return None;
+        }
+        let item = match serde_json::from_str::<Value>(l) {
+            Ok(v) => Item::parse(&v).map_err(|e| e.to_string()),
+            Err(e) => Err(format!(
+                "{NOT_JSON} {}: {}",
+                e.column(),
+                strip_position(&e.to_string())
+            )),
+        };
+        Some(Input::new(Some(first_line + i), item))
+    })
 }
 
 /// serde_json appends " at line L column C"; we report the position ourselves.
@@ -137,7 +158,7 @@ fn strip_position(msg: &str) -> String {
 }
 
 /// What happened to one item.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Stored (a record upserted, or a new event appended).
@@ -176,6 +197,41 @@ pub struct IngestReport {
     pub conflicts: usize,
     pub rejected: usize,
     pub items: Vec<ItemReport>,
+    /// Items without a line of their own in `items` (a capped report lists only the
+    /// first lines of each type and status), counted by reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub omitted: Vec<Omitted>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    listed: HashMap<(Option<&'static str>, Status), usize>,
+}
+
+/// Items of one type, status and reason that the report counts without listing them.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Omitted {
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub count: usize,
+}
+
+/// Lines the ingestion API's report lists per item type and status.
+pub const REPORT_LINES_PER_KIND: usize = 100;
+
+/// Distinct reasons counted in `omitted`; the rest are counted as "other reasons".
+const MAX_OMITTED_REASONS: usize = 100;
+
+/// A reason without the value that was given (`occurred_at: expected RFC 3339 with
+/// offset, got '…'` counts with every other bad `occurred_at`), at most 160 characters.
+fn reason_of(text: &str) -> String {
+    let cut = [", got ", " got ", ": '", " '"]
+        .iter()
+        .filter_map(|m| text.find(m))
+        .min()
+        .unwrap_or(text.len());
+    text[..cut].chars().take(160).collect()
 }
 
 impl IngestReport {
@@ -187,6 +243,43 @@ impl IngestReport {
             Status::Rejected => self.rejected += 1,
         }
         self.items.push(r);
+    }
+
+    /// [`Self::push`], listing at most `cap` lines per type and status; the others are
+    /// counted by reason in `omitted`.
+    fn push_capped(&mut self, r: ItemReport, cap: Option<usize>) {
+        let Some(cap) = cap else {
+            return self.push(r);
+        };
+        let listed = self.listed.entry((r.kind, r.status)).or_insert(0);
+        if *listed < cap {
+            *listed += 1;
+            return self.push(r);
+        }
+        match r.status {
+            Status::Accepted => self.accepted += 1,
+            Status::Duplicate => self.duplicates += 1,
+            Status::Conflict => self.conflicts += 1,
+            Status::Rejected => self.rejected += 1,
+        }
+        let mut reason = r.error.as_deref().or(r.note.as_deref()).map(reason_of);
+        let known = |o: &Omitted, reason: &Option<String>| {
+            o.kind == r.kind && o.status == r.status && &o.reason == reason
+        };
+        if !self.omitted.iter().any(|o| known(o, &reason))
+            && self.omitted.len() >= MAX_OMITTED_REASONS
+        {
+            reason = Some("other reasons".to_string());
+        }
+        match self.omitted.iter_mut().find(|o| known(o, &reason)) {
+            Some(o) => o.count += 1,
+            None => self.omitted.push(Omitted {
+                kind: r.kind,
+                status: r.status,
+                reason,
+                count: 1,
+            }),
+        }
     }
 
     /// The number of items reported.
@@ -214,13 +307,84 @@ impl IngestReport {
 /// Applies parsed inputs in order within one transaction: all of it is stored or, on a
 /// database failure, none of it.
 pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Result<IngestReport> {
+    apply_capped(store, inputs, now_ms, None).await
+}
+
+/// How far ahead of now an event or order may be dated.
+const MAX_AHEAD_MS: i64 = 366 * 24 * 60 * 60 * 1000;
+
+/// Refuses an event or order dated more than a year ahead of `now_ms` (a scan dated
+/// 9999-12-31 would be the shipment's status for ever), naming the field.
+fn within_a_year(item: Item, now_ms: i64) -> Result<Item, String> {
+    let (field, at) = match &item {
+        Item::Event(e) => ("occurred_at", e.occurred_at),
+        Item::Order(o) => ("placed_at", o.placed_at),
+        _ => return Ok(item),
+    };
+    if at.timestamp_millis() > now_ms.saturating_add(MAX_AHEAD_MS) {
+        return Err(format!(
+            "{field}: more than a year ahead of now, got '{}'",
+            at.to_rfc3339()
+        ));
+    }
+    Ok(item)
+}
+
+/// Events kept waiting for one append at most (then they are appended, and their lines
+/// reported, before more are read).
+const PENDING_EVENTS: usize = 10 * APPEND_CHUNK;
+
+/// The report lines of a batch, in input order, kept only until every earlier item is
+/// decided too.
+#[derive(Default)]
+struct Lines {
+    /// The index of the first line in `slots`.
+    base: usize,
+    slots: std::collections::VecDeque<Option<ItemReport>>,
+}
+
+impl Lines {
+    fn set(&mut self, r: ItemReport) -> anyhow::Result<()> {
+        let slot = r
+            .index
+            .checked_sub(self.base)
+            .and_then(|i| self.slots.get_mut(i))
+            .ok_or_else(|| anyhow::anyhow!("item {} was reported twice", r.index))?;
+        *slot = Some(r);
+        Ok(())
+    }
+
+    /// Moves the decided lines at the front into the report.
+    fn drain_into(&mut self, report: &mut IngestReport, cap: Option<usize>) {
+        while matches!(self.slots.front(), Some(Some(_))) {
+            if let Some(Some(r)) = self.slots.pop_front() {
+                self.base += 1;
+                report.push_capped(r, cap);
+            }
+        }
+    }
+}
+
+/// [`apply`] for inputs read as they are applied, with a report that lists at most
+/// `lines_per_kind` lines per type and status (the others counted by reason), so that
+/// neither the memory nor the answer grows with the body beyond that.
+pub async fn apply_capped(
+    store: &Store,
+    inputs: impl IntoIterator<Item = Input>,
+    now_ms: i64,
+    lines_per_kind: Option<usize>,
+) -> anyhow::Result<IngestReport> {
     let mut tx = store.begin().await?;
     let mut report = IngestReport::default();
-    let mut slots: Vec<Option<ItemReport>> = Vec::with_capacity(inputs.len());
+    let mut lines = Lines::default();
     let mut pending: Vec<Pending> = Vec::new();
     let mut ctx = BatchContext::default();
     for (index, input) in inputs.into_iter().enumerate() {
-        slots.push(None);
+        lines.slots.push_back(None);
+        if pending.len() >= PENDING_EVENTS {
+            flush_events(&mut tx, &mut pending, &mut lines, &ctx, now_ms).await?;
+        }
+        lines.drain_into(&mut report, lines_per_kind);
         let line = input.line;
         let base = |status, kind, key, error, note| ItemReport {
             index,
@@ -231,10 +395,9 @@ pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Re
             error,
             note,
         };
-        match input.item {
-            Err(error) => {
-                slots[index] = Some(base(Status::Rejected, None, None, Some(error), None))
-            }
+        let item = input.item.and_then(|i| within_a_year(i, now_ms));
+        match item {
+            Err(error) => lines.set(base(Status::Rejected, None, None, Some(error), None))?,
             Ok(Item::Event(e)) => pending.push(Pending {
                 index,
                 line,
@@ -242,25 +405,22 @@ pub async fn apply(store: &Store, inputs: Vec<Input>, now_ms: i64) -> anyhow::Re
                 event: e,
             }),
             Ok(record) => {
-                flush_events(&mut tx, &mut pending, &mut slots, &ctx, now_ms).await?;
+                flush_events(&mut tx, &mut pending, &mut lines, &ctx, now_ms).await?;
                 let note = apply_record(&mut tx, &record, &mut ctx, now_ms).await?;
-                slots[index] = Some(base(
+                lines.set(base(
                     Status::Accepted,
                     Some(record.type_name()),
                     Some(record.key().to_string()),
                     None,
                     note,
-                ));
+                ))?;
             }
         }
     }
-    flush_events(&mut tx, &mut pending, &mut slots, &ctx, now_ms).await?;
-    let mut lines = Vec::with_capacity(slots.len());
-    for (i, s) in slots.into_iter().enumerate() {
-        lines.push(s.ok_or_else(|| anyhow::anyhow!("item {i} was not reported"))?);
-    }
-    for l in lines {
-        report.push(l);
+    flush_events(&mut tx, &mut pending, &mut lines, &ctx, now_ms).await?;
+    lines.drain_into(&mut report, lines_per_kind);
+    if !lines.slots.is_empty() {
+        anyhow::bail!("item {} was not reported", lines.base);
     }
     audit::insert_audit(
         tx.conn(),
@@ -352,7 +512,7 @@ async fn apply_record(
 async fn flush_events(
     tx: &mut WriteTx,
     pending: &mut Vec<Pending>,
-    slots: &mut [Option<ItemReport>],
+    lines: &mut Lines,
     ctx: &BatchContext,
     now_ms: i64,
 ) -> anyhow::Result<()> {
@@ -442,7 +602,7 @@ async fn flush_events(
                 )),
             )
         };
-        slots[*index] = Some(ItemReport {
+        lines.set(ItemReport {
             index: *index,
             line: *line,
             status,
@@ -450,7 +610,7 @@ async fn flush_events(
             key: Some(id.to_string()),
             error: None,
             note,
-        });
+        })?;
     }
     Ok(())
 }

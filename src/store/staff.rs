@@ -77,28 +77,6 @@ pub async fn count_staff_users(conn: &mut AnyConnection) -> anyhow::Result<i64> 
     Ok(row.try_get(0)?)
 }
 
-/// Counts a failed login; locks the account until `lock_until_ms` when this failure
-/// reaches `max_failures`. Returns the failures counted so far.
-pub async fn record_failed_login(
-    conn: &mut AnyConnection,
-    id: &str,
-    max_failures: i64,
-    lock_until_ms: i64,
-) -> anyhow::Result<i64> {
-    let row = sqlx::query(
-        "UPDATE staff_users SET failed_logins = failed_logins + 1, \
-         locked_until_ms = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until_ms END \
-         WHERE id = $1 RETURNING failed_logins",
-    )
-    .bind(id)
-    .bind(max_failures)
-    .bind(lock_until_ms)
-    .fetch_one(conn)
-    .await
-    .context("counting a failed login")?;
-    Ok(row.try_get(0)?)
-}
-
 /// Clears the failure count after a successful login (or an expired lock).
 pub async fn reset_failed_logins(conn: &mut AnyConnection, id: &str) -> anyhow::Result<()> {
     sqlx::query("UPDATE staff_users SET failed_logins = 0, locked_until_ms = NULL WHERE id = $1")

@@ -44,24 +44,36 @@ async fn login_form(app: &TestApp) -> (String, String) {
     (cookie, csrf_in(&r.text().await.unwrap()))
 }
 
-async fn login_attempt(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+pub async fn login_attempt(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    login_attempt_with(app, email, password, "/console/cases", None).await
+}
+
+/// A login with its `next` field, sent through a proxy for `forwarded_for` if given.
+pub async fn login_attempt_with(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    next: &str,
+    forwarded_for: Option<&str>,
+) -> reqwest::Response {
     let (cookie, csrf) = login_form(app).await;
-    no_redirects()
+    let mut req = no_redirects()
         .post(app.url("/console/login"))
         .header("cookie", cookie)
         .form(&[
             ("csrf", csrf.as_str()),
             ("email", email),
             ("password", password),
-            ("next", "/console/cases"),
-        ])
-        .send()
-        .await
-        .unwrap()
+            ("next", next),
+        ]);
+    if let Some(client) = forwarded_for {
+        req = req.header("x-forwarded-for", client);
+    }
+    req.send().await.unwrap()
 }
 
 /// True when the response sets no console session cookie.
-fn no_session_cookie_in(r: &reqwest::Response) -> bool {
+pub fn no_session_cookie_in(r: &reqwest::Response) -> bool {
     !r.headers()
         .get_all("set-cookie")
         .iter()
@@ -355,7 +367,7 @@ async fn a_form_without_a_valid_csrf_token_is_refused() {
 }
 
 #[tokio::test]
-async fn a_wrong_password_is_refused_and_repeated_ones_lock_the_account() {
+async fn a_wrong_password_is_refused_like_an_unknown_email() {
     let app = spawn_app().await;
     add_staff(&app).await;
     let r = login_attempt(&app, "nobody@verity.example", STAFF_PASSWORD).await;
@@ -372,24 +384,6 @@ async fn a_wrong_password_is_refused_and_repeated_ones_lock_the_account() {
         without_token(&wrong),
         "no hint whether the account exists"
     );
-    for _ in 0..3 {
-        let r = login_attempt(&app, STAFF_EMAIL, "falsches-passwort").await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    }
-    let r = login_attempt(&app, STAFF_EMAIL, "falsches-passwort").await;
-    assert_eq!(
-        r.status(),
-        StatusCode::TOO_MANY_REQUESTS,
-        "the fifth failure locks"
-    );
-    let r = login_attempt(&app, STAFF_EMAIL, STAFF_PASSWORD).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::TOO_MANY_REQUESTS,
-        "locked even for the right password"
-    );
-    assert!(no_session_cookie_in(&r), "no session");
-    assert!(r.text().await.unwrap().contains("locked"));
 }
 
 #[tokio::test]

@@ -384,28 +384,8 @@ async fn anonymous_handoffs_are_limited_deduplicated_and_shown_as_unverified() {
 
 /// A console login whose form carries `next`; the response (redirects not followed).
 async fn login_with_next(app: &TestApp, next: &str) -> reqwest::Response {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let page = client.get(app.url("/console/login")).send().await.unwrap();
-    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
-    let cookie = cookie.split(';').next().unwrap().to_string();
-    let html = page.text().await.unwrap();
-    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = &html[at..at + html[at..].find('"').unwrap()];
-    client
-        .post(app.url("/console/login"))
-        .header("cookie", cookie)
-        .form(&[
-            ("csrf", csrf),
-            ("email", crate::console::STAFF_EMAIL),
-            ("password", crate::console::STAFF_PASSWORD),
-            ("next", next),
-        ])
-        .send()
-        .await
-        .unwrap()
+    use crate::console::{STAFF_EMAIL, STAFF_PASSWORD, login_attempt_with};
+    login_attempt_with(app, STAFF_EMAIL, STAFF_PASSWORD, next, None).await
 }
 
 #[tokio::test]
@@ -449,4 +429,200 @@ async fn redirect_targets_are_checked_before_acting_and_fall_back_to_a_safe_defa
         .await;
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/console/cases?ok=callback_done");
+}
+
+#[tokio::test]
+async fn an_ingestion_report_is_bounded_whatever_the_body() {
+    let app = crate::helpers::spawn_app().await;
+    let n = 200_000;
+    let body = "{}\n".repeat(n);
+    let resp = app.ingest(body.clone()).await;
+    assert_eq!(resp.status(), 200);
+    let raw = resp.bytes().await.unwrap();
+    assert!(
+        raw.len() < 40_000,
+        "{} bytes of report for {} bytes of body",
+        raw.len(),
+        body.len()
+    );
+    let report: Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(report["rejected"], n);
+    assert_eq!(
+        report["items"].as_array().unwrap().len(),
+        verity::ingest::REPORT_LINES_PER_KIND
+    );
+    let omitted = report["omitted"].as_array().unwrap();
+    let counted: u64 = omitted.iter().map(|o| o["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted as usize, n - verity::ingest::REPORT_LINES_PER_KIND);
+    assert_eq!(omitted.len(), 1, "one reason: {omitted:?}");
+    assert_eq!(omitted[0]["status"], "rejected");
+    // A small batch still gets a line per item.
+    let small = crate::helpers::ndjson(&[
+        serde_json::json!({"type": "customer", "id": "C-1", "name": "Erika Probe", "locale": "de"}),
+        serde_json::json!({}),
+    ]);
+    let report = app.ingest_ok(small).await;
+    assert_eq!(report["items"].as_array().unwrap().len(), 2);
+    assert!(report.get("omitted").is_none());
+}
+
+/// The ingestion report's error for a one-item batch (None when accepted).
+async fn rejection(app: &TestApp, item: Value) -> Option<String> {
+    let report = app.ingest_ok(crate::helpers::ndjson(&[item])).await;
+    report["items"][0]["error"].as_str().map(str::to_string)
+}
+
+#[tokio::test]
+async fn amounts_and_quantities_are_bounded_and_never_overflow() {
+    use crate::ingest::{T, customer, order, shipment};
+    let app = crate::helpers::spawn_app().await;
+    assert_eq!(rejection(&app, customer()).await, None);
+    let mut o = order();
+    o["lines"][0]["qty"] = serde_json::json!(4294967295u64);
+    o["lines"][0]["unit_price"] = serde_json::json!("42949672.97");
+    let e = rejection(&app, o.clone()).await.unwrap();
+    assert!(e.starts_with("lines[0].unit_price"), "{e}");
+    o["lines"][0]["unit_price"] = serde_json::json!("19.90");
+    let e = rejection(&app, o.clone()).await.unwrap();
+    assert!(e.starts_with("lines[0].qty") && e.contains("10000"), "{e}");
+    let mut o = order();
+    o["total"] = serde_json::json!("99999999999.99");
+    let e = rejection(&app, o).await.unwrap();
+    assert!(e.starts_with("total"), "{e}");
+    // The largest order accepted has a positive value, as the status API says.
+    let mut o = order();
+    o["lines"][0]["qty"] = serde_json::json!(10_000);
+    o["lines"][0]["unit_price"] = serde_json::json!("10000000.00");
+    assert_eq!(rejection(&app, o).await, None);
+    assert_eq!(rejection(&app, shipment()).await, None);
+    let status: Value = app
+        .client
+        .get(app.url(&format!("/api/v1/shipments/{T}")))
+        .bearer_auth(crate::helpers::API_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status["shipment"]["items_value"], "100000000000.00",
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn staff_logins_are_throttled_per_address_and_never_lock_the_account() {
+    use crate::console::{STAFF_EMAIL, STAFF_PASSWORD, login_attempt_with, no_session_cookie_in};
+    let trusted = vec![verity::config::parse_trusted_proxy("127.0.0.1").unwrap()];
+    let app = crate::helpers::spawn_app_with(|c| c.trusted_proxies = trusted).await;
+    crate::console::add_staff(&app).await;
+    let attacker = Some("198.51.100.66");
+    let attempt = |email: &'static str, password: &'static str, from: Option<&'static str>| {
+        login_attempt_with(&app, email, password, "/console/cases", from)
+    };
+    // An unknown email and a wrong password: the same answer, in about the same time.
+    let mut unknown = std::time::Duration::ZERO;
+    let mut wrong = std::time::Duration::ZERO;
+    for i in 0..4 {
+        let started = std::time::Instant::now();
+        let r = attempt("nobody@verity.example", "falsches-passwort", attacker).await;
+        assert_eq!(r.status(), 401);
+        unknown += started.elapsed();
+        let started = std::time::Instant::now();
+        let r = attempt(STAFF_EMAIL, "falsches-passwort", attacker).await;
+        assert_eq!(r.status(), 401, "attempt {i}");
+        wrong += started.elapsed();
+    }
+    let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "unknown {unknown:?}, wrong {wrong:?}"
+    );
+    // Ten failures from the address throttle it, whatever account is tried…
+    attempt(STAFF_EMAIL, "falsches-passwort", attacker).await;
+    let r = attempt(STAFF_EMAIL, "falsches-passwort", attacker).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.text().await.unwrap().contains("from this address"));
+    let r = attempt(STAFF_EMAIL, STAFF_PASSWORD, attacker).await;
+    assert_eq!(r.status(), 429, "the right password does not pass either");
+    assert!(no_session_cookie_in(&r));
+    // …while the staff member, from their own address, logs in.
+    let r = attempt(STAFF_EMAIL, STAFF_PASSWORD, Some("203.0.113.5")).await;
+    assert_eq!(r.status(), 303);
+}
+
+#[tokio::test]
+async fn every_response_says_nosniff_and_a_referrer_policy_and_the_demo_page_has_a_csp() {
+    let app = crate::helpers::spawn_app().await;
+    for (method, path) in [
+        ("GET", "/"),
+        ("GET", "/api"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+        ("GET", "/console/login"),
+        ("GET", "/static/widget.js"),
+        ("GET", "/no/such/page"),
+        ("POST", "/api/v1/ingest"),
+        ("POST", "/api/v1/chat/sessions/x/messages"),
+    ] {
+        let r = app
+            .client
+            .request(method.parse().unwrap(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{method} {path}");
+        assert_eq!(
+            h["referrer-policy"], "strict-origin-when-cross-origin",
+            "{method} {path}"
+        );
+    }
+    let r = app.client.get(app.url("/")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+}
+
+#[tokio::test]
+async fn control_characters_and_timestamps_outside_a_sane_window_are_refused_with_the_field() {
+    use crate::ingest::{customer, scan};
+    let app = crate::helpers::spawn_app().await;
+    for (name, bad) in [
+        ("NUL", "Erika\u{0}Probe"),
+        ("ESC", "Erika \u{1b}[31mProbe"),
+        ("RLO", "Erika \u{202e}eborP"),
+    ] {
+        let mut c = customer();
+        c["name"] = serde_json::json!(bad);
+        let e = rejection(&app, c).await.unwrap_or_default();
+        assert!(
+            e.starts_with("name: contains the control character"),
+            "{name}: {e}"
+        );
+    }
+    let mut s = scan();
+    s["description"] = serde_json::json!("zugestellt\u{7}");
+    let e = rejection(&app, s).await.unwrap_or_default();
+    assert!(e.starts_with("description:"), "{e}");
+    for (when, field) in [
+        ("9999-12-31T23:59:59+00:00", "occurred_at"),
+        ("1999-12-31T23:59:59+00:00", "occurred_at"),
+    ] {
+        let mut s = scan();
+        s["occurred_at"] = serde_json::json!(when);
+        let e = rejection(&app, s).await.unwrap_or_default();
+        assert!(e.starts_with(field), "{when}: {e}");
+    }
+    let mut s = scan();
+    s["occurred_at"] = serde_json::json!("2090-01-01T00:00:00+00:00");
+    let e = rejection(&app, s).await.unwrap_or_default();
+    assert!(e.starts_with("occurred_at: more than a year ahead"), "{e}");
+    // A plain name is accepted.
+    let mut c = customer();
+    c["name"] = serde_json::json!("Erika Probe");
+    assert_eq!(rejection(&app, c).await, None);
 }

@@ -7,21 +7,21 @@ use crate::helpers::{INGEST_TOKEN, ndjson, spawn_app, spawn_app_with};
 use verity::domain::{Item, OrderNumber, TrackingNumber};
 use verity::store::{events, records};
 
-const T: &str = "00340434161234567890";
+pub(crate) const T: &str = "00340434161234567890";
 
-fn customer() -> Value {
+pub(crate) fn customer() -> Value {
     json!({"type":"customer","id":"C-1001","name":"Jana Beispiel","email":"jana@example.org","phone":"+4915112345678","locale":"de","salutation":"ms"})
 }
-fn order() -> Value {
+pub(crate) fn order() -> Value {
     json!({"type":"order","number":"A-100234","customer_id":"C-1001","placed_at":"2025-09-08T10:12:00+02:00",
         "currency":"EUR","total":"89.90",
         "shipping_address":{"name":"Muster GmbH","street":"Beispielweg 7","postcode":"33100","city":"Paderborn","country":"DE"},
         "lines":[{"sku":"SHIRT-M","name":"T-Shirt M","qty":3,"unit_price":"19.90"}]})
 }
-fn shipment() -> Value {
+pub(crate) fn shipment() -> Value {
     json!({"type":"shipment","tracking_number":T,"carrier":"dhl","order_number":"A-100234","kind":"original","skus":["SHIRT-M"]})
 }
-fn scan() -> Value {
+pub(crate) fn scan() -> Value {
     json!({"type":"tracking_scan","id":"dhl-88121","tracking_number":T,
         "occurred_at":"2025-09-11T06:48:00+02:00","status":"delivered",
         "location":"Ffeld","postcode":"33154","lat":51.67,"lon":8.62,

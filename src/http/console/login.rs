@@ -12,6 +12,7 @@ use crate::config::Secret;
 use crate::console::accounts::{self, LoginOutcome};
 use crate::console::templates;
 use crate::http::AppState;
+use crate::http::limits::ClientIp;
 
 /// The login form's CSRF cookie: there is no session yet, so the form's token is
 /// checked against this cookie (double submit); SameSite=Strict keeps other sites from
@@ -92,6 +93,7 @@ fn session_cookie(value: &str, max_age_s: i64, secure: bool) -> Result<HeaderVal
 /// cookie (403 otherwise).
 pub async fn submit(
     State(app): State<AppState>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, ConsoleError> {
@@ -106,7 +108,8 @@ pub async fn submit(
     let secure = secure_cookies(&app, &headers);
     let lifetime_ms = app.config.console_session_hours.max(1) * 3_600_000;
     let now = app.clock.now_ms();
-    match accounts::login(&app.store, &f.email, &f.password, now, lifetime_ms).await? {
+    let client = client.to_string();
+    match accounts::login(&app.store, &f.email, &f.password, &client, now, lifetime_ms).await? {
         LoginOutcome::LoggedIn(s) => {
             tracing::info!(staff.id = %s.staff.id, "staff logged in to the console");
             let cookie = session_cookie(s.token.expose(), lifetime_ms / 1000, secure)?;
@@ -128,11 +131,18 @@ pub async fn submit(
                 &next,
                 &f.email,
                 Some(&format!(
-                    "Too many failed logins: this account is locked for {minutes:.0} more minutes."
+                    "Too many failed logins from this address: try again in {minutes:.0} minutes."
                 )),
                 secure,
             )
         }
+        LoginOutcome::Busy => login_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &next,
+            &f.email,
+            Some("Too many logins at once: try again in a moment."),
+            secure,
+        ),
     }
 }
 
