@@ -73,6 +73,9 @@ pub struct Config {
     pub widget_origins: Vec<String>,
     /// The LLM engine's settings; `None` runs the offline engine.
     pub llm: Option<LlmConfig>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (the client address of the
+    /// rate limits and of failed verifications). Empty: the peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Which engine answers customers.
@@ -285,6 +288,20 @@ pub fn parse_widget_origin(s: &str) -> Result<String, String> {
     }
 }
 
+/// One entry of `VERITY_TRUSTED_PROXIES`: a CIDR (`10.0.0.0/8`, `fd00::/8`) or one
+/// address (`127.0.0.1`).
+pub fn parse_trusted_proxy(s: &str) -> Result<ipnet::IpNet, String> {
+    let t = s.trim();
+    t.parse::<ipnet::IpNet>()
+        .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|n| n.trunc())
+        .map_err(|_| {
+            format!(
+                "'{t}' is not a CIDR or an IP address (e.g. 10.0.0.0/8, 192.168.1.10, fd00::/8)"
+            )
+        })
+}
+
 /// 16 MiB: about 60,000 events per request.
 pub const DEFAULT_INGEST_MAX_BYTES: usize = 16 * 1024 * 1024;
 
@@ -305,6 +322,7 @@ impl Default for Config {
             channels: ChannelConfig::default(),
             llm: None,
             widget_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -97,6 +97,10 @@ enum Command {
         /// same origin only.
         #[arg(long, env = "VERITY_WIDGET_ORIGINS", value_delimiter = ',', value_parser = verity::config::parse_widget_origin)]
         widget_origins: Vec<String>,
+        /// Reverse proxies (CIDRs or addresses, comma separated) whose
+        /// `X-Forwarded-For` names the client; unset: the peer is the client.
+        #[arg(long, env = "VERITY_TRUSTED_PROXIES", value_delimiter = ',', value_parser = verity::config::parse_trusted_proxy)]
+        trusted_proxies: Vec<ipnet::IpNet>,
     },
     /// Manage staff accounts for the console.
     Staff {
@@ -317,6 +321,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             console_secure_cookies,
             console_session_hours,
             widget_origins,
+            trusted_proxies,
         } => {
             let store = Store::connect(&cli.database_url).await?;
             let policy = load_policy(policy_path.as_deref())?;
@@ -335,6 +340,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 console_secure_cookies,
                 console_session_hours,
                 widget_origins,
+                trusted_proxies,
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;

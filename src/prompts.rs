@@ -33,6 +33,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "summary/order.en.j2",
         include_str!("../prompts/summary/order.en.j2"),
     ),
+    (
+        "summary/brief.de.j2",
+        include_str!("../prompts/summary/brief.de.j2"),
+    ),
+    (
+        "summary/brief.en.j2",
+        include_str!("../prompts/summary/brief.en.j2"),
+    ),
+    (
+        "summary/details.de.j2",
+        include_str!("../prompts/summary/details.de.j2"),
+    ),
+    (
+        "summary/details.en.j2",
+        include_str!("../prompts/summary/details.en.j2"),
+    ),
     ("replies/de.j2", include_str!("../prompts/replies/de.j2")),
     ("replies/en.j2", include_str!("../prompts/replies/en.j2")),
     ("llm/system.j2", include_str!("../prompts/llm/system.j2")),

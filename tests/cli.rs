@@ -183,15 +183,31 @@ fn staff_add_creates_an_account_from_stdin_and_refuses_a_second_or_a_short_passw
 
 #[test]
 fn serve_refuses_a_widget_origin_that_is_not_an_origin() {
+    let stderr = serve_refuses(
+        "VERITY_WIDGET_ORIGINS",
+        "https://shop.example,shop.example/chat",
+    );
+    assert!(stderr.contains("not an origin"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_a_trusted_proxy_that_is_not_a_cidr() {
+    let stderr = serve_refuses("VERITY_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal");
+    assert!(
+        stderr.contains("'proxy.internal' is not a CIDR or an IP address"),
+        "{stderr}"
+    );
+}
+
+/// Starts `verity serve` with one bad setting; it must exit at once. Its stderr.
+#[expect(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+fn serve_refuses(env: &str, value: &str) -> String {
     use std::io::Read;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("v.db").to_string_lossy().to_string();
     let mut child = verity(&db)
         .args(["serve", "--bind", "127.0.0.1:0"])
-        .env(
-            "VERITY_WIDGET_ORIGINS",
-            "https://shop.example,shop.example/chat",
-        )
+        .env(env, value)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -204,7 +220,7 @@ fn serve_refuses_a_widget_origin_that_is_not_an_origin() {
         }
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
-            panic!("serve started despite an invalid VERITY_WIDGET_ORIGINS");
+            panic!("serve started despite an invalid {env}");
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
@@ -216,7 +232,7 @@ fn serve_refuses_a_widget_origin_that_is_not_an_origin() {
         .unwrap()
         .read_to_string(&mut stderr)
         .unwrap();
-    assert!(stderr.contains("not an origin"), "{stderr}");
+    stderr
 }
 
 /// A customer record with the `n`th id, as one NDJSON item.

@@ -172,3 +172,83 @@ async fn the_openai_engine_needs_an_endpoint_and_runs_the_scenarios_through_the_
     assert!(scenario["model_calls"].as_f64().unwrap() >= 1.0, "{json}");
     assert!(scenario["tokens"].as_f64().unwrap() > 0.0, "{json}");
 }
+
+/// The demo stories as a customer opens them (the story's own sentence, with order
+/// number and postcode), in German and English.
+fn story_scenarios() -> Vec<String> {
+    let mut out = Vec::new();
+    for s in verity::demo::STORIES {
+        for (lang, text) in [("de", s.try_de), ("en", s.try_en)] {
+            let Some(text) = text else { continue };
+            let codes = s.contradictions.join(", ");
+            out.push(format!(
+                "id: story-{key}-{lang}\ntitle: first reply of {key} ({lang})\ntags: [story, {lang}]\n\
+                 now: \"2025-09-11T09:30:00+02:00\"\ndata: demo\nlanguage: {lang}\nturns:\n\
+                 \x20 - say: {text:?}\n    expect: {{verified: true, language: {lang}, max_reply_chars: 500, contradictions: [{codes}]}}\n",
+                key = s.key,
+            ));
+        }
+    }
+    out
+}
+
+/// Every time, date, postcode and tracking number a reply states, in order.
+fn stated_facts(reply: &str) -> Vec<String> {
+    let re = regex::Regex::new(
+        r"\b\d{2}:\d{2}\b|\b\d{2}\.\d{2}\.\d{4}\b|\b\d{1,2} [A-Z][a-z]{2} \d{4}\b|\b\d{5}\b|\b\d{11,20}\b",
+    )
+    .expect("a valid pattern");
+    re.find_iter(reply)
+        .map(|m| m.as_str().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_reply_of_every_demo_story_is_short_and_states_each_fact_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, doc) in story_scenarios().iter().enumerate() {
+        std::fs::write(dir.path().join(format!("{i}.yaml")), doc).unwrap();
+    }
+    let result = run_paths(&[dir.path().to_path_buf()], &Options::default())
+        .await
+        .unwrap();
+    let console = report::console(&result);
+    assert_eq!(result.count(Status::Failed), 0, "\n{console}");
+    assert_eq!(
+        result.count(Status::Passed),
+        2 * verity::demo::STORIES.len(),
+        "{console}"
+    );
+    for r in &result.scenarios {
+        let reply = r.runs[0].turns[1].observed.text();
+        assert!(reply.chars().count() <= 500, "{}: {reply}", r.id);
+        let facts = stated_facts(&reply);
+        for f in &facts {
+            assert_eq!(
+                facts.iter().filter(|x| *x == f).count(),
+                1,
+                "{}: {f} is stated twice in\n{reply}",
+                r.id
+            );
+        }
+        let lines: Vec<&str> = reply.lines().collect();
+        for l in &lines {
+            assert_eq!(
+                lines.iter().filter(|x| *x == l).count(),
+                1,
+                "{}: {reply}",
+                r.id
+            );
+        }
+    }
+    // The report counts the lengths per channel.
+    let lengths = &report::json_report(&result)["reply_lengths"]["web"];
+    assert_eq!(lengths["replies"], 2 * verity::demo::STORIES.len());
+    assert!(lengths["max"].as_u64().unwrap() <= 500, "{lengths}");
+    assert!(lengths["median"].as_u64().unwrap() <= lengths["p90"].as_u64().unwrap());
+    assert!(report::markdown(&result).contains("## Reply length (characters)"));
+    assert!(
+        console.contains("reply length (chars): web median "),
+        "{console}"
+    );
+}

@@ -10,5 +10,6 @@ pub mod nlu;
 pub mod offline;
 pub mod service;
 pub mod state;
+pub mod told;
 pub mod tools;
 pub mod understand;

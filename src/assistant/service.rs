@@ -181,6 +181,7 @@ impl Assistant {
                 state: &mut state,
                 locale,
                 reads: Default::default(),
+                client: None,
             };
             super::tools::call_tool(&mut ctx, "list_cases", &json!({})).await?
         };
@@ -275,6 +276,20 @@ impl Assistant {
         conversation_id: &str,
         inbound: Inbound,
         channel_message_id: Option<&str>,
+        stream: &mut StreamOut,
+    ) -> anyhow::Result<TurnOutcome> {
+        self.turn_from(conversation_id, inbound, channel_message_id, None, stream)
+            .await
+    }
+
+    /// [`Self::turn_streamed`] for a client at a known address (the web chat): failed
+    /// verifications are counted for that address too.
+    pub async fn turn_from(
+        &self,
+        conversation_id: &str,
+        inbound: Inbound,
+        channel_message_id: Option<&str>,
+        client: Option<String>,
         stream: &mut StreamOut,
     ) -> anyhow::Result<TurnOutcome> {
         let lock = self.lock_for(conversation_id);
@@ -386,6 +401,7 @@ impl Assistant {
                     state: &mut state,
                     locale: language,
                     reads: Default::default(),
+                    client: client.clone(),
                 };
                 let history = &history[..history.len().saturating_sub(1)];
                 let input = LlmInput {
@@ -424,6 +440,7 @@ impl Assistant {
                             state: &mut state,
                             locale: language,
                             reads: Default::default(),
+                            client: client.clone(),
                         };
                         let call = super::tools::call_tool(
                             &mut ctx,
@@ -456,6 +473,7 @@ impl Assistant {
                     state: &mut state,
                     locale,
                     reads: Default::default(),
+                    client: client.clone(),
                 };
                 let reply = offline::respond(&mut ctx, &input).await?;
                 // 4. The grounding check: every fact must come from a tool result.

@@ -51,6 +51,9 @@ pub struct ConversationState {
     /// What the customer asked for before verifying; answered once verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_intent: Option<super::offline::Intent>,
+    /// What the bot has told already (statuses, the customer's reports).
+    #[serde(default, skip_serializing_if = "super::told::Told::is_empty")]
+    pub told: super::told::Told,
 }
 
 impl ConversationState {

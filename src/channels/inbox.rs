@@ -367,6 +367,7 @@ impl Inbox {
                 channel.as_str(),
                 sender,
                 customer,
+                "phone",
                 now,
             )
             .await?;

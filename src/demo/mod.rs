@@ -91,6 +91,9 @@ pub struct DemoStory {
     pub try_en: Option<&'static str>,
     /// The contradiction codes the story shows; empty for the plain ones.
     pub contradictions: &'static [&'static str],
+    /// How the story's customer is addressed.
+    #[serde(skip)]
+    pub salutation: Option<crate::domain::Salutation>,
 }
 
 /// One realization of a contradiction code.

@@ -124,6 +124,7 @@ impl Registry {
                 email: Some(email.to_string()),
                 phone: Some(self.phone_de()),
                 locale,
+                salutation: None,
             },
             place,
         }
@@ -187,6 +188,7 @@ impl Registry {
                 email: Some(email),
                 phone,
                 locale,
+                salutation: None,
             },
             place: place_in(rng, city, name),
         }

@@ -12,6 +12,7 @@ pub mod fields;
 pub mod ids;
 pub mod item;
 pub mod locale;
+pub mod lockout;
 pub mod money;
 pub mod record;
 
@@ -26,4 +27,4 @@ pub use ids::{CustomerId, EventId, OrderNumber, Sku, TrackingNumber};
 pub use item::Item;
 pub use locale::Locale;
 pub use money::{Currency, Money};
-pub use record::{Carrier, Customer, Order, OrderLine, Shipment, ShipmentKind};
+pub use record::{Carrier, Customer, Order, OrderLine, Salutation, Shipment, ShipmentKind};

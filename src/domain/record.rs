@@ -20,10 +20,55 @@ pub struct Customer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     pub locale: Locale,
+    /// How to address the customer ("Frau Olbrich"); unset: by the full name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub salutation: Option<Salutation>,
+}
+
+/// A form of address: `ms` (Frau, Ms) or `mr` (Herr, Mr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Salutation {
+    Ms,
+    Mr,
+}
+
+impl Salutation {
+    const ALL: &'static [(&'static str, Salutation)] = &[("ms", Self::Ms), ("mr", Self::Mr)];
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        one_of(s.trim(), Self::ALL)
+    }
+
+    /// The snake_case name, as stored and serialized.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ms => "ms",
+            Self::Mr => "mr",
+        }
+    }
 }
 
 impl Customer {
-    pub const FIELDS: &'static [&'static str] = &["type", "id", "name", "email", "phone", "locale"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "type",
+        "id",
+        "name",
+        "email",
+        "phone",
+        "locale",
+        "salutation",
+    ];
+
+    /// The family name for a salutation ("Frau Olbrich", "Herr von der Heide"): from the
+    /// first lower-case particle on, else the last word.
+    pub fn family_name(&self) -> String {
+        let words: Vec<&str> = self.name.split_whitespace().collect();
+        let from = (1..words.len())
+            .find(|&i| words[i].starts_with(char::is_lowercase))
+            .unwrap_or(words.len().saturating_sub(1));
+        words[from..].join(" ")
+    }
 
     pub fn from_obj(o: &Obj<'_>) -> Result<Self, FieldError> {
         o.deny_unknown(Self::FIELDS)?;
@@ -33,6 +78,7 @@ impl Customer {
             email: o.opt_parse("email", parse_email)?,
             phone: o.opt_parse("phone", parse_phone)?,
             locale: o.opt_parse("locale", Locale::parse)?.unwrap_or_default(),
+            salutation: o.opt_parse("salutation", Salutation::parse)?,
         })
     }
 }

@@ -191,6 +191,14 @@ pub fn check_turn(e: &Expect, o: &Observed) -> Vec<String> {
             field("handoff")
         ));
     }
+    if let Some(max) = e.max_reply_chars
+        && text.chars().count() > max
+    {
+        failed.push(format!(
+            "max_reply_chars: the reply has {} characters, more than {max}",
+            text.chars().count()
+        ));
+    }
     failed
 }
 
@@ -430,6 +438,18 @@ mod tests {
         assert_eq!(check_turn(&none, &o).len(), 1);
         let plain = observed(json!({"text": "ok", "contradictions": []}), &[]);
         assert!(check_turn(&none, &plain).is_empty());
+    }
+
+    #[test]
+    fn a_reply_longer_than_max_reply_chars_fails_counted_in_characters() {
+        // 35 characters, more bytes (an umlaut).
+        let o = observed(json!({"text": "Zustellversuch gescheitert: Müller."}), &[]);
+        assert!(check_turn(&expect("{max_reply_chars: 35}"), &o).is_empty());
+        let failed = check_turn(&expect("{max_reply_chars: 34}"), &o);
+        assert_eq!(
+            failed,
+            ["max_reply_chars: the reply has 35 characters, more than 34"]
+        );
     }
 
     #[test]

@@ -179,8 +179,67 @@ pub fn console(s: &SuiteResult) -> String {
             out.push_str(&failure_details(r));
         }
     }
+    let _ = writeln!(out, "{}", reply_lengths_line(s));
     let _ = writeln!(out, "{}", summary_line(s));
     out
+}
+
+/// The lengths (in characters) of the bot's replies after the opening, per channel.
+fn reply_chars(s: &SuiteResult) -> BTreeMap<String, Vec<usize>> {
+    let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for r in &s.scenarios {
+        for t in r.runs.iter().flat_map(|x| &x.turns).filter(|t| t.turn > 0) {
+            if let Some(text) = t.observed.reply.as_ref().and_then(|r| r["text"].as_str()) {
+                by.entry(r.channel.clone())
+                    .or_default()
+                    .push(text.chars().count());
+            }
+        }
+    }
+    by
+}
+
+/// The value at quantile `q` (nearest rank) of sorted lengths.
+fn rank(sorted: &[usize], q: f64) -> usize {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[i - 1]
+}
+
+/// Reply lengths per channel: count, median, p90 and max characters.
+pub fn reply_lengths(s: &SuiteResult) -> Value {
+    reply_chars(s)
+        .into_iter()
+        .map(|(channel, mut v)| {
+            v.sort_unstable();
+            let stats = json!({
+                "replies": v.len(),
+                "median": rank(&v, 0.5),
+                "p90": rank(&v, 0.9),
+                "max": v.last().copied().unwrap_or(0),
+            });
+            (channel, stats)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// `reply length (chars): web median 180, p90 420, max 610 (120 replies); …`
+pub fn reply_lengths_line(s: &SuiteResult) -> String {
+    let parts: Vec<String> = reply_lengths(s)
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(ch, v)| {
+            format!(
+                "{ch} median {}, p90 {}, max {} ({} replies)",
+                v["median"], v["p90"], v["max"], v["replies"]
+            )
+        })
+        .collect();
+    format!("reply length (chars): {}", parts.join("; "))
 }
 
 #[derive(Default)]
@@ -317,6 +376,7 @@ pub fn json_report(s: &SuiteResult) -> Value {
             "pass_hat_k": rate(*all_k, *n),
         }))).collect::<serde_json::Map<_, _>>(),
         "scenarios": scenarios,
+        "reply_lengths": reply_lengths(s),
     })
 }
 
@@ -351,6 +411,17 @@ pub fn markdown(s: &SuiteResult) -> String {
             _ => v.to_string(),
         };
         let _ = writeln!(out, "| {label} | {shown} |");
+    }
+    let _ = writeln!(
+        out,
+        "\n## Reply length (characters)\n\n| channel | replies | median | p90 | max |\n| --- | --- | --- | --- | --- |"
+    );
+    for (ch, v) in j["reply_lengths"].as_object().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "| {ch} | {} | {} | {} | {} |",
+            v["replies"], v["median"], v["p90"], v["max"]
+        );
     }
     let _ = writeln!(
         out,

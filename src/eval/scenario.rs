@@ -119,6 +119,9 @@ pub struct Expect {
     pub language: Option<String>,
     #[serde(default)]
     pub handoff: Option<bool>,
+    /// The reply is at most this many characters long.
+    #[serde(default)]
+    pub max_reply_chars: Option<usize>,
 }
 
 /// What must be true when the conversation is over.

@@ -2,11 +2,9 @@
 //! and the transcript for the widget. A session's token is returned once and only its
 //! hash is stored.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::auth::bearer_token;
 use super::error::{ApiError, ErrorBody};
+use super::limits::ClientIp;
 use super::negotiate::{ReplyFormat, reply_format};
 use crate::assistant::llm::stream::{StreamEvent, StreamOut};
 use crate::assistant::offline::SuggestedAction;
@@ -65,11 +64,11 @@ pub struct SessionCreated {
 )]
 pub async fn create_session(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<SessionCreated>), ApiError> {
-    app.limits.check_ip(peer.ip())?;
+    app.limits.check_ip(client)?;
     let req: NewSession = if body.iter().all(u8::is_ascii_whitespace) {
         NewSession::default()
     } else {
@@ -236,13 +235,13 @@ fn client_message_id(
 )]
 pub async fn post_message(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client_ip): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = authorized(&app, &id, &headers).await?;
-    app.limits.check_ip(peer.ip())?;
+    app.limits.check_ip(client_ip)?;
     app.limits.check_session(&id)?;
     let req: PostMessage = serde_json::from_slice(&body).map_err(|e| {
         ApiError::BadRequest(format!(
@@ -283,12 +282,19 @@ pub async fn post_message(
     if let Some(cid) = &channel_id {
         same_message_as_before(&app, cid, &inbound).await?;
     }
+    let client = Some(client_ip.to_string());
     if format == ReplyFormat::EventStream {
-        return Ok(stream(app, id, inbound, channel_id).into_response());
+        return Ok(stream(app, id, inbound, channel_id, client).into_response());
     }
     let outcome = app
         .assistant
-        .turn(&id, inbound.clone(), channel_id.as_deref())
+        .turn_from(
+            &id,
+            inbound.clone(),
+            channel_id.as_deref(),
+            client,
+            &mut StreamOut::none(),
+        )
         .await?;
     let reply = match outcome {
         TurnOutcome::Replied(r) => Some(*r),
@@ -339,12 +345,19 @@ fn stream(
     conversation_id: String,
     inbound: Inbound,
     channel_id: Option<String>,
+    client: Option<String>,
 ) -> Sse<impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>>> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<StreamEvent>();
     let turn = tokio::spawn(async move {
         let mut out = StreamOut::to(tx);
         app.assistant
-            .turn_streamed(&conversation_id, inbound, channel_id.as_deref(), &mut out)
+            .turn_from(
+                &conversation_id,
+                inbound,
+                channel_id.as_deref(),
+                client,
+                &mut out,
+            )
             .await
     });
     let deltas = futures_util::stream::unfold(rx, |mut rx| async move {

@@ -39,13 +39,24 @@ fn status_name(s: CaseStatus) -> String {
         .unwrap_or_default()
 }
 
-/// Creates the case unless one with the same claim key exists; returns the id of the
-/// case that holds the claim and whether it was created now.
+/// Creates the case unless an open one (open or in progress) with the same claim key
+/// exists; returns the id of the case that holds the claim and whether it was created
+/// now. A closed case (done, declined, cancelled) lets its claim go first (its key gets
+/// its id appended), so the same request after it was closed is a new case, while two
+/// requests at once still make one.
 pub async fn insert_case(
     conn: &mut AnyConnection,
     c: &NewCase<'_>,
     now_ms: i64,
 ) -> anyhow::Result<(String, bool)> {
+    sqlx::query(
+        "UPDATE cases SET claim_key = claim_key || '#' || id \
+         WHERE claim_key = $1 AND status NOT IN ('open', 'in_progress')",
+    )
+    .bind(c.claim_key)
+    .execute(&mut *conn)
+    .await
+    .context("releasing the claim of a closed case")?;
     let inserted = sqlx::query(
         "INSERT INTO cases (id, kind, status, customer_id, order_number, tracking_number, \
          conversation_id, contradiction_code, claim_key, details, due_ms, created_ms, updated_ms) \
@@ -76,6 +87,22 @@ pub async fn insert_case(
         .await
         .context("reading the case that holds a claim")?;
     Ok((row.try_get(0)?, false))
+}
+
+/// The open (or in progress) case holding a claim, if any.
+pub async fn open_case_with_claim(
+    conn: &mut AnyConnection,
+    claim_key: &str,
+) -> anyhow::Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT id FROM cases WHERE claim_key = $1 AND status IN ('open', 'in_progress')",
+    )
+    .bind(claim_key)
+    .fetch_optional(conn)
+    .await
+    .context("reading the open case of a claim")?;
+    row.map(|r| r.try_get(0).map_err(anyhow::Error::from))
+        .transpose()
 }
 
 /// Every case of an order, as the remedy policy needs them.

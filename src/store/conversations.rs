@@ -531,23 +531,27 @@ pub async fn message_by_channel_id(
         .transpose()
 }
 
-/// Links a sender on a channel to a customer (one customer across channels).
+/// Links a sender on a channel to a customer (one customer across channels), recording
+/// how it was verified (`phone`, `order_postcode`, `order_email`).
 pub async fn link_channel_identity(
     conn: &mut AnyConnection,
     channel: &str,
     external_id: &str,
     customer_id: &str,
+    method: &str,
     now_ms: i64,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO channel_identities (channel, external_id, customer_id, linked_ms) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (channel, external_id) \
-         DO UPDATE SET customer_id = excluded.customer_id, linked_ms = excluded.linked_ms",
+        "INSERT INTO channel_identities (channel, external_id, customer_id, linked_ms, method) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (channel, external_id) \
+         DO UPDATE SET customer_id = excluded.customer_id, linked_ms = excluded.linked_ms, \
+         method = excluded.method",
     )
     .bind(channel)
     .bind(external_id)
     .bind(customer_id)
     .bind(now_ms)
+    .bind(method)
     .execute(conn)
     .await
     .context("linking a channel identity")?;

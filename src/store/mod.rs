@@ -13,6 +13,7 @@ pub mod events;
 pub mod inspect;
 pub mod records;
 pub mod staff;
+pub mod verification;
 
 pub(crate) mod lite;
 

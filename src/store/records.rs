@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use crate::domain::address::Address;
 use crate::domain::{
     Carrier, Currency, Customer, CustomerId, Locale, Money, Order, OrderLine, OrderNumber,
-    Shipment, ShipmentKind, Sku, TrackingNumber,
+    Salutation, Shipment, ShipmentKind, Sku, TrackingNumber,
 };
 
 /// Inserts or replaces a customer.
@@ -21,10 +21,11 @@ pub async fn upsert_customer(
     now_ms: i64,
 ) -> anyhow::Result<()> {
     sqlx::query(
-        "INSERT INTO customers (id, name, email, phone, locale, updated_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO customers (id, name, email, phone, locale, updated_ms, salutation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, email = excluded.email, \
-         phone = excluded.phone, locale = excluded.locale, updated_ms = excluded.updated_ms",
+         phone = excluded.phone, locale = excluded.locale, updated_ms = excluded.updated_ms, \
+         salutation = excluded.salutation",
     )
     .bind(c.id.as_str())
     .bind(&c.name)
@@ -32,6 +33,7 @@ pub async fn upsert_customer(
     .bind(c.phone.as_deref())
     .bind(c.locale.as_str())
     .bind(now_ms)
+    .bind(c.salutation.map(Salutation::as_str))
     .execute(conn)
     .await
     .context("upserting a customer")?;
@@ -127,6 +129,9 @@ fn customer_from_row(r: &AnyRow) -> anyhow::Result<Customer> {
         email: r.try_get("email")?,
         phone: r.try_get("phone")?,
         locale: Locale::from_tag(&r.try_get::<String, _>("locale")?),
+        salutation: r
+            .try_get::<Option<String>, _>("salutation")?
+            .and_then(|s| Salutation::parse(&s).ok()),
     })
 }
 
@@ -135,11 +140,13 @@ pub async fn get_customer(
     conn: &mut AnyConnection,
     id: &CustomerId,
 ) -> anyhow::Result<Option<Customer>> {
-    let row = sqlx::query("SELECT id, name, email, phone, locale FROM customers WHERE id = $1")
-        .bind(id.as_str())
-        .fetch_optional(conn)
-        .await
-        .context("reading a customer")?;
+    let row = sqlx::query(
+        "SELECT id, name, email, phone, locale, salutation FROM customers WHERE id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_optional(conn)
+    .await
+    .context("reading a customer")?;
     row.as_ref().map(customer_from_row).transpose()
 }
 
@@ -400,6 +407,25 @@ pub async fn find_order_owner(
     .fetch_optional(conn)
     .await
     .context("verifying an order and postcode")?;
+    row.map(|r| CustomerId::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
+        .transpose()
+}
+
+/// The owner of an order whose account email is `email` (lower-cased).
+pub async fn find_order_owner_by_email(
+    conn: &mut AnyConnection,
+    n: &OrderNumber,
+    email: &str,
+) -> anyhow::Result<Option<CustomerId>> {
+    let row = sqlx::query(
+        "SELECT o.customer_id FROM orders o JOIN customers c ON c.id = o.customer_id \
+         WHERE o.number = $1 AND c.email = $2",
+    )
+    .bind(n.as_str())
+    .bind(email.to_lowercase())
+    .fetch_optional(conn)
+    .await
+    .context("verifying an order and email")?;
     row.map(|r| CustomerId::parse(&r.try_get::<String, _>(0)?).map_err(anyhow::Error::msg))
         .transpose()
 }

@@ -5,12 +5,12 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, demo_app, spawn_app_with};
 use verity::store::cases;
 
-struct Session {
-    id: String,
-    token: String,
+pub(crate) struct Session {
+    pub(crate) id: String,
+    pub(crate) token: String,
 }
 
-async fn open(app: &TestApp, language: &str) -> (Session, Value) {
+pub(crate) async fn open(app: &TestApp, language: &str) -> (Session, Value) {
     let r = app
         .client
         .post(app.url("/api/v1/chat/sessions"))
@@ -29,7 +29,7 @@ async fn open(app: &TestApp, language: &str) -> (Session, Value) {
     )
 }
 
-async fn send(app: &TestApp, s: &Session, body: Value) -> (u16, Value) {
+pub(crate) async fn send(app: &TestApp, s: &Session, body: Value) -> (u16, Value) {
     let r = app
         .client
         .post(app.url(&format!("/api/v1/chat/sessions/{}/messages", s.id)))
@@ -42,13 +42,13 @@ async fn send(app: &TestApp, s: &Session, body: Value) -> (u16, Value) {
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn say(app: &TestApp, s: &Session, text: &str) -> Value {
+pub(crate) async fn say(app: &TestApp, s: &Session, text: &str) -> Value {
     let (status, body) = send(app, s, json!({"text": text})).await;
     assert_eq!(status, 200, "{body}");
     body["reply"].clone()
 }
 
-async fn press(app: &TestApp, s: &Session, action: &str) -> Value {
+pub(crate) async fn press(app: &TestApp, s: &Session, action: &str) -> Value {
     let (status, body) = send(app, s, json!({"action": action})).await;
     assert_eq!(status, 200, "{body}");
     body["reply"].clone()

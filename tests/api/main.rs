@@ -7,6 +7,7 @@ mod console;
 mod contract;
 mod grounded;
 mod helpers;
+mod identity;
 mod ingest;
 mod llm;
 mod ops;

@@ -52,6 +52,7 @@ impl Chat {
             state: &mut self.state,
             locale: Locale::De,
             reads: Default::default(),
+            client: None,
         };
         call_tool(&mut ctx, name, &args).await.unwrap().result
     }
@@ -351,7 +352,7 @@ async fn verifying_on_whatsapp_links_the_sender_to_the_customer() {
         .call(
             &app,
             "verify_customer",
-            json!({"email": "katrin.olbrich@example.org"}),
+            json!({"order_number": "A-100234", "email": "katrin.olbrich@example.org"}),
         )
         .await;
     assert_eq!(r["verified"], true, "{r}");

@@ -1234,3 +1234,53 @@ async fn what_staff_write_in_the_console_reaches_the_whatsapp_customer() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_messenger_sender_is_linked_only_after_a_real_verification() {
+    let m = meta_app().await;
+    let psid = "7009990001";
+    post_ms(
+        &m.app,
+        &ms_delivery(vec![ms_event(
+            psid,
+            "message",
+            json!({"mid": "m_e1", "text": "katrin.olbrich@example.org ist meine Mail"}),
+        )]),
+    )
+    .await;
+    settle(&m.app).await;
+    let answer = replies(&m.app, "messenger", psid).await.pop().unwrap();
+    assert!(
+        !answer.text.contains("Olbrich") && !answer.text.contains("33100"),
+        "{}",
+        answer.text
+    );
+    let mut conn = m.app.store.read().await.unwrap();
+    assert!(
+        conversations::linked_customer(&mut conn, "messenger", psid)
+            .await
+            .unwrap()
+            .is_none(),
+        "an email alone links nobody"
+    );
+    drop(conn);
+    post_ms(
+        &m.app,
+        &ms_delivery(vec![ms_event(
+            psid,
+            "message",
+            json!({"mid": "m_e2", "text": "A-100234 33100"}),
+        )]),
+    )
+    .await;
+    settle(&m.app).await;
+    assert_eq!(
+        count(
+            &m.app,
+            "SELECT COUNT(*) FROM channel_identities WHERE channel = 'messenger' \
+             AND external_id = '7009990001' AND method = 'order_postcode'"
+        )
+        .await,
+        1
+    );
+}

@@ -440,7 +440,10 @@ fn build_reply(text: String, ctx: &ToolContext<'_>, run: &Run<'_>) -> EngineRepl
             .collect(),
         contradictions,
         tool_calls: run.records.clone(),
-        handoff: run.records.iter().any(|r| r.name == "handoff_to_human"),
+        handoff: run
+            .records
+            .iter()
+            .any(|r| r.name == "handoff_to_human" && r.result["handoff"] == true),
         language: run.language,
     }
 }

@@ -18,6 +18,8 @@ pub(super) struct Turn {
     contradictions: Vec<String>,
     calls: Vec<ToolCallRecord>,
     handoff: bool,
+    /// A report the customer just made, acknowledged with the status that follows.
+    reported: Option<&'static str>,
 }
 
 impl Turn {
@@ -29,6 +31,7 @@ impl Turn {
             contradictions: Vec::new(),
             calls: Vec::new(),
             handoff: false,
+            reported: None,
         }
     }
 
@@ -94,6 +97,7 @@ impl Turn {
                 Ok(())
             }
             "handoff" => self.hand_off(ctx).await,
+            "details" => self.details(ctx).await,
             other => match Remedy::parse(other) {
                 Ok(remedy) => {
                     if ctx.customer().is_none() {
@@ -133,19 +137,32 @@ impl Turn {
         let order = s.order_numbers.first().cloned();
         let postcode = s.postcodes.first().cloned();
         let email = s.emails.first().cloned();
+        // The order number together with the postcode or the account email; an email
+        // alone never verifies (the customer is asked for the order number).
+        let waiting = ctx.state.unverified_order.clone();
         let verify_args = match (&order, &postcode, &email) {
             (Some(o), Some(p), _) => Some(json!({"order_number": o, "postcode": p})),
-            (None, Some(p), _)
-                if ctx.customer().is_none() && ctx.state.unverified_order.is_some() =>
-            {
-                Some(json!({"order_number": ctx.state.unverified_order.clone(), "postcode": p}))
+            (Some(o), None, Some(e)) => Some(json!({"order_number": o, "email": e})),
+            (None, Some(p), _) if ctx.customer().is_none() && waiting.is_some() => {
+                Some(json!({"order_number": waiting, "postcode": p}))
             }
-            (_, _, Some(e)) if ctx.customer().is_none() => Some(json!({"email": e})),
+            (None, None, Some(e)) if ctx.customer().is_none() && waiting.is_some() => {
+                Some(json!({"order_number": waiting, "email": e}))
+            }
+            (None, _, Some(_)) if ctx.customer().is_none() => {
+                if s.data_intent().is_some() {
+                    ctx.state.pending_intent = s.data_intent();
+                }
+                self.say("ask_order_number", context! {});
+                return Ok(());
+            }
             _ => None,
         };
         let data_intent = s.data_intent();
         if let Some(args) = verify_args {
-            let already_mine = ctx.customer().is_some() && order.is_some() && postcode.is_some();
+            let already_mine = ctx.customer().is_some()
+                && order.is_some()
+                && (postcode.is_some() || email.is_some());
             let r = self.tool(ctx, "verify_customer", args).await?;
             if r["verified"] != true {
                 if already_mine {
@@ -161,7 +178,11 @@ impl Turn {
             ctx.state.unverified_order = None;
             self.say(
                 "verified",
-                context! { name => r["customer_name"].as_str().unwrap_or("") },
+                context! {
+                    name => r["customer_name"].as_str().unwrap_or(""),
+                    salutation => r["salutation"].as_str(),
+                    family_name => r["family_name"].as_str(),
+                },
             );
             let intent = data_intent
                 .or(ctx.state.pending_intent.take())
@@ -209,6 +230,9 @@ impl Turn {
                     context! { minutes => r["retry_after_minutes"].as_i64().unwrap_or(30) },
                 );
                 self.offer("handoff");
+            }
+            Some("missing") if r["needs"][0] == "order_number" => {
+                self.say("ask_order_number", context! {})
             }
             Some("missing") => self.say("ask_postcode", context! {}),
             _ => self.say("verify_failed", context! {}),
@@ -364,7 +388,7 @@ impl Turn {
                     self.say("not_found", context! {});
                     return Ok(());
                 }
-                self.say("reported", context! { claim => claim });
+                self.reported = Some(claim);
                 self.status(ctx, &target).await?;
                 if intent != Intent::NotReceived {
                     for remedy in [Remedy::Replacement, Remedy::ReturnLabel] {
@@ -395,8 +419,10 @@ impl Turn {
         }
     }
 
-    /// Shows the reconciled status; with open contradictions, both facts and the
-    /// remedies the policy allows as actions.
+    /// Shows the reconciled status in brief (each fact once, the contradictions of a
+    /// shipment as one story, overdue promises); with open contradictions, the remedies
+    /// the policy allows and "All details" as actions. A status this conversation was
+    /// told already, unchanged, is referred to rather than repeated.
     async fn status(&mut self, ctx: &mut ToolContext<'_>, target: &Target) -> anyhow::Result<()> {
         let r = self
             .tool(ctx, "track_shipment", target.args_with(json!({})))
@@ -405,15 +431,9 @@ impl Turn {
             self.say("not_found", context! {});
             return Ok(());
         }
-        let mut summaries = Vec::new();
         let mut offers: Vec<String> = Vec::new();
-        let mut disputed = false;
         let mut contradictions: Vec<&Value> = Vec::new();
         for item in r["shipments"].as_array().into_iter().flatten() {
-            if let Some(text) = item["summary"].as_str() {
-                summaries.push(text.to_string());
-            }
-            disputed |= item["shipment"]["in_dispute"] == true;
             contradictions.extend(
                 item["shipment"]["contradictions"]
                     .as_array()
@@ -439,18 +459,110 @@ impl Turn {
                 }
             }
         }
-        disputed |= !self.contradictions.is_empty();
+        let Some(brief) = self.brief(ctx, target).await? else {
+            self.say("not_found", context! {});
+            return Ok(());
+        };
         for id in &offers {
             self.offer(id);
         }
-        let labels: Vec<String> = offers
-            .iter()
-            .map(|o| action_label(o, self.locale))
-            .collect();
+        if brief.disputed {
+            if offers.is_empty() {
+                self.offer("handoff");
+            }
+            self.offer("details");
+        }
+        let subject = format!(
+            "{}|{}|{}",
+            ctx.state.focus_order.as_deref().unwrap_or(""),
+            target.tracking.as_deref().unwrap_or(""),
+            self.locale.as_str()
+        );
+        if ctx.state.told.status_told(&subject, &brief.text) {
+            self.say(
+                "status_again",
+                context! { order => ctx.state.focus_order.clone(), disputed => brief.disputed },
+            );
+            return Ok(());
+        }
+        ctx.state.told.remember_status(&subject, &brief.text);
         self.say(
             "status",
-            context! { summaries => summaries, disputed => disputed, offers => labels },
+            context! {
+                summaries => vec![brief.text],
+                disputed => brief.disputed,
+                disagree => brief.disagree,
+                offers => !offers.is_empty(),
+            },
         );
+        Ok(())
+    }
+
+    /// The brief of the order in focus (or of the target's shipment), from the view the
+    /// tool just read; the customer's reports it mentions are remembered.
+    async fn brief(
+        &mut self,
+        ctx: &mut ToolContext<'_>,
+        target: &Target,
+    ) -> anyhow::Result<Option<crate::truth::summary::Brief>> {
+        let Some(order) = ctx.state.focus_order.clone() else {
+            return Ok(None);
+        };
+        let Ok(number) = crate::domain::OrderNumber::parse(&order) else {
+            return Ok(None);
+        };
+        let Some(found) = ctx.order_view(&number).await? else {
+            return Ok(None);
+        };
+        let only = target
+            .tracking
+            .as_deref()
+            .and_then(|t| crate::domain::TrackingNumber::parse(t).ok());
+        let brief = crate::truth::summary::brief(
+            &found.view,
+            self.locale,
+            ctx.policy,
+            crate::truth::summary::BriefOptions {
+                only: only.as_ref(),
+            },
+        );
+        // A report just made is acknowledged once per conversation, here or by the
+        // brief that tells it as part of a contradiction.
+        if let Some(claim) = self.reported.take()
+            && !brief.reports.iter().any(|r| r == claim)
+            && ctx.state.told.remember_report(&order, claim)
+        {
+            self.say("reported", context! { claim => claim });
+        }
+        for claim in &brief.reports {
+            ctx.state.told.remember_report(&order, claim);
+        }
+        Ok(Some(brief))
+    }
+
+    /// "All details": the full record of the order in focus.
+    async fn details(&mut self, ctx: &mut ToolContext<'_>) -> anyhow::Result<()> {
+        if ctx.customer().is_none() {
+            self.say("ask_verification", context! {});
+            return Ok(());
+        }
+        let Some(target) = self.target(ctx, &Signals::default()).await? else {
+            return Ok(());
+        };
+        let r = self
+            .tool(ctx, "track_shipment", target.args_with(json!({})))
+            .await?;
+        let order = ctx.state.focus_order.clone().unwrap_or_default();
+        let view = match crate::domain::OrderNumber::parse(&order) {
+            Ok(n) if r.get("error").is_none() => ctx.order_view(&n).await?,
+            _ => None,
+        };
+        let Some(found) = view else {
+            self.say("not_found", context! {});
+            return Ok(());
+        };
+        let text = crate::truth::summary::details(&found.view, self.locale, ctx.policy);
+        self.say("details", context! { text => text });
         Ok(())
     }
 
@@ -530,6 +642,7 @@ impl Turn {
             self.say(
                 "refused",
                 context! {
+                    remedy => remedy.as_str(),
                     label => action_label(remedy.as_str(), self.locale),
                     reason => r["reason"].as_str().unwrap_or(""),
                     offers => labels,
@@ -584,6 +697,7 @@ impl Turn {
             self.say(
                 "refused",
                 context! {
+                    remedy => pending.remedy.as_str(),
                     label => action_label(pending.remedy.as_str(), self.locale),
                     reason => r["reason"].as_str().or(r["error"]["message"].as_str()).unwrap_or(""),
                     offers => Vec::<String>::new(),
@@ -599,12 +713,18 @@ impl Turn {
     }
 
     async fn hand_off(&mut self, ctx: &mut ToolContext<'_>) -> anyhow::Result<()> {
-        self.tool(
-            ctx,
-            "handoff_to_human",
-            json!({"reason": "customer asked for a person"}),
-        )
-        .await?;
+        let r = self
+            .tool(
+                ctx,
+                "handoff_to_human",
+                json!({"reason": "customer asked for a person"}),
+            )
+            .await?;
+        if r["handoff"] != true {
+            // Too many handoffs without verification from this client.
+            self.say("handoff_limited", context! {});
+            return Ok(());
+        }
         self.handoff = true;
         self.say("handoff", context! {});
         Ok(())

@@ -33,7 +33,8 @@ pub fn action_label(id: &str, locale: Locale) -> String {
         "replacement" => ("Ersatz anfordern", "Send a replacement"),
         "investigation" => ("Nachforschen lassen", "Investigate"),
         "return_label" => ("Rücksendeetikett", "Return label"),
-        "handoff" => ("Mitarbeiter sprechen", "Talk to a person"),
+        "handoff" => ("Persönliche Hilfe", "Talk to a person"),
+        "details" => ("Alle Angaben", "All details"),
         "confirm" => ("Ja, bitte", "Yes, please"),
         "decline" => ("Nein, danke", "No, thanks"),
         other => (other, other),
@@ -63,10 +64,13 @@ mod tests {
         "greeting_known",
         "ask_verification",
         "ask_postcode",
+        "ask_order_number",
         "verify_failed",
         "locked",
         "verified",
         "status",
+        "status_again",
+        "details",
         "reported",
         "which_order",
         "no_other_order",
@@ -77,6 +81,7 @@ mod tests {
         "declined",
         "nothing_pending",
         "handoff",
+        "handoff_limited",
         "staff_takeover",
         "cancel",
         "help",
@@ -89,9 +94,9 @@ mod tests {
 
     fn fixture() -> Value {
         minijinja::context! {
-            minutes => 30, name => "Erika Probe", summaries => vec!["Sendung 1."],
-            disputed => true, offers => vec!["Rückruf vereinbaren"], claim => "not_received",
-            orders => vec!["A-1"], remedy => "callback", slot => "am 12.09.2025 zwischen 10:00 und 12:00 Uhr",
+            minutes => 30, name => "Erika Probe", salutation => "ms", family_name => "Probe", summaries => vec!["Sendung 1."],
+            disputed => true, disagree => true, offers => true, order => "A-1", text => "Alle Angaben.", claim => "not_received",
+            orders => vec!["A-1"], remedy => "replacement", slot => "am 12.09.2025 zwischen 10:00 und 12:00 Uhr",
             label => "Ersatz anfordern", reason => "Der nächste Zustellversuch steht noch aus.",
             created => true, articles => vec!["Text."],
             open => vec![
@@ -123,6 +128,7 @@ mod tests {
             "investigation",
             "return_label",
             "handoff",
+            "details",
             "confirm",
             "decline",
         ] {

@@ -1,18 +1,39 @@
-//! `verify_customer`: order number + postcode (or the account email) on any channel.
-//! Every failure gives the same neutral answer, whether or not the order exists, and
-//! repeated failures lock verification for a while.
+//! `verify_customer`: the order number together with the delivery postcode or the
+//! account email, on the web and on Messenger (WhatsApp senders whose phone is on file
+//! are verified by the channel, see `channels::inbox`). An email alone never verifies:
+//! emails are not secrets. Every failure gives the same neutral answer, whether or not
+//! the order exists. Failures are counted in the store per target (order number, email)
+//! and per client across sessions, channels and instances, and per conversation; enough
+//! of them lock verification, each lock of a key longer than the one before.
 
 use serde_json::{Value, json};
 
 use super::{ToolContext, arg};
 use crate::domain::OrderNumber;
+use crate::domain::lockout::{self, KeyKind};
 use crate::domain::record::parse_email;
-use crate::store::{conversations, records};
+use crate::store::{conversations, records, verification};
 
-/// Failed attempts before verification locks.
-pub const MAX_FAILED_VERIFICATIONS: i64 = 5;
-/// How long it stays locked.
-pub const LOCK_MINUTES: i64 = 30;
+/// Failed attempts in one conversation before verification locks.
+pub const MAX_FAILED_VERIFICATIONS: i64 = lockout::MAX_FAILURES;
+/// How long the first lock lasts.
+pub const LOCK_MINUTES: i64 = lockout::FIRST_LOCK_MINUTES;
+
+fn locked(minutes: i64) -> Value {
+    json!({"verified": false, "reason": "locked", "retry_after_minutes": minutes.max(1)})
+}
+
+/// The keys an attempt is counted against.
+fn attempt_keys(ctx: &ToolContext<'_>, order: &str, email: Option<&str>) -> Vec<(KeyKind, String)> {
+    let mut keys = vec![(KeyKind::Order, lockout::order_key(order))];
+    if let Some(e) = email {
+        keys.push((KeyKind::Email, lockout::email_key(e)));
+    }
+    if let Some(c) = ctx.client() {
+        keys.push((KeyKind::Client, lockout::client_key(&c)));
+    }
+    keys
+}
 
 pub(super) async fn verify_customer(
     ctx: &mut ToolContext<'_>,
@@ -22,45 +43,76 @@ pub(super) async fn verify_customer(
     if let Some(until) = ctx.conversation.locked_until_ms
         && until > now_ms
     {
-        let minutes = (until - now_ms + 59_999) / 60_000;
-        return Ok(json!({"verified": false, "reason": "locked", "retry_after_minutes": minutes}));
+        return Ok(locked(lockout::minutes_left(until, now_ms)));
     }
     let order = arg(args, "order_number");
     let postcode = arg(args, "postcode");
     let email = arg(args, "email");
-    if order.is_none() && email.is_none() {
-        return Ok(
-            json!({"verified": false, "reason": "missing", "needs": ["order_number", "postcode"]}),
-        );
+    let Some(order) = order else {
+        // An email (or a postcode) alone proves nothing: ask for the order number.
+        return Ok(json!({"verified": false, "reason": "missing", "needs": ["order_number"]}));
+    };
+    if postcode.is_none() && email.is_none() {
+        return Ok(json!({"verified": false, "reason": "missing", "needs": ["postcode_or_email"]}));
     }
-    if order.is_some() && postcode.is_none() && email.is_none() {
-        return Ok(json!({"verified": false, "reason": "missing", "needs": ["postcode"]}));
+    // Count the attempt first, everywhere it counts; a locked key answers nothing more.
+    let keys = attempt_keys(ctx, order, email);
+    let mut locked_until = None::<i64>;
+    {
+        let mut conn = ctx.store.write_one().await?;
+        for (kind, key) in &keys {
+            let count = verification::count_attempt(
+                &mut conn,
+                key,
+                now_ms,
+                now_ms - lockout::WINDOW_MS,
+                now_ms - lockout::LOCKOUT_MEMORY_MS,
+            )
+            .await?;
+            let until = match count.locked_until_ms {
+                Some(u) if u > now_ms => Some(u),
+                // Parallel attempts went past the limit before it locked: lock now.
+                _ if count.failures > kind.max_failures() => {
+                    let u = now_ms + lockout::lock_minutes(count.lockouts) * 60_000;
+                    verification::lock_key(&mut conn, key, kind.max_failures(), u, now_ms).await?;
+                    Some(u)
+                }
+                _ => None,
+            };
+            if let Some(u) = until {
+                locked_until = Some(locked_until.map_or(u, |l| l.max(u)));
+            }
+        }
     }
+    if let Some(until) = locked_until {
+        return Ok(locked(lockout::minutes_left(until, now_ms)));
+    }
+    let number = OrderNumber::parse(&order.to_ascii_uppercase()).ok();
     let mut conn = ctx.store.read().await?;
-    let found = match (order, postcode, email) {
-        (Some(o), Some(p), _) => match OrderNumber::parse(&o.to_ascii_uppercase()) {
-            Ok(n) => records::find_order_owner(&mut conn, &n, p).await?,
-            Err(_) => None,
+    let (found, method) = match (&number, postcode, email) {
+        (Some(n), Some(p), _) => (
+            records::find_order_owner(&mut conn, n, p).await?,
+            "order_postcode",
+        ),
+        (Some(n), None, Some(e)) => match parse_email(e) {
+            Ok(e) => (
+                records::find_order_owner_by_email(&mut conn, n, &e).await?,
+                "order_email",
+            ),
+            Err(_) => (None, "order_email"),
         },
-        (_, _, Some(e)) => match parse_email(e) {
-            Ok(e) => records::find_customer_by_email(&mut conn, &e).await?,
-            Err(_) => None,
-        },
-        _ => None,
+        _ => (None, "order_postcode"),
     };
     drop(conn);
     let Some(customer) = found else {
-        ctx.conversation.failed_verifications += 1;
-        if ctx.conversation.failed_verifications >= MAX_FAILED_VERIFICATIONS {
-            ctx.conversation.locked_until_ms = Some(now_ms + LOCK_MINUTES * 60_000);
-            ctx.conversation.failed_verifications = 0;
-            tracing::warn!(conversation.id = %ctx.conversation.id, "verification locked after repeated failures");
-            return Ok(
-                json!({"verified": false, "reason": "locked", "retry_after_minutes": LOCK_MINUTES}),
-            );
-        }
-        return Ok(json!({"verified": false, "reason": "no_match"}));
+        return failed(ctx, &keys, now_ms).await;
     };
+    {
+        let mut conn = ctx.store.write_one().await?;
+        for (_, key) in &keys {
+            verification::uncount_attempt(&mut conn, key).await?;
+        }
+    }
     if let Some(current) = ctx.conversation.customer_id.as_deref()
         && current != customer.as_str()
     {
@@ -70,9 +122,8 @@ pub(super) async fn verify_customer(
     ctx.conversation.customer_id = Some(customer.as_str().to_string());
     ctx.conversation.failed_verifications = 0;
     ctx.conversation.locked_until_ms = None;
-    if let Some(o) = order {
-        ctx.state.focus_on_order(&o.to_ascii_uppercase());
-    }
+    let order = order.to_ascii_uppercase();
+    ctx.state.focus_on_order(&order);
     if ctx.conversation.channel != "web"
         && let Some(ext) = ctx.conversation.external_id.clone()
     {
@@ -82,17 +133,59 @@ pub(super) async fn verify_customer(
             &ctx.conversation.channel,
             &ext,
             customer.as_str(),
+            method,
             now_ms,
         )
         .await?;
         tx.commit().await?;
     }
     let mut conn = ctx.store.read().await?;
-    let name = records::get_customer(&mut conn, &customer)
-        .await?
-        .map(|c| c.name)
-        .unwrap_or_default();
+    let found = records::get_customer(&mut conn, &customer).await?;
+    let name = found.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+    let salutation = found.as_ref().and_then(|c| c.salutation);
+    let family_name = found.as_ref().map(|c| c.family_name());
     Ok(
-        json!({"verified": true, "customer_name": name, "order_number": order.map(str::to_ascii_uppercase)}),
+        json!({"verified": true, "customer_name": name, "salutation": salutation,
+               "family_name": family_name, "order_number": order}),
     )
+}
+
+/// A failed attempt: it stays counted; a key at its limit locks, and so does the
+/// conversation after its fifth failure. The answer is the same whichever locked.
+async fn failed(
+    ctx: &mut ToolContext<'_>,
+    keys: &[(KeyKind, String)],
+    now_ms: i64,
+) -> anyhow::Result<Value> {
+    let mut locked_until = None::<i64>;
+    {
+        let mut conn = ctx.store.write_one().await?;
+        for (kind, key) in keys {
+            let Some(count) = verification::get_count(&mut conn, key).await? else {
+                continue;
+            };
+            let failures = count.failures;
+            if failures >= kind.max_failures() {
+                let until = now_ms + lockout::lock_minutes(count.lockouts) * 60_000;
+                if verification::lock_key(&mut conn, key, kind.max_failures(), until, now_ms)
+                    .await?
+                {
+                    tracing::warn!(conversation.id = %ctx.conversation.id, kind = ?kind,
+                        "verification locked after repeated failures");
+                }
+                locked_until = Some(locked_until.map_or(until, |l| l.max(until)));
+            }
+        }
+    }
+    ctx.conversation.failed_verifications += 1;
+    if ctx.conversation.failed_verifications >= MAX_FAILED_VERIFICATIONS {
+        let until = now_ms + LOCK_MINUTES * 60_000;
+        ctx.conversation.locked_until_ms = Some(until);
+        ctx.conversation.failed_verifications = 0;
+        locked_until = Some(locked_until.map_or(until, |l| l.max(until)));
+    }
+    Ok(match locked_until {
+        Some(until) => locked(lockout::minutes_left(until, now_ms)),
+        None => json!({"verified": false, "reason": "no_match"}),
+    })
 }

@@ -32,6 +32,9 @@ pub struct ToolContext<'a> {
     pub locale: Locale,
     /// What the tools of this turn read already.
     pub reads: Reads,
+    /// The client's address on the web (failed verifications are counted per client);
+    /// `None` on WhatsApp and Messenger, where the sender is the client.
+    pub client: Option<String>,
 }
 
 /// The order views one engine run has read, so that its tools and its dialogue look
@@ -112,6 +115,14 @@ impl ToolContext<'_> {
     pub fn forget_reads(&mut self) {
         self.reads = Reads::default();
     }
+    /// Who is asking: the address on the web, the sender on WhatsApp and Messenger.
+    pub fn client(&self) -> Option<String> {
+        match (&self.client, self.conversation.external_id.as_deref()) {
+            (Some(addr), _) => Some(addr.clone()),
+            (None, Some(sender)) => Some(format!("{}:{sender}", self.conversation.channel)),
+            (None, None) => None,
+        }
+    }
     /// The verified customer, if any.
     pub fn customer(&self) -> Option<&str> {
         self.conversation.customer_id.as_deref()
@@ -143,10 +154,10 @@ pub fn registry() -> Vec<ToolSpec> {
     vec![
         ToolSpec {
             name: "verify_customer",
-            description: "Verify the customer with an order number and the delivery postcode, or with the account email. Needed before any order data can be read.",
+            description: "Verify the customer with the order number together with the delivery postcode or the account email (an email alone never verifies). Needed before any order data can be read.",
             parameters: json!({"type": "object", "properties": {
                 "order_number": order, "postcode": {"type": "string"}, "email": {"type": "string"}},
-                "additionalProperties": false}),
+                "required": ["order_number"], "additionalProperties": false}),
         },
         ToolSpec {
             name: "list_orders",

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::read::{not_found, not_verified, owned_order, owned_shipment};
 use super::{ToolContext, arg, refusal};
 use crate::assistant::state::Proposal;
+use crate::domain::lockout;
 use crate::domain::{
     CustomerClaim, CustomerReport, Event, EventBody, EventId, OrderNumber, TrackingNumber,
 };
@@ -351,6 +352,10 @@ pub(super) async fn handoff_to_human(
 ) -> anyhow::Result<Value> {
     let case_id = crate::store::new_id("case");
     let claim_key = format!("handoff:{}", ctx.conversation.id);
+    if ctx.customer().is_none() && !anonymous_handoff_allowed(ctx, &claim_key).await? {
+        tracing::warn!(conversation.id = %ctx.conversation.id, "too many handoffs without verification from one client");
+        return Ok(json!({"handoff": false, "reason": "rate_limited"}));
+    }
     let mut tx = ctx.store.begin().await?;
     let (id, created) = insert_case(
         tx.conn(),
@@ -363,7 +368,7 @@ pub(super) async fn handoff_to_human(
             conversation_id: Some(&ctx.conversation.id),
             contradiction_code: None,
             claim_key: &claim_key,
-            details: json!({"reason": arg(args, "reason")}),
+            details: json!({"reason": arg(args, "reason"), "verified": ctx.customer().is_some()}),
             due_ms: None,
         },
         ctx.now_ms(),
@@ -374,4 +379,32 @@ pub(super) async fn handoff_to_human(
     ctx.state.waiting_for_staff = true;
     ctx.state.pending = None;
     Ok(json!({"handoff": true, "case_id": id, "created": created}))
+}
+
+/// Whether an unverified conversation may open a handoff case: always when it has an
+/// open one already (that one answers), else only a few per client and hour.
+async fn anonymous_handoff_allowed(ctx: &ToolContext<'_>, claim_key: &str) -> anyhow::Result<bool> {
+    {
+        let mut conn = ctx.store.read().await?;
+        if crate::store::cases::open_case_with_claim(&mut conn, claim_key)
+            .await?
+            .is_some()
+        {
+            return Ok(true);
+        }
+    }
+    let Some(client) = ctx.client() else {
+        return Ok(true);
+    };
+    let now_ms = ctx.now_ms();
+    let mut conn = ctx.store.write_one().await?;
+    let count = crate::store::verification::count_attempt(
+        &mut conn,
+        &lockout::handoff_key(&client),
+        now_ms,
+        now_ms - lockout::HANDOFF_WINDOW_MS,
+        now_ms - lockout::LOCKOUT_MEMORY_MS,
+    )
+    .await?;
+    Ok(count.failures <= lockout::MAX_ANONYMOUS_HANDOFFS)
 }

@@ -10,7 +10,7 @@ use crate::demo::builder::Builder;
 use crate::demo::codes::*;
 use crate::demo::people::Registry;
 use crate::demo::rng::Rng;
-use crate::domain::Locale;
+use crate::domain::{Locale, Salutation};
 
 #[rustfmt::skip]
 pub const STORIES: &[DemoStory] = &[
@@ -26,6 +26,7 @@ pub const STORIES: &[DemoStory] = &[
         try_de: Some("Wo ist mein Paket? Laut Sendungsverfolgung zugestellt, aber hier ist nichts. Bestellung A-100234, PLZ 33100."),
         try_en: Some("Where is my parcel? Tracking says delivered but nothing is here. Order A-100234, postcode 33100."),
         contradictions: &[DELIVERED_BUT_DRIVER_REPORTS_FAILURE, DELIVERY_LOCATION_MISMATCH, CUSTOMER_TOLD_OTHERWISE],
+        salutation: Some(Salutation::Ms),
     },
     DemoStory {
         key: "cancelled_replacement",
@@ -39,6 +40,7 @@ pub const STORIES: &[DemoStory] = &[
         try_de: Some("Mir wurde gesagt, die Ersatzlieferung sei storniert, jetzt ist sie doch da. Und wo bleibt das Rücksendeetikett? Bestellung A-100250, PLZ 33602."),
         try_en: Some("I was told the replacement was cancelled, but it arrived anyway. And where is my return label? Order A-100250, postcode 33602."),
         contradictions: &[SHIPPED_AFTER_CANCELLATION, REFUNDED_AND_DELIVERED, PROMISE_OVERDUE, CUSTOMER_TOLD_OTHERWISE],
+        salutation: Some(Salutation::Mr),
     },
     DemoStory {
         key: "english_plain",
@@ -52,6 +54,7 @@ pub const STORIES: &[DemoStory] = &[
         try_de: Some("Ist meine Bestellung A-100261 angekommen? PLZ 50667."),
         try_en: Some("Hi, has my order A-100261 arrived? My postcode is 50667."),
         contradictions: &[],
+        salutation: Some(Salutation::Ms),
     },
     DemoStory {
         key: "neighbour",
@@ -65,6 +68,7 @@ pub const STORIES: &[DemoStory] = &[
         try_de: Some("Mein Paket soll beim Nachbarn sein – bei wem genau? Bestellung A-100272, PLZ 80331."),
         try_en: Some("My parcel was left with a neighbour – which one? Order A-100272, postcode 80331."),
         contradictions: &[],
+        salutation: Some(Salutation::Mr),
     },
     DemoStory {
         key: "parcel_shop",
@@ -78,6 +82,7 @@ pub const STORIES: &[DemoStory] = &[
         try_de: Some("Wo kann ich mein Paket abholen und bis wann? Bestellung A-100283, PLZ 20095."),
         try_en: Some("Where can I pick up my parcel, and until when? Order A-100283, postcode 20095."),
         contradictions: &[],
+        salutation: Some(Salutation::Ms),
     },
     DemoStory {
         key: "stale",
@@ -91,6 +96,7 @@ pub const STORIES: &[DemoStory] = &[
         try_de: Some("Meine Sendung bewegt sich seit Tagen nicht. Bestellung A-100294, PLZ 10115."),
         try_en: Some("My parcel hasn't moved for days. Order A-100294, postcode 10115."),
         contradictions: &[STALE_TRACKING],
+        salutation: Some(Salutation::Mr),
     },
 ];
 

@@ -42,7 +42,7 @@ pub(super) fn setup(
     placed: At,
     lines: &[(&str, u32)],
 ) -> Setup {
-    let hh = reg.fixed(
+    let mut hh = reg.fixed(
         rng,
         id,
         name,
@@ -52,6 +52,7 @@ pub(super) fn setup(
         story.postcode,
         street,
     );
+    hh.customer.salutation = story.salutation;
     b.customer(hh.customer.clone());
     let number = must(OrderNumber::parse(story.order_number));
     let order = make_order(

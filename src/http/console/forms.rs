@@ -117,6 +117,8 @@ pub async fn callback_done(
     Path(id): Path<String>,
     Form(f): Form<CaseForm>,
 ) -> Result<Redirect, ConsoleError> {
+    // Where to go is settled before anything is done.
+    let then = back_to(f.back.as_deref(), "/console/cases", "callback_done");
     actions::decide(
         &app.store,
         &app.assistant,
@@ -127,11 +129,7 @@ pub async fn callback_done(
         None,
     )
     .await?;
-    Ok(back_to(
-        f.back.as_deref(),
-        "/console/cases",
-        "callback_done",
-    ))
+    Ok(then)
 }
 
 /// `POST /console/cases/{id}/decide`: approve or reject a replacement or investigation.
@@ -150,6 +148,7 @@ pub async fn decide(
             ));
         }
     };
+    let then = back_to(f.back.as_deref(), "/console/cases", ok);
     actions::decide(
         &app.store,
         &app.assistant,
@@ -160,7 +159,7 @@ pub async fn decide(
         f.reason.as_deref(),
     )
     .await?;
-    Ok(back_to(f.back.as_deref(), "/console/cases", ok))
+    Ok(then)
 }
 
 /// `POST /console/cases/{id}/close`
@@ -170,6 +169,7 @@ pub async fn close(
     Path(id): Path<String>,
     Form(f): Form<CaseForm>,
 ) -> Result<Redirect, ConsoleError> {
+    let then = back_to(f.back.as_deref(), "/console/cases", "closed");
     actions::decide(
         &app.store,
         &app.assistant,
@@ -180,5 +180,5 @@ pub async fn close(
         f.note.as_deref(),
     )
     .await?;
-    Ok(back_to(f.back.as_deref(), "/console/cases", "closed"))
+    Ok(then)
 }

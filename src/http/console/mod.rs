@@ -205,11 +205,22 @@ pub async fn require_staff(State(app): State<AppState>, req: Request, next: Next
 /// A local console path to return to after a form, or the fallback: never another site.
 pub fn local_path(back: Option<&str>, fallback: &str) -> String {
     match back {
-        Some(b) if b.starts_with("/console") && !b.contains("//") && !b.contains('\\') => {
-            b.to_string()
-        }
+        Some(b) if is_console_path(b) => b.to_string(),
         _ => fallback.to_string(),
     }
+}
+
+/// A same-site path into the console that is safe in a `Location` header: `/console`,
+/// `/console/…` or `/console?…`, printable ASCII only (no control characters, no spaces,
+/// nothing a header cannot carry), no `//` or `\\` (which browsers may read as another
+/// host), at most 2,000 characters.
+fn is_console_path(b: &str) -> bool {
+    let rest = b.strip_prefix("/console").unwrap_or("-");
+    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+        && b.len() <= 2000
+        && b.bytes().all(|c| c.is_ascii_graphic())
+        && !b.contains("//")
+        && !b.contains('\\')
 }
 
 #[cfg(test)]
@@ -222,6 +233,21 @@ mod tests {
         assert_eq!(local_path(Some("https://evil.example"), "/x"), "/x");
         assert_eq!(local_path(Some("/console//evil.example"), "/x"), "/x");
         assert_eq!(local_path(None, "/x"), "/x");
+        for bad in [
+            "/console/\ncase",
+            "/console/cases\r\nSet-Cookie: x=1",
+            "/console/%0A\u{7f}",
+            "/console/ cases",
+            "/console\\evil.example",
+            "/consoleevil",
+            "/console/\u{202e}",
+        ] {
+            assert_eq!(local_path(Some(bad), "/x"), "/x", "{bad:?}");
+        }
+        assert_eq!(
+            local_path(Some("/console/cases?ok=1#callbacks"), "/x"),
+            "/console/cases?ok=1#callbacks"
+        );
     }
 
     #[test]

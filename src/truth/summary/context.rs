@@ -88,11 +88,11 @@ pub(super) struct Fmt<'a> {
 }
 
 impl Fmt<'_> {
-    fn at(&self, at: DateTime<Utc>) -> String {
+    pub(super) fn at(&self, at: DateTime<Utc>) -> String {
         format::datetime(at, self.policy.time_zone, self.locale)
     }
 
-    fn fact(&self, f: &Fact) -> FactCtx {
+    pub(super) fn fact(&self, f: &Fact) -> FactCtx {
         FactCtx {
             source: f.source.as_str(),
             at: f.at.map(|a| self.at(a)),
@@ -116,7 +116,7 @@ impl Fmt<'_> {
         }
     }
 
-    fn contradiction(&self, c: &Contradiction, carrier: &str) -> ContradictionCtx {
+    pub(super) fn contradiction(&self, c: &Contradiction, carrier: &str) -> ContradictionCtx {
         ContradictionCtx {
             code: c.code.as_str(),
             tracking_number: c.tracking_number.as_ref().map(|t| t.to_string()),
@@ -126,7 +126,7 @@ impl Fmt<'_> {
         }
     }
 
-    fn delivery(&self, d: &DeliveryDetails) -> DeliveryCtx {
+    pub(super) fn delivery(&self, d: &DeliveryDetails) -> DeliveryCtx {
         DeliveryCtx {
             place: d.place.as_str(),
             at: self.at(d.at),
@@ -141,7 +141,7 @@ impl Fmt<'_> {
         }
     }
 
-    fn next(&self, n: &NextStep) -> NextCtx {
+    pub(super) fn next(&self, n: &NextStep) -> NextCtx {
         match n {
             NextStep::NextAttempt { on, .. } => NextCtx {
                 kind: "next_attempt",

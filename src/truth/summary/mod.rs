@@ -3,7 +3,9 @@
 //! strict about undefined values; see [`crate::prompts`]). While contradictions are open, a summary shows both
 //! facts with their times and sources and never states one delivery status as fact.
 
+mod brief;
 mod context;
+mod details;
 
 use minijinja::context;
 
@@ -11,7 +13,9 @@ use crate::domain::{Currency, Locale};
 
 use super::policy::Policy;
 use super::view::{OrderView, ShipmentView};
+pub use brief::{Brief, BriefOptions, brief};
 use context::Fmt;
+pub use details::details;
 
 /// A view a summary can be written for.
 pub trait Summarize {

@@ -66,9 +66,12 @@ fn a_parcel_at_the_shop_shows_where_and_until_when_it_can_be_picked_up() {
     );
     let de = summary(&v, Locale::De, &policy);
     assert!(
-        de.contains("Abholung möglich bis 19.09.2025 in Kiosk am Markt"),
+        de.contains("Im Paketshop: Kiosk am Markt.")
+            && de.contains("Abholung möglich bis 19.09.2025; danach"),
         "{de}"
     );
+    // The place is named once.
+    assert_eq!(de.matches("Kiosk am Markt").count(), 1, "{de}");
 }
 
 #[test]

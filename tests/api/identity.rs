@@ -1,0 +1,452 @@
+//! Identity and abuse (issue 18): verification a stranger cannot pass, lockouts that
+//! hold across sessions, on both engines.
+
+use serde_json::Value;
+
+use crate::chat::{Session, open, press, say};
+use crate::helpers::{TestApp, demo_app};
+use verity::domain::OrderNumber;
+use verity::store::records;
+
+/// The demo's order A-100234: its owner's email and name, and its delivery postcode.
+async fn owner_of_a100234(app: &TestApp) -> (String, String) {
+    let mut conn = app.store.read().await.unwrap();
+    let id = records::order_customer(&mut conn, &OrderNumber::parse("A-100234").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let c = records::get_customer(&mut conn, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    (c.email.unwrap(), c.name)
+}
+
+fn text(reply: &Value) -> &str {
+    reply["text"].as_str().unwrap()
+}
+
+/// Nothing of the order's delivery shows: no street, postcode, city or tracking number.
+fn reveals_nothing(reply: &Value) -> bool {
+    let t = text(reply);
+    reply["verified"] == false
+        && !t.contains("33100")
+        && !t.contains("Paderborn")
+        && !t.contains("00340434161234567890")
+}
+
+#[tokio::test]
+async fn an_email_alone_does_not_verify() {
+    let app = demo_app().await;
+    let (email, name) = owner_of_a100234(&app).await;
+    for (language, phrasing, asks) in [
+        (
+            "de",
+            format!("{email} ist meine Mail? nein warte"),
+            "Bestellnummer",
+        ),
+        ("de", format!("Meine E-Mail ist {email}"), "Bestellnummer"),
+        (
+            "en",
+            format!("my email is {email}, where is my parcel?"),
+            "order number",
+        ),
+    ] {
+        let (s, _) = open(&app, language).await;
+        let r = say(&app, &s, &phrasing).await;
+        assert!(reveals_nothing(&r), "{phrasing}: {r}");
+        assert!(!text(&r).contains(&name), "{phrasing}: {r}");
+        assert!(text(&r).contains(asks), "asks for the order number: {r}");
+    }
+}
+
+#[tokio::test]
+async fn the_order_number_with_the_account_email_verifies() {
+    let app = demo_app().await;
+    let (email, _) = owner_of_a100234(&app).await;
+    // Together in one message.
+    let (s, _) = open(&app, "de").await;
+    let r = say(&app, &s, &format!("A-100234, {email}")).await;
+    assert_eq!(r["verified"], true, "{r}");
+    // The email first, then the order number, then the email again.
+    let (s, _) = open(&app, "de").await;
+    say(&app, &s, &email).await;
+    let r = say(&app, &s, "A-100234").await;
+    assert_eq!(r["verified"], false, "{r}");
+    let r = say(&app, &s, &email).await;
+    assert_eq!(r["verified"], true, "{r}");
+    // Another customer's email with this order number verifies nobody.
+    let (s, _) = open(&app, "de").await;
+    let r = say(&app, &s, "A-100234 someone.else@example.net").await;
+    assert!(reveals_nothing(&r), "{r}");
+}
+
+async fn guess(app: &TestApp, s: &Session, postcode: &str) -> Value {
+    say(app, s, &format!("A-100234 {postcode}")).await
+}
+
+#[tokio::test]
+async fn a_lockout_holds_across_sessions() {
+    let app = demo_app().await;
+    for n in 0..5 {
+        let (s, _) = open(&app, "de").await;
+        let r = guess(&app, &s, &format!("1000{n}")).await;
+        assert!(reveals_nothing(&r), "{r}");
+    }
+    // A fresh session with the right postcode: the order number is locked.
+    let (s, _) = open(&app, "de").await;
+    let r = guess(&app, &s, "33100").await;
+    assert!(reveals_nothing(&r), "{r}");
+    assert!(text(&r).contains("30 Minuten"), "{r}");
+}
+
+#[tokio::test]
+async fn fifty_sessions_guessing_postcodes_for_one_order_get_nowhere() {
+    let app = demo_app().await;
+    // Fifty sessions at once, each guessing a postcode (the right one among them).
+    let mut sessions = Vec::new();
+    for _ in 0..50 {
+        sessions.push(open(&app, "de").await.0);
+    }
+    let guesses = futures_util::future::join_all(sessions.iter().enumerate().map(|(i, s)| {
+        let app = &app;
+        async move {
+            let postcode = if i == 49 {
+                "33100".to_string()
+            } else {
+                format!("{:05}", 10_000 + i)
+            };
+            guess(app, s, &postcode).await
+        }
+    }))
+    .await;
+    let checked = guesses
+        .iter()
+        .filter(|r| !text(r).contains("Minuten"))
+        .count();
+    assert!(
+        checked <= 5,
+        "at most five guesses were checked, not {checked}"
+    );
+    // After the lock the right postcode does not verify, in any session.
+    for s in sessions.iter().take(3) {
+        let r = guess(&app, s, "33100").await;
+        assert!(reveals_nothing(&r), "{r}");
+    }
+    let (s, _) = open(&app, "de").await;
+    assert!(reveals_nothing(&guess(&app, &s, "33100").await));
+}
+
+#[tokio::test]
+async fn a_lockout_message_is_the_same_for_an_order_that_does_not_exist() {
+    let app = demo_app().await;
+    let mut last = Vec::new();
+    for order in ["A-100234", "A-999999"] {
+        let mut r = Value::Null;
+        for n in 0..6 {
+            let (s, _) = open(&app, "de").await;
+            r = say(&app, &s, &format!("{order} 1000{n}")).await;
+        }
+        last.push(text(&r).to_string());
+    }
+    assert_eq!(last[0], last[1], "no hint whether the order exists");
+}
+
+#[tokio::test]
+async fn the_migration_drops_channel_links_made_by_email_alone() {
+    use sqlx::Row;
+    let (url, _dir) = crate::helpers::fresh_database().await;
+    let (url, backend) = verity::store::normalize_url(&url).unwrap();
+    let dir = match backend {
+        verity::store::Backend::Sqlite => "sqlite",
+        verity::store::Backend::Postgres => "postgres",
+    };
+    let migrator =
+        sqlx::migrate::Migrator::new(crate::helpers::repo_dir().join("migrations").join(dir))
+            .await
+            .unwrap();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    migrator.run_to(2, &pool).await.unwrap();
+    for sql in [
+        "INSERT INTO customers (id, name, email, phone, locale, updated_ms) VALUES \
+         ('C-1', 'Erika Probe', 'erika@example.org', '+4917000000001', 'de', 1)",
+        // A WhatsApp sender whose number is the customer's phone: kept.
+        "INSERT INTO channel_identities VALUES ('whatsapp', '4917000000001', 'C-1', 1)",
+        // A WhatsApp sender with another number, and a Messenger sender: dropped.
+        "INSERT INTO channel_identities VALUES ('whatsapp', '4917000000002', 'C-1', 1)",
+        "INSERT INTO channel_identities VALUES ('messenger', '70001', 'C-1', 1)",
+        // A web conversation verified by an email alone starts unverified again.
+        "INSERT INTO conversations (id, channel, customer_id, language, state, created_ms, updated_ms) \
+         VALUES ('conv_1', 'web', 'C-1', 'de', '{}', 1, 1)",
+        "INSERT INTO messages (id, conversation_id, seq, role, text, tool_calls, created_ms) \
+         VALUES ('msg_1', 'conv_1', 2, 'bot', 'Danke', \
+         '[{\"name\":\"verify_customer\",\"arguments\":{\"email\":\"erika@example.org\"},\"result\":{\"verified\":true},\"duration_ms\":1.0}]', 1)",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    migrator.run(&pool).await.unwrap();
+    let rows = sqlx::query("SELECT channel, external_id, method FROM channel_identities")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let links: Vec<(String, String, String)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        links,
+        [(
+            "whatsapp".to_string(),
+            "4917000000001".to_string(),
+            "phone".to_string()
+        )]
+    );
+    let verified: Option<String> =
+        sqlx::query("SELECT customer_id FROM conversations WHERE id = 'conv_1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(verified, None);
+}
+
+/// A chat session opened through a proxy on behalf of `client`.
+async fn open_as(app: &TestApp, client: &str) -> (u16, Option<Session>) {
+    let r = app
+        .client
+        .post(app.url("/api/v1/chat/sessions"))
+        .header("x-forwarded-for", format!("192.0.2.77, {client}"))
+        .json(&serde_json::json!({"language": "de"}))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    let session = body["session_id"].as_str().map(|id| Session {
+        id: id.to_string(),
+        token: body["token"].as_str().unwrap_or_default().to_string(),
+    });
+    (status, session)
+}
+
+async fn say_as(app: &TestApp, s: &Session, client: &str, text: &str) -> Value {
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/chat/sessions/{}/messages", s.id)))
+        .bearer_auth(&s.token)
+        .header("x-forwarded-for", client)
+        .json(&serde_json::json!({"text": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["reply"].clone()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_limited_not_the_proxy() {
+    let trusted = vec![verity::config::parse_trusted_proxy("127.0.0.0/8").unwrap()];
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.chat_rate_per_ip = 2;
+        c.trusted_proxies = trusted;
+    })
+    .await;
+    for _ in 0..2 {
+        assert_eq!(open_as(&app, "198.51.100.1").await.0, 201);
+    }
+    assert_eq!(open_as(&app, "198.51.100.1").await.0, 429);
+    assert_eq!(open_as(&app, "198.51.100.2").await.0, 201, "another client");
+    // Without trusted proxies the header is ignored: the peer is the client.
+    let app = crate::helpers::spawn_app_with(|c| c.chat_rate_per_ip = 2).await;
+    assert_eq!(open_as(&app, "198.51.100.1").await.0, 201);
+    assert_eq!(open_as(&app, "198.51.100.2").await.0, 201);
+    assert_eq!(open_as(&app, "198.51.100.3").await.0, 429);
+}
+
+#[tokio::test]
+async fn failed_verifications_are_counted_per_forwarded_client_address() {
+    let trusted = vec![verity::config::parse_trusted_proxy("127.0.0.1").unwrap()];
+    let app = crate::helpers::demo_app_with(|c| c.trusted_proxies = trusted).await;
+    // Ten failures from one client, for ten orders (none reaches its own limit).
+    for n in 0..10 {
+        let (_, s) = open_as(&app, "198.51.100.1").await;
+        say_as(
+            &app,
+            &s.unwrap(),
+            "198.51.100.1",
+            &format!("A-90000{n} 10115"),
+        )
+        .await;
+    }
+    let (_, s) = open_as(&app, "198.51.100.1").await;
+    let r = say_as(&app, &s.unwrap(), "198.51.100.1", "A-100234 33100").await;
+    assert!(reveals_nothing(&r), "that client is locked: {r}");
+    let (_, s) = open_as(&app, "198.51.100.2").await;
+    let r = say_as(&app, &s.unwrap(), "198.51.100.2", "A-100234 33100").await;
+    assert_eq!(r["verified"], true, "another client is not: {r}");
+}
+
+async fn callback_cases(app: &TestApp) -> Vec<verity::store::cases::CaseRow> {
+    let mut conn = app.store.read().await.unwrap();
+    let owner = records::order_customer(&mut conn, &OrderNumber::parse("A-100234").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    verity::store::cases::list_cases_for_customer(&mut conn, owner.as_str())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.kind == "callback")
+        .collect()
+}
+
+/// A verified session on A-100234 that was shown a callback proposal.
+async fn callback_proposed(app: &TestApp) -> Session {
+    let (s, _) = open(app, "de").await;
+    assert_eq!(guess(app, &s, "33100").await["verified"], true);
+    let r = press(app, &s, "callback").await;
+    assert!(text(&r).contains("Rückruf"), "{r}");
+    s
+}
+
+#[tokio::test]
+async fn a_remedy_asked_for_again_after_its_case_was_closed_is_a_new_case() {
+    let app = demo_app().await;
+    let s = callback_proposed(&app).await;
+    press(&app, &s, "confirm").await;
+    let first = callback_cases(&app).await;
+    assert_eq!(first.len(), 1);
+    let mut conn = app.store.write_one().await.unwrap();
+    assert!(
+        verity::store::console::resolve_case(&mut conn, &first[0].id, "done", "staff_1", None, 1)
+            .await
+            .unwrap()
+    );
+    drop(conn);
+    let s = callback_proposed(&app).await;
+    press(&app, &s, "confirm").await;
+    let cases = callback_cases(&app).await;
+    assert_eq!(cases.len(), 2, "a new case: {cases:?}");
+    assert_eq!(cases.iter().filter(|c| c.status == "open").count(), 1);
+}
+
+#[tokio::test]
+async fn concurrent_confirms_of_the_same_remedy_create_one_case() {
+    let app = demo_app().await;
+    let a = callback_proposed(&app).await;
+    let b = callback_proposed(&app).await;
+    let (ra, rb) = tokio::join!(press(&app, &a, "confirm"), press(&app, &b, "confirm"));
+    assert!(text(&ra).contains("Rückruf") && text(&rb).contains("Rückruf"));
+    assert_eq!(callback_cases(&app).await.len(), 1);
+}
+
+async fn anonymous_handoffs(app: &TestApp) -> i64 {
+    use sqlx::Row;
+    let mut conn = app.store.read().await.unwrap();
+    sqlx::query("SELECT COUNT(*) FROM cases WHERE kind = 'handoff' AND customer_id IS NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn anonymous_handoffs_are_limited_deduplicated_and_shown_as_unverified() {
+    let app = demo_app().await;
+    let (s, _) = open(&app, "de").await;
+    assert_eq!(press(&app, &s, "handoff").await["handoff"], true);
+    say(&app, &s, "Ich möchte mit einem Menschen sprechen").await;
+    assert_eq!(anonymous_handoffs(&app).await, 1, "one per conversation");
+    for _ in 0..2 {
+        let (s, _) = open(&app, "de").await;
+        assert_eq!(press(&app, &s, "handoff").await["handoff"], true);
+    }
+    assert_eq!(anonymous_handoffs(&app).await, 3);
+    // A fourth session from the same address within the hour: no case, a plain answer.
+    let (s, _) = open(&app, "de").await;
+    let r = press(&app, &s, "handoff").await;
+    assert_eq!(r["handoff"], false, "{r}");
+    assert!(text(&r).contains("Bestellnummer"), "{r}");
+    assert_eq!(anonymous_handoffs(&app).await, 3);
+    // A verified customer is not limited.
+    let (s, _) = open(&app, "de").await;
+    guess(&app, &s, "33100").await;
+    assert_eq!(press(&app, &s, "handoff").await["handoff"], true);
+    // Staff see which cases come from nobody verified.
+    crate::console::add_staff(&app).await;
+    let staff = crate::console::log_in(&app).await;
+    let (_, html) = staff.get(&app, "/console/cases").await;
+    assert_eq!(html.matches("not verified").count(), 3, "{html}");
+}
+
+/// A console login whose form carries `next`; the response (redirects not followed).
+async fn login_with_next(app: &TestApp, next: &str) -> reqwest::Response {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client.get(app.url("/console/login")).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    client
+        .post(app.url("/console/login"))
+        .header("cookie", cookie)
+        .form(&[
+            ("csrf", csrf),
+            ("email", crate::console::STAFF_EMAIL),
+            ("password", crate::console::STAFF_PASSWORD),
+            ("next", next),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn redirect_targets_are_checked_before_acting_and_fall_back_to_a_safe_default() {
+    let app = demo_app().await;
+    crate::console::add_staff(&app).await;
+    for next in [
+        "/console/\n\u{1b}[31mcases",
+        "https://evil.example/",
+        "//evil.example/console",
+        "/console/\u{202e}x",
+    ] {
+        let r = login_with_next(&app, next).await;
+        assert_eq!(r.status(), 303, "{next:?}");
+        assert_eq!(
+            r.headers()["location"],
+            "/console/conversations",
+            "{next:?}"
+        );
+    }
+    assert_eq!(
+        login_with_next(&app, "/console/cases").await.headers()["location"],
+        "/console/cases"
+    );
+    // A case action with a bad `back`: done, and sent to the case queue.
+    let customer = crate::console::three_truths_with_callback(&app).await;
+    let staff = crate::console::log_in(&app).await;
+    let case = {
+        let mut conn = app.store.read().await.unwrap();
+        verity::store::console::list_cases_for_conversation(&mut conn, &customer.id)
+            .await
+            .unwrap()
+            .remove(0)
+    };
+    let r = staff
+        .post(
+            &app,
+            &format!("/console/cases/{}/callback-done", case.id),
+            &[("back", "/console/cases\n")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/console/cases?ok=callback_done");
+}
