@@ -19,9 +19,14 @@
 //!
 //! A session opens (`POST /api/v1/chat/sessions`), verifies with one of the demo
 //! stories' order number and postcode, then cycles through "Wo ist mein Paket?",
-//! "Danke!", "Wie lange dauert die Lieferung?" and "Ich möchte einen Rückruf" / "nein",
-//! so every turn runs the NLU, the tools, the truth and the grounding check, and stores
-//! two messages. Session n starts that cycle at its n-th message (modulo five), so the
+//! "Danke!", "Wie lange dauert die Lieferung?" and "Ich möchte einen Rückruf" / "nein".
+//! Every turn runs the NLU and the grounding check and stores two messages; the tools
+//! differ, each kind a fifth of the load: "Wo ist mein Paket?" runs `track_shipment`
+//! (the order's reconciled view), "Wie lange dauert die Lieferung?" `search_help`, "Ich
+//! möchte einen Rückruf" `propose_remedy` (the policy on the reconciled view), and
+//! "Danke!" and "nein" (declining the callback) run no tool: two fifths of the turns run
+//! the truth, two fifths no tool at all. The verification (`verify_customer` and
+//! `track_shipment`) is each session's first turn, before the measured window. Session n starts that cycle at its n-th message (modulo five), so the
 //! turns of any moment are a mix of the five; had every session been at the same place,
 //! the whole load would switch between the costly and the cheap question every
 //! `sessions / rate` seconds (a quarter second at the defaults). Only 200 answers count; anything else fails the run after its row.

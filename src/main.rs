@@ -150,6 +150,11 @@ enum Command {
         /// Only the scenarios whose id, title, tag or path contains this text.
         #[arg(long)]
         filter: Option<String>,
+        /// Run every scenario a second time with its customer texts perturbed (lower
+        /// case, typos, filler words, punctuation dropped, a greeting added; entities and
+        /// yes/no answers kept); both pass rates are reported.
+        #[arg(long)]
+        perturb: bool,
     },
     /// Print the OpenAPI 3.1 document of the HTTP API (the same as GET /api/openapi.json).
     Openapi,
@@ -167,6 +172,9 @@ enum Command {
 enum EvalEngine {
     Offline,
     Openai,
+    /// The offline engine's tool calls and replies, replayed through the LLM engine by a
+    /// built-in fake model (the tool loop, the guard and the streaming gate run).
+    Replay,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -416,9 +424,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             report,
             markdown,
             filter,
+            perturb,
         } => {
             let (engine, llm) = match engine {
                 EvalEngine::Offline => (verity::eval::Engine::Offline, None),
+                EvalEngine::Replay => (verity::eval::Engine::Replay, None),
                 EvalEngine::Openai => {
                     // The LLM settings `verity serve` reads (VERITY_LLM_*), from the
                     // environment only.
@@ -432,6 +442,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 llm,
                 repeat: repeat as usize,
                 filter,
+                perturb,
+                ..verity::eval::Options::default()
             };
             let result = verity::eval::run_paths(&paths, &opts).await?;
             print!("{}", verity::eval::report::console(&result));
@@ -445,7 +457,9 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 std::fs::write(&path, verity::eval::report::markdown(&result))
                     .with_context(|| format!("writing {}", path.display()))?;
             }
-            Ok(if result.count(verity::eval::Status::Failed) > 0 {
+            let failed = result.count(verity::eval::Status::Failed)
+                + result.count_perturbed(verity::eval::Status::Failed);
+            Ok(if failed > 0 {
                 std::process::ExitCode::FAILURE
             } else {
                 std::process::ExitCode::SUCCESS

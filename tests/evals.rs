@@ -1,11 +1,14 @@
 //! The eval suite in `cargo test`: every scenario under `evals/` runs with the offline
-//! engine and must pass, with no grounding violation and no leak; and the runner
-//! reports a scenario that fails, with its transcript.
+//! engine on a SQLite file (on PostgreSQL when `VERITY_TEST_POSTGRES_URL` names a
+//! server) and must pass, none skipped, with no grounding violation and no leak; again
+//! through the LLM engine, the fake model replaying the offline engine's tool calls;
+//! and the runner reports a scenario that fails, with its transcript, grading what the
+//! customer received rather than what the server says of it.
 
 use std::path::PathBuf;
 
 use verity::config::LlmConfig;
-use verity::eval::{Options, Status, report, run_paths};
+use verity::eval::{Database, Engine, Options, Status, report, run_paths};
 use verity::http::fake_llm::{FakeLlm, FakeStep};
 
 fn evals_dir() -> PathBuf {
@@ -16,15 +19,39 @@ fn evals_dir() -> PathBuf {
         .join("evals")
 }
 
+/// The store of the suite's main run: a SQLite file (the production write path), or
+/// PostgreSQL in CI's PostgreSQL pass.
+fn database() -> Database {
+    match std::env::var("VERITY_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Database::Postgres(url),
+        _ => Database::SqliteFile,
+    }
+}
+
+fn scenario_files() -> usize {
+    verity::eval::scenario::find_files(&[evals_dir()])
+        .expect("the scenario files")
+        .len()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_scenario_passes_with_the_offline_engine() {
-    let result = run_paths(&[evals_dir()], &Options::default())
+async fn every_scenario_passes_with_the_offline_engine_on_a_database_file() {
+    let opts = Options {
+        database: database(),
+        ..Options::default()
+    };
+    let result = run_paths(&[evals_dir()], &opts)
         .await
         .expect("the suite runs");
     let console = report::console(&result);
     assert_eq!(result.count(Status::Failed), 0, "\n{console}");
-    let ran = result.count(Status::Passed);
-    assert!(ran >= 60, "only {ran} scenarios ran:\n{console}");
+    // Every file ran, none was skipped.
+    assert_eq!(result.count(Status::Skipped), 0, "\n{console}");
+    assert_eq!(
+        result.count(Status::Passed),
+        scenario_files(),
+        "\n{console}"
+    );
     let json = report::json_report(&result);
     assert_eq!(json["summary"]["grounding_violations"], 0, "{console}");
     assert_eq!(json["summary"]["leaks"], 0, "{console}");
@@ -112,6 +139,183 @@ async fn a_failing_scenario_is_reported_failed_with_its_transcript() {
     let json = report::json_report(&result);
     assert_eq!(json["summary"]["failed"], 2);
     assert_eq!(json["tags"]["selftest"]["pass_rate"], 0.0);
+}
+
+/// Scenarios the LLM engine cannot pass as the offline engine does, and why. Each one
+/// listed must fail (a fixed one is taken off), and no other may.
+const LLM_ENGINE_GAPS: &[(&str, &str)] = &[(
+    "cancel-order-en",
+    "a request Verity cannot do is recognised by the offline engine's understanding \
+     only: the LLM engine offers no handoff button for it",
+)];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_passes_replayed_through_the_llm_engine() {
+    let opts = Options {
+        engine: Engine::Replay,
+        ..Options::default()
+    };
+    let result = run_paths(&[evals_dir()], &opts).await.unwrap();
+    let console = report::console(&result);
+    assert_eq!(result.count(Status::Skipped), 0, "\n{console}");
+    let mut failed: Vec<&str> = result
+        .scenarios
+        .iter()
+        .filter(|r| r.status() != Status::Passed)
+        .map(|r| r.id.as_str())
+        .collect();
+    failed.sort_unstable();
+    let mut gaps: Vec<&str> = LLM_ENGINE_GAPS.iter().map(|(id, _)| *id).collect();
+    gaps.sort_unstable();
+    assert_eq!(failed, gaps, "\n{console}");
+    assert_eq!(result.scenarios.len(), scenario_files());
+    // The model answered every customer text: its calls and tokens are counted.
+    let json = report::json_report(&result);
+    assert!(
+        json["summary"]["model_calls"].as_f64().unwrap() > 60.0,
+        "{}",
+        json["summary"]
+    );
+    assert_eq!(json["summary"]["leaks"], 0);
+    assert_eq!(json["summary"]["server_errors"], 0);
+}
+
+/// A WhatsApp customer whose parcel the scan says is delivered while the driver says
+/// nobody was home; the model's reply mentions the scan only.
+const DROPPED_FACT: &str = r#"
+id: dropped-fact
+tags: [selftest]
+channel: whatsapp
+now: "2025-09-11T09:30:00+02:00"
+data: empty
+given:
+  - {type: customer, id: C-9301, name: Ida Probe, email: ida@example.org, phone: "+4917000009301", locale: de}
+  - {type: order, number: A-9301, customer_id: C-9301, placed_at: "2025-09-08T10:00:00+02:00",
+     currency: EUR, total: "59.80",
+     shipping_address: {name: Ida Probe, street: Testweg 3, postcode: "33100", city: Paderborn, country: DE},
+     lines: [{sku: JACKET-L, name: Jacke L, qty: 1, unit_price: "59.80"}]}
+  - {type: shipment, tracking_number: "00340434160000009301", carrier: dhl, order_number: A-9301, kind: original, skus: [JACKET-L]}
+  - {type: tracking_scan, id: s1, tracking_number: "00340434160000009301", occurred_at: "2025-09-11T06:48:00+02:00", status: delivered, location: Ffeld, postcode: "33154"}
+  - {type: driver_report, id: d1, tracking_number: "00340434160000009301", occurred_at: "2025-09-11T06:50:00+02:00", outcome: recipient_absent, next_attempt_on: "2025-09-12"}
+sender: {phone: "+4917000009301"}
+turns:
+  - say: "Hallo, wo ist mein Paket?"
+    expect: {verified: true, contradictions: [delivered_but_driver_reports_failure]}
+  - say: "Und was sagt der Fahrer?"
+    expect: {contradictions: [delivered_but_driver_reports_failure]}
+  - say: "Wann genau?"
+    expect: {}
+"#;
+
+#[tokio::test]
+async fn a_reply_that_drops_a_fact_fails_whatever_the_server_believes_it_presented() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push([
+        FakeStep::tool(
+            "track_shipment",
+            serde_json::json!({"order_number": "A-9301"}),
+        ),
+        // The scan only: grounded, but the driver's report is left out.
+        FakeStep::text(
+            "Laut Scan von DHL wurde die Sendung am 11.09.2025 um 06:48 Uhr in Ffeld als \
+             „zugestellt“ gemeldet.",
+        ),
+        // Both facts: this reply presents the contradiction.
+        FakeStep::text(
+            "Laut Fahrer wurde am 11.09.2025 um 06:50 Uhr niemand angetroffen; um 06:48 Uhr \
+             meldete der Scan von DHL „zugestellt“.",
+        ),
+        // Invented, twice: the server must not send it (its template answer goes out).
+        FakeStep::text("Ihr Paket wurde am 19.09.2025 um 07:15 Uhr zugestellt."),
+        FakeStep::text("Ihr Paket wurde am 19.09.2025 um 07:15 Uhr zugestellt."),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dropped.yaml"), DROPPED_FACT).unwrap();
+    let opts = Options {
+        engine: Engine::Openai,
+        llm: Some(LlmConfig::new(fake.base_url.clone(), "fake-model")),
+        ..Options::default()
+    };
+    let result = run_paths(&[dir.path().to_path_buf()], &opts).await.unwrap();
+    let console = report::console(&result);
+    let run = &result.scenarios[0].runs[0];
+    let failures = run.failures();
+    // Turn 1: the server's stats claim the contradiction; the text does not present it.
+    let first = &run.turns[1].observed.reply.as_ref().unwrap();
+    assert!(
+        first["server_contradictions"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("delivered_but_driver_reports_failure")),
+        "{console}"
+    );
+    assert!(
+        failures.iter().any(|f| f.starts_with(
+            "turn 1: contradictions: delivered_but_driver_reports_failure is not presented"
+        )),
+        "{console}"
+    );
+    // Turn 2 states both facts: presented, though the server's stats name nothing.
+    assert!(
+        !failures.iter().any(|f| f.starts_with("turn 2:")),
+        "{console}"
+    );
+    // Turn 3: the invented date never reached the customer; the server's own verdict
+    // (replaced) is reported, the delivered text passes the runner's check.
+    let third: Vec<&String> = failures
+        .iter()
+        .filter(|f| f.starts_with("turn 3:"))
+        .collect();
+    assert_eq!(third.len(), 1, "{console}");
+    assert!(
+        third[0].contains("the server's own check failed"),
+        "{console}"
+    );
+    assert!(
+        !run.turns[3].observed.text().contains("19.09.2025"),
+        "{console}"
+    );
+    assert!(
+        run.turns[3].observed.delivered.iter().all(|v| v.passed),
+        "{console}"
+    );
+}
+
+#[tokio::test]
+async fn perturbed_texts_run_as_a_second_suite_and_both_rates_are_reported() {
+    let opts = Options {
+        perturb: true,
+        filter: Some("three-truths-demo-de".into()),
+        ..Options::default()
+    };
+    let result = run_paths(&[evals_dir()], &opts).await.unwrap();
+    let console = report::console(&result);
+    let perturbed = result.perturbed.as_ref().expect("the perturbed runs");
+    assert_eq!(perturbed.len(), 1);
+    assert_eq!(perturbed[0].id, "three-truths-demo-de~perturbed");
+    // The customer's texts as sent: sloppier, with every entity kept.
+    let sent = &perturbed[0].runs[0].turns[1].sent;
+    assert!(
+        sent.starts_with("say: ") && sent.contains("A-100234") && sent.contains("33100"),
+        "{sent}"
+    );
+    assert!(!sent.contains('?'), "{sent}");
+    let json = report::json_report(&result);
+    assert_eq!(json["summary"]["passed"], 1, "{console}");
+    assert!(
+        json["summary"]["perturbed"]["pass_rate"].is_number(),
+        "{json}"
+    );
+    assert!(json["perturbed_scenarios"][0]["id"] == "three-truths-demo-de~perturbed");
+    assert!(
+        console
+            .lines()
+            .last()
+            .unwrap()
+            .contains("; perturbed texts: "),
+        "{console}"
+    );
+    assert!(report::markdown(&result).contains("perturbed texts"));
 }
 
 #[tokio::test]

@@ -54,6 +54,23 @@ pub struct ConversationState {
     /// What the bot has told already (statuses, the customer's reports).
     #[serde(default, skip_serializing_if = "super::told::Told::is_empty")]
     pub told: super::told::Told,
+    /// The promise being discussed (`return_label`), for "und wann kommt es?".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus_promise: Option<String>,
+    /// A report the customer may have made about the order in focus (`damaged`, …),
+    /// asked about and recorded only on a yes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_report: Option<String>,
+    /// Messages in a row the bot did not understand.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub misunderstood: u8,
+    /// Failed verifications in this conversation.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failed_verifications: u8,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
 }
 
 impl ConversationState {

@@ -39,6 +39,9 @@ pub fn signals(
         postcodes: u.entities.postcodes.clone(),
         emails: u.entities.emails.clone(),
         refers_to_other: u.refers_to_other,
+        refers_to_all_others: u.refers_to_all_others,
+        hesitant: u.hesitant,
+        report_unsure: u.report_unsure,
         injection: u.injection_suspected,
     }
 }

@@ -2,7 +2,9 @@
 //! chat goes over real HTTP to the chat API. WhatsApp and Messenger go as Meta does it:
 //! signed webhook deliveries over real HTTP, and the reply is what the outbox sent to a
 //! fake Graph API (a real HTTP server on loopback), with what the channel cannot carry
-//! (contradictions, verified, language, handoff) read from the stored conversation.
+//! (verified, language, handoff) read from the stored conversation. Which
+//! contradictions a reply presents the runner reads from what was sent
+//! ([`super::received`]).
 
 use std::time::Duration;
 
@@ -73,6 +75,8 @@ pub struct WebSession {
     base: String,
     id: String,
     token: String,
+    /// Texts are sent asking for the event stream, as the widget does.
+    stream: bool,
 }
 
 /// What the server answered to one customer message.
@@ -95,6 +99,7 @@ impl Driver {
         scenario: &Scenario,
         base: &str,
         webhook: Option<(&FakeGraph, &Store)>,
+        stream: bool,
     ) -> anyhow::Result<(Self, u16)> {
         match scenario.channel {
             ChannelKind::Web => {
@@ -121,6 +126,7 @@ impl Driver {
                         base: base.to_string(),
                         id: id.to_string(),
                         token: token.to_string(),
+                        stream,
                     }),
                     status,
                 ))
@@ -181,6 +187,9 @@ impl Driver {
     /// Sends a text or a pressed action, as the channel would.
     pub async fn send(&self, message: &Message) -> anyhow::Result<Sent> {
         match self {
+            Driver::Web(w) if w.stream && matches!(message, Message::Say(_)) => {
+                w.send_streamed(message).await
+            }
             Driver::Web(w) => {
                 let body = match message {
                     Message::Say(t) => json!({"text": t}),
@@ -205,6 +214,85 @@ impl Driver {
             }
             Driver::Webhook(h) => h.send(message).await,
         }
+    }
+}
+
+impl WebSession {
+    /// Sends a text asking for the event stream. The reply is the final `message`
+    /// event; every text shown on the way (each run of deltas, a withdrawn one too) is
+    /// in `texts`, so each is graded, and a final text that differs from what was
+    /// streamed last is a `stream_problem`.
+    async fn send_streamed(&self, message: &Message) -> anyhow::Result<Sent> {
+        let Message::Say(text) = message else {
+            anyhow::bail!("only texts are streamed");
+        };
+        let resp = self
+            .client
+            .post(format!(
+                "{}/api/v1/chat/sessions/{}/messages",
+                self.base, self.id
+            ))
+            .bearer_auth(&self.token)
+            .header("accept", "text/event-stream")
+            .json(&json!({"text": text}))
+            .send()
+            .await
+            .context("sending a chat message (did the server fail?)")?;
+        let status = resp.status().as_u16();
+        let body = resp.text().await.unwrap_or_default();
+        if !(200..300).contains(&status) {
+            return Ok(Sent {
+                status,
+                reply: Some(json!({"text": "", "error": body})),
+            });
+        }
+        let mut shown: Vec<String> = vec![String::new()];
+        let mut last: Option<(String, String)> = None;
+        for block in body.split("\n\n").filter(|b| !b.trim().is_empty()) {
+            let mut name = String::new();
+            let mut data: Vec<&str> = Vec::new();
+            for line in block.lines() {
+                if let Some(n) = line.strip_prefix("event: ") {
+                    name = n.to_string();
+                } else if let Some(d) = line.strip_prefix("data: ") {
+                    data.push(d);
+                } else if line == "data:" {
+                    data.push("");
+                }
+            }
+            let data = data.join("\n");
+            match name.as_str() {
+                "delta" => shown.last_mut().into_iter().for_each(|s| s.push_str(&data)),
+                "reset" => shown.push(String::new()),
+                _ => last = Some((name, data)),
+            }
+        }
+        let texts: Vec<String> = shown.into_iter().filter(|s| !s.trim().is_empty()).collect();
+        let reply = match last {
+            Some((name, data)) if name == "message" => {
+                let mut reply: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
+                let text = reply["text"].as_str().unwrap_or("").to_string();
+                if texts.last().is_none_or(|t| t.trim() != text.trim()) {
+                    reply["stream_problem"] =
+                        json!("the text streamed last is not the reply's text");
+                }
+                let mut all = texts;
+                if all.last().is_none_or(|t| t.trim() != text.trim()) {
+                    all.push(text);
+                }
+                reply["texts"] = json!(all);
+                Some(reply)
+            }
+            Some((name, _)) if name == "silent" => None,
+            Some((name, data)) => {
+                return Ok(Sent {
+                    status: 500,
+                    reply: Some(json!({"text": "", "error": format!("{name}: {data}")})),
+                });
+            }
+            None => anyhow::bail!("the event stream ended without a message"),
+        };
+        Ok(Sent { status, reply })
     }
 }
 
@@ -306,11 +394,11 @@ impl WebhookSession {
         if new.is_empty() {
             return Ok(None);
         }
-        let text = new
-            .iter()
-            .map(|b| shown_text(b))
-            .collect::<Vec<_>>()
-            .join("\n\n");
+        let texts: Vec<String> = new.iter().map(|b| shown_text(b)).collect();
+        let text = texts.join("\n\n");
+        // What the buttons, list rows and quick replies show, for reading which facts
+        // the reply presents.
+        let button_texts: Vec<String> = new.iter().flat_map(|b| button_texts(b)).collect();
         let actions: Vec<Value> = new
             .last()
             .map(|b| button_ids(b))
@@ -328,7 +416,9 @@ impl WebhookSession {
         else {
             anyhow::bail!("a reply was sent but no conversation is stored");
         };
-        // The codes the bot messages of this turn present (stored with each message).
+        // The codes the server believes this turn's messages present (stored with each
+        // message): shown in the transcript only; the runner grades the codes it reads
+        // from what was sent.
         let mut contradictions: Vec<String> = Vec::new();
         let after = self.seen_seq.load(Ordering::Relaxed);
         let messages = conversations::list_messages(&mut conn, &conv.id, after).await?;
@@ -355,8 +445,10 @@ impl WebhookSession {
         let state = ConversationState::from_json(&conv.state);
         Ok(Some(json!({
             "text": text,
+            "texts": texts,
+            "button_texts": button_texts,
             "actions": actions,
-            "contradictions": contradictions,
+            "server_contradictions": contradictions,
             "verified": conv.customer_id.is_some(),
             "language": conv.language,
             "handoff": state.waiting_for_staff,
@@ -373,6 +465,37 @@ fn shown_text(b: &Value) -> String {
         .or(b["message"]["text"].as_str())
         .unwrap_or_default()
         .to_string()
+}
+
+/// The titles (and list rows' descriptions) of a Graph API message's buttons, list rows
+/// or quick replies.
+fn button_texts(b: &Value) -> Vec<String> {
+    let i = &b["interactive"];
+    let items: Vec<&Value> = match i["type"].as_str() {
+        Some("button") => i["action"]["buttons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| &x["reply"]["title"])
+            .collect(),
+        Some("list") => i["action"]["sections"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s["rows"].as_array().into_iter().flatten())
+            .flat_map(|r| [&r["title"], &r["description"]])
+            .collect(),
+        _ => b["message"]["quick_replies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|q| &q["title"])
+            .collect(),
+    };
+    items
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
 }
 
 /// The action ids of a Graph API message's reply buttons, list rows or quick replies.

@@ -65,6 +65,9 @@ pub struct Observed {
     pub reply: Option<Value>,
     /// The bot messages stored for this turn.
     pub messages: Vec<BotMessage>,
+    /// The runner's own grounding check of each text the customer received this turn,
+    /// against the conversation's tool results and messages.
+    pub delivered: Vec<crate::assistant::grounding::Verdict>,
 }
 
 impl Observed {
@@ -403,6 +406,7 @@ mod tests {
                 grounding: json!({"passed": true, "claims": []}),
                 engine_stats: Value::Null,
             }],
+            delivered: Vec::new(),
         }
     }
 

@@ -94,6 +94,8 @@ fn transcript_turn(out: &mut String, t: &TurnRecord) {
             let extras: Vec<String> = [
                 "actions",
                 "contradictions",
+                "server_contradictions",
+                "presented_in_text",
                 "verified",
                 "language",
                 "handoff",
@@ -127,6 +129,14 @@ fn transcript_turn(out: &mut String, t: &TurnRecord) {
             let _ = writeln!(out, "      bot: (silent)");
         }
     }
+    for v in &t.observed.delivered {
+        let g = if v.passed {
+            "passed".to_string()
+        } else {
+            format!("FAILED: {}", v.reasons().replace('\n', "; "))
+        };
+        let _ = writeln!(out, "      grounding as delivered: {g}");
+    }
     for m in &t.observed.messages {
         let g = if m.grounded() {
             "passed".to_string()
@@ -159,6 +169,9 @@ pub fn summary_line(s: &SuiteResult) -> String {
     if skipped > 0 {
         let _ = write!(line, ", {skipped} skipped");
     }
+    if let Some(p) = s.perturbed_suite() {
+        let _ = write!(line, "; perturbed texts: {}", summary_line(&p));
+    }
     line
 }
 
@@ -177,6 +190,15 @@ pub fn console(s: &SuiteResult) -> String {
         let _ = writeln!(out, "\nFailures:");
         for r in failed {
             out.push_str(&failure_details(r));
+        }
+    }
+    if let Some(p) = s.perturbed_suite() {
+        let _ = writeln!(out, "\nWith perturbed customer texts:");
+        let body = console(&p);
+        // Its own last line is part of the summary below.
+        let lines: Vec<&str> = body.lines().collect();
+        for l in &lines[..lines.len().saturating_sub(1)] {
+            let _ = writeln!(out, "{l}");
         }
     }
     let _ = writeln!(out, "{}", reply_lengths_line(s));
@@ -345,7 +367,8 @@ pub fn json_report(s: &SuiteResult) -> Value {
         .iter()
         .filter(|x| x.status == Status::Passed)
         .count();
-    json!({
+    let perturbed = s.perturbed_suite().map(|p| json_report(&p));
+    let mut report = json!({
         "engine": s.engine,
         "repeat": s.repeat,
         "summary": {
@@ -377,7 +400,13 @@ pub fn json_report(s: &SuiteResult) -> Value {
         }))).collect::<serde_json::Map<_, _>>(),
         "scenarios": scenarios,
         "reply_lengths": reply_lengths(s),
-    })
+    });
+    if let Some(p) = perturbed {
+        // The same measures with every customer text perturbed (`--perturb`).
+        report["summary"]["perturbed"] = p["summary"].clone();
+        report["perturbed_scenarios"] = p["scenarios"].clone();
+    }
+    report
 }
 
 /// A Markdown summary (`--markdown FILE.md`).
@@ -411,6 +440,14 @@ pub fn markdown(s: &SuiteResult) -> String {
             _ => v.to_string(),
         };
         let _ = writeln!(out, "| {label} | {shown} |");
+    }
+    if let Some(p) = sum.get("perturbed") {
+        for (label, key) in [
+            ("pass^k, perturbed texts", "pass_hat_k"),
+            ("pass rate (runs), perturbed texts", "pass_rate"),
+        ] {
+            let _ = writeln!(out, "| {label} | {:.2} |", p[key].as_f64().unwrap_or(0.0));
+        }
     }
     let _ = writeln!(
         out,
@@ -462,6 +499,21 @@ pub fn markdown(s: &SuiteResult) -> String {
         .collect();
     if !failed.is_empty() {
         let _ = writeln!(out, "\n## Failures\n");
+        for r in failed {
+            let _ = writeln!(out, "```\n{}```", failure_details(r));
+        }
+    }
+    if let Some(p) = s.perturbed_suite() {
+        let failed: Vec<&ScenarioResult> = p
+            .scenarios
+            .iter()
+            .filter(|r| r.status() == Status::Failed)
+            .collect();
+        let _ = writeln!(
+            out,
+            "\n## Perturbed customer texts\n\n{}.\n",
+            summary_line(&p)
+        );
         for r in failed {
             let _ = writeln!(out, "```\n{}```", failure_details(r));
         }

@@ -1,4 +1,4 @@
-//! Runs scenarios: for each, a fresh in-memory store at the scenario's fixed clock, the
+//! Runs scenarios: for each, a fresh store ([`Database`]) at the scenario's fixed clock, the
 //! demo data and `given` through the real ingestion code, the real server on a loopback
 //! port, and the customer's turns over the channel. Then the checks.
 
@@ -13,11 +13,15 @@ use serde_json::Value;
 
 use super::channel::{self, Driver};
 use super::expect::{self, BotMessage, Leak, Observed, ToolCall};
+use super::received;
 use super::scenario::{ChannelKind, DataSource, Message, Scenario};
+use crate::assistant::memory::WINDOW;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::Item;
+use crate::domain::Locale;
 use crate::http::fake_graph::FakeGraph;
+use crate::http::fake_llm::{FakeLlm, FakeStep, FakeToolCall};
 use crate::http::{self, App};
 use crate::ingest;
 use crate::store::conversations::{self, Role};
@@ -30,6 +34,26 @@ use crate::truth::Policy;
 pub enum Engine {
     Offline,
     Openai,
+    /// Each scenario runs with the offline engine first; then again through the LLM
+    /// engine against the fake OpenAI-compatible server, which answers every customer
+    /// text with the tool calls the offline engine made for it and then with the
+    /// offline engine's reply. The tool loop, the guard and (on the web, where the
+    /// replies are streamed) the streaming gate run over every scenario.
+    Replay,
+}
+
+/// The store each scenario runs against (a new, empty one per run).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Database {
+    /// A private in-memory SQLite database.
+    #[default]
+    Memory,
+    /// A SQLite file in a temporary directory: the production write path, through the
+    /// writer thread.
+    SqliteFile,
+    /// A new database on this PostgreSQL server (an admin URL such as
+    /// `postgres://postgres@127.0.0.1:5432/postgres`), dropped after the run.
+    Postgres(String),
 }
 
 /// How to run the suite.
@@ -41,6 +65,9 @@ pub struct Options {
     /// Runs per scenario (pass^k).
     pub repeat: usize,
     pub filter: Option<String>,
+    pub database: Database,
+    /// Also run every scenario with its customer texts perturbed (see [`super::perturb`]).
+    pub perturb: bool,
 }
 
 impl Default for Options {
@@ -50,6 +77,8 @@ impl Default for Options {
             llm: None,
             repeat: 1,
             filter: None,
+            database: Database::Memory,
+            perturb: false,
         }
     }
 }
@@ -156,18 +185,41 @@ pub struct SuiteResult {
     pub engine: Engine,
     pub repeat: usize,
     pub scenarios: Vec<ScenarioResult>,
+    /// With `--perturb`: the same scenarios run again with their customer texts
+    /// perturbed (ids ending in `~perturbed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub perturbed: Option<Vec<ScenarioResult>>,
 }
 
 impl SuiteResult {
     pub fn count(&self, s: Status) -> usize {
         self.scenarios.iter().filter(|r| r.status() == s).count()
     }
+
+    /// The perturbed runs' count (0 without `--perturb`).
+    pub fn count_perturbed(&self, s: Status) -> usize {
+        self.perturbed
+            .iter()
+            .flatten()
+            .filter(|r| r.status() == s)
+            .count()
+    }
+
+    /// The same suite result for the perturbed runs (without them: none).
+    pub fn perturbed_suite(&self) -> Option<SuiteResult> {
+        self.perturbed.as_ref().map(|p| SuiteResult {
+            engine: self.engine,
+            repeat: self.repeat,
+            scenarios: p.clone(),
+            perturbed: None,
+        })
+    }
 }
 
 /// Runs the scenarios (those the filter selects) with the options.
 pub async fn run_suite(scenarios: &[Scenario], opts: &Options) -> anyhow::Result<SuiteResult> {
     let llm = match (opts.engine, &opts.llm) {
-        (Engine::Offline, _) => None,
+        (Engine::Offline | Engine::Replay, _) => None,
         (Engine::Openai, Some(llm)) => Some(llm.clone()),
         (Engine::Openai, None) => anyhow::bail!(
             "--engine openai needs an OpenAI-compatible endpoint: set VERITY_LLM_BASE_URL \
@@ -175,18 +227,78 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &Options) -> anyhow::Result
         ),
     };
     let mut demo_cache: HashMap<NaiveDate, Arc<Vec<Item>>> = HashMap::new();
+    let fake = match opts.engine {
+        Engine::Replay => Some(FakeLlm::start().await.context("starting the fake model")?),
+        _ => None,
+    };
+    let selected: Vec<Scenario> = scenarios
+        .iter()
+        .filter(|s| opts.filter.as_ref().is_none_or(|f| s.matches_filter(f)))
+        .cloned()
+        .collect();
+    let results = run_all(
+        &selected,
+        opts,
+        llm.as_ref(),
+        fake.as_ref(),
+        &mut demo_cache,
+    )
+    .await;
+    let perturbed = if opts.perturb {
+        let texts: Vec<Scenario> = selected.iter().map(super::perturb::perturb).collect();
+        Some(run_all(&texts, opts, llm.as_ref(), fake.as_ref(), &mut demo_cache).await)
+    } else {
+        None
+    };
+    Ok(SuiteResult {
+        engine: opts.engine,
+        repeat: opts.repeat.max(1),
+        scenarios: results,
+        perturbed,
+    })
+}
+
+async fn run_all(
+    scenarios: &[Scenario],
+    opts: &Options,
+    llm: Option<&crate::config::LlmConfig>,
+    fake: Option<&FakeLlm>,
+    demo_cache: &mut HashMap<NaiveDate, Arc<Vec<Item>>>,
+) -> Vec<ScenarioResult> {
     let mut results = Vec::new();
     for s in scenarios {
-        if let Some(f) = &opts.filter
-            && !s.matches_filter(f)
-        {
-            continue;
-        }
         let mut runs = Vec::new();
         for _ in 0..opts.repeat.max(1) {
-            let run = match channel::unsupported(s.channel) {
-                Some(why) => Run::skipped(why),
-                None => run_once(s, &mut demo_cache, llm.as_ref()).await,
+            let run = match (channel::unsupported(s.channel), fake) {
+                (Some(why), _) => Run::skipped(why),
+                (None, Some(fake)) => {
+                    let ctx = RunContext {
+                        database: &opts.database,
+                        llm: None,
+                        replay: None,
+                    };
+                    let offline = run_once(s, demo_cache, &ctx).await;
+                    let mut config = crate::config::LlmConfig::new(fake.base_url.clone(), "replay");
+                    config.timeout = Duration::from_secs(30);
+                    let replay = Replay {
+                        fake,
+                        turns: replay_steps(s, &offline),
+                    };
+                    let ctx = RunContext {
+                        database: &opts.database,
+                        llm: Some(&config),
+                        replay: Some(&replay),
+                    };
+                    run_once(s, demo_cache, &ctx).await
+                }
+                (None, None) => {
+                    let ctx = RunContext {
+                        database: &opts.database,
+                        llm,
+                        replay: None,
+                    };
+                    run_once(s, demo_cache, &ctx).await
+                }
             };
             let skipped = run.status == Status::Skipped;
             runs.push(run);
@@ -203,20 +315,132 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &Options) -> anyhow::Result
             runs,
         });
     }
-    Ok(SuiteResult {
-        engine: opts.engine,
-        repeat: opts.repeat.max(1),
-        scenarios: results,
-    })
+    results
+}
+
+/// How one run is made: its store, its model, and what the fake model replays.
+struct RunContext<'a> {
+    database: &'a Database,
+    llm: Option<&'a crate::config::LlmConfig>,
+    replay: Option<&'a Replay<'a>>,
+}
+
+/// The fake model's answers for each turn of a scenario, from its offline run.
+struct Replay<'a> {
+    fake: &'a FakeLlm,
+    /// Per turn (0-based): the answers to script before the customer's text is sent;
+    /// `None` for a pressed button (the offline engine runs those in either engine).
+    turns: Vec<Option<Vec<FakeStep>>>,
+}
+
+/// What the fake model answers to each customer text: the tool calls the offline
+/// engine made in that turn (in one round, in their order), then its reply's text.
+fn replay_steps(s: &Scenario, offline: &Run) -> Vec<Option<Vec<FakeStep>>> {
+    s.turns
+        .iter()
+        .enumerate()
+        .map(|(i, turn)| {
+            turn.say.as_ref()?;
+            let record = offline.turns.iter().find(|t| t.turn == i + 1)?;
+            let last = record.observed.messages.last()?;
+            let calls: Vec<FakeToolCall> = record
+                .observed
+                .messages
+                .iter()
+                .flat_map(|m| &m.tool_calls)
+                .map(|c| FakeToolCall::new(&c.name, c.arguments.clone()))
+                .collect();
+            let mut steps = Vec::new();
+            if !calls.is_empty() {
+                steps.push(FakeStep::tools(calls));
+            }
+            steps.push(FakeStep::text(&last.text));
+            Some(steps)
+        })
+        .collect()
+}
+
+/// A new, empty store of the kind asked for; the guard removes what it made.
+async fn open_store(database: &Database) -> anyhow::Result<(Store, StoreGuard)> {
+    match database {
+        Database::Memory => Ok((Store::in_memory().await?, StoreGuard::None)),
+        Database::SqliteFile => {
+            let dir = std::env::temp_dir().join(crate::store::new_id("verity-eval"));
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let store = Store::connect(&dir.join("eval.db").to_string_lossy()).await?;
+            Ok((store, StoreGuard::Dir(dir)))
+        }
+        Database::Postgres(admin) => {
+            use sqlx::Connection;
+            sqlx::any::install_default_drivers();
+            let name = crate::store::new_id("verity_e").to_lowercase();
+            let mut conn = sqlx::AnyConnection::connect(admin)
+                .await
+                .context("connecting to the PostgreSQL admin URL")?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await
+                .context("creating the scenario's database")?;
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            let store = Store::connect(&format!("{base}/{name}")).await?;
+            Ok((
+                store,
+                StoreGuard::Postgres {
+                    admin: admin.clone(),
+                    name,
+                },
+            ))
+        }
+    }
+}
+
+/// What to remove after a run.
+enum StoreGuard {
+    None,
+    Dir(std::path::PathBuf),
+    Postgres { admin: String, name: String },
+}
+
+impl StoreGuard {
+    /// Removes the run's database (open connections are closed by force on PostgreSQL;
+    /// on Linux a SQLite file may be removed while open).
+    async fn remove(self, store: Store) {
+        drop(store);
+        if let StoreGuard::Dir(dir) = &self {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let StoreGuard::Postgres { admin, name } = self {
+            use sqlx::Connection;
+            if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await;
+            }
+        }
+    }
 }
 
 /// One run; a scenario that cannot even be set up is a failed run saying why.
 async fn run_once(
     s: &Scenario,
     demo_cache: &mut HashMap<NaiveDate, Arc<Vec<Item>>>,
-    llm: Option<&crate::config::LlmConfig>,
+    ctx: &RunContext<'_>,
 ) -> Run {
-    match try_run(s, demo_cache, llm).await {
+    let (store, guard) = match open_store(ctx.database).await {
+        Ok(x) => x,
+        Err(e) => {
+            return Run {
+                status: Status::Failed,
+                note: Some(format!("the scenario's store could not be opened: {e:#}")),
+                ..Run::skipped(String::new())
+            };
+        }
+    };
+    let result = try_run(s, demo_cache, ctx, store.clone()).await;
+    guard.remove(store).await;
+    match result {
         Ok(run) => run,
         Err(e) => Run {
             status: Status::Failed,
@@ -295,11 +519,13 @@ impl Drop for Server {
 async fn try_run(
     s: &Scenario,
     demo_cache: &mut HashMap<NaiveDate, Arc<Vec<Item>>>,
-    llm: Option<&crate::config::LlmConfig>,
+    ctx: &RunContext<'_>,
+    store: Store,
 ) -> anyhow::Result<Run> {
+    let llm = ctx.llm;
     let now = s.now()?.with_timezone(&Utc);
     let policy = Policy::default();
-    let store = Store::in_memory().await?;
+    let policy_tz = policy.time_zone;
 
     // The data: the demo (anchored at the scenario's day) and `given`, through ingestion.
     let mut inputs = Vec::new();
@@ -368,7 +594,16 @@ async fn try_run(
         llm.cloned(),
     )
     .await?;
-    let result = converse(s, &store, &server.base, &known, graph.as_ref()).await;
+    let result = converse(
+        s,
+        &store,
+        &server.base,
+        &known,
+        graph.as_ref(),
+        policy_tz,
+        ctx.replay,
+    )
+    .await;
     server.stop().await;
     let mut turns = result?;
 
@@ -394,11 +629,16 @@ async fn try_run(
     };
     let final_failures = expect::check_final(&s.final_, &cases, &events);
 
+    // Per turn, the larger of: delivered texts that failed the runner's check, stored
+    // messages whose own verdict failed.
     let grounding_violations = turns
         .iter()
-        .flat_map(|t| &t.observed.messages)
-        .filter(|m| !m.grounded())
-        .count();
+        .map(|t| {
+            let delivered = t.observed.delivered.iter().filter(|v| !v.passed).count();
+            let stored = t.observed.messages.iter().filter(|m| !m.grounded()).count();
+            delivered.max(stored)
+        })
+        .sum();
     let leaks = turns.iter().map(|t| t.leaks.len()).sum();
     let server_errors = turns
         .iter()
@@ -432,9 +672,13 @@ async fn converse(
     base: &str,
     known: &[inspect::Identifying],
     graph: Option<&FakeGraph>,
+    tz: chrono_tz::Tz,
+    replay: Option<&Replay<'_>>,
 ) -> anyhow::Result<Vec<TurnRecord>> {
     let mut turns = Vec::new();
-    let (driver, status) = Driver::open(s, base, graph.map(|g| (g, store))).await?;
+    // Replayed through the model, the web chat's replies are streamed (the gate runs).
+    let (driver, status) =
+        Driver::open(s, base, graph.map(|g| (g, store)), replay.is_some()).await?;
     // WhatsApp and Messenger: the conversation starts with the first message.
     let mut conv = driver.conversation_id().await?.unwrap_or_default();
     let mut seen_seq = 0;
@@ -443,11 +687,13 @@ async fn converse(
     // The opening message is checked like a reply.
     let (opening, last) = bot_messages(store, &conv, seen_seq).await?;
     seen_seq = last;
-    let observed = Observed {
+    let mut observed = Observed {
         status,
         reply: opening.last().map(|m| serde_json::json!({"text": m.text})),
         messages: opening,
+        delivered: Vec::new(),
     };
+    grade(store, &conv, s.channel, tz, &mut observed).await?;
     turns.push(implicit(
         0,
         "(session opened)".into(),
@@ -467,6 +713,12 @@ async fn converse(
             }
             Message::Press(a) => format!("press: {a}"),
         };
+        let scripted =
+            replay.and_then(|r| r.turns.get(i).cloned().flatten().map(|steps| (r, steps)));
+        if let Some((r, steps)) = &scripted {
+            r.fake.clear();
+            r.fake.push(steps.clone());
+        }
         let (status, reply) = match driver.send(&message).await {
             Ok(r) => (r.status, r.reply),
             Err(e) => (
@@ -485,11 +737,13 @@ async fn converse(
                 .await?
                 .and_then(|c| c.customer_id)
         };
-        let observed = Observed {
+        let mut observed = Observed {
             status,
             reply,
             messages,
+            delivered: Vec::new(),
         };
+        grade(store, &conv, s.channel, tz, &mut observed).await?;
         let mut record = implicit(
             i + 1,
             sent,
@@ -500,6 +754,14 @@ async fn converse(
         );
         let explicit = expect::check_turn(&turn.expect, &record.observed);
         record.failures.extend(explicit);
+        if let Some((r, _)) = scripted {
+            let left = r.fake.clear();
+            if left > 0 {
+                record.failures.push(format!(
+                    "replay: the LLM engine did not use {left} of the model's scripted answers for this turn"
+                ));
+            }
+        }
         turns.push(record);
     }
     Ok(turns)
@@ -535,10 +797,25 @@ fn implicit(
         )),
         _ => {}
     }
+    if let Some(why) = observed
+        .reply
+        .as_ref()
+        .and_then(|r| r["stream_problem"].as_str())
+    {
+        failures.push(format!("stream: {why}"));
+    }
+    for v in &observed.delivered {
+        if !v.passed {
+            failures.push(format!(
+                "grounding: the reply as delivered states what the conversation does not support: {}",
+                v.reasons().replace('\n', "; ")
+            ));
+        }
+    }
     for m in &observed.messages {
         if !m.grounded() {
             failures.push(format!(
-                "grounding: a reply failed the grounding check: {}",
+                "grounding: the server's own check failed a reply (or replaced it): {}",
                 m.grounding_reasons().join("; ")
             ));
         }
@@ -560,6 +837,71 @@ fn implicit(
         failures,
         leaks,
     }
+}
+
+/// Grades what the customer received this turn, by the runner itself: the grounding
+/// check of every delivered text against the conversation's latest messages and tool
+/// results (the window the server's check reads), and which contradictions the text
+/// and buttons present ([`received::presented`]). On WhatsApp and Messenger that reading
+/// is the `contradictions` graded (the channel carries no codes); on the web the chat
+/// API's `contradictions` field is, and the reading is shown beside it.
+async fn grade(
+    store: &Store,
+    conversation_id: &str,
+    channel: ChannelKind,
+    tz: chrono_tz::Tz,
+    o: &mut Observed,
+) -> anyhow::Result<()> {
+    let Some(reply) = o.reply.as_mut() else {
+        return Ok(());
+    };
+    if conversation_id.is_empty() {
+        return Ok(());
+    }
+    let (window, conv) = {
+        let mut c = store.read().await?;
+        (
+            conversations::list_recent_messages(&mut c, conversation_id, WINDOW).await?,
+            conversations::get_conversation(&mut c, conversation_id).await?,
+        )
+    };
+    let locale = Locale::from_tag(
+        reply["language"]
+            .as_str()
+            .or(conv.as_ref().map(|c| c.language.as_str()))
+            .unwrap_or("de"),
+    );
+    let pieces: Vec<String> = match reply["texts"].as_array() {
+        Some(t) => t
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        None => reply["text"]
+            .as_str()
+            .map(str::to_string)
+            .into_iter()
+            .collect(),
+    };
+    let support = received::support(&window, tz);
+    o.delivered = pieces
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| received::grounding(p, &support, locale))
+        .collect();
+    let mut read = pieces.join("\n");
+    for b in reply["button_texts"].as_array().into_iter().flatten() {
+        read.push('\n');
+        read.push_str(b.as_str().unwrap_or(""));
+    }
+    let open = received::contradictions(&received::tool_results(&window));
+    let shown = received::presented(&read, &open, tz, locale);
+    match channel {
+        // The chat API carries the codes to the client; what its text presents is shown
+        // in the transcript beside them.
+        ChannelKind::Web => reply["presented_in_text"] = serde_json::json!(shown),
+        _ => reply["contradictions"] = serde_json::json!(shown),
+    }
+    Ok(())
 }
 
 /// The bot messages stored after `after_seq`, and the newest seq.

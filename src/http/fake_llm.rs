@@ -138,6 +138,14 @@ impl FakeLlm {
     pub fn remaining(&self) -> usize {
         self.lock().script.len()
     }
+
+    /// Drops the steps not used yet; returns how many there were.
+    pub fn clear(&self) -> usize {
+        let mut inner = self.lock();
+        let n = inner.script.len();
+        inner.script.clear();
+        n
+    }
 }
 
 async fn completions(State(inner): State<Arc<Mutex<Inner>>>, body: String) -> Response {

@@ -392,6 +392,35 @@ pub struct RecordCounts {
     pub events: i64,
 }
 
+/// The stored spelling of an order number as a customer typed it: the same number, or
+/// the one number that matches it without regard to case and hyphens ("ab12345" for a
+/// stored "AB-12345", "A-100234" for a stored "a-100234"). Only for looking up; whoever
+/// asks learns nothing from it before the order's owner is verified.
+pub async fn resolve_order_number(
+    conn: &mut AnyConnection,
+    typed: &str,
+) -> anyhow::Result<Option<OrderNumber>> {
+    let row = sqlx::query("SELECT number FROM orders WHERE number = $1")
+        .bind(typed)
+        .fetch_optional(&mut *conn)
+        .await
+        .context("looking up an order number")?;
+    if let Some(r) = row {
+        return Ok(OrderNumber::parse(&r.try_get::<String, _>(0)?).ok());
+    }
+    let folded = typed.replace('-', "").to_ascii_uppercase();
+    let rows =
+        sqlx::query("SELECT number FROM orders WHERE UPPER(REPLACE(number, '-', '')) = $1 LIMIT 2")
+            .bind(folded)
+            .fetch_all(conn)
+            .await
+            .context("looking up an order number without case")?;
+    match rows.as_slice() {
+        [only] => Ok(OrderNumber::parse(&only.try_get::<String, _>(0)?).ok()),
+        _ => Ok(None),
+    }
+}
+
 /// The customer who placed this order, if it was shipped to this postcode (identity
 /// verification on the web). The same answer for "no such order" and "wrong postcode".
 pub async fn find_order_owner(

@@ -422,6 +422,91 @@ async fn deliveries_with_a_missing_or_wrong_signature_are_refused_and_not_stored
     assert_eq!(count(&m.app, "SELECT COUNT(*) FROM messages").await, 0);
 }
 
+/// A body, the app secret and the header Meta would send, computed independently of
+/// Verity: `printf '%s' "$BODY" | openssl dgst -sha256 -hmac wa-app-secret-for-tests`.
+const KNOWN_BODY: &str = r#"{"object":"whatsapp_business_account","entry":[]}"#;
+const KNOWN_SIGNATURE: &str =
+    "sha256=307ec995eb998e41acb53801cd7ab9346646ce7b2a11e12d9b31d9ebce35185e";
+
+#[tokio::test]
+async fn a_signature_computed_elsewhere_is_accepted_and_matches_ours() {
+    assert_eq!(sign(WA_SECRET, KNOWN_BODY.as_bytes()), KNOWN_SIGNATURE);
+    assert!(verity::channels::signature_is_valid(
+        WA_SECRET,
+        KNOWN_BODY.as_bytes(),
+        Some(KNOWN_SIGNATURE)
+    ));
+    let m = meta_app().await;
+    assert_eq!(
+        post_raw(
+            &m.app,
+            "/webhooks/whatsapp",
+            KNOWN_BODY,
+            Some(KNOWN_SIGNATURE.into())
+        )
+        .await,
+        200
+    );
+    // One changed byte of the header, or of the body, and it is refused.
+    let wrong = KNOWN_SIGNATURE.replace("185e", "185f");
+    assert_eq!(
+        post_raw(&m.app, "/webhooks/whatsapp", KNOWN_BODY, Some(wrong)).await,
+        401
+    );
+    let other = KNOWN_BODY.replace("[]", "[ ]");
+    assert_eq!(
+        post_raw(
+            &m.app,
+            "/webhooks/whatsapp",
+            &other,
+            Some(KNOWN_SIGNATURE.into())
+        )
+        .await,
+        401
+    );
+}
+
+#[tokio::test]
+async fn without_an_app_secret_configured_every_delivery_is_refused() {
+    let m = meta_app_with(|c| {
+        c.whatsapp_app_secret = None;
+        c.messenger_app_secret = None;
+    })
+    .await;
+    let body = wa_delivery(vec![wa_text(STRANGER, "wamid.nosecret", "Hallo")]).to_string();
+    // Signed with the secret the sender knows, or with an empty one, or not at all.
+    for signature in [
+        Some(sign(WA_SECRET, body.as_bytes())),
+        Some(sign("", body.as_bytes())),
+        None,
+    ] {
+        assert_eq!(
+            post_raw(&m.app, "/webhooks/whatsapp", &body, signature).await,
+            401
+        );
+    }
+    let ms = ms_delivery(vec![ms_event(
+        "PSID-2",
+        "message",
+        json!({"mid": "m_nosecret", "text": "Hallo"}),
+    )])
+    .to_string();
+    assert_eq!(
+        post_raw(
+            &m.app,
+            "/webhooks/messenger",
+            &ms,
+            Some(sign(MS_SECRET, ms.as_bytes()))
+        )
+        .await,
+        401
+    );
+    assert_eq!(
+        count(&m.app, "SELECT COUNT(*) FROM webhook_deliveries").await,
+        0
+    );
+}
+
 #[tokio::test]
 async fn a_signed_whatsapp_text_is_stored_acknowledged_and_answered_with_buttons() {
     let m = meta_app().await;
@@ -787,6 +872,166 @@ async fn a_message_is_dead_after_the_last_attempt_and_says_why() {
         .await
         .unwrap();
     assert_eq!((rows[2].status.as_str(), rows[2].attempts), ("failed", 1));
+}
+
+/// The outbox rows of a conversation, as stored.
+async fn outbox_rows(
+    app: &TestApp,
+    conversation_id: &str,
+) -> Vec<verity::store::channels::OutboxRow> {
+    let mut conn = app.store.read().await.unwrap();
+    db::list_outbox_for_conversation(&mut conn, conversation_id)
+        .await
+        .unwrap()
+}
+
+/// An outbox of the same store whose clock reads `ms` after the demo's now.
+fn outbox_at(m: &Meta, ms: i64, cfg: ChannelConfig) -> Outbox {
+    let at = demo_now() + chrono::Duration::milliseconds(ms);
+    Outbox::new(m.app.store.clone(), verity::clock::Clock::Fixed(at), cfg)
+}
+
+#[tokio::test]
+async fn retries_wait_twice_as_long_each_time_and_the_last_failure_is_dead() {
+    let cfg = |c: &mut ChannelConfig| {
+        c.outbox_retry_base_ms = 1_000;
+        c.outbox_max_attempts = 4;
+    };
+    let m = meta_app_with(cfg).await;
+    let mut config = channel_config(&m.graph);
+    cfg(&mut config);
+    m.graph.fail_next(&[500, 503, 429, 500]);
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.backoff", "Hallo")]),
+    )
+    .await;
+    // The app's own worker (its clock stands still) makes the first attempt.
+    let conv = loop {
+        let mut conn = m.app.store.read().await.unwrap();
+        let found = conversations::find_conversation_by_sender(&mut conn, "whatsapp", STRANGER)
+            .await
+            .unwrap();
+        drop(conn);
+        if let Some(c) = found
+            && outbox_rows(&m.app, &c.id)
+                .await
+                .first()
+                .is_some_and(|r| r.attempts == 1 && r.status == "pending")
+        {
+            break c;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let t0 = demo_now().timestamp_millis();
+    let first = outbox_rows(&m.app, &conv.id).await.remove(0);
+    assert_eq!(first.next_attempt_ms, t0 + 1_000, "{first:?}");
+    // Each wait is twice the one before: 1 s, 2 s, 4 s; nothing goes out earlier.
+    let mut at = 0;
+    for (attempt, wait) in [(2, 1_000), (3, 2_000), (4, 4_000)] {
+        let requests = m.graph.requests().len();
+        assert!(
+            !outbox_at(&m, at + wait - 1, config.clone())
+                .send_due()
+                .await
+                .unwrap(),
+            "attempt {attempt} is not due yet"
+        );
+        assert_eq!(m.graph.requests().len(), requests);
+        at += wait;
+        assert!(outbox_at(&m, at, config.clone()).send_due().await.unwrap());
+        assert_eq!(m.graph.requests().len(), requests + 1);
+        let row = outbox_rows(&m.app, &conv.id).await.remove(0);
+        assert_eq!(row.attempts, attempt, "{row:?}");
+        if attempt < 4 {
+            assert_eq!(row.status, "pending");
+            assert_eq!(row.next_attempt_ms, t0 + at + wait * 2, "{row:?}");
+        } else {
+            // The fourth failure was the last attempt: dead, with the reason.
+            assert_eq!(row.status, "dead");
+            let error = row.last_error.unwrap();
+            assert!(
+                error.contains("gave up after 4 attempts") && error.contains("HTTP 500"),
+                "{error}"
+            );
+        }
+    }
+    // The conversation's next message is not held up by the dead one.
+    let outbox = outbox_at(&m, at, config.clone());
+    while outbox.send_due().await.unwrap() {}
+    let rows = outbox_rows(&m.app, &conv.id).await;
+    assert!(rows.len() >= 2, "{rows:?}");
+    assert!(rows[1..].iter().all(|r| r.status == "sent"), "{rows:?}");
+    assert_eq!(m.graph.accepted().len(), rows.len() - 1);
+}
+
+#[tokio::test]
+async fn rows_interrupted_while_sending_are_dead_at_start_up_and_never_sent_twice() {
+    let m = meta_app().await;
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.crash", "Hallo")]),
+    )
+    .await;
+    settle(&m.app).await;
+    let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
+    let sent_before = m.graph.requests().len();
+    // As a crashed process leaves them: one claimed ten minutes ago, one a minute ago.
+    let now = demo_now().timestamp_millis();
+    let mut ids = Vec::new();
+    for (i, claimed) in [now - 10 * 60_000, now - 60_000].into_iter().enumerate() {
+        let mut row = verity::store::channels::OutboxRow {
+            id: format!("out_crashed_{i}"),
+            conversation_id: conv.id.clone(),
+            message_id: None,
+            channel: "whatsapp".into(),
+            recipient: STRANGER.into(),
+            payload: json!({"messaging_product": "whatsapp", "to": STRANGER, "type": "text",
+                            "text": {"body": "Hallo"}})
+            .to_string(),
+            status: "sending".into(),
+            attempts: 1,
+            next_attempt_ms: claimed,
+            provider_message_id: None,
+            last_error: None,
+            created_ms: claimed,
+            updated_ms: claimed,
+            position: 0,
+        };
+        let mut tx = m.app.store.begin().await.unwrap();
+        db::insert_outbox(tx.conn(), &mut row).await.unwrap();
+        tx.commit().await.unwrap();
+        ids.push(row.id);
+    }
+    // A process starting later: its clock has moved on by two minutes.
+    let outbox = std::sync::Arc::new(outbox_at(&m, 2 * 60_000, channel_config(&m.graph)));
+    let worker = tokio::spawn({
+        let o = outbox.clone();
+        async move { o.run().await }
+    });
+    let mut rows = Vec::new();
+    for _ in 0..500 {
+        rows = outbox_rows(&m.app, &conv.id).await;
+        if rows.iter().any(|r| r.id == ids[0] && r.status == "dead") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    worker.abort();
+    let row = |id: &str| rows.iter().find(|r| r.id == id).unwrap();
+    // Claimed more than five minutes before: the outcome is unknown, so it is dead.
+    assert_eq!(row(&ids[0]).status, "dead", "{rows:?}");
+    assert!(
+        row(&ids[0])
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("interrupted")
+    );
+    // Claimed three minutes before: it may still be on its way; left alone.
+    assert_eq!(row(&ids[1]).status, "sending", "{rows:?}");
+    // Neither was sent again.
+    assert_eq!(m.graph.requests().len(), sent_before);
 }
 
 #[tokio::test]

@@ -30,10 +30,12 @@
 mod check;
 mod claims;
 mod evidence;
+mod stated;
 mod support;
 
 pub use check::{Claim, ClaimKind, Verdict, check};
 pub use evidence::Evidence;
+pub use stated::Stated;
 pub use support::Support;
 
 #[cfg(test)]

@@ -424,6 +424,30 @@ fn build_reply(text: String, ctx: &ToolContext<'_>, run: &Run<'_>) -> EngineRepl
     }) {
         collect_contradictions(&r.result, &mut contradictions, &mut remedies);
     }
+    // A refused proposal names what can be done instead.
+    let mut alternatives: Vec<String> = Vec::new();
+    for r in run.records.iter().filter(|r| r.name == "propose_remedy") {
+        if r.result["allowed"] == false {
+            for a in r.result["alternatives"].as_array().into_iter().flatten() {
+                if let Some(a) = a.as_str()
+                    && !alternatives.iter().any(|x| x == a)
+                {
+                    alternatives.push(a.to_string());
+                }
+            }
+        }
+    }
+    remedies.retain(|r| !alternatives.contains(r));
+    alternatives.append(&mut remedies);
+    let mut remedies = alternatives;
+    // A way out to a person once verification is locked or a problem was reported.
+    let way_out = run.records.iter().any(|r| {
+        r.result["reason"] == "locked"
+            || (r.name == "report_problem" && r.result["recorded"] == true)
+    });
+    if way_out && !remedies.iter().any(|x| x == "handoff") {
+        remedies.push("handoff".into());
+    }
     let ids: Vec<String> = if ctx.state.pending.is_some() {
         vec!["confirm".into(), "decline".into()]
     } else {
@@ -451,7 +475,11 @@ fn build_reply(text: String, ctx: &ToolContext<'_>, run: &Run<'_>) -> EngineRepl
 fn collect_contradictions(v: &Value, codes: &mut Vec<String>, remedies: &mut Vec<String>) {
     match v {
         Value::Object(map) => {
-            if let Some(list) = map.get("contradictions").and_then(Value::as_array) {
+            // A shipment's contradictions, and (from `track_shipment`) the order's.
+            let lists = ["contradictions", "order_contradictions"]
+                .iter()
+                .filter_map(|k| map.get(*k).and_then(Value::as_array));
+            for list in lists {
                 for c in list {
                     if let Some(code) = c["code"].as_str()
                         && !codes.iter().any(|x| x == code)
@@ -468,7 +496,7 @@ fn collect_contradictions(v: &Value, codes: &mut Vec<String>, remedies: &mut Vec
                 }
             }
             for (k, child) in map {
-                if k != "contradictions" {
+                if k != "contradictions" && k != "order_contradictions" {
                     collect_contradictions(child, codes, remedies);
                 }
             }
@@ -526,11 +554,15 @@ mod tests {
         collect_contradictions(
             &json!({"shipments": [{"shipment": {"contradictions": [
                 {"code": "delivered_but_driver_reports_failure", "remedies": ["callback", "redelivery"]}]}}],
-                "order_contradictions": []}),
+                "order_contradictions": [{"code": "promise_overdue", "remedies": ["return_label"]}]}),
             &mut codes,
             &mut remedies,
         );
-        assert_eq!(codes, ["delivered_but_driver_reports_failure"]);
-        assert_eq!(remedies, ["callback", "redelivery"]);
+        // The order's own first (at the top of the result), then the shipment's.
+        assert_eq!(
+            codes,
+            ["promise_overdue", "delivered_but_driver_reports_failure"]
+        );
+        assert_eq!(remedies, ["return_label", "callback", "redelivery"]);
     }
 }

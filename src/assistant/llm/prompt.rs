@@ -89,8 +89,29 @@ mod tests {
         }
     }
 
+    fn conversation(language: &str, verified: bool, order: &str) -> minijinja::Value {
+        minijinja::context! {
+            now_local => "11.09.2025 09:30", time_zone => "Europe/Berlin", language => language,
+            channel => "whatsapp", verified => verified, customer_name => "Erika Probe",
+            orders_json => format!(r#"{{"orders":[{{"order_number":"{order}"}}]}}"#),
+            focus_order => order, pending => None::<minijinja::Value>, waiting_for_staff => verified,
+        }
+    }
+
+    /// What the caching is for: the system prompt's bytes do not depend on the
+    /// conversation, so the provider can cache that prefix of every request.
     #[test]
-    fn the_system_prompt_is_the_same_on_every_turn() {
-        assert_eq!(system().unwrap(), system().unwrap());
+    fn the_system_prompt_is_the_same_for_every_conversation() {
+        let a = conversation("de", true, "A-100234");
+        let b = conversation("en", false, "A-100250");
+        let render = |ctx: &minijinja::Value| {
+            prompts::render("llm/system.j2", ctx.clone())
+                .map(|s| s.trim().to_string())
+                .unwrap()
+        };
+        assert_eq!(render(&a), render(&b));
+        assert_eq!(system().unwrap(), render(&a));
+        // While the turn's context, which follows it, does differ.
+        assert_ne!(context(a).unwrap(), context(b).unwrap());
     }
 }

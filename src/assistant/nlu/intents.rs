@@ -25,6 +25,7 @@ use crate::domain::Locale;
 
 use super::language::Vote;
 use super::lexicon::{self, CONTRAST, FILLERS, INTERJECTIONS, Lang, NEGATORS};
+use super::lexicon::{HESITATION, ORDER_CONTEXT, OTHER_THING, RECEIVED, REFERS_ALL_OTHERS};
 use super::normalize::{Token, without_noise};
 use super::pattern::{Match, Matcher, Pattern};
 use super::{Expectation, Intent};
@@ -73,6 +74,11 @@ static REFERS_BACK: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile_tight(lexi
 static NOT_REFERS_BACK: LazyLock<Vec<Pattern>> =
     LazyLock::new(|| compile_tight(lexicon::NOT_REFERS_BACK));
 static INJECTION: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile(lexicon::INJECTION));
+static ALL_OTHERS: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile_tight(REFERS_ALL_OTHERS));
+static HESITANT: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile_tight(HESITATION));
+static CONTEXT: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile(ORDER_CONTEXT));
+static OTHER: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile_tight(OTHER_THING));
+static GOT_IT: LazyLock<Vec<Pattern>> = LazyLock::new(|| compile(RECEIVED));
 
 /// What the scorer found in the tokens.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -84,6 +90,16 @@ pub struct Found {
     pub refers_to_other: bool,
     pub refers_back: bool,
     pub injection: bool,
+    /// "die anderen beiden", "the others".
+    pub refers_to_all_others: bool,
+    /// A word of hesitation ("warte", "actually", "hmm").
+    pub hesitation: bool,
+    /// A word tying the message to an order or its delivery.
+    pub order_context: bool,
+    /// A word putting the thing talked about outside the order ("mein alter …").
+    pub other_thing: bool,
+    /// "ist doch noch angekommen", "I got it after all", not negated.
+    pub received: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -157,13 +173,26 @@ pub fn recognize(tokens: &[Token], expecting: Option<Expectation>) -> Found {
         .iter()
         .any(|m| !blockers.iter().any(|b| b.overlaps(m)));
     let injection = !any(&INJECTION, false).is_empty();
+    let refers_to_all_others = !any(&ALL_OTHERS, false).is_empty();
+    let hesitation = !any(&HESITANT, false).is_empty();
+    let order_context = !any(&CONTEXT, false).is_empty();
+    let other_thing = !any(&OTHER, false).is_empty();
+    let received = any(&GOT_IT, false).iter().any(|m| {
+        !negated(tokens, m.start())
+            && !(m.start()..=m.end()).any(|i| NEGATORS.contains(&tokens[i].text.as_str()))
+    });
 
     Found {
         intents: order(&accepted),
         votes,
-        refers_to_other,
+        refers_to_other: refers_to_other || refers_to_all_others,
         refers_back,
         injection,
+        refers_to_all_others,
+        hesitation,
+        order_context,
+        other_thing,
+        received,
     }
 }
 
@@ -226,7 +255,10 @@ fn resolve_overlaps(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
 
 fn group(intent: Intent) -> u8 {
     match intent {
-        Intent::GeneralQuestion { .. } => 1,
+        Intent::GeneralQuestion { .. }
+        | Intent::Received
+        | Intent::Frustration
+        | Intent::StillThere => 1,
         i if i.is_answer() => 2,
         i if i.is_social() => 3,
         _ => 0,

@@ -1,6 +1,10 @@
 //! German or English: function words, umlauts, the language of the matched phrases, and
 //! explicit requests ("Sorry, can we speak English?", "auf Deutsch bitte").
 
+use std::sync::LazyLock;
+
+use lingua::{Language, LanguageDetector, LanguageDetectorBuilder};
+
 use crate::domain::Locale;
 
 use super::lexicon::{ENGLISH, GERMAN};
@@ -30,30 +34,84 @@ pub enum Verdict {
     Unknown,
 }
 
-/// An explicit request to switch is worth this much: it outweighs the words of the
-/// language it is written in ("Können wir Englisch sprechen?" asks for English).
-const REQUEST_WEIGHT: usize = 12;
+/// The identifier: lingua with only the German and English models, loaded on first use.
+static DETECTOR: LazyLock<LanguageDetector> = LazyLock::new(|| {
+    LanguageDetectorBuilder::from_languages(&[Language::German, Language::English]).build()
+});
 
-/// Weighs the evidence, one point per word at most: a function word counts for its
-/// language, another word for the language of the phrase it matched in; words with
-/// umlauts count for German. Confident when one language has at least two points and
-/// more than twice the other's, so one word alone ("ja", "thanks") never is.
-pub fn detect(text: &str, tokens: &[Token], votes: &[Vote]) -> Verdict {
-    let (mut de, mut en) = (0usize, 0usize);
+/// Words both languages use alike: they say nothing about the language.
+const NEUTRAL: &[&str] = &["ok", "okay", "okey", "hi", "hey", "super", "status", "info"];
+
+/// The words customers use beside an order or postcode ("order H-5040 postcode
+/// 69117"): too short a message for the model alone.
+const DOMAIN_EN: &[&str] = &[
+    "order",
+    "orders",
+    "postcode",
+    "zip",
+    "number",
+    "tracking",
+    "parcel",
+    "package",
+    "delivery",
+    "refund",
+    "label",
+    "driver",
+    "neighbour",
+    "neighbor",
+    "thanks",
+    "hello",
+    "please",
+];
+const DOMAIN_DE: &[&str] = &[
+    "bestellung",
+    "bestellnummer",
+    "plz",
+    "postleitzahl",
+    "paket",
+    "sendung",
+    "lieferung",
+    "sendungsnummer",
+    "fahrer",
+    "nachbar",
+    "nachbarn",
+    "etikett",
+    "danke",
+    "hallo",
+    "bitte",
+];
+
+/// The model's say is worth at most this many word points.
+const MODEL_CAP: f64 = 3.0;
+
+/// Decides a message's language. Three kinds of evidence, one point per word at most:
+/// German and English function words and the words of the phrases matched (`votes`);
+/// words with umlauts (German); and a language-identification model (lingua, with
+/// only the German and English models), whose log-odds count as points (more for
+/// longer messages, at most [`MODEL_CAP`]). An explicit request ("can we speak
+/// English?") decides. Confident when one language has at least two points and more
+/// than twice the other's (three times, to switch away from the conversation's
+/// language `history`); one word alone ("ja", "thanks") only leans.
+pub fn detect(text: &str, tokens: &[Token], votes: &[Vote], history: Option<Locale>) -> Verdict {
+    if let Some(l) = requested(tokens) {
+        return Verdict::Confident(l);
+    }
+    let (mut de, mut en) = (0f64, 0f64);
     for (i, t) in tokens.iter().enumerate() {
         let w = t.text.as_str();
         // The letter of an order number ("A-100234") is no article.
         if w.len() == 1 && tokens.get(i + 1).is_some_and(|n| n.number) {
             continue;
         }
-        let (is_de, is_en) = (GERMAN.contains(&w), ENGLISH.contains(&w));
+        let is_de = GERMAN.contains(&w) || DOMAIN_DE.contains(&w);
+        let is_en = ENGLISH.contains(&w) || DOMAIN_EN.contains(&w);
         if is_de || is_en {
-            de += usize::from(is_de);
-            en += usize::from(is_en);
+            de += f64::from(u8::from(is_de));
+            en += f64::from(u8::from(is_en));
         } else if let Some(v) = votes.iter().find(|v| v.word == w) {
             match v.lang {
-                Locale::De => de += 1,
-                Locale::En => en += 1,
+                Locale::De => de += 1.0,
+                Locale::En => en += 1.0,
             }
         }
     }
@@ -61,20 +119,52 @@ pub fn detect(text: &str, tokens: &[Token], votes: &[Vote]) -> Verdict {
         .split_whitespace()
         .filter(|w| w.chars().any(|c| "äöüÄÖÜß".contains(c)))
         .count();
-    de += umlaut_words.min(3);
-    match requested(tokens) {
-        Some(Locale::De) => de += REQUEST_WEIGHT,
-        Some(Locale::En) => en += REQUEST_WEIGHT,
-        None => {}
+    de += umlaut_words.min(3) as f64;
+    let words: Vec<String> = text
+        .split_whitespace()
+        .filter(|w| {
+            !w.chars()
+                .any(|c| c.is_ascii_digit() || c == '@' || c == '/')
+        })
+        .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()).to_string())
+        .filter(|w| w.chars().count() >= 2 && !NEUTRAL.contains(&w.to_lowercase().as_str()))
+        .collect();
+    if !words.is_empty() {
+        let clean = words.join(" ");
+        let p_de = DETECTOR.compute_language_confidence(clean.as_str(), Language::German);
+        let p_en = DETECTOR.compute_language_confidence(clean.as_str(), Language::English);
+        if p_de > 0.0 && p_en > 0.0 {
+            let weight = match words.len() {
+                1 => 0.5,
+                2 => 1.0,
+                _ => 1.5,
+            };
+            let model = ((p_en / p_de).ln() * weight).clamp(-MODEL_CAP, MODEL_CAP);
+            if model > 0.0 {
+                en += model;
+            } else {
+                de -= model;
+            }
+        }
     }
     let (winner, w, l) = if de >= en {
         (Locale::De, de, en)
     } else {
         (Locale::En, en, de)
     };
-    if w == l {
+    let margin = if history.is_some_and(|h| h != winner) {
+        3.0
+    } else {
+        2.0
+    };
+    let several_words = tokens
+        .iter()
+        .filter(|t| !t.number && t.text.len() > 1)
+        .count()
+        >= 2;
+    if (w - l).abs() < 0.25 {
         Verdict::Unknown
-    } else if w >= 2 && w > 2 * l {
+    } else if several_words && w >= 2.0 && w > margin * l {
         Verdict::Confident(winner)
     } else {
         Verdict::Leaning(winner)
@@ -128,7 +218,7 @@ mod tests {
     use crate::assistant::nlu::normalize::tokenize;
 
     fn verdict(text: &str) -> Verdict {
-        detect(text, &tokenize(text), &[])
+        detect(text, &tokenize(text), &[], None)
     }
 
     #[test]
@@ -177,20 +267,20 @@ mod tests {
     }
 
     #[test]
-    fn phrase_words_count_once_each() {
-        let vote = |word: &str| Vote {
-            word: word.into(),
-            lang: Locale::De,
-        };
-        let t = tokenize("kaputt");
+    fn a_short_clear_english_message_switches_a_german_conversation() {
+        let text = "order H-5040 postcode 69117";
         assert_eq!(
-            detect("kaputt", &t, &[vote("kaputt"), vote("kaputt")]),
-            Verdict::Leaning(Locale::De)
+            detect(text, &tokenize(text), &[], Some(Locale::De)),
+            Verdict::Confident(Locale::En)
         );
-        let t = tokenize("kaputt zerbrochen");
-        assert_eq!(
-            detect("", &t, &[vote("kaputt"), vote("zerbrochen")]),
-            Verdict::Confident(Locale::De)
-        );
+    }
+
+    #[test]
+    fn one_word_of_the_other_language_does_not_switch() {
+        let text = "thanks";
+        assert!(!matches!(
+            detect(text, &tokenize(text), &[], Some(Locale::De)),
+            Verdict::Confident(_)
+        ));
     }
 }

@@ -93,6 +93,39 @@ pub enum Topic {
     Other,
 }
 
+/// A question about one detail of the order or parcel in focus: answered from the truth
+/// store, not with the whole status again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    /// Where and until when the parcel can be picked up; "can I pick it up myself?".
+    Pickup,
+    /// Where exactly it was left: which neighbour, which shop, which place.
+    WhereExactly,
+    /// When the driver comes again.
+    NextAttempt,
+    /// Where the (promised) return label is.
+    ReturnLabel,
+}
+
+/// A request Verity cannot fulfil in the chat; staff can.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unable {
+    /// Change the delivery address, redirect the parcel.
+    ChangeAddress,
+    /// Move the delivery to another date.
+    ChangeDate,
+    /// "Do I have to pay?", charges, payment problems.
+    Payment,
+    /// An invoice or receipt.
+    Invoice,
+    /// "I want my money back."
+    MoneyBack,
+    /// A complaint about the product or the service.
+    Complaint,
+}
+
 /// What the customer wants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -123,6 +156,20 @@ pub enum Intent {
     Investigation,
     /// Talk to a person.
     Human,
+    /// A question about one detail of the order in focus.
+    Detail {
+        detail: Detail,
+    },
+    /// A request Verity cannot do here.
+    CannotDo {
+        what: Unable,
+    },
+    /// "Das ist echt ärgerlich", "this is ridiculous".
+    Frustration,
+    /// "Sind Sie noch da?", "hello? anyone there?"
+    StillThere,
+    /// "It came after all", "ist doch noch angekommen": the parcel is there.
+    Received,
     /// Agreement: "ja bitte", "passt", "sure".
     Yes,
     /// Refusal: "nein danke", "lieber nicht", "nope".
@@ -165,6 +212,13 @@ pub struct Understanding {
     pub refers_to_other: bool,
     /// "das Paket", "that one", "it", with no order or tracking number in the message.
     pub refers_back: bool,
+    /// "und die anderen beiden?", "what about the others": every other order.
+    pub refers_to_all_others: bool,
+    /// An answer that is not a clear yes or no: "ja nein", "ja?", "yeah actually no".
+    pub hesitant: bool,
+    /// A report (not received, damaged, wrong item) that may not be about the order:
+    /// "mein alter Wasserkocher ist kaputt gegangen". The dialogue asks before it records.
+    pub report_unsure: bool,
     /// The text tries to instruct the bot ("ignore your rules", "SYSTEM:", "als
     /// Admin"). The dialogue never obeys text; this only lets it know.
     pub injection_suspected: bool,
@@ -196,6 +250,35 @@ pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
     let words = tokens.iter().filter(|t| !t.number).count();
 
     let mut intents = found.intents;
+    // "I got it after all": no report that it has not come.
+    let received = found.received
+        && !text.contains('?')
+        && !intents
+            .iter()
+            .any(|i| matches!(i, Intent::Damaged | Intent::WrongItem | Intent::Late));
+    if received {
+        intents.retain(|i| !matches!(i, Intent::NotReceived | Intent::Late));
+        if !intents.contains(&Intent::Received) {
+            intents.insert(0, Intent::Received);
+        }
+    }
+    // "Das Etikett ist immer noch nicht da": the label is missing, not the parcel.
+    if intents.contains(&Intent::Detail {
+        detail: Detail::ReturnLabel,
+    }) {
+        intents.retain(|i| *i != Intent::NotReceived);
+    }
+    let hesitant = is_hesitant(text, &tokens, &intents, found.hesitation);
+    if hesitant {
+        intents.retain(|i| !i.is_answer());
+    }
+    let reports = intents
+        .iter()
+        .any(|i| matches!(i, Intent::NotReceived | Intent::WrongItem | Intent::Damaged));
+    // A report is the customer's about the order unless the message places the broken
+    // or missing thing elsewhere ("mein alter Wasserkocher", "my phone, last year") and
+    // ties it to no delivery ("ist kaputt angekommen").
+    let report_unsure = reports && found.other_thing && !found.order_context;
     if intents.is_empty() {
         let question_like = normalize::looks_like_question(text, &tokens);
         // A request to switch language asks for nothing else.
@@ -212,7 +295,7 @@ pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
         });
     }
 
-    let verdict = language::detect(text, &tokens, &found.votes);
+    let verdict = language::detect(text, &tokens, &found.votes, ctx.language);
     let (language, language_confident) = match verdict {
         language::Verdict::Confident(l) => (l, true),
         language::Verdict::Leaning(l) => (ctx.language.unwrap_or(l), false),
@@ -226,6 +309,39 @@ pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
         entities,
         refers_to_other: found.refers_to_other,
         refers_back: found.refers_back && !found.refers_to_other && !has_number,
+        refers_to_all_others: found.refers_to_all_others,
+        hesitant,
+        report_unsure,
         injection_suspected: found.injection || normalize::has_role_marker(text),
     }
+}
+
+/// A yes or no that is not clear: both at once ("ja nein", "ok nein"), a yes asked back
+/// ("ja?", "sure?"), or with a word of hesitation ("ja... oder doch nicht", "Ja! Nein,
+/// warte.", "yeah actually no"). Only for messages that carry no request.
+fn is_hesitant(
+    text: &str,
+    tokens: &[normalize::Token],
+    intents: &[Intent],
+    hesitation: bool,
+) -> bool {
+    const YES: &[&str] = &[
+        "ja", "jo", "jep", "jap", "yes", "yeah", "yep", "yup", "ok", "okay", "sure", "klar",
+        "gerne", "gern",
+    ];
+    const NO: &[&str] = &["nein", "nee", "ne", "noe", "no", "nope", "nah"];
+    let said = |words: &[&str]| tokens.iter().any(|t| words.contains(&t.text.as_str()));
+    let yes = intents.contains(&Intent::Yes);
+    let no = intents.contains(&Intent::No);
+    if intents
+        .iter()
+        .any(|i| !(i.is_answer() || i.is_social() || *i == Intent::Unknown))
+    {
+        return false;
+    }
+    if !(yes || no) {
+        // "hmm, vielleicht", "not sure": no answer either.
+        return hesitation && tokens.len() <= 5;
+    }
+    (yes && no) || (said(YES) && said(NO)) || hesitation || (yes && text.trim_end().ends_with('?'))
 }

@@ -10,9 +10,15 @@ use crate::assistant::tools::{ToolCallRecord, ToolContext, call_tool};
 use crate::domain::Locale;
 use crate::truth::Remedy;
 
+mod followups;
+
 /// One turn being answered: the reply is built up part by part.
 pub(super) struct Turn {
     locale: Locale,
+    /// The reply kinds said so far in this turn.
+    kinds: Vec<String>,
+    /// The order in focus when the turn began.
+    focus_before: Option<String>,
     parts: Vec<String>,
     actions: Vec<SuggestedAction>,
     contradictions: Vec<String>,
@@ -26,6 +32,8 @@ impl Turn {
     pub(super) fn new(locale: Locale) -> Self {
         Turn {
             locale,
+            kinds: Vec::new(),
+            focus_before: None,
             parts: Vec::new(),
             actions: Vec::new(),
             contradictions: Vec::new(),
@@ -36,6 +44,7 @@ impl Turn {
     }
 
     fn say(&mut self, kind: &str, d: minijinja::Value) {
+        self.kinds.push(kind.to_string());
         self.parts.push(render_reply(kind, self.locale, d));
     }
 
@@ -76,6 +85,7 @@ impl Turn {
         ctx: &mut ToolContext<'_>,
         input: &TurnInput,
     ) -> anyhow::Result<EngineReply> {
+        self.focus_before = ctx.state.focus_order.clone();
         match input {
             TurnInput::Action(id) => self.pressed(ctx, id).await?,
             TurnInput::Text { text, signals } => {
@@ -83,9 +93,12 @@ impl Turn {
                     self.locale = l;
                     ctx.locale = l;
                 }
-                self.said(ctx, text, signals).await?;
+                let asked_report = ctx.state.pending_report.take();
+                self.said(ctx, text, signals, asked_report).await?;
+                self.after_said(ctx, signals);
             }
         }
+        self.count_misunderstandings(ctx);
         Ok(self.finish())
     }
 
@@ -119,8 +132,13 @@ impl Turn {
         ctx: &mut ToolContext<'_>,
         text: &str,
         s: &Signals,
+        asked_report: Option<String>,
     ) -> anyhow::Result<()> {
-        // A pending proposal: yes or no first.
+        // A pending proposal: a hesitant answer is asked again, then yes or no.
+        if ctx.state.pending.is_some() && s.data_intent().is_none() && s.hesitant {
+            self.ask_again(ctx);
+            return Ok(());
+        }
         if ctx.state.pending.is_some() && s.data_intent().is_none() {
             if s.has(Intent::Yes) {
                 return self.confirm(ctx).await;
@@ -130,11 +148,32 @@ impl Turn {
                 return Ok(());
             }
         }
+        // A report asked about in the last turn: recorded only on a clear yes.
+        if let Some(claim) = asked_report
+            && s.data_intent().is_none()
+        {
+            if s.has(Intent::Yes) && !s.hesitant {
+                return self.record_report(ctx, &claim).await;
+            }
+            if s.hesitant {
+                ctx.state.pending_report = Some(claim.clone());
+                self.say("ask_report", context! { claim => claim, again => true });
+                return Ok(());
+            }
+            if s.has(Intent::No) {
+                self.say("report_not_recorded", context! {});
+                return Ok(());
+            }
+        }
         if s.has(Intent::Human) {
             return self.hand_off(ctx).await;
         }
-        // Identity: numbers given now, or an order number waiting for its postcode.
-        let order = s.order_numbers.first().cloned();
+        // Identity: numbers given now, or an order number waiting for its postcode. A
+        // number is used in the store's spelling ("ab-12345" typed as "AB12345").
+        let order = match s.order_numbers.first() {
+            Some(o) => Some(self.stored_spelling(ctx, o).await?),
+            None => None,
+        };
         let postcode = s.postcodes.first().cloned();
         let email = s.emails.first().cloned();
         // The order number together with the postcode or the account email; an email
@@ -159,6 +198,8 @@ impl Turn {
             _ => None,
         };
         let data_intent = s.data_intent();
+        // What is answered once verified: not a report that may not be about the order.
+        let later = data_intent.filter(|_| !s.report_unsure);
         if let Some(args) = verify_args {
             let already_mine = ctx.customer().is_some()
                 && order.is_some()
@@ -170,12 +211,22 @@ impl Turn {
                     self.say("not_found", context! {});
                     return Ok(());
                 }
-                if data_intent.is_some() {
-                    ctx.state.pending_intent = data_intent;
+                if later.is_some() {
+                    ctx.state.pending_intent = later;
                 }
-                return self.verification_failed(&r);
+                ctx.state.failed_verifications = ctx.state.failed_verifications.saturating_add(1);
+                self.verification_failed(&r)?;
+                // Repeated failures: a person is offered, as a button from the second
+                // and in words from the third.
+                if ctx.state.failed_verifications >= 3 && r["reason"] != "locked" {
+                    self.offer_person();
+                } else if ctx.state.failed_verifications >= 2 {
+                    self.offer("handoff");
+                }
+                return Ok(());
             }
             ctx.state.unverified_order = None;
+            ctx.state.failed_verifications = 0;
             self.say(
                 "verified",
                 context! {
@@ -192,27 +243,42 @@ impl Turn {
         if ctx.customer().is_none() {
             if let Some(o) = order {
                 ctx.state.unverified_order = Some(o);
-                if data_intent.is_some() {
-                    ctx.state.pending_intent = data_intent;
+                if later.is_some() {
+                    ctx.state.pending_intent = later;
                 }
                 self.say("ask_postcode", context! {});
                 return Ok(());
             }
-            if let Some(intent) = data_intent {
-                ctx.state.pending_intent = Some(intent);
+            if data_intent.is_some() {
+                ctx.state.pending_intent = later;
                 self.say("ask_verification", context! {});
                 return Ok(());
             }
             // A tracking number alone asks where that parcel is; a tracking number proves
-            // nothing about who asks, so the customer is verified first.
-            if !s.tracking_numbers.is_empty() {
+            // nothing about who asks, so the customer is verified first. A postcode (or a
+            // phone number) without an order number: the order number is asked for.
+            if !s.tracking_numbers.is_empty() || !s.postcodes.is_empty() {
                 ctx.state.pending_intent = Some(Intent::WhereIsMyParcel);
                 self.say("ask_verification", context! {});
                 return Ok(());
             }
         }
+        if ctx.customer().is_some() && s.refers_to_all_others && s.order_numbers.is_empty() {
+            return self.others(ctx, data_intent).await;
+        }
         if let Some(intent) = data_intent {
             return self.handle(ctx, intent, s).await;
+        }
+        if let Some(what) = s.cannot_do() {
+            self.cannot_do(what);
+            return Ok(());
+        }
+        if s.has(Intent::Received) {
+            return self.received(ctx).await;
+        }
+        if s.has(Intent::Frustration) || s.has(Intent::StillThere) {
+            self.frustration(s);
+            return Ok(());
         }
         if ctx.customer().is_some()
             && (!s.order_numbers.is_empty() || !s.tracking_numbers.is_empty() || s.refers_to_other)
@@ -298,7 +364,7 @@ impl Turn {
         }
         if let Some(o) = s.order_numbers.first() {
             return Ok(Some(Target {
-                order: Some(o.clone()),
+                order: Some(self.stored_spelling(ctx, o).await?),
                 tracking: None,
             }));
         }
@@ -371,34 +437,23 @@ impl Turn {
                 self.offer("handoff");
                 Ok(())
             }
+            Intent::Detail { detail } => self.detail(ctx, detail, &target).await,
             Intent::NotReceived | Intent::WrongItem | Intent::Damaged => {
                 let claim = match intent {
                     Intent::NotReceived => "not_received",
                     Intent::WrongItem => "wrong_item",
                     _ => "damaged",
                 };
-                let r = self
-                    .tool(
-                        ctx,
-                        "report_problem",
-                        target.args_with(json!({"claim": claim})),
-                    )
-                    .await?;
-                if r.get("error").is_some() {
-                    self.say("not_found", context! {});
+                if s.report_unsure {
+                    // Not said about this order: ask before anything is recorded.
+                    ctx.state.pending_report = Some(claim.to_string());
+                    if let Some(o) = target.order.clone() {
+                        ctx.state.focus_on_order(&o);
+                    }
+                    self.say("ask_report", context! { claim => claim, again => false });
                     return Ok(());
                 }
-                self.reported = Some(claim);
-                self.status(ctx, &target).await?;
-                if intent != Intent::NotReceived {
-                    for remedy in [Remedy::Replacement, Remedy::ReturnLabel] {
-                        if self.allowed(ctx, remedy, &target).await? {
-                            self.offer(remedy.as_str());
-                        }
-                    }
-                    self.offer("handoff");
-                }
-                Ok(())
+                self.report(ctx, claim, &target).await
             }
             Intent::Return => {
                 // The status first: a promised label that is overdue is a contradiction

@@ -31,6 +31,7 @@ pub fn needs_order(i: Intent) -> bool {
             | Intent::Redelivery
             | Intent::Replacement
             | Intent::Investigation
+            | Intent::Detail { .. }
     )
 }
 
@@ -49,11 +50,24 @@ pub struct Signals {
     pub refers_to_other: bool,
     /// The text tries to instruct the bot ("ignore your rules …").
     pub injection: bool,
+    /// "und die anderen beiden?": every other order.
+    pub refers_to_all_others: bool,
+    /// An answer that is neither a clear yes nor a clear no.
+    pub hesitant: bool,
+    /// A report that may not be about the order: asked about before it is recorded.
+    pub report_unsure: bool,
 }
 
 impl Signals {
     pub fn has(&self, i: Intent) -> bool {
         self.intents.contains(&i)
+    }
+    /// The first request Verity cannot do here, if any.
+    pub fn cannot_do(&self) -> Option<super::nlu::Unable> {
+        self.intents.iter().find_map(|i| match i {
+            Intent::CannotDo { what } => Some(*what),
+            _ => None,
+        })
     }
     /// A general question on any topic.
     pub fn asks_generally(&self) -> bool {
@@ -77,6 +91,27 @@ impl Signals {
             .find(|i| matches!(i, Intent::NotReceived | Intent::WrongItem | Intent::Damaged))
         {
             return Some(report);
+        }
+        // A question about one detail ("und wo genau?", "wo ist mein Rücksendeetikett?")
+        // is answered as such, whatever vaguer request shares the message.
+        if let Some(detail) = self
+            .intents
+            .iter()
+            .copied()
+            .find(|i| matches!(i, Intent::Detail { .. }))
+            && self.intents.iter().all(|i| {
+                !needs_order(*i)
+                    || matches!(
+                        i,
+                        Intent::Detail { .. }
+                            | Intent::WhereIsMyParcel
+                            | Intent::Return
+                            | Intent::Late
+                            | Intent::Redelivery
+                    )
+            })
+        {
+            return Some(detail);
         }
         if wanted.any(|i| i != first) {
             return Some(Intent::WhereIsMyParcel);

@@ -9,7 +9,6 @@
 use serde_json::{Value, json};
 
 use super::{ToolContext, arg};
-use crate::domain::OrderNumber;
 use crate::domain::lockout::{self, KeyKind};
 use crate::domain::record::parse_email;
 use crate::store::{conversations, records, verification};
@@ -87,8 +86,9 @@ pub(super) async fn verify_customer(
     if let Some(until) = locked_until {
         return Ok(locked(lockout::minutes_left(until, now_ms)));
     }
-    let number = OrderNumber::parse(&order.to_ascii_uppercase()).ok();
     let mut conn = ctx.store.read().await?;
+    // The number in the store's spelling, whatever its case and hyphens.
+    let number = records::resolve_order_number(&mut conn, order.trim()).await?;
     let (found, method) = match (&number, postcode, email) {
         (Some(n), Some(p), _) => (
             records::find_order_owner(&mut conn, n, p).await?,
@@ -122,7 +122,9 @@ pub(super) async fn verify_customer(
     ctx.conversation.customer_id = Some(customer.as_str().to_string());
     ctx.conversation.failed_verifications = 0;
     ctx.conversation.locked_until_ms = None;
-    let order = order.to_ascii_uppercase();
+    let order = number
+        .as_ref()
+        .map_or_else(|| order.to_ascii_uppercase(), |n| n.as_str().to_string());
     ctx.state.focus_on_order(&order);
     if ctx.conversation.channel != "web"
         && let Some(ext) = ctx.conversation.external_id.clone()

@@ -27,7 +27,11 @@ pub(crate) async fn owned_order(
     ctx: &mut ToolContext<'_>,
     number: &str,
 ) -> anyhow::Result<Option<OrderNumber>> {
-    let Ok(n) = OrderNumber::parse(&number.to_ascii_uppercase()) else {
+    let resolved = {
+        let mut conn = ctx.store.read().await?;
+        records::resolve_order_number(&mut conn, number.trim()).await?
+    };
+    let Some(n) = resolved else {
         return Ok(None);
     };
     Ok(ctx.owned_view(&n).await?.map(|_| n))

@@ -92,7 +92,7 @@ fn ordered<T: PartialEq>(mut found: Found<T>) -> Vec<T> {
 pub fn extract(text: &str, ctx: &NluContext) -> Entities {
     let mut work = normalize::fold(text);
     let emails = contact::emails(&mut work);
-    let orders = numbers::order_numbers(&mut work);
+    let mut orders = numbers::order_numbers(&mut work);
     let mut tracking = numbers::lettered_tracking_numbers(&mut work);
     let dates = dates::extract(&mut work, ctx.today);
     let slots = ctx.expecting == Some(Expectation::AwaitingSlotChoice);
@@ -101,6 +101,7 @@ pub fn extract(text: &str, ctx: &NluContext) -> Entities {
     let mut postcodes = digits.postcodes;
     postcodes.extend(numbers::uk_postcodes(&mut work));
     tracking.extend(digits.tracking);
+    orders.extend(digits.orders);
     if times.is_empty() && slots {
         times = times::bare_hour(&work);
     }

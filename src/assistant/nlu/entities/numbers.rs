@@ -21,6 +21,52 @@ fn re(src: &str) -> Regex {
 }
 
 static ORDER: LazyLock<Regex> = LazyLock::new(|| re(r"\b([a-z])(-|\s)?(\d{4,10})\b"));
+/// A shop's own spelling: letters first, then letters, digits and hyphens, ending in a
+/// digit ("AB-12345", "SHOP-2026-0042", "ab12345").
+static SHOP_ORDER: LazyLock<Regex> = LazyLock::new(|| re(r"\b[a-z]{1,8}(?:-?[a-z0-9]+)*\d\b"));
+
+/// Words that stand before a number without being part of it ("plz33100", "nr12345").
+const NOT_A_PREFIX: &[&str] = &[
+    "plz",
+    "nr",
+    "no",
+    "tel",
+    "fax",
+    "zip",
+    "kw",
+    "ca",
+    "pc",
+    "jd",
+    "jjd",
+    "ups",
+    "dhl",
+    "dpd",
+    "gls",
+    "bestellung",
+    "bestellnummer",
+    "order",
+    "postcode",
+    "tracking",
+    "sendung",
+];
+
+/// Whether a token of the shape [`SHOP_ORDER`] reads as an order number: at least four
+/// digits, a prefix that is no word, at most 30 characters, no tracking shape.
+fn shop_order_shape(token: &str) -> bool {
+    let digits = token.chars().filter(char::is_ascii_digit).count();
+    let prefix: String = token
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    let hyphen = token.contains('-');
+    let head = token.split('-').next().unwrap_or_default();
+    digits >= 4
+        && token.len() <= 30
+        && !(prefix == "d" && digits == 5 && token.len() <= 7)
+        && !(!hyphen && NOT_A_PREFIX.contains(&prefix.as_str()))
+        && !(hyphen && NOT_A_PREFIX.contains(&head))
+        && !(prefix.starts_with('j') && digits >= 10)
+}
 static UPS: LazyLock<Regex> = LazyLock::new(|| re(r"\b1z(?:\s?[0-9a-z]){16}\b"));
 static DHL_JJD: LazyLock<Regex> = LazyLock::new(|| re(r"\bjj?d\d{10,24}\b"));
 static UPU: LazyLock<Regex> = LazyLock::new(|| re(r"\b[a-z]{2}\d{9}[a-z]{2}\b"));
@@ -52,7 +98,21 @@ pub(super) fn order_numbers(work: &mut String) -> Found<OrderNumber> {
             spans.push(all.range());
         }
     }
-    for range in spans {
+    for range in &spans {
+        mask(work, range.clone());
+    }
+    // Other shops' shapes, spelled as typed (upper case): the store matches them without
+    // regard to case or hyphens.
+    let mut more = Vec::new();
+    for m in SHOP_ORDER.find_iter(work) {
+        if shop_order_shape(m.as_str())
+            && let Ok(n) = OrderNumber::parse(&m.as_str().to_ascii_uppercase())
+        {
+            out.push((m.start(), n));
+            more.push(m.range());
+        }
+    }
+    for range in more {
         mask(work, range);
     }
     out
@@ -93,6 +153,8 @@ pub(super) fn lettered_tracking_numbers(work: &mut String) -> Found<TrackingMent
 /// What a run of digits is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Reading {
+    /// Six to nine digits, not starting with `0`: a shop's numeric order number.
+    Order(String),
     Phone(String),
     Tracking(TrackingMention),
     Postcode(String),
@@ -104,7 +166,7 @@ impl Reading {
         match self {
             Self::Phone(_) => true,
             Self::Tracking(t) => t.carrier_guess.is_some(),
-            Self::Postcode(_) => false,
+            Self::Postcode(_) | Self::Order(_) => false,
         }
     }
 }
@@ -139,6 +201,7 @@ fn read(d: &str, plus: bool, joined: bool) -> Option<Reading> {
     }
     match n {
         5 if !joined => Some(Reading::Postcode(d.to_string())),
+        6..=9 if !joined => Some(Reading::Order(d.to_string())),
         12 | 13 if d.starts_with("49") => Some(Reading::Phone(format!("+{d}"))),
         11 | 12 => tracking(Some(Carrier::Gls)),
         14 => tracking(d.starts_with('4').then_some(Carrier::Hermes)),
@@ -153,6 +216,7 @@ pub(super) struct DigitReadings {
     pub tracking: Found<TrackingMention>,
     pub phones: Found<String>,
     pub postcodes: Found<String>,
+    pub orders: Found<OrderNumber>,
 }
 
 struct Chunk {
@@ -216,6 +280,11 @@ pub(super) fn digit_groups(work: &mut String) -> DigitReadings {
                 Reading::Phone(p) => out.phones.push((at, p)),
                 Reading::Tracking(t) => out.tracking.push((at, t)),
                 Reading::Postcode(p) => out.postcodes.push((at, p)),
+                Reading::Order(o) => {
+                    if let Ok(n) = OrderNumber::parse(&o) {
+                        out.orders.push((at, n));
+                    }
+                }
             }
             i = j;
         }

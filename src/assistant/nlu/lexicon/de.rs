@@ -16,8 +16,6 @@ pub static ENTRIES: &[Entry] = &[
         &[
             "wo ist|is|sind|bleibt|bleiben|steckt|stecken|befindet paket*|packet*|paeckchen|sendung*|bestellung*|lieferung*|zeug|sachen|ware|kram|artikel|order",
             "wo bleibt|steckt",
-            "paket*|packet*|sendung*|paeckchen abholen|abholbar",
-            "bis wann abholen|abholbar|abholung|liegt",
             "wo das|die|mein|meine|unser|unsere paket*|sendung*|bestellung*|lieferung*|zeug|packet*",
             "kommt|kommen heute|morgen|bald|noch",
             "wo ist|sind es|sie|das",
@@ -32,8 +30,6 @@ pub static ENTRIES: &[Entry] = &[
             "schon unterwegs|verschickt|versendet|raus|losgeschickt",
             "ist unterwegs",
             "wie lange noch",
-            "welche* nachbar*",
-            "nachbar* welche*",
             "was mit paket*|bestellung*|sendung*|lieferung* los",
             "problem* mit paket*|bestellung*|sendung*|lieferung*",
             "wie lange dauert|dauern|braucht versand|lieferung|paket*|zustellung noch",

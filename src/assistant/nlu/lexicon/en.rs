@@ -25,7 +25,6 @@ pub static ENTRIES: &[Entry] = &[
             "on way",
             "how much longer",
             "what time come|coming|arrive*|deliver*",
-            "which neighbour|neighbor",
             "problem|issue|wrong with order*|parcel*|package*|delivery|shipment*",
             "happened to|with order*|parcel*|package*|delivery|shipment*",
             "parcel*|package*|order*|delivery|it coming|arriving",

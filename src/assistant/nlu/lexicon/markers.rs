@@ -126,3 +126,85 @@ pub static CONDITIONAL: &[Entry] = &[
         patterns: &["top", "passt so"],
     },
 ];
+
+/// "und die anderen beiden?", "what about the others": every other order, not one.
+/// Matched without gaps.
+pub const REFERS_ALL_OTHERS: &[&str] = &[
+    "die|den anderen beiden|zwei|drei|bestellungen|pakete|sendungen",
+    "die|den anderen",
+    "alle|allen anderen|uebrigen|restlichen",
+    "die|den uebrigen|restlichen",
+    "the other two|three|ones|orders|parcels|packages|deliveries|shipments",
+    "the others|rest",
+    "all other|others",
+    "other two|three|ones",
+];
+
+/// Words that make an answer hesitant: "ja … oder doch nicht", "Ja! Nein, warte.",
+/// "yeah actually no", "hmm, not sure".
+pub const HESITATION: &[&str] = &[
+    "warte",
+    "wart",
+    "moment",
+    "doch nicht|nich",
+    "oder",
+    "hmm",
+    "hm",
+    "aeh",
+    "aehm",
+    "vielleicht",
+    "eventuell",
+    "weiss nicht|nich",
+    "keine ahnung",
+    "unsicher",
+    "lieber doch",
+    "wait",
+    "actually",
+    "maybe",
+    "perhaps",
+    "not sure",
+    "unsure",
+    "dunno",
+    "hang on",
+    "hold on",
+    "or not",
+    "umm",
+    "erm",
+];
+
+/// Words that tie a report to the order or its delivery ("ist kaputt angekommen", "the
+/// package was damaged"): without one (or a reference back), a long message about a
+/// broken thing may be about something else.
+pub const ORDER_CONTEXT: &[&str] = &[
+    "angekommen|ankam|kam|kamen|gekommen|geliefert|geschickt|zugestellt|erhalten|bekommen|gekriegt|ausgepackt|ausgeliefert|versandt|verschickt|eingetroffen",
+    "paket*|packet*|paeckchen|sendung*|lieferung*|bestell*|ware|karton|verpackung|artikel|ersatz*|lieferschein",
+    "arrived|arrive|came|come|delivered|delivery|received|receive|sent|shipped|unpacked|opened",
+    "parcel*|package*|order*|box|packaging|shipment*|item*|replacement|purchase*",
+];
+
+/// Words that put a broken or missing thing outside the order: "mein alter
+/// Wasserkocher", "my old phone", "letztes Jahr".
+pub const OTHER_THING: &[&str] = &[
+    "alt|alte|alter|altes|alten|uralt*",
+    "frueher|damals|vorher",
+    "letztes|letzten jahr|monat|woche",
+    "vor jahren|monaten",
+    "old|older",
+    "last year|month|week",
+    "years ago",
+    "years old",
+];
+
+/// Receipt after all: "ist doch noch angekommen", "I got it after all". Not when a
+/// negator stands in the message's clause before it, nor in a question.
+pub const RECEIVED: &[&str] = &[
+    "doch|endlich|inzwischen|mittlerweile|jetzt|nun noch angekommen|gekommen|da|bekommen|erhalten|geliefert",
+    "doch|endlich|inzwischen|mittlerweile angekommen|gekommen|da|bekommen|erhalten|geliefert",
+    "ist|sind angekommen|eingetroffen",
+    "hat sich erledigt",
+    "after all",
+    "finally arrived|came|here|got",
+    "arrived|came eventually|finally|today|yesterday|now",
+    "it|parcel|package|order|everything arrived|came",
+    "is|has here|arrived",
+];

@@ -7,14 +7,15 @@
 //! line here; the tests in `tests/utterances.rs` show whether it helped.
 
 mod de;
+mod dialogue;
 mod en;
 mod function_words;
 mod markers;
 
 pub use function_words::{ENGLISH, GERMAN};
 pub use markers::{
-    CONTRAST, FILLERS, INJECTION, INTERJECTIONS, NEGATORS, NOT_REFERS_BACK, REFERS_BACK,
-    REFERS_OTHER,
+    CONTRAST, FILLERS, HESITATION, INJECTION, INTERJECTIONS, NEGATORS, NOT_REFERS_BACK,
+    ORDER_CONTEXT, OTHER_THING, RECEIVED, REFERS_ALL_OTHERS, REFERS_BACK, REFERS_OTHER,
 };
 
 use super::{Expectation, Intent};
@@ -47,10 +48,12 @@ pub(crate) const fn e(intent: Intent, lang: Lang, patterns: &'static [&'static s
     }
 }
 
-/// Every entry of every language.
+/// Every entry of every language. The dialogue's entries (details, requests Verity
+/// cannot do, frustration) come first: of two phrases as long, the earlier wins a shared word.
 pub fn entries() -> impl Iterator<Item = &'static Entry> {
-    de::ENTRIES
+    dialogue::ENTRIES
         .iter()
+        .chain(de::ENTRIES)
         .chain(en::ENTRIES)
         .chain(markers::CONDITIONAL)
 }

@@ -3,5 +3,6 @@
 
 mod properties;
 mod table_de;
+mod table_dialogue;
 mod table_en;
 mod utterances;

@@ -1,7 +1,8 @@
 //! The German half of the utterance table: standard, colloquial, with typos; several
 //! intents and entities per message; follow-ups; injections; look-alike numbers.
 
-use super::utterances::{Case, de, q};
+use super::utterances::{Case, d, de, q};
+use crate::assistant::nlu::Detail::*;
 use crate::assistant::nlu::Expectation::*;
 use crate::assistant::nlu::Intent::*;
 use crate::assistant::nlu::Topic;
@@ -29,10 +30,10 @@ pub(super) fn cases() -> Vec<Case> {
         de("wo bleibt meine Sendung 01512345678901", &[WhereIsMyParcel]).tracking("01512345678901", Some(Dpd)),
         de("GLS Nummer 81234567890, wo ist das Paket?", &[WhereIsMyParcel]).tracking("81234567890", Some(Gls)),
         de("Kommt es heute noch?", &[WhereIsMyParcel]).dates(&[(9, 11)]).back(),
-        de("Wann kommt der Fahrer? Ich bin nur bis 14 Uhr da", &[WhereIsMyParcel]),
+        de("Wann kommt der Fahrer? Ich bin nur bis 14 Uhr da", &[d(NextAttempt)]),
         de("Ich will nicht stornieren, nur wissen wo das Paket ist", &[WhereIsMyParcel]).not(&[Cancel]).back(),
         de("Was ist mit meiner Bestellung los?", &[WhereIsMyParcel]),
-        de("Paket ist beim Nachbarn, aber welcher?", &[WhereIsMyParcel]),
+        de("Paket ist beim Nachbarn, aber welcher?", &[d(WhereExactly)]),
         // Not received, also "delivered" but not here.
         de("Mein Paket wurde am Montag zugestellt, ist aber nicht da", &[NotReceived]).dates(&[(9, 8)]),
         de("Der Kurier war nie da, obwohl ich den ganzen Tag zuhause war", &[NotReceived]).not(&[Late]),

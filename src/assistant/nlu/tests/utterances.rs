@@ -9,7 +9,7 @@
 use chrono::{NaiveDate, NaiveTime};
 
 use crate::assistant::nlu::{
-    Expectation, Intent, NluContext, TimeMention, Topic, Understanding, understand,
+    Detail, Expectation, Intent, NluContext, TimeMention, Topic, Unable, Understanding, understand,
 };
 use crate::domain::{Carrier, Locale};
 
@@ -20,6 +20,16 @@ pub(super) fn today() -> NaiveDate {
 
 pub(super) fn q(topic: Topic) -> Intent {
     Intent::GeneralQuestion { topic }
+}
+
+/// A question about one detail of the order in focus.
+pub(super) fn d(detail: Detail) -> Intent {
+    Intent::Detail { detail }
+}
+
+/// A request Verity cannot do here.
+pub(super) fn no(what: Unable) -> Intent {
+    Intent::CannotDo { what }
 }
 
 /// Start hour and minute, and the end of a window.
@@ -43,6 +53,9 @@ pub(super) struct Case {
     refers_back: bool,
     refers_other: bool,
     injection: bool,
+    all_others: bool,
+    hesitant: bool,
+    doubtful_report: bool,
     ctx_lang: Option<Locale>,
     expecting: Option<Expectation>,
     gap: Option<&'static str>,
@@ -116,6 +129,22 @@ impl Case {
     }
     pub fn injection(mut self) -> Self {
         self.injection = true;
+        self
+    }
+    /// "und die anderen beiden?": every other order (which is also "another").
+    pub fn all_others(mut self) -> Self {
+        self.all_others = true;
+        self.refers_other = true;
+        self
+    }
+    /// A hesitant answer: neither yes nor no.
+    pub fn hesitant(mut self) -> Self {
+        self.hesitant = true;
+        self
+    }
+    /// A report that may not be about the order: asked about before it is recorded.
+    pub fn doubtful_report(mut self) -> Self {
+        self.doubtful_report = true;
         self
     }
     pub fn unsure(mut self) -> Self {
@@ -232,6 +261,18 @@ impl Case {
             u.injection_suspected == self.injection,
             format!("injection_suspected {}", u.injection_suspected),
         );
+        check(
+            u.refers_to_all_others == self.all_others,
+            format!("refers_to_all_others {}", u.refers_to_all_others),
+        );
+        check(
+            u.hesitant == self.hesitant,
+            format!("hesitant {}", u.hesitant),
+        );
+        check(
+            u.report_unsure == self.doubtful_report,
+            format!("report_unsure {}", u.report_unsure),
+        );
         p
     }
 }
@@ -239,6 +280,7 @@ impl Case {
 fn all_cases() -> Vec<Case> {
     let mut cases = super::table_de::cases();
     cases.extend(super::table_en::cases());
+    cases.extend(super::table_dialogue::cases());
     cases
 }
 
