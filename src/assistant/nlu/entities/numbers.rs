@@ -63,7 +63,7 @@ fn shop_order_shape(token: &str) -> bool {
     digits >= 4
         && token.len() <= 30
         && !(prefix == "d" && digits == 5 && token.len() <= 7)
-        && !(!hyphen && NOT_A_PREFIX.contains(&prefix.as_str()))
+        && (hyphen || !NOT_A_PREFIX.contains(&prefix.as_str()))
         && !(hyphen && NOT_A_PREFIX.contains(&head))
         && !(prefix.starts_with('j') && digits >= 10)
 }
