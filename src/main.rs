@@ -189,7 +189,7 @@ enum FallbackArg {
     Handoff,
 }
 
-/// The LLM engine's settings (see the README for a recipe per provider).
+/// The LLM engine's settings (see docs/llm.md for a recipe per provider).
 #[derive(clap::Args)]
 struct LlmArgs {
     /// The engine: `offline` (default) or `openai`; `openai` when VERITY_LLM_BASE_URL is set.

@@ -13,7 +13,7 @@ pub enum KeyKind {
 }
 
 /// Failures before a target (an order number, an email) or a conversation locks: the
-/// README's promise, five failures lock verification for 30 minutes.
+/// promise of docs/security.md, five failures lock verification for 30 minutes.
 pub const MAX_FAILURES: i64 = 5;
 /// Failures from one client address before it locks (higher: several customers may
 /// share an address behind a NAT).

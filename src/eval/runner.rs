@@ -223,7 +223,7 @@ pub async fn run_suite(scenarios: &[Scenario], opts: &Options) -> anyhow::Result
         (Engine::Openai, Some(llm)) => Some(llm.clone()),
         (Engine::Openai, None) => anyhow::bail!(
             "--engine openai needs an OpenAI-compatible endpoint: set VERITY_LLM_BASE_URL \
-             (and VERITY_LLM_MODEL, VERITY_LLM_API_KEY; see README, \"The LLM engine\")"
+             (and VERITY_LLM_MODEL, VERITY_LLM_API_KEY; see docs/llm.md)"
         ),
     };
     let mut demo_cache: HashMap<NaiveDate, Arc<Vec<Item>>> = HashMap::new();

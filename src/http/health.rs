@@ -58,7 +58,7 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
 pub async fn index() -> &'static str {
     "Verity is running: a support chat server that only says what the truth store says.\n\n\
      GET  /                              the demo shop page with the chat widget\n\
-     GET  /static/widget.js              the widget (one script tag; see the README)\n\
+     GET  /static/widget.js              the widget (one script tag; see docs/widget.md)\n\
      POST /api/v1/chat/sessions          opens a web chat session\n\
      POST /api/v1/chat/sessions/{id}/messages   a message (session token)\n\
      GET  /api/v1/chat/sessions/{id}/messages   the transcript (session token)\n\

@@ -33,7 +33,6 @@ pub struct ShipmentStatus {
     summary: String,
     /// The reconciled view: status, timeline (the carrier's and driver's words
     /// verbatim), open contradictions with their evidence, `in_dispute`, remedies.
-    #[schema(value_type = Object)]
     shipment: ShipmentView,
 }
 
@@ -44,7 +43,6 @@ pub struct OrderStatus {
     as_of: chrono::DateTime<chrono::Utc>,
     summary: String,
     /// The reconciled view of the order and its shipments.
-    #[schema(value_type = Object)]
     order: OrderView,
 }
 

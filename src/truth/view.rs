@@ -13,8 +13,9 @@ use super::reconcile::OrderState;
 use super::remedy::Remedy;
 
 /// Verity's normalized shipment status, from the latest carrier scan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ShipmentState)]
 pub enum ShipmentStatus {
     /// No scan yet.
     Unknown,
@@ -66,7 +67,7 @@ impl ShipmentStatus {
 
 /// Where a fact comes from. Timeline entries use the first five; `address` marks a
 /// fact taken from the order or shipment record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     CarrierScan,
@@ -92,10 +93,11 @@ impl Source {
 }
 
 /// One event as the timeline shows it; the carrier's and driver's words verbatim.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TimelineEntry {
     pub at: DateTime<Utc>,
     pub source: Source,
+    #[schema(value_type = String)]
     pub event_id: EventId,
     /// The scan status, driver outcome, order event, notification claim or customer
     /// claim, snake_case (`delivered`, `recipient_absent`, `replacement_cancelled`).
@@ -115,11 +117,12 @@ pub struct TimelineEntry {
     pub channel: Option<String>,
     /// The shipment an order event names.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub tracking_number: Option<TrackingNumber>,
 }
 
 /// Where the parcel was left.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryPlace {
     Recipient,
@@ -147,7 +150,7 @@ impl DeliveryPlace {
 
 /// How the parcel was handed over, from the delivered (or pick-up) scan and the
 /// driver's report of the same delivery.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DeliveryDetails {
     /// When: the scan's time, else the driver's.
     pub at: DateTime<Utc>,
@@ -155,8 +158,10 @@ pub struct DeliveryDetails {
     /// Whether a carrier scan confirms it (false: only the driver says so).
     pub confirmed_by_scan: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub scan_event_id: Option<EventId>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub driver_event_id: Option<EventId>,
     /// The scan's location (for a parcel shop or locker: where to pick it up).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -165,6 +170,7 @@ pub struct DeliveryDetails {
     pub postcode: Option<String>,
     /// The neighbour (or other person) who took it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub handed_to: Option<HandedTo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safe_place: Option<String>,
@@ -175,27 +181,33 @@ pub struct DeliveryDetails {
 }
 
 /// What happens next, as far as the truth store knows.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NextStep {
     /// The driver plans another attempt on that day.
-    NextAttempt { on: NaiveDate, event_id: EventId },
+    NextAttempt {
+        on: NaiveDate,
+        #[schema(value_type = String)]
+        event_id: EventId,
+    },
     /// Ready for pick-up until that day (then back to the sender).
     Pickup {
         #[serde(skip_serializing_if = "Option::is_none")]
         location: Option<String>,
         until: NaiveDate,
+        #[schema(value_type = String)]
         event_id: EventId,
     },
     /// The driver reported a delivery; the carrier's scan is expected by then.
     AwaitingScan {
         until: DateTime<Utc>,
+        #[schema(value_type = String)]
         event_id: EventId,
     },
 }
 
 /// A stable contradiction code (docs/ingestion.md); never renamed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ContradictionCode {
     DeliveredButDriverReportsFailure,
@@ -240,10 +252,11 @@ impl ContradictionCode {
 }
 
 /// One side of a contradiction: who said what, when.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Fact {
     pub source: Source,
     /// The event stating it; `None` for the address record or a derived fact.
+    #[schema(value_type = Option<String>)]
     pub event_id: Option<EventId>,
     pub at: Option<DateTime<Utc>>,
     /// As in [`TimelineEntry::what`]; `address` for the address record, `no_scan_since`
@@ -257,9 +270,11 @@ pub struct Fact {
     pub next_attempt_on: Option<NaiveDate>,
     pub notice_card_left: Option<bool>,
     pub due_by: Option<DateTime<Utc>>,
+    #[schema(value_type = Option<String>)]
     pub amount: Option<Money>,
     /// Distance to the other side's position, when coordinates were compared.
     pub distance_m: Option<u32>,
+    #[schema(value_type = Option<String>)]
     pub tracking_number: Option<TrackingNumber>,
 }
 
@@ -291,12 +306,14 @@ impl Fact {
 }
 
 /// Two sources that disagree, or a promise not kept.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Contradiction {
     pub code: ContradictionCode,
     /// The shipment it is about, if any.
+    #[schema(value_type = Option<String>)]
     pub tracking_number: Option<TrackingNumber>,
     /// The ids of the events that are its evidence (all in the input).
+    #[schema(value_type = Vec<String>)]
     pub evidence: Vec<EventId>,
     /// The facts involved, each with source and time.
     pub facts: Vec<Fact>,
@@ -305,14 +322,20 @@ pub struct Contradiction {
 }
 
 /// One shipment, reconciled.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ShipmentView {
+    #[schema(value_type = String)]
     pub tracking_number: TrackingNumber,
+    #[schema(value_type = String)]
     pub carrier: Carrier,
+    #[schema(value_type = String)]
     pub kind: ShipmentKind,
+    #[schema(value_type = String)]
     pub order_number: OrderNumber,
+    #[schema(value_type = Vec<String>)]
     pub skus: Vec<Sku>,
     /// The shipment's own address, else the order's shipping address.
+    #[schema(value_type = Option<Object>)]
     pub address: Option<Address>,
     pub status: ShipmentStatus,
     /// True while contradictions are open: no channel states `status` as fact then.
@@ -321,7 +344,9 @@ pub struct ShipmentView {
     pub next: Vec<NextStep>,
     pub last_scan_at: Option<DateTime<Utc>>,
     /// The value of the shipment's items per the order (all lines when it lists none).
+    #[schema(value_type = Option<String>)]
     pub items_value: Option<Money>,
+    #[schema(value_type = Option<String>)]
     pub currency: Option<Currency>,
     /// What the order's events say about the order as a whole.
     pub order_state: OrderState,
@@ -330,8 +355,9 @@ pub struct ShipmentView {
 }
 
 /// One order with its shipments, reconciled.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OrderView {
+    #[schema(value_type = Object)]
     pub order: Order,
     /// What the order's events say about the order as a whole.
     pub order_state: OrderState,

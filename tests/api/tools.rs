@@ -149,7 +149,7 @@ async fn verification_locks_after_five_failures_for_thirty_minutes() {
         )
         .await;
     assert_eq!(r["reason"], "locked");
-    // The 30 minutes README.md promises, not the implementation's own constant.
+    // The 30 minutes docs/security.md promises, not the implementation's own constant.
     assert_eq!(r["retry_after_minutes"], 30);
     // Even the right answer is refused while locked.
     let r = chat

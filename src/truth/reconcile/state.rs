@@ -9,7 +9,7 @@ use crate::domain::{CustomerClaim, Event, EventBody, OrderEventKind, OrderNumber
 use super::{Ev, normalize};
 
 /// The order's standing, derived from its events.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OrderState {
     pub cancelled: bool,
     /// A refund covering the whole order or some of its items was issued.

@@ -15,7 +15,19 @@ use super::view::{ContradictionCode as Code, OrderView, ShipmentView};
 pub use slots::{Slot, callback_slots};
 
 /// What Verity can offer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Remedy {
     Callback,
