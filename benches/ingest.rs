@@ -53,7 +53,9 @@ fn records() -> Vec<String> {
 async fn load_records(url: &str) {
     let store = Store::connect(url).await.unwrap();
     let inputs = verity::ingest::parse_ndjson(&records().join("\n"));
-    let report = verity::ingest::apply(&store, inputs, 0).await.unwrap();
+    let report = verity::ingest::apply(&store, inputs, chrono::Utc::now().timestamp_millis())
+        .await
+        .unwrap();
     assert_eq!(report.accepted, 1 + 2 * SHIPMENTS);
 }
 

@@ -376,6 +376,13 @@ impl Assistant {
             Inbound::Action(a) => TurnInput::Action(a),
         };
         let said_yes = matches!(&input, TurnInput::Text { signals, .. } if signals.has(super::nlu::Intent::Yes));
+        let offer_person = matches!(&input, TurnInput::Text { signals, .. } if signals.intents.iter().any(|i| matches!(
+            i,
+            super::nlu::Intent::CannotDo { .. }
+                | super::nlu::Intent::Frustration
+                | super::nlu::Intent::StillThere
+                | super::nlu::Intent::Cancel
+        )));
         let language = match &input {
             TurnInput::Text { signals, .. } => signals.language.unwrap_or(locale),
             TurnInput::Action(_) => locale,
@@ -409,6 +416,7 @@ impl Assistant {
                     history,
                     language,
                     customer_said_yes: said_yes,
+                    offer_person,
                     evidence: evidence.clone(),
                     memory: &self.memory,
                 };

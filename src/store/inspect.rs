@@ -180,9 +180,13 @@ mod tests {
             r#"{"type":"customer_report","id":"r1","order_number":"A-1","occurred_at":"2025-09-09T10:00:00+02:00","claim":"not_received"}"#,
         ]
         .join("\n");
-        let report = crate::ingest::apply(&store, crate::ingest::parse_ndjson(&items), 0)
-            .await
-            .unwrap();
+        let report = crate::ingest::apply(
+            &store,
+            crate::ingest::parse_ndjson(&items),
+            chrono::Utc::now().timestamp_millis(),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.accepted, 4);
         let mut conn = store.read().await.unwrap();
         let data = list_identifying_data(&mut conn).await.unwrap();

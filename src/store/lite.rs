@@ -484,7 +484,7 @@ mod tests {
             .iter()
             .map(|item| crate::ingest::Input::new(None, Ok(item.clone())))
             .collect();
-        crate::ingest::apply(&store, inputs, 0)
+        crate::ingest::apply(&store, inputs, chrono::Utc::now().timestamp_millis())
             .await
             .expect("the demo data");
         let lite = store

@@ -42,6 +42,9 @@ pub struct LlmInput<'a> {
     pub language: Locale,
     /// The customer agreed ("ja, bitte") in this message.
     pub customer_said_yes: bool,
+    /// The offline understanding found a request Verity cannot do here, or frustration:
+    /// the reply offers a person, whatever the model wrote.
+    pub offer_person: bool,
     /// What earlier messages support (the grounding evidence before this turn's tools).
     pub evidence: Support,
     /// Where the evidence of a tool result seen before is kept.
@@ -109,6 +112,8 @@ struct Run<'a> {
     language: Locale,
     /// The proposal shown before this turn, and whether the customer said yes to it now.
     confirmable: Option<String>,
+    /// See `LlmInput::offer_person`.
+    offer_person: bool,
 }
 
 impl LlmEngine {
@@ -191,6 +196,7 @@ impl LlmEngine {
             records,
             language: input.language,
             confirmable: pending.filter(|_| input.customer_said_yes).map(|p| p.id),
+            offer_person: input.offer_person,
         };
         let mut replaced = None;
         for attempt in 0..2 {
@@ -445,13 +451,18 @@ fn build_reply(text: String, ctx: &ToolContext<'_>, run: &Run<'_>) -> EngineRepl
         r.result["reason"] == "locked"
             || (r.name == "report_problem" && r.result["recorded"] == true)
     });
-    if way_out && !remedies.iter().any(|x| x == "handoff") {
+    if (way_out || run.offer_person) && !remedies.iter().any(|x| x == "handoff") {
         remedies.push("handoff".into());
     }
     let ids: Vec<String> = if ctx.state.pending.is_some() {
         vec!["confirm".into(), "decline".into()]
     } else {
-        remedies.into_iter().take(3).collect()
+        let mut ids: Vec<String> = remedies.into_iter().take(3).collect();
+        // As in the offline engine: the full record of a contradiction on request.
+        if !contradictions.is_empty() {
+            ids.push("details".into());
+        }
+        ids
     };
     EngineReply {
         text,
