@@ -450,6 +450,10 @@ fn build_reply(text: String, ctx: &ToolContext<'_>, run: &Run<'_>) -> EngineRepl
     let way_out = run.records.iter().any(|r| {
         r.result["reason"] == "locked"
             || (r.name == "report_problem" && r.result["recorded"] == true)
+            // Verification failed again in this conversation: a person can help.
+            || (r.name == "verify_customer"
+                && r.result["reason"] == "no_match"
+                && ctx.conversation.failed_verifications >= 2)
     });
     if (way_out || run.offer_person) && !remedies.iter().any(|x| x == "handoff") {
         remedies.push("handoff".into());
