@@ -444,7 +444,11 @@ async fn api_bodies_of_another_type_or_shape_get_400_in_the_json_format_never_41
         .unwrap();
     json_error(r, 400, "bad_request").await;
     let (id, token) = open_session(&app).await;
-    for body in [json!({"text": 5}), json!({"action": ["callback"]}), json!([1, 2])] {
+    for body in [
+        json!({"text": 5}),
+        json!({"action": ["callback"]}),
+        json!([1, 2]),
+    ] {
         let r = app
             .client
             .post(app.url(&format!("/api/v1/chat/sessions/{id}/messages")))

@@ -332,6 +332,9 @@ impl Turn {
                 })
                 .unwrap_or_default();
             if articles.is_empty() {
+                if s.has(Intent::Greeting) && !s.injection {
+                    self.say("greeting", context! {});
+                }
                 self.say(
                     if s.injection { "injection" } else { "unknown" },
                     context! {},
