@@ -12,6 +12,7 @@ use super::auth::require_bearer;
 use super::error::{ApiError, ErrorBody};
 use crate::domain::{Locale, OrderNumber, TrackingNumber};
 use crate::lookup;
+use crate::truth::summary::{BriefOptions, brief};
 use crate::truth::{OrderView, ShipmentView, summary};
 
 #[derive(Deserialize, IntoParams)]
@@ -47,7 +48,8 @@ pub struct ShipmentStatus {
     locale: Locale,
     /// The moment the view was reconciled.
     as_of: chrono::DateTime<chrono::Utc>,
-    /// The sentence a person is told (both facts side by side while in dispute).
+    /// What the bot tells a person about this shipment, in a few lines: each fact of a
+    /// dispute once (source, local time, place), that they disagree, what happens next.
     summary: String,
     /// The reconciled view: status, timeline (the carrier's and driver's words
     /// verbatim), open contradictions with their evidence, `in_dispute`, remedies.
@@ -133,7 +135,15 @@ pub async fn shipment(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no shipment with tracking number {t}")))?;
     let locale = pick_locale(&q, &headers, found.customer_locale)?;
-    let summary = summary(&found.view, locale, &app.policy);
+    // The brief the bot says about this shipment, told from its order's view.
+    let order = lookup::order(&app.store, &app.policy, now, &found.view.order_number).await?;
+    let summary = match order {
+        Some(o) => {
+            let only = BriefOptions { only: Some(&t) };
+            brief(&o.view, locale, &app.policy, only).text
+        }
+        None => summary(&found.view, locale, &app.policy),
+    };
     let timeline_omitted = found.view.bound_timeline(limit);
     Ok(Json(ShipmentStatus {
         locale,
@@ -178,7 +188,7 @@ pub async fn order(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no order with number {n}")))?;
     let locale = pick_locale(&q, &headers, found.customer_locale)?;
-    let summary = summary(&found.view, locale, &app.policy);
+    let summary = brief(&found.view, locale, &app.policy, BriefOptions::default()).text;
     let timeline_omitted = found.view.bound_entries(limit);
     Ok(Json(OrderStatus {
         locale,
