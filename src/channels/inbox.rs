@@ -8,7 +8,7 @@ use tokio::sync::Notify;
 
 use super::outbox::{Outbox, Outgoing};
 use super::{Channel, Content, Event, InboundMessage, messenger, whatsapp};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::assistant::service::{Assistant, Inbound, TurnOutcome};
 use crate::clock::Clock;
 use crate::config::ChannelConfig;

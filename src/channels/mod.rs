@@ -177,12 +177,12 @@ pub enum Event {
 
 /// The polite answer to a message Verity cannot read (images, voice, stickers, …).
 pub fn only_text_reply(locale: Locale) -> String {
-    crate::assistant::offline::render_reply("only_text", locale, minijinja::context! {})
+    crate::assistant::reply::render_reply("only_text", locale, minijinja::context! {})
 }
 
 /// The answer to a message over `VERITY_MESSAGE_MAX_CHARS`: shorten it, please.
 pub fn too_long_reply(locale: Locale, max: usize) -> String {
-    crate::assistant::offline::render_reply("too_long", locale, minijinja::context! { max })
+    crate::assistant::reply::render_reply("too_long", locale, minijinja::context! { max })
 }
 
 /// The kind a message over the shared length limit is stored as: the engine never

@@ -14,7 +14,7 @@ use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::{Channel, messenger, whatsapp};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::clock::Clock;
 use crate::config::ChannelConfig;
 use crate::domain::Locale;

@@ -18,7 +18,7 @@ use super::error::{ApiError, ErrorBody};
 use super::limits::ClientIp;
 use super::negotiate::{ReplyFormat, reply_format};
 use crate::assistant::llm::stream::{StreamEvent, StreamOut};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::assistant::service::{Inbound, Outbound, TurnOutcome};
 use crate::config::Secret;
 use crate::domain::Locale;
