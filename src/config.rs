@@ -121,6 +121,9 @@ pub struct LlmConfig {
     pub fallback: LlmFallback,
     /// Largest completion, in tokens.
     pub max_tokens: u32,
+    /// The longest a customer waits for the model, whatever its retries: past it the
+    /// fallback answers (`VERITY_REPLY_DEADLINE_SECS`).
+    pub deadline: std::time::Duration,
 }
 
 /// Azure OpenAI's addressing: `{base}/openai/deployments/{deployment}/chat/completions?api-version=…`.
@@ -146,6 +149,7 @@ impl LlmConfig {
             azure: None,
             fallback: LlmFallback::Offline,
             max_tokens: 600,
+            deadline: std::time::Duration::from_secs(20),
         }
     }
 }
@@ -196,6 +200,17 @@ pub struct ChannelConfig {
     pub outbox_retry_base_ms: u64,
     /// `VERITY_GRAPH_TIMEOUT_MS`: the timeout of one Graph API request.
     pub graph_timeout_ms: u64,
+    /// `VERITY_LEASE_SECS` (in ms here): how long a claim on a delivery, an outbox row
+    /// or a conversation's turn lasts unless its instance renews it; after a crash,
+    /// another instance (or the restarted one) takes the work over this long after.
+    pub lease_ms: u64,
+    /// `VERITY_OUTBOX_UNKNOWN_WAIT_SECS` (in ms here): how long a send of unknown
+    /// outcome (a timeout, a crash mid-request) waits for Meta's status webhook before
+    /// it is sent once more (and counted as a possible duplicate).
+    pub outbox_unknown_wait_ms: u64,
+    /// `VERITY_CHANNEL_CONCURRENCY`: conversations the inbox answers, and the outbox
+    /// sends to, at once (each conversation strictly in order).
+    pub concurrency: usize,
 }
 
 impl Default for ChannelConfig {
@@ -215,6 +230,9 @@ impl Default for ChannelConfig {
             outbox_max_attempts: 8,
             outbox_retry_base_ms: 2_000,
             graph_timeout_ms: 10_000,
+            lease_ms: 15_000,
+            outbox_unknown_wait_ms: 20_000,
+            concurrency: 32,
         }
     }
 }
@@ -259,6 +277,13 @@ impl ChannelConfig {
                 .max(1),
             outbox_retry_base_ms: number("VERITY_OUTBOX_RETRY_BASE_MS", d.outbox_retry_base_ms)?,
             graph_timeout_ms: number("VERITY_GRAPH_TIMEOUT_MS", d.graph_timeout_ms)?,
+            lease_ms: number("VERITY_LEASE_SECS", d.lease_ms / 1000)?.clamp(1, 3600) * 1000,
+            outbox_unknown_wait_ms: number(
+                "VERITY_OUTBOX_UNKNOWN_WAIT_SECS",
+                d.outbox_unknown_wait_ms / 1000,
+            )?
+            .saturating_mul(1000),
+            concurrency: number("VERITY_CHANNEL_CONCURRENCY", d.concurrency)?.clamp(1, 1024),
         })
     }
 }

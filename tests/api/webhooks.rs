@@ -948,7 +948,12 @@ async fn retries_wait_twice_as_long_each_time_and_the_last_failure_is_dead() {
         assert_eq!(m.graph.requests().len(), requests);
         at += wait;
         assert!(outbox_at(&m, at, config.clone()).send_due().await.unwrap());
-        assert_eq!(m.graph.requests().len(), requests + 1);
+        if attempt < 4 {
+            assert_eq!(m.graph.requests().len(), requests + 1);
+        } else {
+            // A dead row does not hold its conversation: the next one follows at once.
+            assert!(m.graph.requests().len() > requests + 1);
+        }
         let row = outbox_rows(&m.app, &conv.id).await.remove(0);
         assert_eq!(row.attempts, attempt, "{row:?}");
         if attempt < 4 {
@@ -973,9 +978,37 @@ async fn retries_wait_twice_as_long_each_time_and_the_last_failure_is_dead() {
     assert_eq!(m.graph.accepted().len(), rows.len() - 1);
 }
 
+/// Queues a row as a process leaves it that died while sending it.
+async fn crashed_row(m: &Meta, conv_id: &str, name: &str) -> String {
+    let now = demo_now().timestamp_millis();
+    let mut row = verity::store::channels::OutboxRow {
+        id: format!("out_crashed_{name}"),
+        conversation_id: conv_id.to_string(),
+        message_id: None,
+        channel: "whatsapp".into(),
+        recipient: STRANGER.into(),
+        payload: json!({"messaging_product": "whatsapp", "to": STRANGER, "type": "text",
+                        "text": {"body": "Hallo"}, "biz_opaque_callback_data": format!("out_crashed_{name}")})
+        .to_string(),
+        status: "sending".into(),
+        attempts: 1,
+        next_attempt_ms: now,
+        provider_message_id: None,
+        last_error: None,
+        created_ms: now,
+        updated_ms: now,
+        position: 0,
+        unknown_resends: 0,
+    };
+    let mut tx = m.app.store.begin().await.unwrap();
+    db::insert_outbox(tx.conn(), &mut row).await.unwrap();
+    tx.commit().await.unwrap();
+    row.id
+}
+
 #[tokio::test]
-async fn rows_interrupted_while_sending_are_dead_at_start_up_and_never_sent_twice() {
-    let m = meta_app().await;
+async fn a_send_cut_off_by_a_crash_is_settled_by_its_status_or_sent_once_more_after_the_wait() {
+    let m = meta_app_with(|c| c.outbox_unknown_wait_ms = 60_000).await;
     post_wa(
         &m.app,
         &wa_delivery(vec![wa_text(STRANGER, "wamid.crash", "Hallo")]),
@@ -984,62 +1017,103 @@ async fn rows_interrupted_while_sending_are_dead_at_start_up_and_never_sent_twic
     settle(&m.app).await;
     let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
     let sent_before = m.graph.requests().len();
-    // As a crashed process leaves them: one claimed ten minutes ago, one a minute ago.
-    let now = demo_now().timestamp_millis();
-    let mut ids = Vec::new();
-    for (i, claimed) in [now - 10 * 60_000, now - 60_000].into_iter().enumerate() {
-        let mut row = verity::store::channels::OutboxRow {
-            id: format!("out_crashed_{i}"),
-            conversation_id: conv.id.clone(),
-            message_id: None,
-            channel: "whatsapp".into(),
-            recipient: STRANGER.into(),
-            payload: json!({"messaging_product": "whatsapp", "to": STRANGER, "type": "text",
-                            "text": {"body": "Hallo"}})
-            .to_string(),
-            status: "sending".into(),
-            attempts: 1,
-            next_attempt_ms: claimed,
-            provider_message_id: None,
-            last_error: None,
-            created_ms: claimed,
-            updated_ms: claimed,
-            position: 0,
-        };
-        let mut tx = m.app.store.begin().await.unwrap();
-        db::insert_outbox(tx.conn(), &mut row).await.unwrap();
-        tx.commit().await.unwrap();
-        ids.push(row.id);
-    }
-    // A process starting later: its clock has moved on by two minutes.
-    let outbox = std::sync::Arc::new(outbox_at(&m, 2 * 60_000, channel_config(&m.graph)));
-    let worker = tokio::spawn({
-        let o = outbox.clone();
-        async move { o.run().await }
-    });
+    // Two rows a dead instance was sending (their leases ran out), and one another
+    // instance is sending right now (its lease runs for a minute more).
+    let settled = crashed_row(&m, &conv.id, "a").await;
+    let resent = crashed_row(&m, &conv.id, "b").await;
+    let alive = crashed_row(&m, &conv.id, "c").await;
+    sqlx::query("UPDATE outbox SET claimed_by = $1, lease_until_ms = $2 WHERE id = $3")
+        .bind("inst_other")
+        .bind(verity::store::claims::wall_ms() + 60_000)
+        .bind(&alive)
+        .execute(m.app.store.pool())
+        .await
+        .unwrap();
+    // The running worker gives the dead ones up as unknown, and sends neither again.
     let mut rows = Vec::new();
     for _ in 0..500 {
         rows = outbox_rows(&m.app, &conv.id).await;
-        if rows.iter().any(|r| r.id == ids[0] && r.status == "dead") {
+        if rows.iter().filter(|r| r.status == "unknown").count() == 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    worker.abort();
-    let row = |id: &str| rows.iter().find(|r| r.id == id).unwrap();
-    // Claimed more than five minutes before: the outcome is unknown, so it is dead.
-    assert_eq!(row(&ids[0]).status, "dead", "{rows:?}");
-    assert!(
-        row(&ids[0])
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("interrupted")
-    );
-    // Claimed three minutes before: it may still be on its way; left alone.
-    assert_eq!(row(&ids[1]).status, "sending", "{rows:?}");
-    // Neither was sent again.
+    let row = |rows: &[verity::store::channels::OutboxRow], id: &str| {
+        rows.iter().find(|r| r.id == id).unwrap().clone()
+    };
+    assert_eq!(row(&rows, &settled).status, "unknown", "{rows:?}");
+    assert_eq!(row(&rows, &resent).status, "unknown", "{rows:?}");
+    assert_eq!(row(&rows, &alive).status, "sending", "{rows:?}");
     assert_eq!(m.graph.requests().len(), sent_before);
+    // Meta's status report names the row it got: settled, with Meta's id, not resent.
+    post_wa(
+        &m.app,
+        &wa_statuses(vec![json!({"id": "wamid.LATE", "status": "delivered",
+            "timestamp": now_secs().to_string(), "recipient_id": STRANGER,
+            "biz_opaque_callback_data": settled})]),
+    )
+    .await;
+    let mut rows = Vec::new();
+    for _ in 0..500 {
+        rows = outbox_rows(&m.app, &conv.id).await;
+        if row(&rows, &settled).status != "unknown" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let a = row(&rows, &settled);
+    assert_eq!(
+        (a.status.as_str(), a.provider_message_id.as_deref()),
+        ("delivered", Some("wamid.LATE"))
+    );
+    // Before the wait is over nothing is sent; after it, the other is sent once more.
+    assert!(
+        !outbox_at(&m, 59_000, channel_config(&m.graph))
+            .send_due()
+            .await
+            .unwrap()
+    );
+    assert_eq!(m.graph.requests().len(), sent_before);
+    let later = outbox_at(&m, 61_000, channel_config(&m.graph));
+    assert!(later.send_due().await.unwrap());
+    assert_eq!(m.graph.requests().len(), sent_before + 1);
+    let rows = outbox_rows(&m.app, &conv.id).await;
+    let b = row(&rows, &resent);
+    assert_eq!((b.status.as_str(), b.unknown_resends), ("sent", 1), "{b:?}");
+    // The row another instance holds is left to it, and nothing after it overtakes.
+    assert_eq!(row(&rows, &alive).status, "sending");
+    assert!(!later.send_due().await.unwrap());
+    let metrics = verity::http::metrics_handle().render();
+    assert!(
+        metrics.contains("verity_outbox_possible_duplicates_total"),
+        "the resend is counted"
+    );
+}
+
+#[tokio::test]
+async fn a_resend_whose_outcome_stays_unknown_is_not_sent_a_third_time() {
+    let m = meta_app_with(|c| c.outbox_unknown_wait_ms = 0).await;
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.twice", "Hallo")]),
+    )
+    .await;
+    settle(&m.app).await;
+    let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
+    let id = crashed_row(&m, &conv.id, "twice").await;
+    sqlx::query("UPDATE outbox SET status = 'unknown', unknown_resends = 1 WHERE id = $1")
+        .bind(&id)
+        .execute(m.app.store.pool())
+        .await
+        .unwrap();
+    let before = m.graph.requests().len();
+    let outbox = outbox_at(&m, 1_000, channel_config(&m.graph));
+    while outbox.send_due().await.unwrap() {}
+    let rows = outbox_rows(&m.app, &conv.id).await;
+    let row = rows.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(row.status, "dead", "{row:?}");
+    assert!(row.last_error.as_deref().unwrap().contains("unknown"));
+    assert_eq!(m.graph.requests().len(), before);
 }
 
 #[tokio::test]
@@ -1354,16 +1428,7 @@ async fn deliveries_left_unprocessed_are_picked_up_by_the_worker() {
     tx.commit().await.unwrap();
     settle(&m.app).await;
     assert_eq!(to_wa(&m.graph, STRANGER).len(), 2);
-    let metrics = m
-        .app
-        .client
-        .get(m.app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = verity::http::metrics_handle().render();
     assert!(metrics.contains("verity_webhook_events_total"), "metrics");
     assert!(metrics.contains("verity_outbox_messages_total"), "metrics");
 }
