@@ -13,23 +13,23 @@ use verity::config::{ChannelConfig, Secret};
 use verity::http::fake_graph::{FakeGraph, SentRequest};
 use verity::store::{cases, channels as db, conversations, records};
 
-const WA_SECRET: &str = "wa-app-secret-for-tests";
+pub(crate) const WA_SECRET: &str = "wa-app-secret-for-tests";
 const MS_SECRET: &str = "ms-app-secret-for-tests";
 const WA_VERIFY: &str = "wa-verify-token";
 const MS_VERIFY: &str = "ms-verify-token";
 const WA_TOKEN: &str = "wa-access-token";
 const MS_TOKEN: &str = "ms-page-token";
-const PHONE_NUMBER_ID: &str = "109876543210";
+pub(crate) const PHONE_NUMBER_ID: &str = "109876543210";
 const PAGE_ID: &str = "1234567890";
 /// A WhatsApp sender who is no customer (verifies with order number and postcode).
-const STRANGER: &str = "4915550000001";
+pub(crate) const STRANGER: &str = "4915550000001";
 
-struct Meta {
-    app: TestApp,
-    graph: FakeGraph,
+pub(crate) struct Meta {
+    pub(crate) app: TestApp,
+    pub(crate) graph: FakeGraph,
 }
 
-fn channel_config(graph: &FakeGraph) -> ChannelConfig {
+pub(crate) fn channel_config(graph: &FakeGraph) -> ChannelConfig {
     ChannelConfig {
         whatsapp_verify_token: Some(Secret::new(WA_VERIFY)),
         whatsapp_app_secret: Some(Secret::new(WA_SECRET)),
@@ -46,7 +46,7 @@ fn channel_config(graph: &FakeGraph) -> ChannelConfig {
     }
 }
 
-async fn meta_app_with(adjust: impl FnOnce(&mut ChannelConfig)) -> Meta {
+pub(crate) async fn meta_app_with(adjust: impl FnOnce(&mut ChannelConfig)) -> Meta {
     let graph = FakeGraph::start().await.unwrap();
     let mut cfg = channel_config(&graph);
     adjust(&mut cfg);
@@ -62,7 +62,7 @@ fn now_secs() -> i64 {
     demo_now().timestamp()
 }
 
-fn wa_text(from: &str, id: &str, text: &str) -> Value {
+pub(crate) fn wa_text(from: &str, id: &str, text: &str) -> Value {
     json!({"from": from, "id": id, "timestamp": now_secs().to_string(), "type": "text", "text": {"body": text}})
 }
 
@@ -72,7 +72,7 @@ fn wa_button(from: &str, id: &str, action: &str, title: &str) -> Value {
         "interactive": {"type": "button_reply", "button_reply": {"id": action, "title": title}}})
 }
 
-fn wa_delivery(messages: Vec<Value>) -> Value {
+pub(crate) fn wa_delivery(messages: Vec<Value>) -> Value {
     let contacts: Vec<Value> = messages
         .iter()
         .filter_map(|m| m["from"].as_str())
@@ -86,7 +86,7 @@ fn wa_delivery(messages: Vec<Value>) -> Value {
     }}]}]})
 }
 
-fn wa_statuses(statuses: Vec<Value>) -> Value {
+pub(crate) fn wa_statuses(statuses: Vec<Value>) -> Value {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA-1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "4952510000000", "phone_number_id": PHONE_NUMBER_ID},
@@ -116,7 +116,7 @@ async fn post_raw(app: &TestApp, path: &str, body: &str, signature: Option<Strin
     req.send().await.unwrap().status().as_u16()
 }
 
-async fn post_wa(app: &TestApp, body: &Value) {
+pub(crate) async fn post_wa(app: &TestApp, body: &Value) {
     let raw = body.to_string();
     let status = post_raw(
         app,
@@ -140,7 +140,7 @@ async fn post_ms(app: &TestApp, body: &Value) {
     assert_eq!(status, 200);
 }
 
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &'static str) -> i64 {
     let mut conn = app.store.read().await.unwrap();
     sqlx::query(sql)
         .fetch_one(&mut *conn)
@@ -151,7 +151,7 @@ async fn count(app: &TestApp, sql: &'static str) -> i64 {
 }
 
 /// Waits until every stored delivery is processed and nothing waits in the outbox.
-async fn settle(app: &TestApp) {
+pub(crate) async fn settle(app: &TestApp) {
     for _ in 0..2000 {
         let open = count(
             app,
@@ -172,7 +172,7 @@ async fn settle(app: &TestApp) {
 }
 
 /// The text a sent message shows.
-fn shown(r: &SentRequest) -> String {
+pub(crate) fn shown(r: &SentRequest) -> String {
     let b = &r.body;
     b["text"]["body"]
         .as_str()
@@ -182,7 +182,7 @@ fn shown(r: &SentRequest) -> String {
         .to_string()
 }
 
-fn to_wa(graph: &FakeGraph, wa_id: &str) -> Vec<SentRequest> {
+pub(crate) fn to_wa(graph: &FakeGraph, wa_id: &str) -> Vec<SentRequest> {
     graph
         .accepted()
         .into_iter()
@@ -285,7 +285,7 @@ async fn replies(app: &TestApp, channel: &str, sender: &str) -> Vec<Reply> {
     out.into_iter().map(|(_, r)| r).collect()
 }
 
-async fn conversation_of(
+pub(crate) async fn conversation_of(
     app: &TestApp,
     channel: &str,
     sender: &str,
@@ -883,7 +883,7 @@ async fn a_message_is_dead_after_the_last_attempt_and_says_why() {
 }
 
 /// The outbox rows of a conversation, as stored.
-async fn outbox_rows(
+pub(crate) async fn outbox_rows(
     app: &TestApp,
     conversation_id: &str,
 ) -> Vec<verity::store::channels::OutboxRow> {
