@@ -303,7 +303,7 @@ impl Assistant {
     ) -> anyhow::Result<TurnOutcome> {
         let lock = self.lock_for(conversation_id);
         let _turn = lock.lock().await;
-        let _lease = self.turn_lease(conversation_id).await?;
+        let lease = self.turn_lease(conversation_id).await?;
         let started = Instant::now();
         let now_ms = self.clock.now_ms();
 
@@ -331,8 +331,13 @@ impl Assistant {
         let Some((conv, msg)) = stored else {
             return Ok(TurnOutcome::Duplicate);
         };
-        self.answer(conv, msg, inbound, client, stream, started)
-            .await
+        let out = self
+            .answer(conv, msg, inbound, client, stream, started)
+            .await;
+        if let Some(lease) = lease {
+            lease.release().await?;
+        }
+        out
     }
 
     /// Answers a customer message stored before whose turn never finished (the process
@@ -345,7 +350,7 @@ impl Assistant {
     ) -> anyhow::Result<TurnOutcome> {
         let lock = self.lock_for(conversation_id);
         let _turn = lock.lock().await;
-        let _lease = self.turn_lease(conversation_id).await?;
+        let lease = self.turn_lease(conversation_id).await?;
         let conv = {
             let mut conn = self.store.read().await?;
             conversations::get_conversation(&mut conn, conversation_id).await?
@@ -358,8 +363,13 @@ impl Assistant {
         metrics::counter!("verity_turns_resumed_total", "channel" => conv.channel.clone())
             .increment(1);
         let started = Instant::now();
-        self.answer(conv, msg, inbound, None, &mut StreamOut::none(), started)
-            .await
+        let out = self
+            .answer(conv, msg, inbound, None, &mut StreamOut::none(), started)
+            .await;
+        if let Some(lease) = lease {
+            lease.release().await?;
+        }
+        out
     }
 
     /// A conversation's turn across instances: on PostgreSQL a lease in the store (the

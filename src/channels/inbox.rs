@@ -362,11 +362,32 @@ impl Inbox {
             );
             return Ok(());
         }
-        // One instance at a time works on a sender (and opens its conversation).
-        let _sender = self
-            .store
-            .hold_lease(&sender_lease(channel, &m.sender), self.lease_ms())
-            .await?;
+        // One instance at a time works on a sender (and opens its conversation): a lease
+        // in the store on PostgreSQL; a SQLite file serves one instance, whose own
+        // workers already take a sender's deliveries one after another.
+        let lease = match self.store.backend() {
+            crate::store::Backend::Postgres => Some(
+                self.store
+                    .hold_lease(&sender_lease(channel, &m.sender), self.lease_ms())
+                    .await?,
+            ),
+            crate::store::Backend::Sqlite => None,
+        };
+        let done = self.message_held(channel, m, assistant, outbox).await;
+        if let Some(lease) = lease {
+            lease.release().await?;
+        }
+        done
+    }
+
+    /// [`Self::message`] with the sender's lease held.
+    async fn message_held(
+        &self,
+        channel: Channel,
+        m: InboundMessage,
+        assistant: &Assistant,
+        outbox: &Outbox,
+    ) -> anyhow::Result<()> {
         let now = self.clock.now_ms();
         let stale_after_ms = i64::try_from(self.config.stale_after_secs)
             .unwrap_or(i64::MAX / 2)

@@ -166,8 +166,21 @@ pub struct LeaseGuard {
     name: String,
 }
 
+impl LeaseGuard {
+    /// Gives the lease back now (the work after it, in this process or another, may
+    /// take it at once); dropping the guard gives it back a moment later.
+    pub async fn release(mut self) -> anyhow::Result<()> {
+        let name = std::mem::take(&mut self.name);
+        let mut conn = self.store.write_one().await?;
+        release_lease(&mut conn, &name, self.store.instance_id()).await
+    }
+}
+
 impl Drop for LeaseGuard {
     fn drop(&mut self) {
+        if self.name.is_empty() {
+            return;
+        }
         let store = self.store.clone();
         let name = std::mem::take(&mut self.name);
         // Outside a runtime (a test tearing down) the lease simply runs out.
