@@ -124,6 +124,9 @@ pub struct LlmConfig {
     pub fallback: LlmFallback,
     /// Largest completion, in tokens.
     pub max_tokens: u32,
+    /// The longest a customer waits for the model, whatever its retries: past it the
+    /// fallback answers (`VERITY_REPLY_DEADLINE_SECS`).
+    pub deadline: std::time::Duration,
 }
 
 /// Azure OpenAI's addressing: `{base}/openai/deployments/{deployment}/chat/completions?api-version=…`.
@@ -149,6 +152,7 @@ impl LlmConfig {
             azure: None,
             fallback: LlmFallback::Offline,
             max_tokens: 600,
+            deadline: std::time::Duration::from_secs(20),
         }
     }
 }
@@ -204,6 +208,17 @@ pub struct ChannelConfig {
     /// every channel: the web chat refuses a longer one (413), a longer WhatsApp or
     /// Messenger message is stored as too long and answered with a request to shorten it.
     pub message_max_chars: usize,
+    /// `VERITY_LEASE_SECS` (in ms here): how long a claim on a delivery, an outbox row
+    /// or a conversation's turn lasts unless its instance renews it; after a crash,
+    /// another instance (or the restarted one) takes the work over this long after.
+    pub lease_ms: u64,
+    /// `VERITY_OUTBOX_UNKNOWN_WAIT_SECS` (in ms here): how long a send of unknown
+    /// outcome (a timeout, a crash mid-request) waits for Meta's status webhook before
+    /// it is sent once more (and counted as a possible duplicate).
+    pub outbox_unknown_wait_ms: u64,
+    /// `VERITY_CHANNEL_CONCURRENCY`: conversations the inbox answers, and the outbox
+    /// sends to, at once (each conversation strictly in order).
+    pub concurrency: usize,
 }
 
 impl Default for ChannelConfig {
@@ -224,6 +239,9 @@ impl Default for ChannelConfig {
             outbox_retry_base_ms: 2_000,
             graph_timeout_ms: 10_000,
             message_max_chars: 2000,
+            lease_ms: 15_000,
+            outbox_unknown_wait_ms: 20_000,
+            concurrency: 32,
         }
     }
 }
@@ -269,6 +287,13 @@ impl ChannelConfig {
             outbox_retry_base_ms: number("VERITY_OUTBOX_RETRY_BASE_MS", d.outbox_retry_base_ms)?,
             graph_timeout_ms: number("VERITY_GRAPH_TIMEOUT_MS", d.graph_timeout_ms)?,
             message_max_chars: number("VERITY_MESSAGE_MAX_CHARS", d.message_max_chars)?.max(1),
+            lease_ms: number("VERITY_LEASE_SECS", d.lease_ms / 1000)?.clamp(1, 3600) * 1000,
+            outbox_unknown_wait_ms: number(
+                "VERITY_OUTBOX_UNKNOWN_WAIT_SECS",
+                d.outbox_unknown_wait_ms / 1000,
+            )?
+            .saturating_mul(1000),
+            concurrency: number("VERITY_CHANNEL_CONCURRENCY", d.concurrency)?.clamp(1, 1024),
         })
     }
 }

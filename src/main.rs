@@ -206,6 +206,10 @@ struct LlmArgs {
     /// Seconds one model call may take.
     #[arg(long, env = "VERITY_LLM_TIMEOUT_SECS", default_value_t = 30.0)]
     llm_timeout_secs: f64,
+    /// Seconds a customer waits at most for the model, whatever its retries; then the
+    /// fallback answers.
+    #[arg(long, env = "VERITY_REPLY_DEADLINE_SECS", default_value_t = 20.0)]
+    reply_deadline_secs: f64,
     /// Model calls that may request tools in one turn.
     #[arg(long, env = "VERITY_LLM_MAX_TOOL_ROUNDS", default_value_t = 4)]
     llm_max_tool_rounds: u32,
@@ -258,7 +262,11 @@ impl LlmArgs {
         if !(self.llm_timeout_secs > 0.0 && self.llm_timeout_secs.is_finite()) {
             anyhow::bail!("VERITY_LLM_TIMEOUT_SECS must be a positive number of seconds");
         }
+        if !(self.reply_deadline_secs > 0.0 && self.reply_deadline_secs.is_finite()) {
+            anyhow::bail!("VERITY_REPLY_DEADLINE_SECS must be a positive number of seconds");
+        }
         let mut c = verity::config::LlmConfig::new(base, self.llm_model);
+        c.deadline = std::time::Duration::from_secs_f64(self.reply_deadline_secs);
         c.api_key = env_secret("VERITY_LLM_API_KEY");
         c.temperature = self.llm_temperature;
         c.timeout = std::time::Duration::from_secs_f64(self.llm_timeout_secs);

@@ -53,6 +53,7 @@ fn event(e: &Value, page: Option<String>) -> Vec<Event> {
                     provider_message_id: mid.to_string(),
                     state: DeliveryState::Delivered,
                     error: None,
+                    callback: None,
                 })
             })
             .collect();

@@ -133,6 +133,8 @@ impl DeliveryState {
     /// forward. `None`: the stored status is not one a report may change.
     fn rank(status: &str) -> Option<u8> {
         match status {
+            // Sent, but the answer with its id was lost: any report settles it.
+            "unknown" => Some(0),
             "sending" | "sent" => Some(1),
             "delivered" => Some(2),
             "read" => Some(3),
@@ -159,6 +161,9 @@ pub struct StatusUpdate {
     pub state: DeliveryState,
     /// Meta's error code and title on failure (never message text).
     pub error: Option<String>,
+    /// What Verity attached to the send and Meta hands back (WhatsApp's
+    /// `biz_opaque_callback_data`): the outbox row's id.
+    pub callback: Option<String>,
 }
 
 /// Everything one webhook delivery carries that Verity acts on.

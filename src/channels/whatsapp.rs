@@ -135,6 +135,7 @@ fn status(st: &Value) -> Event {
         provider_message_id: id.to_string(),
         state,
         error,
+        callback: s(st, "biz_opaque_callback_data").map(str::to_string),
     })
 }
 

@@ -51,6 +51,18 @@ pub struct App {
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
 
+impl crate::channels::inbox::Workers for AppState {
+    fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+    fn assistant(&self) -> &Assistant {
+        &self.assistant
+    }
+    fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+}
+
 impl std::ops::Deref for AppState {
     type Target = App;
     fn deref(&self) -> &App {
@@ -82,7 +94,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 impl App {
     /// Builds the shared state for the router.
     pub fn state(store: Store, config: Config, clock: Clock, policy: Policy) -> AppState {
-        let mut assistant = Assistant::new(store.clone(), policy.clone(), clock);
+        let mut assistant = Assistant::new(store.clone(), policy.clone(), clock)
+            .with_lease_ms(config.channels.lease_ms);
         if let Some(llm) = &config.llm {
             assistant = assistant.with_llm(crate::assistant::llm::LlmEngine::new(llm.clone()));
         }
@@ -148,10 +161,16 @@ pub async fn serve_until(
         }
         None => None,
     };
+    // The heartbeat of this instance's claims (deliveries, outbox rows, turns).
+    let heartbeat = {
+        let state = state.clone();
+        let lease_ms = i64::try_from(state.config.channels.lease_ms).unwrap_or(15_000);
+        tokio::spawn(async move { state.store.renew_claims_forever(lease_ms).await })
+    };
     // The channel workers: process stored webhook deliveries, send the outbox.
     let inbox_worker = {
         let state = state.clone();
-        tokio::spawn(async move { state.inbox.run(&state.assistant, &state.outbox).await })
+        tokio::spawn(Inbox::run(state))
     };
     let outbox_worker = {
         let state = state.clone();
@@ -168,6 +187,7 @@ pub async fn serve_until(
     if let Some(m) = metrics_server {
         m.abort();
     }
+    heartbeat.abort();
     inbox_worker.abort();
     outbox_worker.abort();
     served?;
