@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 use axum::extract::DefaultBodyLimit;
 
 use super::console::{self, forms, login, pages};
-use super::{AppState, chat, error, health, ingest, openapi, status, web, webhooks};
+use super::{AppState, chat, error, health, ingest, live, openapi, status, web, webhooks};
 
 pub fn router(state: AppState) -> Router {
     let webhook_limit = DefaultBodyLimit::max(state.config.channels.webhook_max_bytes);
@@ -55,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/chat/sessions/{id}/messages",
             post(chat::post_message).get(chat::list_messages),
+        )
+        .route(
+            "/api/v1/chat/sessions/{id}/events",
+            get(live::widget_events),
         );
     let chat = match web::chat_cors(&state.config.widget_origins) {
         Some(cors) => chat.layer(cors),

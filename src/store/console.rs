@@ -393,3 +393,37 @@ pub async fn list_audit(
         })
         .collect()
 }
+
+/// What the widget's live stream watches of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveConversation {
+    /// The number of the last message the customer can see (0: none).
+    pub last_seq: i64,
+    pub taken_over_by: Option<String>,
+    /// The assistant's state (JSON).
+    pub state: String,
+}
+
+/// The live view of one conversation, if it exists.
+pub async fn live_conversation(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> anyhow::Result<Option<LiveConversation>> {
+    let row = sqlx::query(
+        "SELECT c.taken_over_by, c.state, (SELECT MAX(m.seq) FROM messages m \
+         WHERE m.conversation_id = c.id AND m.role <> 'system') AS last_seq \
+         FROM conversations c WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .context("reading a conversation's live state")?;
+    row.map(|r| {
+        Ok(LiveConversation {
+            last_seq: r.try_get::<Option<i64>, _>("last_seq")?.unwrap_or(0),
+            taken_over_by: r.try_get("taken_over_by")?,
+            state: r.try_get("state")?,
+        })
+    })
+    .transpose()
+}

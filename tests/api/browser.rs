@@ -95,6 +95,13 @@ async fn staff_find_the_three_truths_conversation_mark_the_callback_done_and_rep
 }
 
 #[tokio::test]
+async fn the_first_staff_reply_after_a_takeover_nobody_asked_for_reaches_the_widget_live() {
+    let app = demo_app().await;
+    crate::console::add_staff(&app).await;
+    run_browser_script("widget-live.mjs", &app.base).await;
+}
+
+#[tokio::test]
 async fn the_widget_tells_the_three_truths_story_by_keyboard_and_keeps_it_across_a_reload() {
     let app = demo_app().await;
     run_browser_script("widget.mjs", &app.base).await;

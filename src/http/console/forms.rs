@@ -18,6 +18,14 @@ fn actor<'a>(app: &AppState, s: &'a StaffSession) -> Actor<'a> {
     }
 }
 
+/// Wakes the live streams for what a decision changed.
+fn changed(app: &AppState, d: &actions::Decided) {
+    match &d.case.conversation_id {
+        Some(c) => app.live.conversation_changed(c),
+        None => app.live.console_changed(),
+    }
+}
+
 fn back_to(back: Option<&str>, fallback: &str, ok: &str) -> Redirect {
     let path = local_path(back, fallback);
     let sep = if path.contains('?') { '&' } else { '?' };
@@ -40,6 +48,7 @@ pub async fn take_over(
     Form(_f): Form<Plain>,
 ) -> Result<Redirect, ConsoleError> {
     actions::take_over(&app.store, &app.assistant, actor(&app, &s), &id).await?;
+    app.live.conversation_changed(&id);
     Ok(back_to(
         None,
         &format!("/console/conversations/{id}"),
@@ -55,6 +64,7 @@ pub async fn hand_back(
     Form(_f): Form<Plain>,
 ) -> Result<Redirect, ConsoleError> {
     actions::hand_back(&app.store, &app.assistant, actor(&app, &s), &id).await?;
+    app.live.conversation_changed(&id);
     Ok(back_to(
         None,
         &format!("/console/conversations/{id}"),
@@ -85,6 +95,7 @@ pub async fn reply(
         &f.text,
     )
     .await?;
+    app.live.conversation_changed(&id);
     let ok = match delivery {
         Delivery::Web => "sent",
         Delivery::Queued { .. } => "queued",
@@ -119,7 +130,7 @@ pub async fn callback_done(
 ) -> Result<Redirect, ConsoleError> {
     // Where to go is settled before anything is done.
     let then = back_to(f.back.as_deref(), "/console/cases", "callback_done");
-    actions::decide(
+    let decided = actions::decide(
         &app.store,
         &app.assistant,
         &app.outbox,
@@ -129,6 +140,7 @@ pub async fn callback_done(
         None,
     )
     .await?;
+    changed(&app, &decided);
     Ok(then)
 }
 
@@ -149,7 +161,7 @@ pub async fn decide(
         }
     };
     let then = back_to(f.back.as_deref(), "/console/cases", ok);
-    actions::decide(
+    let decided = actions::decide(
         &app.store,
         &app.assistant,
         &app.outbox,
@@ -159,6 +171,7 @@ pub async fn decide(
         f.reason.as_deref(),
     )
     .await?;
+    changed(&app, &decided);
     Ok(then)
 }
 
@@ -170,7 +183,7 @@ pub async fn close(
     Form(f): Form<CaseForm>,
 ) -> Result<Redirect, ConsoleError> {
     let then = back_to(f.back.as_deref(), "/console/cases", "closed");
-    actions::decide(
+    let decided = actions::decide(
         &app.store,
         &app.assistant,
         &app.outbox,
@@ -180,5 +193,6 @@ pub async fn close(
         f.note.as_deref(),
     )
     .await?;
+    changed(&app, &decided);
     Ok(then)
 }
