@@ -78,3 +78,32 @@ pub async fn widget_state(store: &Store, id: &str) -> anyhow::Result<Option<Widg
         }
     }))
 }
+
+/// What the console's live stream tells a staff member.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ConsolePulse {
+    #[serde(flatten)]
+    pub pulse: q::ConsolePulse,
+    /// The conversation open on the page, if one is.
+    pub conversation: Option<WidgetState>,
+}
+
+/// The console's view now, for `staff_id`, with the conversation open on the page.
+pub async fn console_pulse(
+    store: &Store,
+    staff_id: &str,
+    conversation: Option<&str>,
+) -> anyhow::Result<ConsolePulse> {
+    let pulse = {
+        let mut conn = store.read().await?;
+        q::console_pulse(&mut conn, staff_id).await?
+    };
+    let conversation = match conversation {
+        Some(id) => widget_state(store, id).await?,
+        None => None,
+    };
+    Ok(ConsolePulse {
+        pulse,
+        conversation,
+    })
+}

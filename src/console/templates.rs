@@ -57,6 +57,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 
 /// The stylesheet, served at `/static/console.css`.
 pub const CSS: &str = include_str!("../../static/console.css");
+/// The live script, served at `/static/console.js`.
+pub const JS: &str = include_str!("../../static/console.js");
 
 /// `{{ value|dt }}`: milliseconds since the epoch or an RFC 3339 instant, as
 /// `2025-09-11 06:48` in the time zone `tz` of the context.
@@ -81,6 +83,17 @@ fn dt(state: &State, value: Value) -> String {
     }
 }
 
+/// `{{ text|preview }}`: the first line's first 90 characters, with "…" when cut.
+fn preview(text: String) -> String {
+    let line = text.lines().next().unwrap_or("");
+    let cut: String = line.chars().take(90).collect();
+    if cut.len() < text.len() {
+        format!("{}…", cut.trim_end())
+    } else {
+        cut
+    }
+}
+
 static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
@@ -92,6 +105,7 @@ static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
         }
     });
     env.add_filter("dt", dt);
+    env.add_filter("preview", preview);
     for (name, src) in TEMPLATES {
         env.add_template(name, src)
             .map_err(|e| format!("template {name}: {e}"))?;

@@ -141,3 +141,37 @@ pub async fn widget_events(
         },
     ))
 }
+
+#[derive(serde::Deserialize, Default)]
+pub struct ConsoleEventsQuery {
+    /// The conversation open on the page: its new messages too.
+    #[serde(default)]
+    conversation: Option<String>,
+}
+
+/// `GET /console/events`: a `pulse` event at once and whenever conversations, handoffs
+/// or cases change: `{"changed": […], "waiting": [conversation ids], "unread": n,
+/// "conversation": {"seq", "taken_over"}}` (the last one for `?conversation=ID`).
+pub async fn console_events(
+    State(app): State<AppState>,
+    axum::Extension(s): axum::Extension<super::console::StaffSession>,
+    axum::extract::Query(q): axum::extract::Query<ConsoleEventsQuery>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let store = app.store.clone();
+    let staff = s.staff.id;
+    watch(
+        app.live.subscribe(),
+        "pulse",
+        |_| true,
+        move || {
+            let store = store.clone();
+            let staff = staff.clone();
+            let conversation = q.conversation.clone();
+            async move {
+                live::console_pulse(&store, &staff, conversation.as_deref())
+                    .await
+                    .map(Some)
+            }
+        },
+    )
+}

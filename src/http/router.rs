@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console/customers/{id}", get(pages::customer))
         .route("/console/shipments/{tracking}", get(pages::shipment))
         .route("/console/audit", get(pages::audit))
+        .route("/console/events", get(live::console_events))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             console::require_staff,
@@ -68,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .merge(console_routes)
         .route("/console/login", get(login::show).post(login::submit))
         .route("/static/console.css", get(pages::css))
+        .route("/static/console.js", get(pages::js))
+        .route("/favicon.ico", get(web::favicon))
         // The demo shop page with the widget, and the widget's files
         .route("/", get(web::demo_page))
         .route("/static/widget.js", get(web::widget_js))

@@ -102,6 +102,22 @@ async fn the_first_staff_reply_after_a_takeover_nobody_asked_for_reaches_the_wid
 }
 
 #[tokio::test]
+async fn the_console_shows_a_waiting_customer_and_new_messages_without_a_reload() {
+    let app = demo_app().await;
+    verity::console::accounts::create_named_staff(
+        &app.store,
+        crate::console::STAFF_EMAIL,
+        crate::console::STAFF_PASSWORD,
+        verity::console::accounts::Role::Agent,
+        Some("Ida Kellner"),
+        0,
+    )
+    .await
+    .unwrap();
+    run_browser_script("console-live.mjs", &app.base).await;
+}
+
+#[tokio::test]
 async fn the_widget_tells_the_three_truths_story_by_keyboard_and_keeps_it_across_a_reload() {
     let app = demo_app().await;
     run_browser_script("widget.mjs", &app.base).await;

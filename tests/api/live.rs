@@ -13,7 +13,9 @@ use crate::helpers::{TestApp, demo_app, spawn_app};
 
 /// An open event stream, read event by event.
 pub struct Events {
-    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<axum::body::Bytes>> + Send>>,
+    body: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = reqwest::Result<axum::body::Bytes>> + Send>,
+    >,
     buf: String,
 }
 

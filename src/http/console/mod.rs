@@ -120,7 +120,8 @@ pub fn page(
 ) -> Result<Response, ConsoleError> {
     let base = context! {
         tz => app.policy.time_zone.name(),
-        staff => context! {id => s.staff.id.clone(), email => s.staff.email.clone(), role => s.staff.role.clone()},
+        staff => context! {id => s.staff.id.clone(), email => s.staff.email.clone(), role => s.staff.role.clone(),
+            name => s.staff.display_name.clone().unwrap_or_else(|| s.staff.email.clone())},
         csrf => s.csrf.clone(),
         flash => flash,
     };
