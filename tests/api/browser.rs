@@ -124,6 +124,13 @@ async fn the_widget_tells_the_three_truths_story_by_keyboard_and_keeps_it_across
 }
 
 #[tokio::test]
+async fn the_widget_follows_the_language_shows_long_replies_from_the_start_and_keeps_focus_on_a_phone()
+{
+    let app = demo_app().await;
+    run_browser_script("widget-finish.mjs", &app.base).await;
+}
+
+#[tokio::test]
 async fn the_widget_works_on_a_phone_sized_screen() {
     let app = demo_app().await;
     run_browser_script("widget-phone.mjs", &app.base).await;
