@@ -118,6 +118,20 @@ async fn the_console_shows_a_waiting_customer_and_new_messages_without_a_reload(
 }
 
 #[tokio::test]
+async fn every_console_page_passes_axe_and_fits_a_narrow_screen() {
+    use crate::console::{add_staff, three_truths_with_callback};
+    let app = demo_app().await;
+    add_staff(&app).await;
+    let customer = three_truths_with_callback(&app).await;
+    run_browser_script_with(
+        "console-a11y.mjs",
+        &app.base,
+        &[("VERITY_CONVERSATION_ID", &customer.id)],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn the_widget_tells_the_three_truths_story_by_keyboard_and_keeps_it_across_a_reload() {
     let app = demo_app().await;
     run_browser_script("widget.mjs", &app.base).await;
@@ -125,7 +139,7 @@ async fn the_widget_tells_the_three_truths_story_by_keyboard_and_keeps_it_across
 
 #[tokio::test]
 async fn the_widget_follows_the_language_shows_long_replies_from_the_start_and_keeps_focus_on_a_phone()
-{
+ {
     let app = demo_app().await;
     run_browser_script("widget-finish.mjs", &app.base).await;
 }
