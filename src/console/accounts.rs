@@ -377,3 +377,14 @@ mod tests {
         assert!(normalize_email("a b@example.org").is_err());
     }
 }
+
+/// Sets the console's language of a staff member.
+pub async fn set_language(
+    store: &Store,
+    staff_id: &str,
+    lang: crate::domain::Locale,
+) -> anyhow::Result<()> {
+    let mut tx = store.begin().await?;
+    staff::set_staff_language(tx.conn(), staff_id, Some(lang.as_str())).await?;
+    tx.commit().await
+}

@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console/shipments/{tracking}", get(pages::shipment))
         .route("/console/audit", get(pages::audit))
         .route("/console/events", get(live::console_events))
+        .route("/console/language", post(forms::language))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             console::require_staff,

@@ -117,8 +117,7 @@ async fn the_console_shows_a_waiting_customer_and_new_messages_without_a_reload(
     run_browser_script("console-live.mjs", &app.base).await;
 }
 
-#[tokio::test]
-async fn every_console_page_passes_axe_and_fits_a_narrow_screen() {
+async fn console_pages_pass_axe_in(lang: &str) {
     use crate::console::{add_staff, three_truths_with_callback};
     let app = demo_app().await;
     add_staff(&app).await;
@@ -126,9 +125,22 @@ async fn every_console_page_passes_axe_and_fits_a_narrow_screen() {
     run_browser_script_with(
         "console-a11y.mjs",
         &app.base,
-        &[("VERITY_CONVERSATION_ID", &customer.id)],
+        &[
+            ("VERITY_CONVERSATION_ID", &customer.id),
+            ("VERITY_CONSOLE_LANG", lang),
+        ],
     )
     .await;
+}
+
+#[tokio::test]
+async fn every_console_page_passes_axe_and_fits_a_narrow_screen_in_english() {
+    console_pages_pass_axe_in("en").await;
+}
+
+#[tokio::test]
+async fn every_console_page_passes_axe_and_fits_a_narrow_screen_in_german() {
+    console_pages_pass_axe_in("de").await;
 }
 
 #[tokio::test]

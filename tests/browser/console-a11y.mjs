@@ -29,6 +29,9 @@ async function login(page) {
 await run(`console-a11y-${LANG}`, async ({ browser, page }) => {
   check(CONVERSATION, 'the test prepared a conversation');
   await login(page);
+  check(await page.getAttribute('html', 'lang') === LANG, `the console speaks ${LANG} (from Accept-Language)`);
+  const nav = await page.textContent('header.top nav');
+  check(nav.includes(LANG === 'de' ? 'Gespräche' : 'Conversations'), `the navigation in ${LANG}: ${nav}`);
   for (const [name, path] of PAGES) {
     await page.goto(`${BASE}${path}`);
     check(!page.url().includes('/login'), `${name} opens`);
@@ -52,4 +55,4 @@ await run(`console-a11y-${LANG}`, async ({ browser, page }) => {
     await shot(phone, `console-${LANG}-narrow`, name, { fullPage: false });
   }
   await narrow.close();
-});
+}, { locale: LANG === 'de' ? 'de-DE' : 'en-GB' });

@@ -196,3 +196,28 @@ pub async fn close(
     changed(&app, &decided);
     Ok(then)
 }
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(rename = "csrf", default)]
+    _csrf: String,
+    language: String,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// `POST /console/language`: the console's language for this staff member (`de`, `en`).
+pub async fn language(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    axum::extract::Form(f): axum::extract::Form<LanguageForm>,
+) -> Result<Redirect, ConsoleError> {
+    let lang = crate::domain::Locale::parse(&f.language)
+        .map_err(|_| ConsoleError::BadRequest("language must be de or en".into()))?;
+    crate::console::accounts::set_language(&app.store, &s.staff.id, lang).await?;
+    Ok(back_to(
+        f.back.as_deref(),
+        "/console/conversations",
+        "language",
+    ))
+}

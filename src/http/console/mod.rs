@@ -32,6 +32,8 @@ pub struct StaffSession {
     pub csrf: String,
     /// The cookie value (for logout).
     pub token: String,
+    /// The console's language for this staff member.
+    pub lang: crate::domain::Locale,
 }
 
 /// The console's error: an HTML page with a message safe to show.
@@ -88,6 +90,7 @@ impl IntoResponse for ConsoleError {
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     let body = templates::render(
         "error.html",
+        crate::domain::Locale::default(),
         context! {tz => "UTC", staff => Value::from(()), csrf => "", flash => Value::from(()),
         status => status.as_u16(), message => message},
     )
@@ -125,7 +128,7 @@ pub fn page(
         csrf => s.csrf.clone(),
         flash => flash,
     };
-    let html = templates::render(name, context! {..base, ..ctx})?;
+    let html = templates::render(name, s.lang, context! {..base, ..ctx})?;
     Ok((page_headers(), Html(html)).into_response())
 }
 
@@ -195,7 +198,14 @@ pub async fn require_staff(State(app): State<AppState>, req: Request, next: Next
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
+    let lang = templates::language(
+        session.staff.language.as_deref(),
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     req.extensions_mut().insert(StaffSession {
+        lang,
         staff: session.staff,
         csrf: session.csrf_token,
         token,

@@ -38,22 +38,23 @@ async fn audit_view(
     tx.commit().await
 }
 
-/// The message a finished form action leaves on the next page.
-fn flash(ok: Option<&str>) -> Option<&'static str> {
-    Some(match ok? {
-        "taken_over" => "You answer this conversation now; the bot is silent.",
-        "handed_back" => "The bot answers this conversation again.",
-        "sent" => "Sent to the customer.",
-        "queued" => "Queued for the customer's channel (see the outbox state in the transcript).",
-        "outside_window" => {
-            "Stored, but NOT sent: the customer last wrote more than 24 hours ago, and \
-             WhatsApp/Messenger refuse free text then. Reach the customer another way."
-        }
-        "callback_done" => "The callback is marked done.",
-        "approved" => "Approved; the customer was told.",
-        "rejected" => "Rejected; the customer was told.",
-        "closed" => "The case is closed.",
-        _ => return None,
+/// The message a finished form action leaves on the next page: its key in the
+/// console's labels (`tr.flash`, prompts/console/).
+fn flash(ok: Option<&str>) -> Option<&str> {
+    ok.filter(|k| {
+        matches!(
+            *k,
+            "taken_over"
+                | "handed_back"
+                | "sent"
+                | "queued"
+                | "outside_window"
+                | "callback_done"
+                | "approved"
+                | "rejected"
+                | "closed"
+                | "language"
+        )
     })
 }
 
