@@ -352,6 +352,17 @@ pub async fn logout(store: &Store, token: &str, staff_id: &str, now_ms: i64) -> 
     tx.commit().await
 }
 
+/// Sets the console's language of a staff member.
+pub async fn set_language(
+    store: &Store,
+    staff_id: &str,
+    lang: crate::domain::Locale,
+) -> anyhow::Result<()> {
+    let mut tx = store.begin().await?;
+    staff::set_staff_language(tx.conn(), staff_id, Some(lang.as_str())).await?;
+    tx.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,15 +387,4 @@ mod tests {
         assert!(normalize_email("ida@localhost").is_err());
         assert!(normalize_email("a b@example.org").is_err());
     }
-}
-
-/// Sets the console's language of a staff member.
-pub async fn set_language(
-    store: &Store,
-    staff_id: &str,
-    lang: crate::domain::Locale,
-) -> anyhow::Result<()> {
-    let mut tx = store.begin().await?;
-    staff::set_staff_language(tx.conn(), staff_id, Some(lang.as_str())).await?;
-    tx.commit().await
 }
