@@ -17,7 +17,8 @@ use super::llm::stream::StreamOut;
 use super::llm::{LlmEngine, LlmInput, LlmOutcome, LlmStats};
 use super::memory::{self, Memory, Parts};
 use super::nlu::Expectation;
-use super::offline::{self, EngineReply, SuggestedAction, TurnInput, render_reply};
+use super::offline::{self, TurnInput};
+use super::reply::{self, EngineReply, SuggestedAction, render_reply};
 use super::state::ConversationState;
 use super::tools::ToolContext;
 use super::understand;
@@ -86,6 +87,8 @@ pub struct Assistant {
     llm: Option<LlmEngine>,
     /// The evidence of recent tool results and of each conversation's latest messages.
     memory: Memory,
+    /// How long a turn's lease lasts unless renewed (PostgreSQL, [`Self::turn_lease`]).
+    lease_ms: i64,
 }
 
 impl Assistant {
@@ -98,12 +101,19 @@ impl Assistant {
             locks: Mutex::new(HashMap::new()),
             llm: None,
             memory,
+            lease_ms: 15_000,
         }
     }
 
     /// Answers with the LLM engine (the offline engine stays the fallback).
     pub fn with_llm(mut self, engine: LlmEngine) -> Self {
         self.llm = Some(engine);
+        self
+    }
+
+    /// How long a turn's lease lasts unless renewed (`VERITY_LEASE_SECS`).
+    pub fn with_lease_ms(mut self, lease_ms: u64) -> Self {
+        self.lease_ms = i64::try_from(lease_ms).unwrap_or(15_000);
         self
     }
 
@@ -200,13 +210,13 @@ impl Assistant {
                 let slot = &c["details"]["slot"];
                 let slot = match (parse(&slot[0]), parse(&slot[1])) {
                     (Some(s), Some(e)) if kind == "callback" => {
-                        offline::slot_text(s, e, self.policy.time_zone, locale)
+                        reply::slot_text(s, e, self.policy.time_zone, locale)
                     }
                     _ => String::new(),
                 };
                 minijinja::context! {
                     kind => kind,
-                    label => offline::action_label(kind, locale),
+                    label => reply::action_label(kind, locale),
                     slot => slot,
                     order => c["order_number"].as_str().unwrap_or(""),
                 }
@@ -294,9 +304,9 @@ impl Assistant {
     ) -> anyhow::Result<TurnOutcome> {
         let lock = self.lock_for(conversation_id);
         let _turn = lock.lock().await;
+        let lease = self.turn_lease(conversation_id).await?;
         let started = Instant::now();
-        let now = self.clock.now();
-        let now_ms = now.timestamp_millis();
+        let now_ms = self.clock.now_ms();
 
         // 1. Store what the customer sent, before anything else.
         let (text, action) = match &inbound {
@@ -319,9 +329,76 @@ impl Assistant {
             created_ms: now_ms,
         };
         let stored = conversations::record_inbound(&self.store, msg, now_ms).await?;
-        let Some((mut conv, msg)) = stored else {
+        let Some((conv, msg)) = stored else {
             return Ok(TurnOutcome::Duplicate);
         };
+        let out = self
+            .answer(conv, msg, inbound, client, stream, started)
+            .await;
+        if let Some(lease) = lease {
+            lease.release().await?;
+        }
+        out
+    }
+
+    /// Answers a customer message stored before whose turn never finished (the process
+    /// stopped between storing it and storing the reply): the turn's later steps, once.
+    /// The caller has checked, holding the sender's lease, that no reply follows it.
+    pub async fn resume(
+        &self,
+        conversation_id: &str,
+        msg: MessageRow,
+    ) -> anyhow::Result<TurnOutcome> {
+        let lock = self.lock_for(conversation_id);
+        let _turn = lock.lock().await;
+        let lease = self.turn_lease(conversation_id).await?;
+        let conv = {
+            let mut conn = self.store.read().await?;
+            conversations::get_conversation(&mut conn, conversation_id).await?
+        }
+        .ok_or_else(|| anyhow::anyhow!("conversation {conversation_id} vanished"))?;
+        let inbound = match &msg.action {
+            Some(a) => Inbound::Action(a.clone()),
+            None => Inbound::Text(msg.text.clone()),
+        };
+        metrics::counter!("verity_turns_resumed_total", "channel" => conv.channel.clone())
+            .increment(1);
+        let started = Instant::now();
+        let out = self
+            .answer(conv, msg, inbound, None, &mut StreamOut::none(), started)
+            .await;
+        if let Some(lease) = lease {
+            lease.release().await?;
+        }
+        out
+    }
+
+    /// A conversation's turn across instances: on PostgreSQL a lease in the store (the
+    /// in-process lock already orders this process's turns; a SQLite file serves one
+    /// instance).
+    async fn turn_lease(
+        &self,
+        conversation_id: &str,
+    ) -> anyhow::Result<Option<crate::store::claims::LeaseGuard>> {
+        if self.store.backend() != crate::store::Backend::Postgres {
+            return Ok(None);
+        }
+        let name = format!("turn:{conversation_id}");
+        Ok(Some(self.store.hold_lease(&name, self.lease_ms).await?))
+    }
+
+    /// A turn's steps after the customer's message is stored: the engine's answer, its
+    /// check, the reply stored.
+    async fn answer(
+        &self,
+        mut conv: ConversationRow,
+        msg: MessageRow,
+        inbound: Inbound,
+        client: Option<String>,
+        stream: &mut StreamOut,
+        started: Instant,
+    ) -> anyhow::Result<TurnOutcome> {
+        let now = self.clock.now();
         // What the conversation supports so far: the memory's window with this message,
         // or the latest messages as stored.
         let parts = self.memory.customer_text(&msg.text);
@@ -420,7 +497,21 @@ impl Assistant {
                     evidence: evidence.clone(),
                     memory: &self.memory,
                 };
-                llm.respond(&mut ctx, input, stream, &mut llm_stats).await?
+                // One deadline per customer message, whatever the model's retries.
+                let left = llm.config().deadline.saturating_sub(started.elapsed());
+                match tokio::time::timeout(
+                    left,
+                    llm.respond(&mut ctx, input, stream, &mut llm_stats),
+                )
+                .await
+                {
+                    Ok(outcome) => outcome?,
+                    Err(_) => {
+                        metrics::counter!("verity_llm_fallbacks_total", "reason" => "deadline")
+                            .increment(1);
+                        LlmOutcome::Failed { reason: "deadline" }
+                    }
+                }
             };
             match outcome {
                 LlmOutcome::Reply {
@@ -500,7 +591,7 @@ impl Assistant {
             reply.text = render_reply("unknown", reply.language, minijinja::context! {});
             reply.actions = vec![SuggestedAction {
                 id: "handoff".into(),
-                label: offline::action_label("handoff", reply.language),
+                label: reply::action_label("handoff", reply.language),
             }];
             reply.contradictions.clear();
             verdict = grounding::check(&reply.text, &evidence, reply.language);
