@@ -10,6 +10,7 @@ pub mod fake_llm;
 pub mod health;
 pub mod ingest;
 pub mod limits;
+pub mod live;
 pub mod negotiate;
 pub mod openapi;
 pub mod router;
@@ -45,6 +46,8 @@ pub struct App {
     pub inbox: Inbox,
     /// Every outbound WhatsApp and Messenger message; [`Outbox::deliver`] sends one.
     pub outbox: Outbox,
+    /// Wakes the live event streams of the widget and the console.
+    pub live: crate::console::live::Live,
 }
 
 /// The shared state of the router.
@@ -112,6 +115,7 @@ impl App {
             assistant,
             limits,
             sessions: chat::Sessions::default(),
+            live: crate::console::live::Live::new(),
             metrics: metrics_handle(),
         }))
     }
