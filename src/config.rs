@@ -53,10 +53,13 @@ pub struct Config {
     pub api_token: Option<Secret>,
     /// Largest ingestion body accepted, in bytes.
     pub ingest_max_bytes: usize,
+    /// `VERITY_METRICS_TOKEN`: when set, `/metrics` answers only with this bearer token.
+    pub metrics_token: Option<Secret>,
+    /// `VERITY_METRICS_BIND`: when set, `/metrics` is served only on this address (and
+    /// 404 on the main one), so it need not be reachable from where customers are.
+    pub metrics_bind: Option<SocketAddr>,
     /// A policy file (`policy.toml`); built-in defaults when unset.
     pub policy_path: Option<PathBuf>,
-    /// Longest chat message accepted, in characters.
-    pub chat_max_chars: usize,
     /// Chat requests per minute from one client address.
     pub chat_rate_per_ip: u32,
     /// Chat messages per minute in one session.
@@ -165,7 +168,8 @@ impl Config {
     }
 }
 
-/// WhatsApp Cloud API and Messenger Platform settings. A channel whose app secret is
+/// The channels' settings: WhatsApp Cloud API, Messenger Platform, and the message
+/// length limit every channel shares. A channel whose app secret is
 /// unset refuses every webhook delivery (no signature can be verified).
 #[derive(Clone, Debug)]
 pub struct ChannelConfig {
@@ -211,6 +215,10 @@ pub struct ChannelConfig {
     /// `VERITY_CHANNEL_CONCURRENCY`: conversations the inbox answers, and the outbox
     /// sends to, at once (each conversation strictly in order).
     pub concurrency: usize,
+    /// `VERITY_MESSAGE_MAX_CHARS`: the longest customer message, in characters, on
+    /// every channel: the web chat refuses a longer one (413), a longer WhatsApp or
+    /// Messenger message is stored as too long and answered with a request to shorten it.
+    pub message_max_chars: usize,
 }
 
 impl Default for ChannelConfig {
@@ -233,6 +241,7 @@ impl Default for ChannelConfig {
             lease_ms: 15_000,
             outbox_unknown_wait_ms: 20_000,
             concurrency: 32,
+            message_max_chars: 2000,
         }
     }
 }
@@ -284,6 +293,7 @@ impl ChannelConfig {
             )?
             .saturating_mul(1000),
             concurrency: number("VERITY_CHANNEL_CONCURRENCY", d.concurrency)?.clamp(1, 1024),
+            message_max_chars: number("VERITY_MESSAGE_MAX_CHARS", d.message_max_chars)?.max(1),
         })
     }
 }
@@ -337,9 +347,10 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             ingest_token: None,
             api_token: None,
+            metrics_token: None,
+            metrics_bind: None,
             ingest_max_bytes: DEFAULT_INGEST_MAX_BYTES,
             policy_path: None,
-            chat_max_chars: 2000,
             chat_rate_per_ip: 600,
             chat_rate_per_session: 30,
             console_secure_cookies: false,

@@ -17,7 +17,8 @@ use super::llm::stream::StreamOut;
 use super::llm::{LlmEngine, LlmInput, LlmOutcome, LlmStats};
 use super::memory::{self, Memory, Parts};
 use super::nlu::Expectation;
-use super::offline::{self, EngineReply, SuggestedAction, TurnInput, render_reply};
+use super::offline::{self, TurnInput};
+use super::reply::{self, EngineReply, SuggestedAction, render_reply};
 use super::state::ConversationState;
 use super::tools::ToolContext;
 use super::understand;
@@ -209,13 +210,13 @@ impl Assistant {
                 let slot = &c["details"]["slot"];
                 let slot = match (parse(&slot[0]), parse(&slot[1])) {
                     (Some(s), Some(e)) if kind == "callback" => {
-                        offline::slot_text(s, e, self.policy.time_zone, locale)
+                        reply::slot_text(s, e, self.policy.time_zone, locale)
                     }
                     _ => String::new(),
                 };
                 minijinja::context! {
                     kind => kind,
-                    label => offline::action_label(kind, locale),
+                    label => reply::action_label(kind, locale),
                     slot => slot,
                     order => c["order_number"].as_str().unwrap_or(""),
                 }
@@ -590,7 +591,7 @@ impl Assistant {
             reply.text = render_reply("unknown", reply.language, minijinja::context! {});
             reply.actions = vec![SuggestedAction {
                 id: "handoff".into(),
-                label: offline::action_label("handoff", reply.language),
+                label: reply::action_label("handoff", reply.language),
             }];
             reply.contradictions.clear();
             verdict = grounding::check(&reply.text, &evidence, reply.language);

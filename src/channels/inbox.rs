@@ -22,7 +22,7 @@ use tokio::sync::{Notify, Semaphore, oneshot};
 
 use super::outbox::{Outbox, Outgoing};
 use super::{Channel, Content, Event, InboundMessage, messenger, whatsapp};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::assistant::service::{Assistant, Inbound, TurnOutcome};
 use crate::clock::Clock;
 use crate::config::ChannelConfig;
@@ -407,6 +407,10 @@ impl Inbox {
         let conv = self
             .conversation_for(channel, &m, !stale, assistant, outbox)
             .await?;
+        let m = InboundMessage {
+            content: super::bound_length(m.content, self.config.message_max_chars),
+            ..m
+        };
         if stale || matches!(m.content, Content::Unsupported(_)) {
             return self
                 .record_without_turn(channel, conv, m, stale, outbox)
@@ -689,7 +693,12 @@ impl Inbox {
             return Ok(());
         }
         let locale = Locale::from_tag(&conv.language);
-        let reply_text = super::only_text_reply(locale);
+        let reply_text = match &m.content {
+            Content::Unsupported(kind) if kind == super::TOO_LONG => {
+                super::too_long_reply(locale, self.config.message_max_chars)
+            }
+            _ => super::only_text_reply(locale),
+        };
         let mut reply = MessageRow {
             id: new_sorted_id("msg"),
             conversation_id: conv.id.clone(),

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{Content, DeliveryState, Event, InboundMessage, StatusUpdate, action_or_text, clip};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 
 /// Longest text message.
 pub const TEXT_LIMIT: usize = 2000;

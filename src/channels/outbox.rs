@@ -18,13 +18,12 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::{Channel, messenger, whatsapp};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::clock::Clock;
 use crate::config::ChannelConfig;
 use crate::domain::Locale;
@@ -172,30 +171,51 @@ impl Outbox {
     /// another instance that died) left. Each conversation with a due row is a chain of
     /// sends of its own, up to `concurrency` at once: a slow or hanging send holds only
     /// its conversation.
-    pub async fn run(&self) {
-        let mut chains = FuturesUnordered::new();
+    pub async fn run<W: super::inbox::Workers>(workers: W) {
+        let outbox = workers.outbox();
+        // Each chain is a task of its own: one that holds the writer while this loop
+        // waits for it (to look for due rows) must still get on.
+        let mut chains: tokio::task::JoinSet<String> = tokio::task::JoinSet::new();
+        let mut of_task: std::collections::HashMap<tokio::task::Id, String> =
+            std::collections::HashMap::new();
         let mut busy: HashSet<String> = HashSet::new();
         loop {
-            let room = self.config.concurrency.saturating_sub(chains.len());
+            let room = outbox.config.concurrency.saturating_sub(chains.len());
             if room > 0 {
-                match self.due(&busy).await {
+                match outbox.due(&busy).await {
                     Ok(rows) => {
                         for row in rows.into_iter().take(room) {
-                            busy.insert(row.conversation_id.clone());
-                            chains.push(self.send_chain(row));
+                            let conversation = row.conversation_id.clone();
+                            busy.insert(conversation.clone());
+                            let w = workers.clone();
+                            let task =
+                                chains.spawn(async move { w.outbox().send_chain(row).await });
+                            of_task.insert(task.id(), conversation);
                         }
                     }
                     Err(e) => tracing::error!(error = format!("{e:#}"), "outbox worker"),
                 }
             }
+            let mut finished = |done: Result<(tokio::task::Id, String), tokio::task::JoinError>| {
+                let id = match done {
+                    Ok((id, _)) => id,
+                    Err(e) => {
+                        tracing::error!(error = %e, "an outbox chain stopped");
+                        e.id()
+                    }
+                };
+                if let Some(c) = of_task.remove(&id) {
+                    busy.remove(&c);
+                }
+            };
             tokio::select! {
-                Some(done) = chains.next(), if !chains.is_empty() => {
-                    busy.remove(&done);
-                    while let Some(Some(done)) = chains.next().now_or_never() {
-                        busy.remove(&done);
+                Some(done) = chains.join_next_with_id(), if !chains.is_empty() => {
+                    finished(done);
+                    while let Some(done) = chains.try_join_next_with_id() {
+                        finished(done);
                     }
                 }
-                _ = self.wake.notified() => {}
+                _ = outbox.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }

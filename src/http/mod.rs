@@ -133,9 +133,16 @@ pub async fn serve_until(
         let state = state.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            let mut minutes = 0u64;
             loop {
                 every.tick().await;
                 state.limits.prune();
+                // Hourly (and at start): verification counts idle longer than lockouts
+                // are remembered carry nothing; forget them so the table stays small.
+                if minutes.is_multiple_of(60) {
+                    forget_idle_verification_counts(&state).await;
+                }
+                minutes += 1;
             }
         })
     };
@@ -145,6 +152,21 @@ pub async fn serve_until(
         let lease_ms = i64::try_from(state.config.channels.lease_ms).unwrap_or(15_000);
         tokio::spawn(async move { state.store.renew_claims_forever(lease_ms).await })
     };
+    let metrics_server = match state.config.metrics_bind {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("binding VERITY_METRICS_BIND {addr}: {e}"))?;
+            tracing::info!(%addr, "metrics are served on their own address");
+            let app = router::metrics_router(state.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     // The channel workers: process stored webhook deliveries, send the outbox.
     let inbox_worker = {
         let state = state.clone();
@@ -152,7 +174,7 @@ pub async fn serve_until(
     };
     let outbox_worker = {
         let state = state.clone();
-        tokio::spawn(async move { state.outbox.run().await })
+        tokio::spawn(Outbox::run(state))
     };
     let app = router::router(state);
     let served = axum::serve(
@@ -163,10 +185,32 @@ pub async fn serve_until(
     .await;
     pruner.abort();
     heartbeat.abort();
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     inbox_worker.abort();
     outbox_worker.abort();
     served?;
     Ok(())
+}
+
+/// Deletes the verification counts nobody has touched for as long as lockouts are
+/// remembered (and not locked now); a failure is logged, the next hour tries again.
+pub async fn forget_idle_verification_counts(state: &AppState) {
+    let before = state.clock.now_ms() - crate::domain::lockout::LOCKOUT_MEMORY_MS;
+    let pruned = async {
+        let mut conn = state.store.write_one().await?;
+        crate::store::verification::prune(&mut conn, before).await
+    }
+    .await;
+    match pruned {
+        Ok(n) if n > 0 => tracing::info!(forgotten = n, "idle verification counts forgotten"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(
+            error = format!("{e:#}"),
+            "pruning verification counts failed"
+        ),
+    }
 }
 
 async fn shutdown_signal() {

@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod events;
 pub mod inspect;
 pub mod records;
+pub mod scratch;
 pub mod staff;
 pub mod verification;
 

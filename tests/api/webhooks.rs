@@ -781,6 +781,39 @@ async fn a_message_that_is_not_text_gets_a_polite_answer() {
 }
 
 #[tokio::test]
+async fn webhook_texts_share_the_chat_length_limit_and_a_longer_one_is_never_read() {
+    let m = meta_app_with(|c| c.message_max_chars = 40).await;
+    let long = "Wo ist meine Bestellung A-100234? ".repeat(3);
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.long", &long)]),
+    )
+    .await;
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.short", "Hallo")]),
+    )
+    .await;
+    settle(&m.app).await;
+    let sent: Vec<String> = to_wa(&m.graph, STRANGER).iter().map(shown).collect();
+    assert!(
+        sent.iter()
+            .any(|t| t.contains("zu lang") && t.contains("40 Zeichen")),
+        "{sent:?}"
+    );
+    // The long text is not stored, so nothing of it reaches staff, the engine or a log.
+    assert_eq!(
+        count(&m.app, "SELECT COUNT(*) FROM messages WHERE channel_message_id = 'wamid.long' AND text = '[too_long]'").await,
+        1
+    );
+    // The next message within the limit is read as usual.
+    assert_eq!(
+        count(&m.app, "SELECT COUNT(*) FROM messages WHERE channel_message_id = 'wamid.short' AND text = 'Hallo'").await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn delivery_statuses_move_the_outbox_forward_only() {
     let m = meta_app().await;
     post_wa(
