@@ -399,7 +399,8 @@ async fn metric(base: &str, name: &str) -> Option<f64> {
 }
 
 fn report(name: &str, t: &Tally, counted_duplicates: Option<f64>, drained_s: f64) {
-    let counted = counted_duplicates.map_or_else(|| "n/a".to_string(), |d| format!("{:.0}", d + 0.0));
+    let counted =
+        counted_duplicates.map_or_else(|| "n/a".to_string(), |d| format!("{:.0}", d + 0.0));
     println!(
         "| {name} | {} | {} | {} ({} extra sends; counted as possible duplicates: {counted}) | {} | drained {drained_s:.1} s after the last acknowledgement |",
         t.acked, t.once, t.twice, t.extra_sends, t.never

@@ -315,6 +315,16 @@ impl Outbox {
         let owner = self.store.instance_id().to_string();
         let now = self.clock.now_ms();
         let resend = row.status == "unknown";
+        if resend && let Some(pid) = row.provider_message_id.as_deref() {
+            // Meta's status report named it while it was being sent: it arrived.
+            let mut conn = self.store.write_one().await?;
+            let settled = db::settle_unknown_outbox(&mut conn, &row.id, pid, "sent", now).await?;
+            if settled {
+                metrics::counter!("verity_outbox_settled_by_status_total", "channel" => row.channel.clone())
+                    .increment(1);
+            }
+            return Ok(settled);
+        }
         if resend && row.unknown_resends >= 1 {
             // Sent twice with no word from Meta: not a third time.
             let mut conn = self.store.write_one().await?;

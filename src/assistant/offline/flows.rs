@@ -4,8 +4,8 @@
 use minijinja::context;
 use serde_json::{Value, json};
 
-use crate::assistant::reply::{action_label, render_reply, slot_text};
 use super::{EngineReply, Intent, Signals, SuggestedAction, TurnInput};
+use crate::assistant::reply::{action_label, render_reply, slot_text};
 use crate::assistant::tools::{ToolCallRecord, ToolContext, call_tool};
 use crate::domain::Locale;
 use crate::truth::Remedy;
