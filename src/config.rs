@@ -204,6 +204,10 @@ pub struct ChannelConfig {
     pub outbox_retry_base_ms: u64,
     /// `VERITY_GRAPH_TIMEOUT_MS`: the timeout of one Graph API request.
     pub graph_timeout_ms: u64,
+    /// `VERITY_MESSAGE_MAX_CHARS`: the longest customer message, in characters, on
+    /// every channel: the web chat refuses a longer one (413), a longer WhatsApp or
+    /// Messenger message is stored as too long and answered with a request to shorten it.
+    pub message_max_chars: usize,
     /// `VERITY_LEASE_SECS` (in ms here): how long a claim on a delivery, an outbox row
     /// or a conversation's turn lasts unless its instance renews it; after a crash,
     /// another instance (or the restarted one) takes the work over this long after.
@@ -215,10 +219,6 @@ pub struct ChannelConfig {
     /// `VERITY_CHANNEL_CONCURRENCY`: conversations the inbox answers, and the outbox
     /// sends to, at once (each conversation strictly in order).
     pub concurrency: usize,
-    /// `VERITY_MESSAGE_MAX_CHARS`: the longest customer message, in characters, on
-    /// every channel: the web chat refuses a longer one (413), a longer WhatsApp or
-    /// Messenger message is stored as too long and answered with a request to shorten it.
-    pub message_max_chars: usize,
 }
 
 impl Default for ChannelConfig {
@@ -238,10 +238,10 @@ impl Default for ChannelConfig {
             outbox_max_attempts: 8,
             outbox_retry_base_ms: 2_000,
             graph_timeout_ms: 10_000,
+            message_max_chars: 2000,
             lease_ms: 15_000,
             outbox_unknown_wait_ms: 20_000,
             concurrency: 32,
-            message_max_chars: 2000,
         }
     }
 }
@@ -286,6 +286,7 @@ impl ChannelConfig {
                 .max(1),
             outbox_retry_base_ms: number("VERITY_OUTBOX_RETRY_BASE_MS", d.outbox_retry_base_ms)?,
             graph_timeout_ms: number("VERITY_GRAPH_TIMEOUT_MS", d.graph_timeout_ms)?,
+            message_max_chars: number("VERITY_MESSAGE_MAX_CHARS", d.message_max_chars)?.max(1),
             lease_ms: number("VERITY_LEASE_SECS", d.lease_ms / 1000)?.clamp(1, 3600) * 1000,
             outbox_unknown_wait_ms: number(
                 "VERITY_OUTBOX_UNKNOWN_WAIT_SECS",
@@ -293,7 +294,6 @@ impl ChannelConfig {
             )?
             .saturating_mul(1000),
             concurrency: number("VERITY_CHANNEL_CONCURRENCY", d.concurrency)?.clamp(1, 1024),
-            message_max_chars: number("VERITY_MESSAGE_MAX_CHARS", d.message_max_chars)?.max(1),
         })
     }
 }

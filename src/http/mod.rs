@@ -10,6 +10,7 @@ pub mod fake_llm;
 pub mod health;
 pub mod ingest;
 pub mod limits;
+pub mod live;
 pub mod negotiate;
 pub mod openapi;
 pub mod router;
@@ -45,6 +46,8 @@ pub struct App {
     pub inbox: Inbox,
     /// Every outbound WhatsApp and Messenger message; [`Outbox::deliver`] sends one.
     pub outbox: Outbox,
+    /// Wakes the live event streams of the widget and the console.
+    pub live: crate::console::live::Live,
 }
 
 /// The shared state of the router.
@@ -112,6 +115,7 @@ impl App {
             assistant,
             limits,
             sessions: chat::Sessions::default(),
+            live: crate::console::live::Live::new(),
             metrics: metrics_handle(),
         }))
     }
@@ -146,12 +150,6 @@ pub async fn serve_until(
             }
         })
     };
-    // The heartbeat of this instance's claims (deliveries, outbox rows, turns).
-    let heartbeat = {
-        let state = state.clone();
-        let lease_ms = i64::try_from(state.config.channels.lease_ms).unwrap_or(15_000);
-        tokio::spawn(async move { state.store.renew_claims_forever(lease_ms).await })
-    };
     let metrics_server = match state.config.metrics_bind {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -166,6 +164,12 @@ pub async fn serve_until(
             }))
         }
         None => None,
+    };
+    // The heartbeat of this instance's claims (deliveries, outbox rows, turns).
+    let heartbeat = {
+        let state = state.clone();
+        let lease_ms = i64::try_from(state.config.channels.lease_ms).unwrap_or(15_000);
+        tokio::spawn(async move { state.store.renew_claims_forever(lease_ms).await })
     };
     // The channel workers: process stored webhook deliveries, send the outbox.
     let inbox_worker = {
@@ -184,10 +188,10 @@ pub async fn serve_until(
     .with_graceful_shutdown(shutdown)
     .await;
     pruner.abort();
-    heartbeat.abort();
     if let Some(m) = metrics_server {
         m.abort();
     }
+    heartbeat.abort();
     inbox_worker.abort();
     outbox_worker.abort();
     served?;
