@@ -399,11 +399,38 @@ async fn metric(base: &str, name: &str) -> Option<f64> {
 }
 
 fn report(name: &str, t: &Tally, counted_duplicates: Option<f64>, drained_s: f64) {
-    let counted = counted_duplicates.map_or_else(|| "n/a".to_string(), |d| d.to_string());
+    let counted =
+        counted_duplicates.map_or_else(|| "n/a".to_string(), |d| format!("{:.0}", d + 0.0));
     println!(
-        "| {name} | {} | {} | {} ({} extra sends; counted as possible duplicates: {counted}) | {} | drained {drained_s:.1} s after the load |",
+        "| {name} | {} | {} | {} ({} extra sends; counted as possible duplicates: {counted}) | {} | drained {drained_s:.1} s after the last acknowledgement |",
         t.acked, t.once, t.twice, t.extra_sends, t.never
     );
+}
+
+/// What an experiment left to count.
+struct Run<'a> {
+    store: &'a Store,
+    graph: &'a FakeGraph,
+    messages: u64,
+    acked: u64,
+    /// An instance still running (for its metrics).
+    survivor: &'a str,
+}
+
+/// Waits for the work to drain, stops Meta's status reports, counts and prints.
+async fn conclude(
+    name: &str,
+    run: Run<'_>,
+    statuses: tokio::task::JoinHandle<()>,
+    limit: Duration,
+) -> Tally {
+    let drained = drain(run.store, limit).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    statuses.abort();
+    let t = tally(run.store, run.graph, run.messages, run.acked).await;
+    let dups = metric(run.survivor, "verity_outbox_possible_duplicates_total").await;
+    report(name, &t, dups, drained);
+    t
 }
 
 async fn sqlite_kill_and_restart() -> Tally {
@@ -433,21 +460,22 @@ async fn sqlite_kill_and_restart() -> Tally {
     };
     let (acked, server) = tokio::join!(run_load(&load, alive.clone()), killer);
     let store = Store::connect(&url).await.unwrap();
-    let drained = drain(&store, Duration::from_secs(60)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    statuses.abort();
-    let t = tally(&store, &graph, load.messages, acked).await;
-    let dups = metric(&server.base, "verity_outbox_possible_duplicates_total").await;
-    report(
+    conclude(
         &format!(
             "SQLite, kill -9 at 7 s of a 15 s load ({} messages, 100 senders), restart after 1 s, lease 5 s",
             load.messages
         ),
-        &t,
-        dups,
-        drained,
-    );
-    t
+        Run {
+            store: &store,
+            graph: &graph,
+            messages: load.messages,
+            acked,
+            survivor: &server.base,
+        },
+        statuses,
+        Duration::from_secs(60),
+    )
+    .await
 }
 
 async fn postgres_two_instances_one_killed(admin: &str) -> Tally {
@@ -483,25 +511,22 @@ async fn postgres_two_instances_one_killed(admin: &str) -> Tally {
         }
     };
     let (acked, ()) = tokio::join!(run_load(&load, alive.clone()), killer);
-    let killed_at = Instant::now();
-    let drained = drain(&store, Duration::from_secs(90)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    statuses.abort();
-    let t = tally(&store, &graph, load.messages, acked).await;
-    let dups = metric(&b.base, "verity_outbox_possible_duplicates_total").await;
-    report(
+    let t = conclude(
         &format!(
             "PostgreSQL, two instances, deliveries to either (redeliveries to the other), one killed -9 at 7 s of a 15 s load ({} messages, 100 senders), lease 15 s",
             load.messages
         ),
-        &t,
-        dups,
-        drained,
-    );
-    println!(
-        "  (the load ended {:.1} s after the kill)",
-        killed_at.elapsed().as_secs_f64() - drained
-    );
+        Run {
+            store: &store,
+            graph: &graph,
+            messages: load.messages,
+            acked,
+            survivor: &b.base,
+        },
+        statuses,
+        Duration::from_secs(90),
+    )
+    .await;
     drop(b);
     store.pool().close().await;
     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -542,21 +567,22 @@ async fn graph_faults() -> Tally {
     };
     let acked = run_load(&load, alive.clone()).await;
     let store = Store::connect(&url).await.unwrap();
-    let drained = drain(&store, Duration::from_secs(120)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    statuses.abort();
-    let t = tally(&store, &graph, load.messages, acked).await;
-    let dups = metric(&server.base, "verity_outbox_possible_duplicates_total").await;
-    report(
+    conclude(
         &format!(
             "Graph faults: 15 % 500, 15 % 429 with Retry-After 5, 5 % hang 4 s (timeout 2 s) ({} messages, 50 senders)",
             load.messages
         ),
-        &t,
-        dups,
-        drained,
-    );
-    t
+        Run {
+            store: &store,
+            graph: &graph,
+            messages: load.messages,
+            acked,
+            survivor: &server.base,
+        },
+        statuses,
+        Duration::from_secs(120),
+    )
+    .await
 }
 
 #[tokio::main]

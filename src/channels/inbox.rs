@@ -286,9 +286,13 @@ impl Inbox {
             && let Some(id) = s.callback.as_deref()
         {
             // A send whose answer was lost: the id Verity attached names the row.
-            row = db::get_outbox(tx.conn(), id)
-                .await?
-                .filter(|r| r.status == "unknown");
+            row = db::get_outbox(tx.conn(), id).await?;
+            if let Some(r) = row.as_ref().filter(|r| r.status == "sending") {
+                // The report came before the answer to the send (or the answer will never
+                // come): Meta has it; the id is kept, so an unknown outcome is settled.
+                db::note_provider_id(tx.conn(), &r.id, &s.provider_message_id).await?;
+            }
+            row = row.filter(|r| r.status == "unknown");
         }
         if let Some(row) = row
             && let Some(new) = s.state.apply_to(&row.status)

@@ -18,8 +18,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::Value;
 use tokio::sync::Notify;
 
@@ -172,30 +171,51 @@ impl Outbox {
     /// another instance that died) left. Each conversation with a due row is a chain of
     /// sends of its own, up to `concurrency` at once: a slow or hanging send holds only
     /// its conversation.
-    pub async fn run(&self) {
-        let mut chains = FuturesUnordered::new();
+    pub async fn run<W: super::inbox::Workers>(workers: W) {
+        let outbox = workers.outbox();
+        // Each chain is a task of its own: one that holds the writer while this loop
+        // waits for it (to look for due rows) must still get on.
+        let mut chains: tokio::task::JoinSet<String> = tokio::task::JoinSet::new();
+        let mut of_task: std::collections::HashMap<tokio::task::Id, String> =
+            std::collections::HashMap::new();
         let mut busy: HashSet<String> = HashSet::new();
         loop {
-            let room = self.config.concurrency.saturating_sub(chains.len());
+            let room = outbox.config.concurrency.saturating_sub(chains.len());
             if room > 0 {
-                match self.due(&busy).await {
+                match outbox.due(&busy).await {
                     Ok(rows) => {
                         for row in rows.into_iter().take(room) {
-                            busy.insert(row.conversation_id.clone());
-                            chains.push(self.send_chain(row));
+                            let conversation = row.conversation_id.clone();
+                            busy.insert(conversation.clone());
+                            let w = workers.clone();
+                            let task =
+                                chains.spawn(async move { w.outbox().send_chain(row).await });
+                            of_task.insert(task.id(), conversation);
                         }
                     }
                     Err(e) => tracing::error!(error = format!("{e:#}"), "outbox worker"),
                 }
             }
+            let mut finished = |done: Result<(tokio::task::Id, String), tokio::task::JoinError>| {
+                let id = match done {
+                    Ok((id, _)) => id,
+                    Err(e) => {
+                        tracing::error!(error = %e, "an outbox chain stopped");
+                        e.id()
+                    }
+                };
+                if let Some(c) = of_task.remove(&id) {
+                    busy.remove(&c);
+                }
+            };
             tokio::select! {
-                Some(done) = chains.next(), if !chains.is_empty() => {
-                    busy.remove(&done);
-                    while let Some(Some(done)) = chains.next().now_or_never() {
-                        busy.remove(&done);
+                Some(done) = chains.join_next_with_id(), if !chains.is_empty() => {
+                    finished(done);
+                    while let Some(done) = chains.try_join_next_with_id() {
+                        finished(done);
                     }
                 }
-                _ = self.wake.notified() => {}
+                _ = outbox.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
@@ -295,6 +315,16 @@ impl Outbox {
         let owner = self.store.instance_id().to_string();
         let now = self.clock.now_ms();
         let resend = row.status == "unknown";
+        if resend && let Some(pid) = row.provider_message_id.as_deref() {
+            // Meta's status report named it while it was being sent: it arrived.
+            let mut conn = self.store.write_one().await?;
+            let settled = db::settle_unknown_outbox(&mut conn, &row.id, pid, "sent", now).await?;
+            if settled {
+                metrics::counter!("verity_outbox_settled_by_status_total", "channel" => row.channel.clone())
+                    .increment(1);
+            }
+            return Ok(settled);
+        }
         if resend && row.unknown_resends >= 1 {
             // Sent twice with no word from Meta: not a third time.
             let mut conn = self.store.write_one().await?;

@@ -178,7 +178,7 @@ pub async fn serve_until(
     };
     let outbox_worker = {
         let state = state.clone();
-        tokio::spawn(async move { state.outbox.run().await })
+        tokio::spawn(Outbox::run(state))
     };
     let app = router::router(state);
     let served = axum::serve(

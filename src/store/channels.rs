@@ -275,6 +275,23 @@ pub async fn bury_unknown_outbox(
     Ok(done.rows_affected() == 1)
 }
 
+/// Keeps the provider's id of a row still being sent (its status report came first).
+pub async fn note_provider_id(
+    conn: &mut AnyConnection,
+    id: &str,
+    provider_message_id: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET provider_message_id = $2 WHERE id = $1 AND provider_message_id IS NULL",
+    )
+    .bind(id)
+    .bind(provider_message_id)
+    .execute(conn)
+    .await
+    .context("noting an outbox row's provider id")?;
+    Ok(())
+}
+
 /// One outbox row by id.
 pub async fn get_outbox(conn: &mut AnyConnection, id: &str) -> anyhow::Result<Option<OutboxRow>> {
     let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1");

@@ -10,8 +10,8 @@ use sqlx::Row;
 
 use crate::helpers::{TestApp, demo_now, spawn_app_on};
 use crate::webhooks::{
-    STRANGER, channel_config, conversation_of, meta_app_with, outbox_rows, post_wa, settle, shown,
-    to_wa, wa_delivery, wa_text,
+    STRANGER, channel_config, conversation_of, crashed_row, meta_app_with, now_secs, outbox_rows,
+    post_wa, settle, shown, to_wa, wa_delivery, wa_statuses, wa_text,
 };
 use verity::http::fake_graph::Fault;
 use verity::store::claims::wall_ms;
@@ -320,4 +320,66 @@ async fn a_send_that_times_out_is_not_retried_blindly() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("the timed-out send was not recorded as unknown");
+}
+
+#[tokio::test]
+async fn a_status_report_that_comes_while_the_send_still_waits_settles_it_when_it_times_out() {
+    let m = meta_app_with(|c| c.outbox_unknown_wait_ms = 0).await;
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.early", "Hallo")]),
+    )
+    .await;
+    settle(&m.app).await;
+    let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
+    let id = crashed_row(&m, &conv.id, "early").await;
+    // Being sent by another instance, whose answer from Meta is late.
+    sqlx::query("UPDATE outbox SET claimed_by = 'inst_other', lease_until_ms = $1 WHERE id = $2")
+        .bind(wall_ms() + 60_000)
+        .bind(&id)
+        .execute(m.app.store.pool())
+        .await
+        .unwrap();
+    post_wa(
+        &m.app,
+        &wa_statuses(vec![
+            serde_json::json!({"id": "wamid.EARLY", "status": "sent",
+            "timestamp": now_secs().to_string(), "recipient_id": STRANGER,
+            "biz_opaque_callback_data": id}),
+        ]),
+    )
+    .await;
+    for _ in 0..3000 {
+        let rows = outbox_rows(&m.app, &conv.id).await;
+        if rows
+            .iter()
+            .any(|r| r.id == id && r.provider_message_id.is_some())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // That instance dies: the row's outcome is unknown, but Meta's report named it.
+    sqlx::query("UPDATE outbox SET lease_until_ms = 0 WHERE id = $1")
+        .bind(&id)
+        .execute(m.app.store.pool())
+        .await
+        .unwrap();
+    let before = m.graph.requests().len();
+    // The app's own worker finds it.
+    for _ in 0..3000 {
+        let rows = outbox_rows(&m.app, &conv.id).await;
+        let row = rows.iter().find(|r| r.id == id).unwrap();
+        if row.status == "sent" {
+            assert_eq!(row.provider_message_id.as_deref(), Some("wamid.EARLY"));
+            assert_eq!(row.unknown_resends, 0);
+            assert_eq!(m.graph.requests().len(), before, "not sent again");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "the row was not settled by the status that came early: {:?}",
+        outbox_rows(&m.app, &conv.id).await
+    );
 }

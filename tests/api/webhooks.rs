@@ -58,7 +58,7 @@ async fn meta_app() -> Meta {
     meta_app_with(|_| {}).await
 }
 
-fn now_secs() -> i64 {
+pub(crate) fn now_secs() -> i64 {
     demo_now().timestamp()
 }
 
@@ -929,7 +929,7 @@ pub(crate) async fn outbox_rows(
 }
 
 /// An outbox of the same store whose clock reads `ms` after the demo's now.
-fn outbox_at(m: &Meta, ms: i64, cfg: ChannelConfig) -> Outbox {
+pub(crate) fn outbox_at(m: &Meta, ms: i64, cfg: ChannelConfig) -> Outbox {
     let at = demo_now() + chrono::Duration::milliseconds(ms);
     Outbox::new(m.app.store.clone(), verity::clock::Clock::Fixed(at), cfg)
 }
@@ -1014,7 +1014,7 @@ async fn retries_wait_twice_as_long_each_time_and_the_last_failure_is_dead() {
 }
 
 /// Queues a row as a process leaves it that died while sending it.
-async fn crashed_row(m: &Meta, conv_id: &str, name: &str) -> String {
+pub(crate) async fn crashed_row(m: &Meta, conv_id: &str, name: &str) -> String {
     let now = demo_now().timestamp_millis();
     let mut row = verity::store::channels::OutboxRow {
         id: format!("out_crashed_{name}"),
