@@ -76,6 +76,12 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (the client address of the
     /// rate limits and of failed verifications). Empty: the peer is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `VERITY_PUBLIC_URL`: the address customers reach Verity at, for the links in
+    /// notices (order page, unsubscribe). Unset: `http://` and the bind address.
+    pub public_url: Option<String>,
+    /// `VERITY_LINK_SECRET`: the HMAC key of those links. Unset: a random key per
+    /// process (links stop working on restart, and differ between instances).
+    pub link_secret: Option<Secret>,
 }
 
 /// Which engine answers customers.
@@ -194,8 +200,14 @@ pub struct ChannelConfig {
     pub outbox_max_attempts: u32,
     /// `VERITY_OUTBOX_RETRY_BASE_MS`: the first retry's delay; doubled per attempt.
     pub outbox_retry_base_ms: u64,
-    /// `VERITY_GRAPH_TIMEOUT_MS`: the timeout of one Graph API request.
+    /// `VERITY_GRAPH_TIMEOUT_MS`: the timeout of one Graph API request (and of one SMTP
+    /// send).
     pub graph_timeout_ms: u64,
+    /// `VERITY_SMTP_URL`: where notice emails go (`smtp://user:password@host:587`,
+    /// STARTTLS when offered; `smtps://…:465` for TLS). Unset: no email.
+    pub smtp_url: Option<Secret>,
+    /// `VERITY_MAIL_FROM`: the sender of notice emails (`Kundenservice <service@shop.example>`).
+    pub mail_from: Option<String>,
 }
 
 impl Default for ChannelConfig {
@@ -215,6 +227,8 @@ impl Default for ChannelConfig {
             outbox_max_attempts: 8,
             outbox_retry_base_ms: 2_000,
             graph_timeout_ms: 10_000,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }
@@ -259,6 +273,8 @@ impl ChannelConfig {
                 .max(1),
             outbox_retry_base_ms: number("VERITY_OUTBOX_RETRY_BASE_MS", d.outbox_retry_base_ms)?,
             graph_timeout_ms: number("VERITY_GRAPH_TIMEOUT_MS", d.graph_timeout_ms)?,
+            smtp_url: secret("VERITY_SMTP_URL"),
+            mail_from: text("VERITY_MAIL_FROM"),
         })
     }
 }
@@ -323,6 +339,8 @@ impl Default for Config {
             llm: None,
             widget_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            public_url: None,
+            link_secret: None,
         }
     }
 }

@@ -349,6 +349,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 console_session_hours,
                 widget_origins,
                 trusted_proxies,
+                public_url: std::env::var("VERITY_PUBLIC_URL")
+                    .ok()
+                    .filter(|u| !u.trim().is_empty()),
+                link_secret: env_secret("VERITY_LINK_SECRET"),
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;

@@ -11,6 +11,7 @@ pub mod health;
 pub mod ingest;
 pub mod limits;
 pub mod negotiate;
+pub mod notices;
 pub mod openapi;
 pub mod router;
 pub mod status;
@@ -45,6 +46,8 @@ pub struct App {
     pub inbox: Inbox,
     /// Every outbound WhatsApp and Messenger message; [`Outbox::deliver`] sends one.
     pub outbox: Outbox,
+    /// Signs and checks the links in notices (order page, unsubscribe).
+    pub links: crate::notices::links::Links,
 }
 
 /// The shared state of the router.
@@ -89,7 +92,18 @@ impl App {
         let limits = limits::Limits::new(config.chat_rate_per_ip, config.chat_rate_per_session);
         let inbox = Inbox::new(store.clone(), clock, config.channels.clone());
         let outbox = Outbox::new(store.clone(), clock, config.channels.clone());
+        let links = crate::notices::links::Links::new(
+            &config.link_secret.as_ref().map_or_else(
+                || rand::random::<[u8; 32]>().to_vec(),
+                |s| s.expose().as_bytes().to_vec(),
+            ),
+            &config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.bind)),
+        );
         AppState(Arc::new(App {
+            links,
             inbox,
             outbox,
             store,

@@ -11,6 +11,7 @@ pub mod console;
 pub mod conversations;
 pub mod events;
 pub mod inspect;
+pub mod notices;
 pub mod records;
 pub mod staff;
 pub mod verification;
