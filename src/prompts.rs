@@ -72,6 +72,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "notices/page.html.j2",
         include_str!("../prompts/notices/page.html.j2"),
     ),
+    (
+        "notices/order.html.j2",
+        include_str!("../prompts/notices/order.html.j2"),
+    ),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {

@@ -41,6 +41,24 @@ pub async fn unsubscribe(
     )
 }
 
+/// `GET /o/{token}`: the order page of a notice's signed link.
+pub async fn order_page(
+    State(app): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let page =
+        notices::order_page(&app.store, &app.policy, &app.links, app.clock.now(), &token).await?;
+    Ok(match page {
+        notices::OrderPage::Page(html) => Html(html).into_response(),
+        notices::OrderPage::Expired => (
+            StatusCode::GONE,
+            Html(notices::page(Locale::De, "link_expired", None)),
+        )
+            .into_response(),
+        notices::OrderPage::Invalid => invalid(),
+    })
+}
+
 fn invalid() -> Response {
     (
         StatusCode::NOT_FOUND,

@@ -84,6 +84,8 @@ pub fn router(state: AppState) -> Router {
             "/notices/unsubscribe/{token}",
             get(notices::unsubscribe_show).post(notices::unsubscribe),
         )
+        // The order page of a notice's signed, expiring link
+        .route("/o/{token}", get(notices::order_page))
         // Web chat (the widget), with its CORS policy
         .merge(chat)
         // WhatsApp Cloud API and Messenger Platform (signed by Meta)

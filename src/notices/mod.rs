@@ -415,8 +415,12 @@ async fn queue(
 
 /// A short text of the notices (`part` of `prompts/notices/{de,en}.j2`).
 pub fn text(part: &str, locale: Locale) -> String {
+    text_with(part, locale, minijinja::Value::from(()))
+}
+
+fn text_with(part: &str, locale: Locale, d: minijinja::Value) -> String {
     let name = format!("notices/{}.j2", locale.as_str());
-    crate::prompts::render(&name, minijinja::context! { part => part, d => () })
+    crate::prompts::render(&name, minijinja::context! { part => part, d => d })
         .map(|t| crate::prompts::tidy(&t))
         .unwrap_or_else(|e| {
             tracing::error!(error = e, part, "a notice template failed");
@@ -427,11 +431,16 @@ pub fn text(part: &str, locale: Locale) -> String {
 /// A small notices page (unsubscribe) in `locale`, with a one-click form when `action`
 /// is given.
 pub fn page(locale: Locale, text_part: &str, action: Option<&str>) -> String {
+    let title = if text_part.starts_with("link_") {
+        "link_label"
+    } else {
+        "unsubscribe_label"
+    };
     crate::prompts::render(
         "notices/page.html.j2",
         minijinja::context! {
             lang => locale.as_str(),
-            title => text("unsubscribe_label", locale),
+            title => text(title, locale),
             text => text(text_part, locale),
             action => action,
             button => text("unsubscribe_button", locale),
@@ -480,4 +489,69 @@ pub async fn opt_out(
     tx.commit().await?;
     metrics::counter!("verity_notice_optouts_total", "channel" => channel.to_string()).increment(1);
     Ok(())
+}
+
+/// What an order page shows.
+pub enum OrderPage {
+    Page(String),
+    /// Signed, but expired.
+    Expired,
+    /// Not a token of ours, tampered with, or for an order that is not the person's.
+    Invalid,
+}
+
+/// The order page of a signed link: the reconciled summary and the open cases, in the
+/// person's language.
+pub async fn order_page(
+    store: &Store,
+    policy: &Policy,
+    links: &Links,
+    now: DateTime<Utc>,
+    token: &str,
+) -> anyhow::Result<OrderPage> {
+    let grant = match links.check_order(token, now.timestamp_millis()) {
+        Ok(g) => g,
+        Err(links::LinkError::Expired) => return Ok(OrderPage::Expired),
+        Err(links::LinkError::Invalid) => return Ok(OrderPage::Invalid),
+    };
+    let Ok(number) = OrderNumber::parse(&grant.order_number) else {
+        return Ok(OrderPage::Invalid);
+    };
+    let Some(found) = crate::lookup::order(store, policy, now, &number).await? else {
+        return Ok(OrderPage::Invalid);
+    };
+    if found.view.order.customer_id.as_str() != grant.person {
+        return Ok(OrderPage::Invalid);
+    }
+    let locale = found.customer_locale.unwrap_or_default();
+    let summary = crate::truth::summary(&found.view, locale, policy);
+    let cases: Vec<String> = found
+        .remedy
+        .map(|r| r.cases)
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.status.is_active())
+        .map(|c| {
+            crate::prompts::text(
+                "action_label",
+                locale,
+                minijinja::context! { id => c.remedy.as_str() },
+            )
+        })
+        .collect();
+    let number_s = number.as_str();
+    let cases = (!cases.is_empty())
+        .then(|| text_with("open_cases", locale, minijinja::context! { cases => cases }));
+    let html = crate::prompts::render(
+        "notices/order.html.j2",
+        minijinja::context! {
+            lang => locale.as_str(),
+            title => text_with("order_title", locale, minijinja::context! { number => number_s }),
+            lines => summary.lines().collect::<Vec<_>>(),
+            cases => cases,
+            hint => text("chat_hint", locale),
+        },
+    )
+    .map_err(anyhow::Error::msg)?;
+    Ok(OrderPage::Page(html))
 }

@@ -17,10 +17,18 @@ fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
+/// The link secret of the test servers.
+const LINK_SECRET: &str = "test-link-secret";
+
 async fn app_with_mail(now: &str) -> (TestApp, SmtpServer) {
+    app_with_mail_at(at(now)).await
+}
+
+async fn app_with_mail_at(now: DateTime<Utc>) -> (TestApp, SmtpServer) {
     let smtp = SmtpServer::start().await;
     let url = smtp.url();
-    let app = spawn_app_at(Clock::Fixed(at(now)), move |c| {
+    let app = spawn_app_at(Clock::Fixed(now), move |c| {
+        c.link_secret = Some(verity::config::Secret::new(LINK_SECRET));
         c.channels.smtp_url = Some(verity::config::Secret::new(url));
         c.channels.mail_from = Some("Kundenservice <service@shop.example>".into());
         c.channels.outbox_retry_base_ms = 10;
@@ -215,4 +223,61 @@ async fn a_temporary_smtp_failure_is_kept_for_a_retry_like_the_other_channels() 
     assert_eq!((status.as_str(), attempts), ("pending", 1));
     assert!(error.unwrap_or_default().contains("try later"));
     assert!(smtp.mails().is_empty());
+}
+
+/// The order page link of the first email (its text part).
+fn order_link(mail: &str) -> String {
+    // Quoted-printable soft line breaks undone.
+    let mail = &mail.replace("=\r\n", "").replace("=\n", "");
+    let start = mail.find("/o/").expect("an order page link");
+    let begin = mail[..start].rfind("http").unwrap();
+    let end = mail[start..]
+        .find(|c: char| c.is_whitespace() || c == '"' || c == '<' || c == '=')
+        .map_or(mail.len(), |e| start + e);
+    mail[begin..end].to_string()
+}
+
+#[tokio::test]
+async fn the_order_page_of_a_notice_shows_the_same_facts_and_refuses_tampering_and_expiry() {
+    let (app, smtp) = app_with_mail(DAYTIME).await;
+    let mut items = records();
+    items.extend(three_truths());
+    app.ingest_ok(ndjson(&items)).await;
+    let mails = smtp.wait_for(1).await;
+    let link = order_link(&mails[0].data);
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{link}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("N-1001") && html.contains("06:48"), "{html}");
+    assert!(html.contains("lang=\"en\""));
+
+    // One character changed in the signature: refused.
+    let mut tampered = link.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == '0' { '1' } else { '0' });
+    let r = app.client.get(&tampered).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+
+    // The same link after its validity (14 days by default), on a server with the same
+    // key and data: gone.
+    let token = link.rsplit('/').next().unwrap();
+    let (later, _) = app_with_mail_at(at(DAYTIME) + chrono::Duration::days(15)).await;
+    later.ingest_ok(ndjson(&items)).await;
+    let r = later
+        .client
+        .get(later.url(&format!("/o/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 410);
+    // A server with another key does not open it at all.
+    let other = spawn_app_at(Clock::Fixed(at(DAYTIME)), |_| {}).await;
+    other.ingest_ok(ndjson(&items)).await;
+    let r = other
+        .client
+        .get(other.url(&format!("/o/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }
