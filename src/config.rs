@@ -82,6 +82,9 @@ pub struct Config {
     /// `VERITY_LINK_SECRET`: the HMAC key of those links. Unset: a random key per
     /// process (links stop working on restart, and differ between instances).
     pub link_secret: Option<Secret>,
+    /// `VERITY_SWEEP_INTERVAL_SECS`: how often `serve` re-reconciles what time changes
+    /// (the notices' sweep); 0 turns it off.
+    pub sweep_interval_secs: u64,
 }
 
 /// Which engine answers customers.
@@ -341,6 +344,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             public_url: None,
             link_secret: None,
+            sweep_interval_secs: 60,
         }
     }
 }

@@ -34,3 +34,6 @@ CREATE TABLE notice_holds (
     staff_id      TEXT,
     created_ms    BIGINT NOT NULL
 );
+
+-- The time sweep reads the orders placed within its window.
+CREATE INDEX orders_placed ON orders (placed_ms);

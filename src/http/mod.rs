@@ -149,6 +149,11 @@ pub async fn serve_until(
         let state = state.clone();
         tokio::spawn(async move { state.outbox.run().await })
     };
+    // The notices' time sweep (stale tracking, overdue promises).
+    let sweep = (state.config.sweep_interval_secs > 0).then(|| {
+        let every = std::time::Duration::from_secs(state.config.sweep_interval_secs);
+        tokio::spawn(crate::notices::run_sweep(state.0.clone(), every))
+    });
     let app = router::router(state);
     let served = axum::serve(
         listener,
@@ -159,6 +164,9 @@ pub async fn serve_until(
     pruner.abort();
     inbox_worker.abort();
     outbox_worker.abort();
+    if let Some(s) = sweep {
+        s.abort();
+    }
     served?;
     Ok(())
 }

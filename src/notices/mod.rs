@@ -313,6 +313,51 @@ pub async fn after_ingest(app: &std::sync::Arc<crate::http::App>, orders: &[Orde
     });
 }
 
+/// Orders one sweep re-reconciles at most (the newest first).
+const SWEEP_LIMIT: i64 = 200_000;
+
+/// The time sweep: re-reconciles the orders within the policy's sweep window, so that
+/// what time alone changes (`stale_tracking`, `promise_overdue`) is told too. Returns
+/// the notices stored.
+pub async fn sweep(app: &crate::http::App) -> anyhow::Result<usize> {
+    let rules = &app.policy.notices;
+    if !rules.enabled {
+        return Ok(0);
+    }
+    let now = app.clock.now();
+    let since = now - TimeDelta::days(i64::from(rules.sweep_window_days));
+    let orders: Vec<OrderNumber> = {
+        let mut conn = app.store.read().await?;
+        db::sweep_candidates(&mut conn, since.timestamp_millis(), SWEEP_LIMIT)
+            .await?
+            .iter()
+            .filter_map(|o| OrderNumber::parse(o).ok())
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    let n = notify_orders(&app.store, &app.policy, &app.links, now, &orders).await;
+    metrics::histogram!("verity_notice_sweep_seconds").record(started.elapsed().as_secs_f64());
+    if n > 0 {
+        app.outbox.wake();
+    }
+    Ok(n)
+}
+
+/// Runs [`sweep`] every `every` until the task is dropped.
+pub async fn run_sweep(app: std::sync::Arc<crate::http::App>, every: std::time::Duration) {
+    // The first sweep one interval after start-up (not while data is still loading).
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match sweep(&app).await {
+            Ok(n) if n > 0 => tracing::info!(notices = n, "the sweep found news"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = format!("{e:#}"), "notice sweep"),
+        }
+    }
+}
+
 /// The person's last channel with Verity when its window is open, else email.
 async fn route_for(
     conn: &mut sqlx::AnyConnection,

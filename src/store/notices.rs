@@ -231,3 +231,24 @@ pub async fn last_chat(conn: &mut AnyConnection, person: &str) -> anyhow::Result
     })
     .transpose()
 }
+
+/// The orders the time sweep re-reconciles: those placed since `since_ms` that have a
+/// shipment (stale tracking and overdue promises can only appear there), newest first,
+/// at most `limit` (the `orders_placed` index keeps this a range read).
+pub async fn sweep_candidates(
+    conn: &mut AnyConnection,
+    since_ms: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT o.number FROM orders o WHERE o.placed_ms >= $1 \
+         AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_number = o.number) \
+         ORDER BY o.placed_ms DESC LIMIT $2",
+    )
+    .bind(since_ms)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+    .context("listing the orders of the sweep")?;
+    rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+}

@@ -31,6 +31,9 @@ pub struct NoticePolicy {
     pub max_order_age_days: u32,
     /// How long the order page link in a notice stays valid, in days.
     pub link_valid_days: u32,
+    /// The time sweep re-reconciles orders placed within this many days (where tracking
+    /// can go stale and promises fall due without new data).
+    pub sweep_window_days: u32,
 }
 
 impl Default for NoticePolicy {
@@ -45,6 +48,7 @@ impl Default for NoticePolicy {
             max_per_person_per_day: 3,
             max_order_age_days: 90,
             link_valid_days: 14,
+            sweep_window_days: 21,
         }
     }
 }

@@ -259,6 +259,7 @@ mod tests {
             "max_per_person_per_day",
             "max_order_age_days",
             "link_valid_days",
+            "sweep_window_days",
             "customer_disputes_delivery",
         ];
         let lines: Vec<&str> = EXAMPLE.lines().collect();

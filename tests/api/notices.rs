@@ -281,3 +281,37 @@ async fn the_order_page_of_a_notice_shows_the_same_facts_and_refuses_tampering_a
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+#[tokio::test]
+async fn the_sweep_tells_of_tracking_gone_stale_without_new_data_once() {
+    let (app, _smtp) = app_with_mail(DAYTIME).await;
+    let mut items = records();
+    items.push(json!({"type":"tracking_scan","id":"n-scan-transit","tracking_number":"00340000000000000001",
+        "occurred_at":"2026-06-10T08:00:00+02:00","status":"in_transit","location":"Hub Bielefeld"}));
+    app.ingest_ok(ndjson(&items)).await;
+    let notices = |store: verity::store::Store| async move {
+        let mut conn = store.read().await.unwrap();
+        verity::store::notices::list_for_order(&mut conn, "N-1001")
+            .await
+            .unwrap()
+    };
+    assert!(
+        notices(app.store.clone()).await.is_empty(),
+        "nothing is wrong yet"
+    );
+
+    // Four days later, with no new scan: the sweep finds the stale tracking.
+    let later = verity::http::App::state(
+        app.store.clone(),
+        verity::config::Config::default(),
+        Clock::Fixed(at(DAYTIME) + chrono::Duration::days(4)),
+        verity::truth::Policy::default(),
+    );
+    assert_eq!(verity::notices::sweep(&later).await.unwrap(), 1);
+    let found = notices(app.store.clone()).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].code, "stale_tracking");
+    assert_eq!(found[0].channel, "email");
+    // The next sweep: the same story, no new notice.
+    assert_eq!(verity::notices::sweep(&later).await.unwrap(), 0);
+}
