@@ -30,6 +30,11 @@
 //! turns of any moment are a mix of the five; had every session been at the same place,
 //! the whole load would switch between the costly and the cheap question every
 //! `sessions / rate` seconds (a quarter second at the defaults). Only 200 answers count; anything else fails the run after its row.
+//! `VERITY_BENCH_LOGIN_FLOOD=N` (default 0) adds N connections that post wrong console
+//! logins without pause for the whole run, each from another forwarded address (the
+//! server trusts 127.0.0.1 as a proxy for the run), so that every one of them costs a
+//! password check instead of being turned away by the per-address throttle: the chat's
+//! latencies under a login flood from many addresses.
 //! The generator runs on one current-thread runtime on one OS thread with raw hyper
 //! HTTP/1 connections, and shares the machine's two cores with the server. The server's
 //! CPU time over the measured window (all its threads, from /proc), divided by the turns
@@ -107,6 +112,67 @@ async fn post(
         .map_err(|e| format!("POST {path}: {e}"))?
         .to_bytes();
     Ok((status, body))
+}
+
+/// Posts wrong console logins from forwarded address `10.n.x.y` until `until`; returns
+/// how many were answered, by status.
+async fn login_flood(
+    addr: std::net::SocketAddr,
+    n: usize,
+    until: Instant,
+) -> std::collections::BTreeMap<u16, u32> {
+    let host = HeaderValue::from_str(&addr.to_string()).unwrap();
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::task::spawn_local(conn);
+    // The login form's token and its cookie.
+    let req = hyper::Request::get("/console/login")
+        .header(HOST, host.clone())
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let cookie = resp
+        .headers()
+        .get_all(hyper::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("verity_login="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .unwrap();
+    let page =
+        String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    let csrf = page
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let mut answered = std::collections::BTreeMap::new();
+    let mut i: u32 = 0;
+    while Instant::now() < until {
+        i += 1;
+        let body = format!("csrf={csrf}&email=flood{i}%40example.org&password=wrong-password-{i}");
+        let req = hyper::Request::post("/console/login")
+            .header(HOST, host.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(hyper::header::COOKIE, cookie.as_str())
+            .header(
+                "x-forwarded-for",
+                format!("10.{}.{}.{}", n % 250, (i >> 8) % 250, i % 250),
+            )
+            .body(Full::new(Bytes::from(body)))
+            .unwrap();
+        let Ok(resp) = sender.send_request(req).await else {
+            break;
+        };
+        let status = resp.status().as_u16();
+        let _ = resp.into_body().collect().await;
+        *answered.entry(status).or_insert(0) += 1;
+    }
+    answered
 }
 
 /// When a session sends: every `interval` from `first` (paced), or at once (closed loop).
@@ -290,6 +356,7 @@ fn main() {
     let rate: f64 = env_or("VERITY_BENCH_RATE", 2000.0);
     let seconds: f64 = env_or("VERITY_BENCH_SECONDS", 10.0);
     let warmup: f64 = env_or("VERITY_BENCH_WARMUP_SECONDS", 3.0);
+    let flood: usize = env_or("VERITY_BENCH_LOGIN_FLOOD", 0);
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -297,7 +364,11 @@ fn main() {
     // Another build of the server can be measured against the same generator.
     let bin =
         std::env::var("VERITY_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_verity").into());
-    let mut server = std::process::Command::new(bin)
+    let mut command = std::process::Command::new(bin);
+    if flood > 0 {
+        command.env("VERITY_TRUSTED_PROXIES", "127.0.0.1");
+    }
+    let mut server = command
         .args(["--database-url"])
         .arg(dir.path().join("verity.db"))
         .args(["serve", "--demo", "--bind", &addr.to_string()])
@@ -328,7 +399,7 @@ fn main() {
         std::thread::sleep(until.saturating_duration_since(Instant::now()));
         (cpu_ticks(&server) - before.0, cpu_ticks("self") - before.1)
     });
-    let tallies: Vec<Tally> = std::thread::spawn(move || {
+    let (tallies, flooded): (Vec<Tally>, Vec<_>) = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -347,11 +418,18 @@ fn main() {
                     tokio::task::spawn_local(session(addr, n, pace, measure_from, until))
                 })
                 .collect();
+            let floods: Vec<_> = (0..flood)
+                .map(|n| tokio::task::spawn_local(login_flood(addr, n, until)))
+                .collect();
             let mut out = Vec::new();
             for t in tasks {
                 out.push(t.await.unwrap());
             }
-            out
+            let mut flooded = Vec::new();
+            for f in floods {
+                flooded.push(f.await.unwrap());
+            }
+            (out, flooded)
         })
     })
     .join()
@@ -401,6 +479,18 @@ fn main() {
         errors.len()
     );
     slow_windows(&tallies);
+    if flood > 0 {
+        let mut by_status = std::collections::BTreeMap::new();
+        for f in &flooded {
+            for (status, n) in f {
+                *by_status.entry(*status).or_insert(0u32) += n;
+            }
+        }
+        println!(
+            "login flood: {flood} connections, {} logins answered over the run ({by_status:?} by status)",
+            by_status.values().sum::<u32>()
+        );
+    }
     for e in errors.iter().take(5) {
         eprintln!("error: {e}");
     }

@@ -53,10 +53,13 @@ pub struct Config {
     pub api_token: Option<Secret>,
     /// Largest ingestion body accepted, in bytes.
     pub ingest_max_bytes: usize,
+    /// `VERITY_METRICS_TOKEN`: when set, `/metrics` answers only with this bearer token.
+    pub metrics_token: Option<Secret>,
+    /// `VERITY_METRICS_BIND`: when set, `/metrics` is served only on this address (and
+    /// 404 on the main one), so it need not be reachable from where customers are.
+    pub metrics_bind: Option<SocketAddr>,
     /// A policy file (`policy.toml`); built-in defaults when unset.
     pub policy_path: Option<PathBuf>,
-    /// Longest chat message accepted, in characters.
-    pub chat_max_chars: usize,
     /// Chat requests per minute from one client address.
     pub chat_rate_per_ip: u32,
     /// Chat messages per minute in one session.
@@ -130,6 +133,9 @@ pub struct LlmConfig {
     pub fallback: LlmFallback,
     /// Largest completion, in tokens.
     pub max_tokens: u32,
+    /// The longest a customer waits for the model, whatever its retries: past it the
+    /// fallback answers (`VERITY_REPLY_DEADLINE_SECS`).
+    pub deadline: std::time::Duration,
 }
 
 /// Azure OpenAI's addressing: `{base}/openai/deployments/{deployment}/chat/completions?api-version=…`.
@@ -155,6 +161,7 @@ impl LlmConfig {
             azure: None,
             fallback: LlmFallback::Offline,
             max_tokens: 600,
+            deadline: std::time::Duration::from_secs(20),
         }
     }
 }
@@ -170,7 +177,8 @@ impl Config {
     }
 }
 
-/// WhatsApp Cloud API and Messenger Platform settings. A channel whose app secret is
+/// The channels' settings: WhatsApp Cloud API, Messenger Platform, and the message
+/// length limit every channel shares. A channel whose app secret is
 /// unset refuses every webhook delivery (no signature can be verified).
 #[derive(Clone, Debug)]
 pub struct ChannelConfig {
@@ -206,6 +214,21 @@ pub struct ChannelConfig {
     /// `VERITY_GRAPH_TIMEOUT_MS`: the timeout of one Graph API request (and of one SMTP
     /// send).
     pub graph_timeout_ms: u64,
+    /// `VERITY_MESSAGE_MAX_CHARS`: the longest customer message, in characters, on
+    /// every channel: the web chat refuses a longer one (413), a longer WhatsApp or
+    /// Messenger message is stored as too long and answered with a request to shorten it.
+    pub message_max_chars: usize,
+    /// `VERITY_LEASE_SECS` (in ms here): how long a claim on a delivery, an outbox row
+    /// or a conversation's turn lasts unless its instance renews it; after a crash,
+    /// another instance (or the restarted one) takes the work over this long after.
+    pub lease_ms: u64,
+    /// `VERITY_OUTBOX_UNKNOWN_WAIT_SECS` (in ms here): how long a send of unknown
+    /// outcome (a timeout, a crash mid-request) waits for Meta's status webhook before
+    /// it is sent once more (and counted as a possible duplicate).
+    pub outbox_unknown_wait_ms: u64,
+    /// `VERITY_CHANNEL_CONCURRENCY`: conversations the inbox answers, and the outbox
+    /// sends to, at once (each conversation strictly in order).
+    pub concurrency: usize,
     /// `VERITY_SMTP_URL`: where notice emails go (`smtp://user:password@host:587`,
     /// STARTTLS when offered; `smtps://…:465` for TLS). Unset: no email.
     pub smtp_url: Option<Secret>,
@@ -230,6 +253,10 @@ impl Default for ChannelConfig {
             outbox_max_attempts: 8,
             outbox_retry_base_ms: 2_000,
             graph_timeout_ms: 10_000,
+            message_max_chars: 2000,
+            lease_ms: 15_000,
+            outbox_unknown_wait_ms: 20_000,
+            concurrency: 32,
             smtp_url: None,
             mail_from: None,
         }
@@ -276,6 +303,14 @@ impl ChannelConfig {
                 .max(1),
             outbox_retry_base_ms: number("VERITY_OUTBOX_RETRY_BASE_MS", d.outbox_retry_base_ms)?,
             graph_timeout_ms: number("VERITY_GRAPH_TIMEOUT_MS", d.graph_timeout_ms)?,
+            message_max_chars: number("VERITY_MESSAGE_MAX_CHARS", d.message_max_chars)?.max(1),
+            lease_ms: number("VERITY_LEASE_SECS", d.lease_ms / 1000)?.clamp(1, 3600) * 1000,
+            outbox_unknown_wait_ms: number(
+                "VERITY_OUTBOX_UNKNOWN_WAIT_SECS",
+                d.outbox_unknown_wait_ms / 1000,
+            )?
+            .saturating_mul(1000),
+            concurrency: number("VERITY_CHANNEL_CONCURRENCY", d.concurrency)?.clamp(1, 1024),
             smtp_url: secret("VERITY_SMTP_URL"),
             mail_from: text("VERITY_MAIL_FROM"),
         })
@@ -331,9 +366,10 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             ingest_token: None,
             api_token: None,
+            metrics_token: None,
+            metrics_bind: None,
             ingest_max_bytes: DEFAULT_INGEST_MAX_BYTES,
             policy_path: None,
-            chat_max_chars: 2000,
             chat_rate_per_ip: 600,
             chat_rate_per_session: 30,
             console_secure_cookies: false,

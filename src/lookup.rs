@@ -24,15 +24,6 @@ pub struct OrderLookup {
     pub remedy: Option<RemedyContext>,
 }
 
-async fn remedy_context(
-    conn: &mut sqlx::AnyConnection,
-    order: &OrderNumber,
-    view_replacement: bool,
-) -> anyhow::Result<RemedyContext> {
-    let cases = cases::list_cases_for_order(conn, order).await?;
-    Ok(remedy_from(cases, view_replacement))
-}
-
 fn remedy_from(cases: Vec<crate::truth::ExistingCase>, view_replacement: bool) -> RemedyContext {
     let replacement_created = view_replacement
         || cases
@@ -87,7 +78,10 @@ pub async fn shipment(
     let mut view = reconcile_shipment(shipment, order.as_ref(), &evs, now, policy);
     // The order's cases only shape the remedies offered for contradictions.
     if !view.contradictions.is_empty() {
-        let ctx = remedy_context(&mut conn, &view.order_number, any_replacement).await?;
+        let ctx = remedy_from(
+            cases::list_cases_for_order(&mut conn, &view.order_number).await?,
+            any_replacement,
+        );
         view = view.with_remedy_context(&ctx, now, policy);
     }
     Ok(Some(ShipmentLookup {
@@ -138,7 +132,10 @@ pub async fn order(
     // The order's cases only shape the remedies offered for contradictions.
     let mut remedy = None;
     if view.all_contradictions().next().is_some() {
-        let ctx = remedy_context(&mut conn, number, any_replacement(&shipments)).await?;
+        let ctx = remedy_from(
+            cases::list_cases_for_order(&mut conn, number).await?,
+            any_replacement(&shipments),
+        );
         view = view.with_remedy_context(&ctx, now, policy);
         remedy = Some(ctx);
     }
@@ -166,5 +163,8 @@ pub async fn remedy_context_for(
         .await?
         .iter()
         .any(|s| s.kind == crate::domain::ShipmentKind::Replacement);
-    remedy_context(&mut conn, order, any_replacement).await
+    Ok(remedy_from(
+        cases::list_cases_for_order(&mut conn, order).await?,
+        any_replacement,
+    ))
 }

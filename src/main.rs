@@ -75,9 +75,6 @@ enum Command {
         /// A policy file (see policy.toml); built-in defaults when unset.
         #[arg(long, env = "VERITY_POLICY")]
         policy: Option<PathBuf>,
-        /// Longest chat message accepted, in characters.
-        #[arg(long, env = "VERITY_CHAT_MAX_CHARS", default_value_t = 2000)]
-        chat_max_chars: usize,
         /// Chat requests per minute from one client address.
         #[arg(long, env = "VERITY_CHAT_RATE_PER_IP", default_value_t = 600)]
         chat_rate_per_ip: u32,
@@ -97,6 +94,9 @@ enum Command {
         /// same origin only.
         #[arg(long, env = "VERITY_WIDGET_ORIGINS", value_delimiter = ',', value_parser = verity::config::parse_widget_origin)]
         widget_origins: Vec<String>,
+        /// Serve `/metrics` only on this address (e.g. 127.0.0.1:9090), not on --bind.
+        #[arg(long, env = "VERITY_METRICS_BIND")]
+        metrics_bind: Option<std::net::SocketAddr>,
         /// Reverse proxies (CIDRs or addresses, comma separated) whose
         /// `X-Forwarded-For` names the client; unset: the peer is the client.
         #[arg(long, env = "VERITY_TRUSTED_PROXIES", value_delimiter = ',', value_parser = verity::config::parse_trusted_proxy)]
@@ -206,6 +206,10 @@ struct LlmArgs {
     /// Seconds one model call may take.
     #[arg(long, env = "VERITY_LLM_TIMEOUT_SECS", default_value_t = 30.0)]
     llm_timeout_secs: f64,
+    /// Seconds a customer waits at most for the model, whatever its retries; then the
+    /// fallback answers.
+    #[arg(long, env = "VERITY_REPLY_DEADLINE_SECS", default_value_t = 20.0)]
+    reply_deadline_secs: f64,
     /// Model calls that may request tools in one turn.
     #[arg(long, env = "VERITY_LLM_MAX_TOOL_ROUNDS", default_value_t = 4)]
     llm_max_tool_rounds: u32,
@@ -258,7 +262,11 @@ impl LlmArgs {
         if !(self.llm_timeout_secs > 0.0 && self.llm_timeout_secs.is_finite()) {
             anyhow::bail!("VERITY_LLM_TIMEOUT_SECS must be a positive number of seconds");
         }
+        if !(self.reply_deadline_secs > 0.0 && self.reply_deadline_secs.is_finite()) {
+            anyhow::bail!("VERITY_REPLY_DEADLINE_SECS must be a positive number of seconds");
+        }
         let mut c = verity::config::LlmConfig::new(base, self.llm_model);
+        c.deadline = std::time::Duration::from_secs_f64(self.reply_deadline_secs);
         c.api_key = env_secret("VERITY_LLM_API_KEY");
         c.temperature = self.llm_temperature;
         c.timeout = std::time::Duration::from_secs_f64(self.llm_timeout_secs);
@@ -322,13 +330,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             demo,
             ingest_max_bytes,
             policy: policy_path,
-            chat_max_chars,
             chat_rate_per_ip,
             chat_rate_per_session,
             llm,
             console_secure_cookies,
             console_session_hours,
             widget_origins,
+            metrics_bind,
             trusted_proxies,
         } => {
             let store = Store::connect(&cli.database_url).await?;
@@ -338,9 +346,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 bind,
                 ingest_token: env_secret("VERITY_INGEST_TOKEN"),
                 api_token: env_secret("VERITY_API_TOKEN"),
+                metrics_token: env_secret("VERITY_METRICS_TOKEN"),
+                metrics_bind,
                 ingest_max_bytes,
                 policy_path,
-                chat_max_chars,
                 chat_rate_per_ip,
                 chat_rate_per_session,
                 llm: llm.into_config()?,

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use std::sync::LazyLock;
 
+use crate::assistant::nlu::normalize::{tolerance, within_distance};
 use crate::domain::Locale;
 
 /// One article in both languages.
@@ -112,10 +113,32 @@ pub fn articles() -> &'static [Article] {
     &ARTICLES
 }
 
+/// Whether a one-word keyword is in the question with a typo: a word of the question,
+/// or the start of one (German compounds: "Liferzeiten"), within the edit distance the
+/// keyword's length tolerates (none below five letters).
+fn typo_hit(words: &[Vec<char>], keyword: &str) -> bool {
+    let k: Vec<char> = keyword.chars().collect();
+    let tol = tolerance(k.len());
+    if tol == 0 || k.contains(&' ') {
+        return false;
+    }
+    let kw: String = k.iter().collect();
+    words.iter().any(|w| {
+        (k.len().saturating_sub(tol)..=k.len() + tol)
+            .filter(|&n| n >= 4 && n <= w.len())
+            .any(|n| within_distance(&w[..n].iter().collect::<String>(), &kw, tol))
+    })
+}
+
 /// The articles that match the question best (at most `limit`), by how many of their
-/// keywords (in either language) occur in it.
+/// keywords (in either language) occur in it, a keyword with a typo too.
 pub fn search(query: &str, limit: usize) -> Vec<&'static Article> {
     let q = fold(query);
+    let words: Vec<Vec<char>> = q
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().collect())
+        .collect();
     let mut scored: Vec<(usize, &Article)> = ARTICLES
         .iter()
         .map(|a| {
@@ -123,7 +146,7 @@ pub fn search(query: &str, limit: usize) -> Vec<&'static Article> {
                 .keywords_de
                 .iter()
                 .chain(a.keywords_en.iter())
-                .filter(|k| q.contains(k.as_str()))
+                .filter(|k| q.contains(k.as_str()) || typo_hit(&words, k))
                 .map(|k| k.len())
                 .sum();
             (hits, a)
@@ -187,5 +210,22 @@ mod tests {
             Some("privacy")
         );
         assert!(search("Wie ist das Wetter?", 2).is_empty());
+    }
+
+    #[test]
+    fn a_topic_word_with_a_typo_still_finds_its_article() {
+        let first = |q: &str| search(q, 1).first().map(|a| a.id.as_str());
+        assert_eq!(first("wie sind die liferzeiten"), Some("delivery_times"));
+        assert_eq!(
+            first("wo bekomme ich ein rucksendeetikett"),
+            Some("returns")
+        );
+        assert_eq!(first("how do I retrun something"), Some("returns"));
+        assert_eq!(
+            first("was passiert mit meinen Datn, Datenschutz?"),
+            Some("privacy")
+        );
+        // Short words tolerate nothing: "Wetter" is not "retter", nothing is found.
+        assert!(search("Wie ist das Wetter heute?", 2).is_empty());
     }
 }

@@ -8,6 +8,7 @@ pub mod llm;
 pub mod memory;
 pub mod nlu;
 pub mod offline;
+pub mod reply;
 pub mod service;
 pub mod state;
 pub mod told;

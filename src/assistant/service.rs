@@ -12,12 +12,13 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::json;
 
-use super::grounding::{self, Evidence, Verdict};
+use super::grounding::{self, Evidence, Support, Verdict};
 use super::llm::stream::StreamOut;
 use super::llm::{LlmEngine, LlmInput, LlmOutcome, LlmStats};
 use super::memory::{self, Memory, Parts};
 use super::nlu::Expectation;
-use super::offline::{self, EngineReply, SuggestedAction, TurnInput, render_reply};
+use super::offline::{self, TurnInput};
+use super::reply::{self, EngineReply, SuggestedAction, render_reply};
 use super::state::ConversationState;
 use super::tools::ToolContext;
 use super::understand;
@@ -77,6 +78,50 @@ pub enum TurnOutcome {
     Duplicate,
 }
 
+/// What a message says, as the engines need it.
+struct Understood {
+    input: TurnInput,
+    /// The language to answer in: the message's, when it is clear.
+    language: Locale,
+    said_yes: bool,
+    /// The message asks for what only a person can do, or is frustrated.
+    offer_person: bool,
+}
+
+/// The LLM engine's answer: a reply (checked), or none and the offline engine answers.
+struct LlmAnswer {
+    reply: Option<(EngineReply, Verdict)>,
+    /// The verdict of a first answer that failed the guard.
+    replaced: Option<Verdict>,
+    stats: LlmStats,
+}
+
+/// The conversation a turn works on, and what its tools need.
+struct Turn<'a> {
+    store: &'a Store,
+    policy: &'a Policy,
+    now: chrono::DateTime<chrono::Utc>,
+    conv: &'a mut ConversationRow,
+    state: &'a mut ConversationState,
+    client: Option<String>,
+}
+
+impl Turn<'_> {
+    /// The tools' context, answering in `locale`.
+    fn tools(&mut self, locale: Locale) -> ToolContext<'_> {
+        ToolContext {
+            store: self.store,
+            policy: self.policy,
+            now: self.now,
+            conversation: self.conv,
+            state: self.state,
+            locale,
+            reads: Default::default(),
+            client: self.client.clone(),
+        }
+    }
+}
+
 /// Runs turns; one per conversation at a time.
 pub struct Assistant {
     store: Store,
@@ -86,6 +131,8 @@ pub struct Assistant {
     llm: Option<LlmEngine>,
     /// The evidence of recent tool results and of each conversation's latest messages.
     memory: Memory,
+    /// How long a turn's lease lasts unless renewed (PostgreSQL, [`Self::turn_lease`]).
+    lease_ms: i64,
 }
 
 impl Assistant {
@@ -98,12 +145,19 @@ impl Assistant {
             locks: Mutex::new(HashMap::new()),
             llm: None,
             memory,
+            lease_ms: 15_000,
         }
     }
 
     /// Answers with the LLM engine (the offline engine stays the fallback).
     pub fn with_llm(mut self, engine: LlmEngine) -> Self {
         self.llm = Some(engine);
+        self
+    }
+
+    /// How long a turn's lease lasts unless renewed (`VERITY_LEASE_SECS`).
+    pub fn with_lease_ms(mut self, lease_ms: u64) -> Self {
+        self.lease_ms = i64::try_from(lease_ms).unwrap_or(15_000);
         self
     }
 
@@ -200,13 +254,13 @@ impl Assistant {
                 let slot = &c["details"]["slot"];
                 let slot = match (parse(&slot[0]), parse(&slot[1])) {
                     (Some(s), Some(e)) if kind == "callback" => {
-                        offline::slot_text(s, e, self.policy.time_zone, locale)
+                        reply::slot_text(s, e, self.policy.time_zone, locale)
                     }
                     _ => String::new(),
                 };
                 minijinja::context! {
                     kind => kind,
-                    label => offline::action_label(kind, locale),
+                    label => reply::action_label(kind, locale),
                     slot => slot,
                     order => c["order_number"].as_str().unwrap_or(""),
                 }
@@ -294,9 +348,9 @@ impl Assistant {
     ) -> anyhow::Result<TurnOutcome> {
         let lock = self.lock_for(conversation_id);
         let _turn = lock.lock().await;
+        let lease = self.turn_lease(conversation_id).await?;
         let started = Instant::now();
-        let now = self.clock.now();
-        let now_ms = now.timestamp_millis();
+        let now_ms = self.clock.now_ms();
 
         // 1. Store what the customer sent, before anything else.
         let (text, action) = match &inbound {
@@ -319,45 +373,192 @@ impl Assistant {
             created_ms: now_ms,
         };
         let stored = conversations::record_inbound(&self.store, msg, now_ms).await?;
-        let Some((mut conv, msg)) = stored else {
+        let Some((conv, msg)) = stored else {
             return Ok(TurnOutcome::Duplicate);
         };
-        // What the conversation supports so far: the memory's window with this message,
-        // or the latest messages as stored.
-        let parts = self.memory.customer_text(&msg.text);
-        let mut evidence = match self.memory.extend(&conv.id, msg.seq, parts) {
-            Some(e) => e,
-            None => {
-                let recent = self.recent_messages(&conv.id).await?;
-                self.memory.reset(&conv.id, &recent)
+        let out = self
+            .answer(conv, msg, inbound, client, stream, started)
+            .await;
+        if let Some(lease) = lease {
+            lease.release().await?;
+        }
+        out
+    }
+
+    /// Answers a customer message stored before whose turn never finished (the process
+    /// stopped between storing it and storing the reply): the turn's later steps, once.
+    /// The caller has checked, holding the sender's lease, that no reply follows it.
+    pub async fn resume(
+        &self,
+        conversation_id: &str,
+        msg: MessageRow,
+    ) -> anyhow::Result<TurnOutcome> {
+        let lock = self.lock_for(conversation_id);
+        let _turn = lock.lock().await;
+        let lease = self.turn_lease(conversation_id).await?;
+        let conv = {
+            let mut conn = self.store.read().await?;
+            conversations::get_conversation(&mut conn, conversation_id).await?
+        }
+        .ok_or_else(|| anyhow::anyhow!("conversation {conversation_id} vanished"))?;
+        let inbound = match &msg.action {
+            Some(a) => Inbound::Action(a.clone()),
+            None => Inbound::Text(msg.text.clone()),
+        };
+        metrics::counter!("verity_turns_resumed_total", "channel" => conv.channel.clone())
+            .increment(1);
+        let started = Instant::now();
+        let out = self
+            .answer(conv, msg, inbound, None, &mut StreamOut::none(), started)
+            .await;
+        if let Some(lease) = lease {
+            lease.release().await?;
+        }
+        out
+    }
+
+    /// A conversation's turn across instances: on PostgreSQL a lease in the store (the
+    /// in-process lock already orders this process's turns; a SQLite file serves one
+    /// instance).
+    async fn turn_lease(
+        &self,
+        conversation_id: &str,
+    ) -> anyhow::Result<Option<crate::store::claims::LeaseGuard>> {
+        if self.store.backend() != crate::store::Backend::Postgres {
+            return Ok(None);
+        }
+        let name = format!("turn:{conversation_id}");
+        Ok(Some(self.store.hold_lease(&name, self.lease_ms).await?))
+    }
+
+    /// A turn's steps after the customer's message is stored: staff answer, or the
+    /// message is understood, an engine answers, the guard checks the answer, the reply
+    /// is stored.
+    async fn answer(
+        &self,
+        mut conv: ConversationRow,
+        msg: MessageRow,
+        inbound: Inbound,
+        client: Option<String>,
+        stream: &mut StreamOut,
+        started: Instant,
+    ) -> anyhow::Result<TurnOutcome> {
+        let mut evidence = self.evidence_with(&conv.id, &msg).await?;
+        let mut state = ConversationState::from_json(&conv.state);
+        if conv.taken_over_by.is_some() {
+            return self.staff_answer(&mut conv, &mut state, stream).await;
+        }
+        let now = self.clock.now();
+        let understood = self.understand(inbound, &conv, &state, now);
+        let mut turn = Turn {
+            store: &self.store,
+            policy: &self.policy,
+            now,
+            conv: &mut conv,
+            state: &mut state,
+            client,
+        };
+        let mut answered = None;
+        if let (Some(llm), TurnInput::Text { text, .. }) = (&self.llm, &understood.input) {
+            // Pressed buttons are commands with one meaning: the offline engine runs them.
+            answered = Some(
+                self.llm_answer(
+                    llm,
+                    &mut turn,
+                    text,
+                    &understood,
+                    &evidence,
+                    stream,
+                    started,
+                )
+                .await?,
+            );
+        }
+        let (mut reply, mut verdict, mut replaced, stats) = match answered {
+            Some(LlmAnswer {
+                reply: Some((reply, verdict)),
+                replaced,
+                stats,
+            }) => (reply, verdict, replaced, Some(stats)),
+            // The model failed or its answer was replaced: the offline engine answers,
+            // from the state before the model's turn.
+            other => {
+                let (replaced, stats) = other.map_or((None, None), |a| (a.replaced, Some(a.stats)));
+                let (reply, verdict) = self
+                    .offline_answer(&mut turn, &understood.input, &mut evidence)
+                    .await?;
+                (reply, verdict, replaced, stats)
             }
         };
-
-        // 2. Staff answer: the bot says so once, then stays silent.
-        let mut state = ConversationState::from_json(&conv.state);
-        let locale = Locale::from_tag(&conv.language);
-        if conv.taken_over_by.is_some() {
-            if state.takeover_notice_sent {
-                return Ok(TurnOutcome::Silent);
-            }
-            state.takeover_notice_sent = true;
-            conv.state = state.to_json();
-            let reply = EngineReply {
-                text: render_reply("staff_takeover", locale, minijinja::context! {}),
-                language: locale,
-                ..EngineReply::default()
-            };
-            let verdict =
-                grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
-            stream.finish(&reply.text);
-            let stats = offline_stats(0.0, &[]);
-            let out = self
-                .store_reply(&mut conv, &reply, &verdict, None, stats, Vec::new())
-                .await?;
-            return Ok(TurnOutcome::Replied(Box::new(out)));
+        if let Some(failed) = self.guard(&mut reply, &mut verdict, &evidence, &conv.id) {
+            replaced = Some(failed);
         }
+        stream.finish(&reply.text);
+        self.store_turn(
+            conv,
+            state,
+            &reply,
+            &verdict,
+            replaced.as_ref(),
+            stats.as_ref(),
+            started,
+        )
+        .await
+    }
 
-        // 3. The engine answers through the tools.
+    /// Step 1: what the conversation supports so far, the memory's window with this
+    /// message, or the latest messages as stored.
+    async fn evidence_with(
+        &self,
+        conversation_id: &str,
+        msg: &MessageRow,
+    ) -> anyhow::Result<Support> {
+        let parts = self.memory.customer_text(&msg.text);
+        Ok(match self.memory.extend(conversation_id, msg.seq, parts) {
+            Some(e) => e,
+            None => {
+                let recent = self.recent_messages(conversation_id).await?;
+                self.memory.reset(conversation_id, &recent)
+            }
+        })
+    }
+
+    /// Step 2: staff answer this conversation; the bot says so once, then stays silent.
+    async fn staff_answer(
+        &self,
+        conv: &mut ConversationRow,
+        state: &mut ConversationState,
+        stream: &mut StreamOut,
+    ) -> anyhow::Result<TurnOutcome> {
+        if state.takeover_notice_sent {
+            return Ok(TurnOutcome::Silent);
+        }
+        let locale = Locale::from_tag(&conv.language);
+        state.takeover_notice_sent = true;
+        conv.state = state.to_json();
+        let reply = EngineReply {
+            text: render_reply("staff_takeover", locale, minijinja::context! {}),
+            language: locale,
+            ..EngineReply::default()
+        };
+        let verdict = grounding::check(&reply.text, &Evidence::new(self.policy.time_zone), locale);
+        stream.finish(&reply.text);
+        let stats = offline_stats(0.0, &[]);
+        let out = self
+            .store_reply(conv, &reply, &verdict, None, stats, Vec::new())
+            .await?;
+        Ok(TurnOutcome::Replied(Box::new(out)))
+    }
+
+    /// Step 3: what the message says, read with what the conversation waits for.
+    fn understand(
+        &self,
+        inbound: Inbound,
+        conv: &ConversationRow,
+        state: &ConversationState,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Understood {
+        let locale = Locale::from_tag(&conv.language);
         let expecting = if state.pending.is_some() {
             Some(Expectation::AwaitingConfirmation)
         } else if conv.customer_id.is_none()
@@ -375,142 +576,183 @@ impl Assistant {
             },
             Inbound::Action(a) => TurnInput::Action(a),
         };
-        let said_yes = matches!(&input, TurnInput::Text { signals, .. } if signals.has(super::nlu::Intent::Yes));
-        let offer_person = matches!(&input, TurnInput::Text { signals, .. } if signals.intents.iter().any(|i| matches!(
-            i,
-            super::nlu::Intent::CannotDo { .. }
-                | super::nlu::Intent::Frustration
-                | super::nlu::Intent::StillThere
-                | super::nlu::Intent::Cancel
-        )));
-        let language = match &input {
-            TurnInput::Text { signals, .. } => signals.language.unwrap_or(locale),
-            TurnInput::Action(_) => locale,
+        let signals = match &input {
+            TurnInput::Text { signals, .. } => Some(signals),
+            TurnInput::Action(_) => None,
         };
-        let mut replaced = None;
-        let mut stats = None;
-        let mut engine_reply = None;
-        // Pressed buttons are commands with one meaning: the offline engine runs them.
-        if let (Some(llm), TurnInput::Text { text, .. }) = (&self.llm, &input) {
-            let history = {
-                let mut conn = self.store.read().await?;
-                let n = super::llm::HISTORY_MESSAGES as i64 + 1;
-                conversations::list_recent_texts(&mut conn, &conv.id, n).await?
+        let said_yes = signals.is_some_and(|s| s.has(super::nlu::Intent::Yes));
+        let offer_person = signals.is_some_and(|s| {
+            s.intents.iter().any(|i| {
+                matches!(
+                    i,
+                    super::nlu::Intent::CannotDo { .. }
+                        | super::nlu::Intent::Frustration
+                        | super::nlu::Intent::StillThere
+                        | super::nlu::Intent::Cancel
+                )
+            })
+        });
+        let language = signals.and_then(|s| s.language).unwrap_or(locale);
+        Understood {
+            input,
+            language,
+            said_yes,
+            offer_person,
+        }
+    }
+
+    /// Step 4a: the LLM engine answers through the tools, within the message's deadline.
+    /// Without a reply (the model failed, or its answer failed the guard twice) the
+    /// conversation is as it was before, for the offline engine; with the handoff
+    /// fallback, staff are called instead.
+    #[allow(clippy::too_many_arguments)]
+    async fn llm_answer(
+        &self,
+        llm: &LlmEngine,
+        turn: &mut Turn<'_>,
+        text: &str,
+        understood: &Understood,
+        evidence: &Support,
+        stream: &mut StreamOut,
+        started: Instant,
+    ) -> anyhow::Result<LlmAnswer> {
+        let language = understood.language;
+        let history = {
+            let mut conn = self.store.read().await?;
+            let n = super::llm::HISTORY_MESSAGES as i64 + 1;
+            conversations::list_recent_texts(&mut conn, &turn.conv.id, n).await?
+        };
+        let before = (turn.conv.clone(), turn.state.clone());
+        let mut stats = LlmStats::default();
+        let outcome = {
+            let mut ctx = turn.tools(language);
+            let history = &history[..history.len().saturating_sub(1)];
+            let input = LlmInput {
+                text,
+                history,
+                language,
+                customer_said_yes: understood.said_yes,
+                offer_person: understood.offer_person,
+                evidence: evidence.clone(),
+                memory: &self.memory,
             };
-            let before = (conv.clone(), state.clone());
-            let mut llm_stats = LlmStats::default();
-            let outcome = {
-                let mut ctx = ToolContext {
-                    store: &self.store,
-                    policy: &self.policy,
-                    now,
-                    conversation: &mut conv,
-                    state: &mut state,
-                    locale: language,
-                    reads: Default::default(),
-                    client: client.clone(),
-                };
-                let history = &history[..history.len().saturating_sub(1)];
-                let input = LlmInput {
-                    text,
-                    history,
-                    language,
-                    customer_said_yes: said_yes,
-                    offer_person,
-                    evidence: evidence.clone(),
-                    memory: &self.memory,
-                };
-                llm.respond(&mut ctx, input, stream, &mut llm_stats).await?
-            };
-            match outcome {
-                LlmOutcome::Reply {
-                    reply,
-                    verdict,
-                    replaced: first,
-                } => {
-                    replaced = first;
-                    engine_reply = Some((reply, verdict));
-                }
-                LlmOutcome::Ungrounded { replaced: failed } => {
-                    // The template answer: the offline engine, from the state before.
-                    replaced = Some(failed);
-                    (conv, state) = before;
-                }
-                LlmOutcome::Failed { reason } => {
-                    tracing::warn!(conversation.id = %conv.id, reason, "the model failed; the fallback answers");
-                    (conv, state) = before;
-                    if llm.config().fallback == LlmFallback::Handoff {
-                        let mut ctx = ToolContext {
-                            store: &self.store,
-                            policy: &self.policy,
-                            now,
-                            conversation: &mut conv,
-                            state: &mut state,
-                            locale: language,
-                            reads: Default::default(),
-                            client: client.clone(),
-                        };
-                        let call = super::tools::call_tool(
-                            &mut ctx,
-                            "handoff_to_human",
-                            &json!({"reason": "the assistant could not answer"}),
-                        )
-                        .await?;
-                        let reply = EngineReply {
-                            text: render_reply("handoff", language, minijinja::context! {}),
-                            language,
-                            handoff: true,
-                            tool_calls: vec![call],
-                            ..EngineReply::default()
-                        };
-                        let verdict = grounding::check(&reply.text, &evidence, language);
-                        engine_reply = Some((reply, verdict));
-                    }
+            // One deadline per customer message, whatever the model's retries.
+            let left = llm.config().deadline.saturating_sub(started.elapsed());
+            match tokio::time::timeout(left, llm.respond(&mut ctx, input, stream, &mut stats)).await
+            {
+                Ok(outcome) => outcome?,
+                Err(_) => {
+                    metrics::counter!("verity_llm_fallbacks_total", "reason" => "deadline")
+                        .increment(1);
+                    LlmOutcome::Failed { reason: "deadline" }
                 }
             }
-            stats = Some(llm_stats);
-        }
-        let (mut reply, mut verdict) = match engine_reply {
-            Some(r) => r,
-            None => {
-                let mut ctx = ToolContext {
-                    store: &self.store,
-                    policy: &self.policy,
-                    now,
-                    conversation: &mut conv,
-                    state: &mut state,
-                    locale,
-                    reads: Default::default(),
-                    client: client.clone(),
-                };
-                let reply = offline::respond(&mut ctx, &input).await?;
-                // 4. The grounding check: every fact must come from a tool result.
-                for p in self.memory.calls(&reply.tool_calls) {
-                    evidence.add(&p);
-                }
-                let verdict = grounding::check(&reply.text, &evidence, reply.language);
-                (reply, verdict)
-            }
         };
-        if !verdict.passed {
-            metrics::counter!("verity_grounding_failures_total", "engine" => "offline")
-                .increment(1);
-            tracing::warn!(conversation.id = %conv.id, "a reply failed the grounding check; the template answer is sent");
-            replaced = Some(verdict);
-            reply.text = render_reply("unknown", reply.language, minijinja::context! {});
-            reply.actions = vec![SuggestedAction {
-                id: "handoff".into(),
-                label: offline::action_label("handoff", reply.language),
-            }];
-            reply.contradictions.clear();
-            verdict = grounding::check(&reply.text, &evidence, reply.language);
+        let mut answer = LlmAnswer {
+            reply: None,
+            replaced: None,
+            stats,
+        };
+        match outcome {
+            LlmOutcome::Reply {
+                reply,
+                verdict,
+                replaced,
+            } => {
+                answer.replaced = replaced;
+                answer.reply = Some((reply, verdict));
+            }
+            LlmOutcome::Ungrounded { replaced } => {
+                answer.replaced = Some(replaced);
+                (*turn.conv, *turn.state) = before;
+            }
+            LlmOutcome::Failed { reason } => {
+                tracing::warn!(conversation.id = %turn.conv.id, reason, "the model failed; the fallback answers");
+                (*turn.conv, *turn.state) = before;
+                if llm.config().fallback == LlmFallback::Handoff {
+                    let call = super::tools::call_tool(
+                        &mut turn.tools(language),
+                        "handoff_to_human",
+                        &json!({"reason": "the assistant could not answer"}),
+                    )
+                    .await?;
+                    let reply = EngineReply {
+                        text: render_reply("handoff", language, minijinja::context! {}),
+                        language,
+                        handoff: true,
+                        tool_calls: vec![call],
+                        ..EngineReply::default()
+                    };
+                    let verdict = grounding::check(&reply.text, evidence, language);
+                    answer.reply = Some((reply, verdict));
+                }
+            }
         }
-        stream.finish(&reply.text);
+        Ok(answer)
+    }
+
+    /// Step 4b: the offline engine answers through the tools; its tool results join the
+    /// evidence the answer is checked against.
+    async fn offline_answer(
+        &self,
+        turn: &mut Turn<'_>,
+        input: &TurnInput,
+        evidence: &mut Support,
+    ) -> anyhow::Result<(EngineReply, Verdict)> {
+        let locale = Locale::from_tag(&turn.conv.language);
+        let reply = offline::respond(&mut turn.tools(locale), input).await?;
+        for p in self.memory.calls(&reply.tool_calls) {
+            evidence.add(&p);
+        }
+        let verdict = grounding::check(&reply.text, &*evidence, reply.language);
+        Ok((reply, verdict))
+    }
+
+    /// Step 5: the guard. A reply that states what no tool result supports is replaced
+    /// by the template answer with the way to a person; returns the failed verdict.
+    fn guard(
+        &self,
+        reply: &mut EngineReply,
+        verdict: &mut Verdict,
+        evidence: &Support,
+        conversation_id: &str,
+    ) -> Option<Verdict> {
+        if verdict.passed {
+            return None;
+        }
+        metrics::counter!("verity_grounding_failures_total", "engine" => "offline").increment(1);
+        tracing::warn!(conversation.id = %conversation_id, "a reply failed the grounding check; the template answer is sent");
+        reply.text = render_reply("unknown", reply.language, minijinja::context! {});
+        reply.actions = vec![SuggestedAction {
+            id: "handoff".into(),
+            label: reply::action_label("handoff", reply.language),
+        }];
+        reply.contradictions.clear();
+        let failed = std::mem::replace(
+            verdict,
+            grounding::check(&reply.text, evidence, reply.language),
+        );
+        Some(failed)
+    }
+
+    /// Step 6: the reply stored with the conversation's new state, its tool calls,
+    /// verdicts and engine stats.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_turn(
+        &self,
+        mut conv: ConversationRow,
+        state: ConversationState,
+        reply: &EngineReply,
+        verdict: &Verdict,
+        replaced: Option<&Verdict>,
+        stats: Option<&LlmStats>,
+        started: Instant,
+    ) -> anyhow::Result<TurnOutcome> {
         conv.language = reply.language.as_str().to_string();
         conv.state = state.to_json();
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         let engine = if stats.is_some() { "openai" } else { "offline" };
-        let stats_json = match &stats {
+        let stats_json = match stats {
             Some(s) => {
                 record_llm_metrics(s, elapsed);
                 llm_stats_json(s, elapsed, &reply.contradictions)
@@ -519,14 +761,7 @@ impl Assistant {
         };
         let parts = self.memory.calls(&reply.tool_calls);
         let out = self
-            .store_reply(
-                &mut conv,
-                &reply,
-                &verdict,
-                replaced.as_ref(),
-                stats_json,
-                parts,
-            )
+            .store_reply(&mut conv, reply, verdict, replaced, stats_json, parts)
             .await?;
         metrics::counter!("verity_turns_total", "channel" => conv.channel.clone(), "engine" => engine).increment(1);
         Ok(TurnOutcome::Replied(Box::new(out)))

@@ -50,7 +50,7 @@ pub struct ConversationState {
     pub unverified_order: Option<String>,
     /// What the customer asked for before verifying; answered once verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending_intent: Option<super::offline::Intent>,
+    pub pending_intent: Option<super::nlu::Intent>,
     /// What the bot has told already (statuses, the customer's reports).
     #[serde(default, skip_serializing_if = "super::told::Told::is_empty")]
     pub told: super::told::Told,

@@ -1,26 +1,50 @@
 //! The inbox: a webhook delivery is stored raw (after its signature was verified) and
-//! acknowledged at once; this worker processes stored deliveries afterwards — also the
-//! ones a previous process left — and answers each customer message once.
+//! acknowledged at once; workers process stored deliveries afterwards — also the ones a
+//! previous process, or another instance that died, left — and answer each customer
+//! message once.
+//!
+//! A delivery is claimed in the store with a lease ([`crate::store::claims`]) and
+//! marked processed only by its owner. Many senders are worked on at once (up to
+//! `VERITY_CHANNEL_CONCURRENCY`), each sender's deliveries strictly in the order they
+//! arrived; across instances a sender's message is processed under a lease in the
+//! store, so two instances never open two conversations for one sender. A message
+//! stored whose turn never finished (a crash between the steps) is answered when its
+//! delivery is processed again, and a reply stored without its outbox rows is queued.
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use futures_util::FutureExt;
+use futures_util::future::Shared;
+use sha2::{Digest, Sha256};
+use tokio::sync::{Notify, Semaphore, oneshot};
 
 use super::outbox::{Outbox, Outgoing};
 use super::{Channel, Content, Event, InboundMessage, messenger, whatsapp};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::assistant::service::{Assistant, Inbound, TurnOutcome};
 use crate::clock::Clock;
 use crate::config::ChannelConfig;
 use crate::domain::Locale;
 use crate::store::channels::{self as db, DeliveryRow};
+use crate::store::claims;
 use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
 use crate::store::{Store, new_id, new_sorted_id, records};
 
 /// After this long without a message, a sender's next message opens a new conversation.
 const CONVERSATION_IDLE_MS: i64 = 24 * 3600 * 1000;
-/// Deliveries read per batch.
-const BATCH: i64 = 200;
+/// Deliveries claimed per look at most.
+const BATCH: usize = 200;
+/// Deliveries claimed and waiting per worker permit at most.
+const QUEUED_PER_WORKER: usize = 4;
+
+/// What the inbox's workers need from the app; cheap to clone, alive while they run.
+pub trait Workers: Clone + Send + Sync + 'static {
+    fn inbox(&self) -> &Inbox;
+    fn assistant(&self) -> &Assistant;
+    fn outbox(&self) -> &Outbox;
+}
 
 /// Stores deliveries and processes them.
 pub struct Inbox {
@@ -29,6 +53,9 @@ pub struct Inbox {
     config: ChannelConfig,
     wake: Notify,
 }
+
+/// A sender's place in the order: done when its job finished.
+type Tail = Shared<oneshot::Receiver<()>>;
 
 impl Inbox {
     pub fn new(store: Store, clock: Clock, config: ChannelConfig) -> Self {
@@ -53,63 +80,167 @@ impl Inbox {
         Ok(id)
     }
 
-    /// The worker: runs until the task is dropped.
-    pub async fn run(&self, assistant: &Assistant, outbox: &Outbox) {
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.config.lease_ms).unwrap_or(15_000)
+    }
+
+    /// The workers: claim deliveries nobody holds and process them, each sender's in
+    /// order, up to `concurrency` at once; runs until the task is dropped.
+    pub async fn run<W: Workers>(workers: W) {
+        let inbox = workers.inbox();
+        let parallel = inbox.config.concurrency.max(1);
+        let permits = Arc::new(Semaphore::new(parallel));
+        let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let mut tails: HashMap<String, Tail> = HashMap::new();
         loop {
-            match self.process_pending(assistant, outbox).await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = format!("{e:#}"), "webhook worker"),
+            tails.retain(|_, t| t.peek().is_none());
+            let queued = in_flight.lock().unwrap_or_else(|p| p.into_inner()).len();
+            let room = (parallel * QUEUED_PER_WORKER)
+                .saturating_sub(queued)
+                .min(BATCH);
+            let claimed = if room == 0 {
+                Ok(Vec::new())
+            } else {
+                inbox.claim(room).await
+            };
+            let claimed = match claimed {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "webhook worker");
+                    Vec::new()
+                }
+            };
+            let full = room > 0 && claimed.len() == room;
+            for d in claimed {
+                if !in_flight
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(d.id.clone())
+                {
+                    continue; // already ours and on its way (its lease was renewed late)
+                }
+                let parsed = parse(&d);
+                let keys = parsed
+                    .as_ref()
+                    .map(|(c, e)| keys_of(*c, e))
+                    .unwrap_or_default();
+                let before: Vec<Tail> = keys.iter().filter_map(|k| tails.get(k).cloned()).collect();
+                let (done, tail) = oneshot::channel::<()>();
+                let tail = tail.shared();
+                for k in keys {
+                    tails.insert(k, tail.clone());
+                }
+                let (workers, permits, in_flight) =
+                    (workers.clone(), permits.clone(), in_flight.clone());
+                tokio::spawn(async move {
+                    futures_util::future::join_all(before).await;
+                    let permit = permits.acquire_owned().await;
+                    let inbox = workers.inbox();
+                    inbox
+                        .finish(&d, parsed, workers.assistant(), workers.outbox())
+                        .await;
+                    drop(permit);
+                    drop(done);
+                    in_flight
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .remove(&d.id);
+                    inbox.wake.notify_one();
+                });
+            }
+            if full {
+                continue;
             }
             tokio::select! {
-                _ = self.wake.notified() => {}
+                _ = inbox.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
     }
 
-    /// Processes stored deliveries in the order they arrived; returns how many.
+    /// Claims up to `n` deliveries nobody holds, oldest first.
+    async fn claim(&self, n: usize) -> anyhow::Result<Vec<DeliveryRow>> {
+        let now = claims::wall_ms();
+        let mut conn = self.store.write_one().await?;
+        claims::claim_deliveries(
+            &mut conn,
+            self.store.instance_id(),
+            now,
+            now + self.lease_ms(),
+            i64::try_from(n).unwrap_or(i64::MAX),
+        )
+        .await
+    }
+
+    /// Processes every delivery nobody holds, one after another, until none is left;
+    /// returns how many (for tests and tools that want the inbox empty now).
     pub async fn process_pending(
         &self,
         assistant: &Assistant,
         outbox: &Outbox,
     ) -> anyhow::Result<usize> {
-        let pending = {
-            let mut conn = self.store.read().await?;
-            db::list_unprocessed_deliveries(&mut conn, BATCH).await?
-        };
-        for d in &pending {
-            let error = match self.process(d, assistant, outbox).await {
-                Ok(()) => None,
-                Err(e) => {
-                    tracing::error!(delivery.id = %d.id, channel = %d.channel, error = format!("{e:#}"),
-                        "a webhook delivery could not be processed");
-                    metrics::counter!("verity_webhook_deliveries_total", "channel" => d.channel.clone(), "outcome" => "failed")
-                        .increment(1);
-                    Some(super::clip(&format!("{e:#}"), 500))
-                }
-            };
-            let mut tx = self.store.begin().await?;
-            db::mark_delivery_processed(tx.conn(), &d.id, self.clock.now_ms(), error.as_deref())
-                .await?;
-            tx.commit().await?;
+        let mut n = 0;
+        loop {
+            let claimed = self.claim(BATCH).await?;
+            if claimed.is_empty() {
+                return Ok(n);
+            }
+            n += claimed.len();
+            for d in &claimed {
+                self.finish(d, parse(d), assistant, outbox).await;
+            }
         }
-        Ok(pending.len())
+    }
+
+    /// Processes a claimed delivery and marks it processed (if still ours).
+    async fn finish(
+        &self,
+        d: &DeliveryRow,
+        parsed: anyhow::Result<(Channel, Vec<Event>)>,
+        assistant: &Assistant,
+        outbox: &Outbox,
+    ) {
+        let result = match parsed {
+            Ok((channel, events)) => self.process(channel, events, assistant, outbox).await,
+            Err(e) => Err(e),
+        };
+        let error = match result {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::error!(delivery.id = %d.id, channel = %d.channel, error = format!("{e:#}"),
+                    "a webhook delivery could not be processed");
+                metrics::counter!("verity_webhook_deliveries_total", "channel" => d.channel.clone(), "outcome" => "failed")
+                    .increment(1);
+                Some(super::clip(&format!("{e:#}"), 500))
+            }
+        };
+        let marked = async {
+            let mut conn = self.store.write_one().await?;
+            claims::finish_delivery(
+                &mut conn,
+                &d.id,
+                self.store.instance_id(),
+                self.clock.now_ms(),
+                error.as_deref(),
+            )
+            .await
+        };
+        match marked.await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(delivery.id = %d.id,
+                "a webhook delivery was taken over by another instance (its lease ran out)"),
+            Err(e) => tracing::error!(delivery.id = %d.id, error = format!("{e:#}"),
+                "a webhook delivery could not be marked processed"),
+        }
     }
 
     async fn process(
         &self,
-        d: &DeliveryRow,
+        channel: Channel,
+        events: Vec<Event>,
         assistant: &Assistant,
         outbox: &Outbox,
     ) -> anyhow::Result<()> {
-        let channel = Channel::parse(&d.channel)
-            .ok_or_else(|| anyhow::anyhow!("unknown channel {}", d.channel))?;
-        let events = match channel {
-            Channel::WhatsApp => whatsapp::parse(d.body.as_bytes()),
-            Channel::Messenger => messenger::parse(d.body.as_bytes()),
-        }
-        .map_err(|e| anyhow::anyhow!("unreadable delivery: {e}"))?;
         let mut failures = Vec::new();
         for event in events {
             let kind = match &event {
@@ -150,17 +281,41 @@ impl Inbox {
 
     async fn status(&self, s: &super::StatusUpdate) -> anyhow::Result<()> {
         let mut tx = self.store.begin().await?;
-        if let Some(row) = db::find_outbox_by_provider_id(tx.conn(), &s.provider_message_id).await?
+        let mut row = db::find_outbox_by_provider_id(tx.conn(), &s.provider_message_id).await?;
+        if row.is_none()
+            && let Some(id) = s.callback.as_deref()
+        {
+            // A send whose answer was lost: the id Verity attached names the row.
+            row = db::get_outbox(tx.conn(), id)
+                .await?
+                .filter(|r| r.status == "unknown");
+        }
+        if let Some(row) = row
             && let Some(new) = s.state.apply_to(&row.status)
         {
-            db::set_outbox_status(
-                tx.conn(),
-                &row.id,
-                new,
-                s.error.as_deref(),
-                self.clock.now_ms(),
-            )
-            .await?;
+            if row.status == "unknown" {
+                db::settle_unknown_outbox(
+                    tx.conn(),
+                    &row.id,
+                    &s.provider_message_id,
+                    new,
+                    self.clock.now_ms(),
+                )
+                .await?;
+                metrics::counter!("verity_outbox_settled_by_status_total", "channel" => row.channel.clone())
+                    .increment(1);
+                tracing::info!(outbox.id = %row.id, conversation.id = %row.conversation_id,
+                    "a send of unknown outcome was settled by Meta's status report");
+            } else {
+                db::set_outbox_status(
+                    tx.conn(),
+                    &row.id,
+                    new,
+                    s.error.as_deref(),
+                    self.clock.now_ms(),
+                )
+                .await?;
+            }
             if new == "failed" {
                 tracing::warn!(outbox.id = %row.id, conversation.id = %row.conversation_id,
                     error = s.error.as_deref().unwrap_or(""), "Meta reports an outbound message failed");
@@ -207,23 +362,55 @@ impl Inbox {
             );
             return Ok(());
         }
-        {
-            let mut conn = self.store.read().await?;
-            if db::channel_message_exists(&mut conn, &m.id).await? {
-                metrics::counter!("verity_webhook_events_total", "channel" => channel.as_str(), "kind" => "duplicate")
-                    .increment(1);
-                return Ok(());
-            }
+        // One instance at a time works on a sender (and opens its conversation): a lease
+        // in the store on PostgreSQL; a SQLite file serves one instance, whose own
+        // workers already take a sender's deliveries one after another.
+        let lease = match self.store.backend() {
+            crate::store::Backend::Postgres => Some(
+                self.store
+                    .hold_lease(&sender_lease(channel, &m.sender), self.lease_ms())
+                    .await?,
+            ),
+            crate::store::Backend::Sqlite => None,
+        };
+        let done = self.message_held(channel, m, assistant, outbox).await;
+        if let Some(lease) = lease {
+            lease.release().await?;
         }
+        done
+    }
+
+    /// [`Self::message`] with the sender's lease held.
+    async fn message_held(
+        &self,
+        channel: Channel,
+        m: InboundMessage,
+        assistant: &Assistant,
+        outbox: &Outbox,
+    ) -> anyhow::Result<()> {
         let now = self.clock.now_ms();
         let stale_after_ms = i64::try_from(self.config.stale_after_secs)
             .unwrap_or(i64::MAX / 2)
             .saturating_mul(1000);
         // A very late redelivery gets no automatic answer, not even a greeting.
         let stale = now - m.sent_ms > stale_after_ms;
+        let stored = {
+            let mut conn = self.store.read().await?;
+            conversations::find_message_by_channel_id(&mut conn, &m.id).await?
+        };
+        if let Some(stored) = stored {
+            let answerable = !stale && !matches!(m.content, Content::Unsupported(_));
+            return self
+                .redelivered(channel, stored, answerable, assistant, outbox)
+                .await;
+        }
         let conv = self
             .conversation_for(channel, &m, !stale, assistant, outbox)
             .await?;
+        let m = InboundMessage {
+            content: super::bound_length(m.content, self.config.message_max_chars),
+            ..m
+        };
         if stale || matches!(m.content, Content::Unsupported(_)) {
             return self
                 .record_without_turn(channel, conv, m, stale, outbox)
@@ -255,6 +442,83 @@ impl Inbox {
             }
         }
         Ok(())
+    }
+
+    /// A message stored before: a redelivery, or the same delivery processed again after
+    /// a crash or a takeover. Whatever step of its turn is missing is done, once: the
+    /// reply when none follows it, the reply's outbox rows when they were never queued.
+    async fn redelivered(
+        &self,
+        channel: Channel,
+        stored: MessageRow,
+        answerable: bool,
+        assistant: &Assistant,
+        outbox: &Outbox,
+    ) -> anyhow::Result<()> {
+        let next = {
+            let mut conn = self.store.read().await?;
+            conversations::message_after(&mut conn, &stored.conversation_id, stored.seq).await?
+        };
+        let duplicate = || {
+            metrics::counter!("verity_webhook_events_total", "channel" => channel.as_str(), "kind" => "duplicate")
+                .increment(1);
+        };
+        match next {
+            None if answerable && stored.role == Role::Customer => {
+                tracing::warn!(conversation.id = %stored.conversation_id, channel = channel.as_str(),
+                    "a stored message without its reply is answered (its turn was interrupted)");
+                let conv_id = stored.conversation_id.clone();
+                if let TurnOutcome::Replied(out) = assistant.resume(&conv_id, stored).await? {
+                    let conv = self.reload(&conv_id).await?;
+                    outbox
+                        .deliver(
+                            &conv,
+                            Outgoing {
+                                message_id: Some(&out.message_id),
+                                text: &out.text,
+                                actions: &out.actions,
+                            },
+                        )
+                        .await?;
+                }
+                Ok(())
+            }
+            Some(reply) if reply.role == Role::Bot => {
+                let queued = {
+                    let mut conn = self.store.read().await?;
+                    db::outbox_exists_for_message(&mut conn, &reply.id).await?
+                };
+                if queued {
+                    duplicate();
+                    return Ok(());
+                }
+                tracing::warn!(conversation.id = %reply.conversation_id, channel = channel.as_str(),
+                    "a stored reply without its outbox rows is queued (its turn was interrupted)");
+                metrics::counter!("verity_turns_resumed_total", "channel" => channel.as_str())
+                    .increment(1);
+                let actions: Vec<SuggestedAction> = reply
+                    .actions
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str(a).ok())
+                    .unwrap_or_default();
+                let conv = self.reload(&reply.conversation_id).await?;
+                outbox
+                    .deliver(
+                        &conv,
+                        Outgoing {
+                            message_id: Some(&reply.id),
+                            text: &reply.text,
+                            actions: &actions,
+                        },
+                    )
+                    .await?;
+                Ok(())
+            }
+            _ => {
+                duplicate();
+                Ok(())
+            }
+        }
     }
 
     async fn reload(&self, id: &str) -> anyhow::Result<ConversationRow> {
@@ -429,7 +693,12 @@ impl Inbox {
             return Ok(());
         }
         let locale = Locale::from_tag(&conv.language);
-        let reply_text = super::only_text_reply(locale);
+        let reply_text = match &m.content {
+            Content::Unsupported(kind) if kind == super::TOO_LONG => {
+                super::too_long_reply(locale, self.config.message_max_chars)
+            }
+            _ => super::only_text_reply(locale),
+        };
         let mut reply = MessageRow {
             id: new_sorted_id("msg"),
             conversation_id: conv.id.clone(),
@@ -461,4 +730,38 @@ impl Inbox {
             .await?;
         Ok(())
     }
+}
+
+/// A stored delivery's events, or why it cannot be read.
+fn parse(d: &DeliveryRow) -> anyhow::Result<(Channel, Vec<Event>)> {
+    let channel = Channel::parse(&d.channel)
+        .ok_or_else(|| anyhow::anyhow!("unknown channel {}", d.channel))?;
+    let events = match channel {
+        Channel::WhatsApp => whatsapp::parse(d.body.as_bytes()),
+        Channel::Messenger => messenger::parse(d.body.as_bytes()),
+    }
+    .map_err(|e| anyhow::anyhow!("unreadable delivery: {e}"))?;
+    Ok((channel, events))
+}
+
+/// The senders a delivery's messages come from, as ordering keys: deliveries sharing
+/// one are processed one after another, in the order they arrived.
+fn keys_of(channel: Channel, events: &[Event]) -> Vec<String> {
+    let mut keys: Vec<String> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message(m) => Some(sender_lease(channel, &m.sender)),
+            _ => None,
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// The name of a sender's lease: the channel and a hash of the sender (the store's
+/// lease table names no phone number).
+fn sender_lease(channel: Channel, sender: &str) -> String {
+    let hash = Sha256::digest(sender.as_bytes());
+    format!("sender:{}:{}", channel.as_str(), hex::encode(&hash[..12]))
 }

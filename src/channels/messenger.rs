@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{Content, DeliveryState, Event, InboundMessage, StatusUpdate, action_or_text, clip};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 
 /// Longest text message.
 pub const TEXT_LIMIT: usize = 2000;
@@ -53,6 +53,7 @@ fn event(e: &Value, page: Option<String>) -> Vec<Event> {
                     provider_message_id: mid.to_string(),
                     state: DeliveryState::Delivered,
                     error: None,
+                    callback: None,
                 })
             })
             .collect();

@@ -134,6 +134,8 @@ impl DeliveryState {
     /// forward. `None`: the stored status is not one a report may change.
     fn rank(status: &str) -> Option<u8> {
         match status {
+            // Sent, but the answer with its id was lost: any report settles it.
+            "unknown" => Some(0),
             "sending" | "sent" => Some(1),
             "delivered" => Some(2),
             "read" => Some(3),
@@ -160,6 +162,9 @@ pub struct StatusUpdate {
     pub state: DeliveryState,
     /// Meta's error code and title on failure (never message text).
     pub error: Option<String>,
+    /// What Verity attached to the send and Meta hands back (WhatsApp's
+    /// `biz_opaque_callback_data`): the outbox row's id.
+    pub callback: Option<String>,
 }
 
 /// Everything one webhook delivery carries that Verity acts on.
@@ -178,7 +183,24 @@ pub enum Event {
 
 /// The polite answer to a message Verity cannot read (images, voice, stickers, …).
 pub fn only_text_reply(locale: Locale) -> String {
-    crate::assistant::offline::render_reply("only_text", locale, minijinja::context! {})
+    crate::assistant::reply::render_reply("only_text", locale, minijinja::context! {})
+}
+
+/// The answer to a message over `VERITY_MESSAGE_MAX_CHARS`: shorten it, please.
+pub fn too_long_reply(locale: Locale, max: usize) -> String {
+    crate::assistant::reply::render_reply("too_long", locale, minijinja::context! { max })
+}
+
+/// The kind a message over the shared length limit is stored as: the engine never
+/// reads it (the same limit the web chat answers with 413).
+pub const TOO_LONG: &str = "too_long";
+
+/// A text over `max` characters becomes unreadable content of the kind [`TOO_LONG`].
+pub fn bound_length(content: Content, max: usize) -> Content {
+    match content {
+        Content::Text(t) if t.chars().count() > max => Content::Unsupported(TOO_LONG.into()),
+        c => c,
+    }
 }
 
 /// Cuts a title to `max` characters, with an ellipsis when something was cut.

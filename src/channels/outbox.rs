@@ -1,7 +1,16 @@
 //! The durable outbox: every outbound WhatsApp and Messenger message is a row first,
-//! then sent by a worker to the Graph API — in order per conversation, with retries and
-//! backoff on 429, 5xx and timeouts, dead after the configured attempts, and never as
-//! free text outside WhatsApp's 24-hour customer-service window.
+//! then sent by a worker to the Graph API — many conversations at once, strictly in
+//! order within one, with retries and backoff on 429 and 5xx (a `Retry-After` is
+//! honoured), dead after the configured attempts, and never as free text outside
+//! WhatsApp's 24-hour customer-service window.
+//!
+//! A row being sent is claimed with a lease ([`crate::store::claims`]). A send whose
+//! outcome is unknown (a timeout, or a lease that ran out because its instance died
+//! mid-request) is never resent blindly: it waits as `unknown` for Meta's status
+//! webhook (WhatsApp's carries the row id back as `biz_opaque_callback_data`), and is
+//! sent once more only when none came, counted in
+//! `verity_outbox_possible_duplicates_total`. The guarantee per channel is in
+//! docs/operations.md.
 //!
 //! [`Outbox::deliver`] is the one function other code uses to send anything to a
 //! conversation's customer (bot replies, staff replies during a takeover).
@@ -9,16 +18,18 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::{Channel, messenger, whatsapp};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::clock::Clock;
 use crate::config::ChannelConfig;
 use crate::domain::Locale;
-use crate::store::channels::{self as db, OutboxRow};
+use crate::store::channels::{self as db, AttemptOutcome, OutboxRow};
+use crate::store::claims;
 use crate::store::conversations::ConversationRow;
 use crate::store::{Store, new_id};
 
@@ -27,8 +38,8 @@ use crate::store::{Store, new_id};
 pub const SERVICE_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// The longest wait between two attempts.
 const MAX_BACKOFF_MS: i64 = 3600 * 1000;
-/// Conversations sent to at once.
-const PARALLEL_SENDS: usize = 8;
+/// Rows read per look at the outbox.
+const SCAN: i64 = 1000;
 
 /// What a caller wants sent.
 #[derive(Clone, Copy, Debug)]
@@ -58,14 +69,19 @@ pub struct Outbox {
     config: ChannelConfig,
     client: reqwest::Client,
     wake: Notify,
+    /// When rows left `sending` by a dead instance were last looked for.
+    last_expiry: std::sync::Mutex<Option<std::time::Instant>>,
     /// The email channel (notices), when `VERITY_SMTP_URL` and `VERITY_MAIL_FROM` are set.
     mailer: Option<super::email::Mailer>,
 }
 
 enum Attempt {
     Sent(Option<String>),
-    /// Worth trying again (429, 5xx, timeout, connection refused).
-    Retry(String),
+    /// Not accepted, worth trying again (429, 5xx, connection refused), not before the
+    /// `Retry-After` when Meta sent one (ms).
+    Retry(String, Option<i64>),
+    /// The request may have reached Meta (a timeout, a connection cut mid-request).
+    Unknown(String),
     /// Meta refused it for good, or Verity cannot send it.
     Refused(String),
 }
@@ -94,6 +110,7 @@ impl Outbox {
             config,
             client,
             wake: Notify::new(),
+            last_expiry: std::sync::Mutex::new(None),
             mailer,
         }
     }
@@ -124,8 +141,10 @@ impl Outbox {
             .is_none_or(|t| now - t > SERVICE_WINDOW_MS);
         let mut tx = self.store.begin().await?;
         for p in &payloads {
+            let id = new_id("out");
+            let p = tagged(channel, p, &id);
             let mut row = OutboxRow {
-                id: new_id("out"),
+                id,
                 conversation_id: conversation.id.clone(),
                 message_id: message.message_id.map(str::to_string),
                 channel: channel.as_str().to_string(),
@@ -143,6 +162,7 @@ impl Outbox {
                 created_ms: now,
                 updated_ms: now,
                 position: 0,
+                unknown_resends: 0,
             };
             db::insert_outbox(tx.conn(), &mut row).await?;
         }
@@ -165,119 +185,234 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    /// The sender: runs until the task is dropped. Picks up what an earlier process left.
+    /// The sender: runs until the task is dropped. Picks up what an earlier process (or
+    /// another instance that died) left. Each conversation with a due row is a chain of
+    /// sends of its own, up to `concurrency` at once: a slow or hanging send holds only
+    /// its conversation.
     pub async fn run(&self) {
-        let now = self.clock.now_ms();
-        match self.store.begin().await {
-            Ok(mut tx) => {
-                match db::bury_interrupted_outbox(tx.conn(), now - 5 * 60_000, now).await {
-                    Ok(n) if n > 0 => {
-                        tracing::warn!(rows = n, "outbox rows interrupted while sending are dead")
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = format!("{e:#}"), "outbox start-up"),
-                }
-                let _ = tx.commit().await;
-            }
-            Err(e) => tracing::error!(error = format!("{e:#}"), "outbox start-up"),
-        }
+        let mut chains = FuturesUnordered::new();
+        let mut busy: HashSet<String> = HashSet::new();
         loop {
-            match self.send_due().await {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => tracing::error!(error = format!("{e:#}"), "outbox worker"),
+            let room = self.config.concurrency.saturating_sub(chains.len());
+            if room > 0 {
+                match self.due(&busy).await {
+                    Ok(rows) => {
+                        for row in rows.into_iter().take(room) {
+                            busy.insert(row.conversation_id.clone());
+                            chains.push(self.send_chain(row));
+                        }
+                    }
+                    Err(e) => tracing::error!(error = format!("{e:#}"), "outbox worker"),
+                }
             }
             tokio::select! {
+                Some(done) = chains.next(), if !chains.is_empty() => {
+                    busy.remove(&done);
+                    while let Some(Some(done)) = chains.next().now_or_never() {
+                        busy.remove(&done);
+                    }
+                }
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
         }
     }
 
-    /// Sends the first unsent row of every conversation whose turn it is. `true` when
-    /// something was attempted (more may be due).
+    /// Sends the due rows of every conversation whose turn it is, each conversation's
+    /// in order, and returns when they are done. `true` when something was attempted
+    /// (more may be due).
     pub async fn send_due(&self) -> anyhow::Result<bool> {
-        let now = self.clock.now_ms();
-        let rows = {
-            let mut conn = self.store.read().await?;
-            db::list_unsent_outbox(&mut conn, 1000).await?
-        };
-        let mut seen = HashSet::new();
-        let due: Vec<OutboxRow> = rows
-            .into_iter()
-            .filter(|r| seen.insert(r.conversation_id.clone()))
-            .filter(|r| r.status == "pending" && r.next_attempt_ms <= now)
-            .collect();
+        let due = self.due(&HashSet::new()).await?;
         if due.is_empty() {
             return Ok(false);
         }
-        let results: Vec<anyhow::Result<()>> = futures_util::stream::iter(due)
-            .map(|row| self.send_one(row))
-            .buffer_unordered(PARALLEL_SENDS)
-            .collect()
+        futures_util::stream::iter(due)
+            .map(|row| self.send_chain(row))
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect::<Vec<_>>()
             .await;
-        for r in results {
-            r?;
-        }
         Ok(true)
     }
 
-    async fn send_one(&self, row: OutboxRow) -> anyhow::Result<()> {
+    /// The first row of each conversation not in `busy` whose turn it is: pending and
+    /// due, or of unknown outcome and waited for long enough.
+    async fn due(&self, busy: &HashSet<String>) -> anyhow::Result<Vec<OutboxRow>> {
+        self.expire_interrupted().await?;
+        let now = self.clock.now_ms();
+        let rows = {
+            let mut conn = self.store.read().await?;
+            db::list_unsent_outbox(&mut conn, SCAN).await?
+        };
+        let mut seen = HashSet::new();
+        Ok(rows
+            .into_iter()
+            .filter(|r| seen.insert(r.conversation_id.clone()))
+            .filter(|r| !busy.contains(&r.conversation_id))
+            .filter(|r| is_due(r, now))
+            .collect())
+    }
+
+    /// Rows left `sending` whose lease ran out become `unknown` (looked for once a
+    /// second at most).
+    async fn expire_interrupted(&self) -> anyhow::Result<()> {
         {
-            let mut tx = self.store.begin().await?;
-            let claimed = db::claim_outbox(tx.conn(), &row.id, self.clock.now_ms()).await?;
-            tx.commit().await?;
-            if !claimed {
+            let mut last = self.last_expiry.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
                 return Ok(());
             }
+            *last = Some(std::time::Instant::now());
+        }
+        let now = self.clock.now_ms();
+        let wait = i64::try_from(self.config.outbox_unknown_wait_ms).unwrap_or(MAX_BACKOFF_MS);
+        let mut conn = self.store.write_one().await?;
+        let n = db::expire_sending_outbox(&mut conn, claims::wall_ms(), now + wait, now).await?;
+        if n > 0 {
+            tracing::warn!(
+                rows = n,
+                "outbox rows interrupted while sending: their outcome is unknown"
+            );
+            metrics::counter!("verity_outbox_interrupted_total").increment(n);
+        }
+        Ok(())
+    }
+
+    /// Sends a conversation's rows from `row` on while each goes through at once;
+    /// returns the conversation's id when it must wait (a retry, an unknown outcome,
+    /// nothing left) or another worker has it.
+    async fn send_chain(&self, mut row: OutboxRow) -> String {
+        let conversation = row.conversation_id.clone();
+        loop {
+            match self.send_one(&row).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::error!(outbox.id = %row.id, error = format!("{e:#}"), "outbox worker");
+                    break;
+                }
+            }
+            let next = match self.store.read().await {
+                Ok(mut conn) => db::first_unsent_outbox(&mut conn, &conversation).await,
+                Err(e) => Err(e),
+            };
+            match next {
+                Ok(Some(r)) if is_due(&r, self.clock.now_ms()) => row = r,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = format!("{e:#}"), "outbox worker");
+                    break;
+                }
+            }
+        }
+        conversation
+    }
+
+    /// One attempt at a row; `true` when the row is finished (sent, refused, dead) and
+    /// the conversation's next row may follow.
+    async fn send_one(&self, row: &OutboxRow) -> anyhow::Result<bool> {
+        let owner = self.store.instance_id().to_string();
+        let now = self.clock.now_ms();
+        let resend = row.status == "unknown";
+        if resend && row.unknown_resends >= 1 {
+            // Sent twice with no word from Meta: not a third time.
+            let mut conn = self.store.write_one().await?;
+            let buried = db::bury_unknown_outbox(
+                &mut conn,
+                &row.id,
+                "the outcome stayed unknown after one resend: not sent again",
+                now,
+            )
+            .await?;
+            if buried {
+                metrics::counter!("verity_outbox_messages_total", "channel" => row.channel.clone(), "status" => "dead")
+                    .increment(1);
+                tracing::warn!(outbox.id = %row.id, conversation.id = %row.conversation_id,
+                    "outbound message of unknown outcome given up after one resend");
+            }
+            return Ok(buried);
+        }
+        let lease = i64::try_from(self.config.lease_ms).unwrap_or(15_000);
+        {
+            let mut conn = self.store.write_one().await?;
+            let claimed = db::claim_outbox(
+                &mut conn,
+                &row.id,
+                &row.status,
+                &owner,
+                now,
+                claims::wall_ms() + lease,
+            )
+            .await?;
+            if !claimed {
+                return Ok(false);
+            }
+        }
+        if resend {
+            metrics::counter!("verity_outbox_possible_duplicates_total", "channel" => row.channel.clone())
+                .increment(1);
+            tracing::warn!(outbox.id = %row.id, conversation.id = %row.conversation_id,
+                "no status came for a send of unknown outcome: sent once more (a possible duplicate)");
         }
         let attempts = row.attempts + 1;
-        let attempt = self.post(&row).await;
+        let attempt = self.post(row).await;
         let now = self.clock.now_ms();
         let max = i64::from(self.config.outbox_max_attempts);
+        let backoff = || {
+            let exp = u32::try_from(attempts - 1).unwrap_or(u32::MAX).min(20);
+            i64::try_from(self.config.outbox_retry_base_ms)
+                .unwrap_or(MAX_BACKOFF_MS)
+                .saturating_mul(1i64 << exp)
+                .min(MAX_BACKOFF_MS)
+        };
+        let wait_unknown =
+            i64::try_from(self.config.outbox_unknown_wait_ms).unwrap_or(MAX_BACKOFF_MS);
         let (status, provider_id, error, next) = match attempt {
             Attempt::Sent(id) => ("sent", id, None, now),
-            Attempt::Retry(e) if attempts < max => {
-                let exp = u32::try_from(attempts - 1).unwrap_or(u32::MAX).min(20);
-                let wait = i64::try_from(self.config.outbox_retry_base_ms)
-                    .unwrap_or(MAX_BACKOFF_MS)
-                    .saturating_mul(1i64 << exp)
-                    .min(MAX_BACKOFF_MS);
+            Attempt::Retry(e, after) if attempts < max => {
+                let wait = backoff().max(after.unwrap_or(0).min(MAX_BACKOFF_MS));
                 ("pending", None, Some(e), now + wait)
             }
-            Attempt::Retry(e) => (
+            Attempt::Retry(e, _) => (
                 "dead",
                 None,
                 Some(format!("gave up after {attempts} attempts: {e}")),
                 now,
             ),
+            Attempt::Unknown(e) => (
+                "unknown",
+                None,
+                Some(format!("{e}: the outcome is unknown")),
+                now + wait_unknown,
+            ),
             Attempt::Refused(e) => ("failed", None, Some(e), now),
         };
-        let mut tx = self.store.begin().await?;
-        db::finish_outbox_attempt(
-            tx.conn(),
-            &row.id,
+        let outcome = AttemptOutcome {
             status,
-            provider_id.as_deref(),
-            error.as_deref(),
-            next,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+            provider_message_id: provider_id.as_deref(),
+            last_error: error.as_deref(),
+            next_attempt_ms: next,
+        };
+        let recorded = {
+            let mut conn = self.store.write_one().await?;
+            let mine = db::finish_outbox_attempt(&mut conn, &row.id, &owner, &outcome, now).await?;
+            // Past its lease the row was given up as unknown; Meta's answer settles it.
+            if !mine && let Some(id) = provider_id.as_deref() {
+                db::settle_unknown_outbox(&mut conn, &row.id, id, "sent", now).await?;
+            }
+            mine
+        };
         let counted = if status == "pending" { "retry" } else { status };
         metrics::counter!("verity_outbox_messages_total", "channel" => row.channel.clone(), "status" => counted)
             .increment(1);
         match status {
             "sent" => {}
-            "pending" => {
+            "pending" | "unknown" => {
                 tracing::info!(outbox.id = %row.id, conversation.id = %row.conversation_id,
-                attempts, error = error.as_deref().unwrap_or(""), "outbound message will be retried")
+                attempts, status, error = error.as_deref().unwrap_or(""), "outbound message will be retried or settled")
             }
             _ => tracing::warn!(outbox.id = %row.id, conversation.id = %row.conversation_id,
                 status, attempts, error = error.as_deref().unwrap_or(""), "outbound message not sent"),
         }
-        Ok(())
+        Ok(recorded && matches!(status, "sent" | "failed" | "dead"))
     }
 
     async fn post(&self, row: &OutboxRow) -> Attempt {
@@ -289,7 +424,7 @@ impl Outbox {
             };
             return match mailer.send(&row.id, &row.payload).await {
                 super::email::Sent::Accepted(id) => Attempt::Sent(Some(id)),
-                super::email::Sent::Retry(e) => Attempt::Retry(e),
+                super::email::Sent::Retry(e) => Attempt::Retry(e, None),
                 super::email::Sent::Refused(e) => Attempt::Refused(e),
             };
         }
@@ -330,11 +465,16 @@ impl Outbox {
         {
             Ok(r) => r,
             // reqwest's errors would print the URL, which carries Messenger's token.
-            Err(e) if e.is_timeout() => return Attempt::Retry("timeout".into()),
-            Err(e) if e.is_connect() => return Attempt::Retry("connection failed".into()),
-            Err(_) => return Attempt::Retry("request failed".into()),
+            // Nothing reached Meta when the connection failed; after a timeout or a
+            // connection cut mid-request, nobody knows.
+            Err(e) if e.is_connect() => {
+                return Attempt::Retry("connection failed".into(), None);
+            }
+            Err(e) if e.is_timeout() => return Attempt::Unknown("timeout".into()),
+            Err(_) => return Attempt::Unknown("request failed".into()),
         };
         let status = resp.status();
+        let retry_after = retry_after_ms(resp.headers());
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         if status.is_success() {
             let id = match row.channel.as_str() {
@@ -353,9 +493,70 @@ impl Outbox {
             .unwrap_or_default();
         let what = format!("HTTP {}{code}{title}", status.as_u16());
         if status.as_u16() == 429 || status.is_server_error() {
-            Attempt::Retry(what)
+            Attempt::Retry(what, retry_after)
         } else {
             Attempt::Refused(what)
         }
+    }
+}
+
+/// Whether a row (its conversation's first unfinished one) is to be attempted now.
+fn is_due(r: &OutboxRow, now_ms: i64) -> bool {
+    matches!(r.status.as_str(), "pending" | "unknown") && r.next_attempt_ms <= now_ms
+}
+
+/// A Graph request body with the outbox row's id where Meta hands it back: WhatsApp
+/// returns `biz_opaque_callback_data` in every status webhook of the message, so a
+/// send whose answer was lost is still recognised. Messenger's bodies stay as built.
+fn tagged(channel: Channel, payload: &Value, row_id: &str) -> Value {
+    let mut p = payload.clone();
+    match channel {
+        Channel::WhatsApp => {
+            if let Some(obj) = p.as_object_mut() {
+                obj.insert("biz_opaque_callback_data".into(), Value::from(row_id));
+            }
+        }
+        Channel::Messenger => {}
+    }
+    p
+}
+
+/// `Retry-After` in seconds (Meta sends whole seconds; an HTTP date is not used by
+/// the Graph API), as milliseconds.
+fn retry_after_ms(headers: &reqwest::header::HeaderMap) -> Option<i64> {
+    let secs: f64 = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).min(MAX_BACKOFF_MS as f64) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_bounded() {
+        let mut h = reqwest::header::HeaderMap::new();
+        assert_eq!(retry_after_ms(&h), None);
+        h.insert(reqwest::header::RETRY_AFTER, "5".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), Some(5_000));
+        h.insert(reqwest::header::RETRY_AFTER, "999999".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), Some(MAX_BACKOFF_MS));
+        h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after_ms(&h), None);
+    }
+
+    #[test]
+    fn whatsapp_bodies_carry_the_row_id_back_and_messenger_bodies_stay() {
+        let p = serde_json::json!({"messaging_product": "whatsapp", "to": "49"});
+        assert_eq!(
+            tagged(Channel::WhatsApp, &p, "out_1")["biz_opaque_callback_data"],
+            "out_1"
+        );
+        assert_eq!(tagged(Channel::Messenger, &p, "out_1"), p);
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::{Content, DeliveryState, Event, InboundMessage, StatusUpdate, action_or_text, clip};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::domain::Locale;
 
 /// Longest text message.
@@ -135,6 +135,7 @@ fn status(st: &Value) -> Event {
         provider_message_id: id.to_string(),
         state,
         error,
+        callback: s(st, "biz_opaque_callback_data").map(str::to_string),
     })
 }
 

@@ -467,63 +467,55 @@ fn shown_text(b: &Value) -> String {
         .to_string()
 }
 
+/// The choices of a Graph API message (reply buttons, list rows or quick replies), each
+/// as its fields picked by `button`, `row` and `quick_reply`, as texts.
+fn choices(
+    b: &Value,
+    button: impl Fn(&Value) -> Vec<&Value>,
+    row: impl Fn(&Value) -> Vec<&Value>,
+    quick_reply: impl Fn(&Value) -> Vec<&Value>,
+) -> Vec<String> {
+    let i = &b["interactive"];
+    let each = |v: &Value| v.as_array().cloned().unwrap_or_default();
+    let items: Vec<Value> = match i["type"].as_str() {
+        Some("button") => each(&i["action"]["buttons"]),
+        Some("list") => each(&i["action"]["sections"])
+            .iter()
+            .flat_map(|s| each(&s["rows"]))
+            .collect(),
+        _ => each(&b["message"]["quick_replies"]),
+    };
+    let pick = |x: &Value| -> Vec<String> {
+        let fields = match i["type"].as_str() {
+            Some("button") => button(x),
+            Some("list") => row(x),
+            _ => quick_reply(x),
+        };
+        fields
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    items.iter().flat_map(pick).collect()
+}
+
 /// The titles (and list rows' descriptions) of a Graph API message's buttons, list rows
 /// or quick replies.
 fn button_texts(b: &Value) -> Vec<String> {
-    let i = &b["interactive"];
-    let items: Vec<&Value> = match i["type"].as_str() {
-        Some("button") => i["action"]["buttons"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|x| &x["reply"]["title"])
-            .collect(),
-        Some("list") => i["action"]["sections"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|s| s["rows"].as_array().into_iter().flatten())
-            .flat_map(|r| [&r["title"], &r["description"]])
-            .collect(),
-        _ => b["message"]["quick_replies"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|q| &q["title"])
-            .collect(),
-    };
-    items
-        .into_iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
+    choices(
+        b,
+        |x| vec![&x["reply"]["title"]],
+        |r| vec![&r["title"], &r["description"]],
+        |q| vec![&q["title"]],
+    )
 }
 
 /// The action ids of a Graph API message's reply buttons, list rows or quick replies.
 fn button_ids(b: &Value) -> Vec<String> {
-    let i = &b["interactive"];
-    let items: Vec<&Value> = match i["type"].as_str() {
-        Some("button") => i["action"]["buttons"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|x| &x["reply"]["id"])
-            .collect(),
-        Some("list") => i["action"]["sections"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|s| s["rows"].as_array().into_iter().flatten())
-            .map(|r| &r["id"])
-            .collect(),
-        _ => b["message"]["quick_replies"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|q| &q["payload"])
-            .collect(),
-    };
-    items
-        .into_iter()
-        .filter_map(|v| v.as_str().map(str::to_string))
-        .collect()
+    choices(
+        b,
+        |x| vec![&x["reply"]["id"]],
+        |r| vec![&r["id"]],
+        |q| vec![&q["payload"]],
+    )
 }

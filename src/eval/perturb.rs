@@ -4,7 +4,8 @@
 //! scenario's id and the turn), so a failure can be run again. Entities are never
 //! touched (a token with a digit — order and tracking numbers, postcodes, dates, times
 //! — an email address, a link), nor are yes/no answers' meaning: a short answer ("ja,
-//! bitte", "nein danke", "yes") only loses its capitals and punctuation, and the words
+//! bitte", "nein danke", "yes") only loses its capitals and punctuation (not a question
+//! mark: "ja?" asks back, "ja" agrees), and the words
 //! that carry yes, no or a negation are never misspelt. Pure.
 
 use super::scenario::Scenario;
@@ -140,6 +141,12 @@ pub fn perturb_text(text: &str, seed: &str, first: bool) -> String {
         .filter(|w| !w.is_empty())
         .collect();
     let short = words.len() <= SHORT_ANSWER_WORDS;
+    if short && text.trim_end().ends_with('?') {
+        // A short answer's question mark carries its meaning ("ja?", "sure?").
+        if let Some(last) = words.last_mut() {
+            last.push('?');
+        }
+    }
     if !short {
         // A typo in one longer word that carries no yes/no.
         let long: Vec<usize> = (0..words.len())
@@ -223,6 +230,8 @@ mod tests {
         assert_eq!(perturb_text("Ja, bitte!", "x", false), "ja bitte");
         assert_eq!(perturb_text("Nein danke.", "x", true), "nein danke");
         assert_eq!(perturb_text("Yes", "x", false), "yes");
+        assert_eq!(perturb_text("Ja?", "x", false), "ja?");
+        assert_eq!(perturb_text("Sure?", "x", true), "sure?");
         // In a longer text no yes/no word is misspelt, whatever the seed.
         for seed in 0..200 {
             let p = perturb_text(

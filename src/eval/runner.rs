@@ -371,18 +371,9 @@ async fn open_store(database: &Database) -> anyhow::Result<(Store, StoreGuard)> 
             Ok((store, StoreGuard::Dir(dir)))
         }
         Database::Postgres(admin) => {
-            use sqlx::Connection;
-            sqlx::any::install_default_drivers();
             let name = crate::store::new_id("verity_e").to_lowercase();
-            let mut conn = sqlx::AnyConnection::connect(admin)
-                .await
-                .context("connecting to the PostgreSQL admin URL")?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&mut conn)
-                .await
-                .context("creating the scenario's database")?;
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            let store = Store::connect(&format!("{base}/{name}")).await?;
+            let url = crate::store::scratch::create_database(admin, &name).await?;
+            let store = Store::connect(&url).await?;
             Ok((
                 store,
                 StoreGuard::Postgres {
@@ -410,14 +401,7 @@ impl StoreGuard {
             let _ = std::fs::remove_dir_all(dir);
         }
         if let StoreGuard::Postgres { admin, name } = self {
-            use sqlx::Connection;
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await;
-            }
+            crate::store::scratch::drop_database(&admin, &name).await;
         }
     }
 }

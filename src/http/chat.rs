@@ -18,7 +18,7 @@ use super::error::{ApiError, ErrorBody};
 use super::limits::ClientIp;
 use super::negotiate::{ReplyFormat, reply_format};
 use crate::assistant::llm::stream::{StreamEvent, StreamOut};
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::assistant::service::{Inbound, Outbound, TurnOutcome};
 use crate::config::Secret;
 use crate::domain::Locale;
@@ -162,7 +162,7 @@ async fn authorized(app: &AppState, id: &str, headers: &HeaderMap) -> Result<Str
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostMessage {
-    /// What the customer wrote (not empty; at most `VERITY_CHAT_MAX_CHARS` characters).
+    /// What the customer wrote (not empty; at most `VERITY_MESSAGE_MAX_CHARS` characters).
     #[serde(default)]
     text: Option<String>,
     /// The id of a suggested action the customer pressed (`callback`, `confirm`, …).
@@ -254,7 +254,7 @@ pub async fn post_message(
             if t.is_empty() {
                 return Err(ApiError::BadRequest("the message is empty".into()));
             }
-            let max = app.config.chat_max_chars;
+            let max = app.config.channels.message_max_chars;
             if t.chars().count() > max {
                 return Err(ApiError::PayloadTooLarge(format!(
                     "the message is longer than {max} characters"

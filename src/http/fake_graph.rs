@@ -1,6 +1,7 @@
 //! A fake Graph API for tests and evals: a real HTTP server on loopback that accepts
 //! WhatsApp and Messenger sends (`POST /{id}/messages`), records them, answers with
-//! message ids in Meta's shapes, and can be told to fail the next requests (429, 500).
+//! message ids in Meta's shapes, and can be told to fail the next requests (429, 500,
+//! with a `Retry-After`), to hang before it answers, or to do either at random rates.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -30,10 +31,33 @@ pub struct SentRequest {
     pub message_id: Option<String>,
 }
 
+/// What the fake does with one request instead of answering at once.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Fault {
+    /// Answer with this status (with a Graph error body); `None`: 200.
+    pub status: Option<u16>,
+    /// A `Retry-After` header, in seconds.
+    pub retry_after_secs: Option<u64>,
+    /// Wait this long before answering (the message counts as accepted when the
+    /// answer is 200, as Meta would have it, whether the client still waits or not).
+    pub hang_ms: u64,
+}
+
+/// Faults drawn at random per request: each a share between 0 and 1.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FaultRates {
+    pub server_error: f64,
+    pub too_many: f64,
+    pub retry_after_secs: u64,
+    pub hang: f64,
+    pub hang_ms: u64,
+}
+
 #[derive(Default)]
 struct Inner {
     requests: Mutex<Vec<SentRequest>>,
-    failures: Mutex<VecDeque<u16>>,
+    failures: Mutex<VecDeque<Fault>>,
+    rates: Mutex<FaultRates>,
     changed: Notify,
 }
 
@@ -67,7 +91,25 @@ impl FakeGraph {
             .failures
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        f.extend(statuses.iter().copied());
+        f.extend(statuses.iter().map(|&s| Fault {
+            status: Some(s),
+            ..Fault::default()
+        }));
+    }
+
+    /// The next requests meet these faults, in order.
+    pub fn fault_next(&self, faults: &[Fault]) {
+        let mut f = self
+            .inner
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        f.extend(faults.iter().copied());
+    }
+
+    /// Every later request meets a fault drawn at these rates (after the queued ones).
+    pub fn fault_at_random(&self, rates: FaultRates) {
+        *self.inner.rates.lock().unwrap_or_else(|p| p.into_inner()) = rates;
     }
 
     /// Every request so far.
@@ -110,11 +152,35 @@ async fn send(
     body: Bytes,
 ) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let fail = inner
+    let queued = inner
         .failures
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .pop_front();
+    let fault = queued.unwrap_or_else(|| {
+        let r = *inner.rates.lock().unwrap_or_else(|p| p.into_inner());
+        let x: f64 = rand::random();
+        if x < r.server_error {
+            Fault {
+                status: Some(500),
+                ..Fault::default()
+            }
+        } else if x < r.server_error + r.too_many {
+            Fault {
+                status: Some(429),
+                retry_after_secs: Some(r.retry_after_secs),
+                hang_ms: 0,
+            }
+        } else if x < r.server_error + r.too_many + r.hang {
+            Fault {
+                hang_ms: r.hang_ms,
+                ..Fault::default()
+            }
+        } else {
+            Fault::default()
+        }
+    });
+    let fail = fault.status;
     let mut record = SentRequest {
         account,
         authorization: headers
@@ -129,8 +195,12 @@ async fn send(
     let response = match fail {
         Some(code) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let retry_after = fault
+                .retry_after_secs
+                .map(|s| [(header::RETRY_AFTER, s.to_string())]);
             (
                 status,
+                retry_after,
                 Json(json!({"error": {"message": "fake failure", "type": "OAuthException", "code": if code == 429 { 4 } else { 2 }}})),
             )
                 .into_response()
@@ -163,5 +233,9 @@ async fn send(
         .unwrap_or_else(|p| p.into_inner())
         .push(record);
     inner.changed.notify_waiters();
+    // Recorded first: Meta has the message even when the client stops waiting.
+    if fault.hang_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(fault.hang_ms)).await;
+    }
     response
 }

@@ -1,10 +1,12 @@
 //! Liveness, readiness and Prometheus metrics.
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 
 use super::AppState;
+use super::auth::require_bearer;
+use super::error::ApiError;
 
 /// The process is up.
 #[utoipa::path(
@@ -39,12 +41,23 @@ pub async fn readyz(State(app): State<AppState>) -> impl IntoResponse {
     }
 }
 
-/// Prometheus text format.
-pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
-    (
+/// Prometheus text format; behind `VERITY_METRICS_TOKEN` when one is set.
+pub async fn metrics(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Some(token) = &app.config.metrics_token {
+        require_bearer(
+            &headers,
+            Some(token),
+            "metrics endpoint",
+            "VERITY_METRICS_TOKEN",
+        )?;
+    }
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         app.metrics.render(),
-    )
+    ))
 }
 
 /// `/api`: the API at a glance, for a person who opens the address in a browser.

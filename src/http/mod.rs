@@ -54,6 +54,18 @@ pub struct App {
 #[derive(Clone)]
 pub struct AppState(pub Arc<App>);
 
+impl crate::channels::inbox::Workers for AppState {
+    fn inbox(&self) -> &Inbox {
+        &self.inbox
+    }
+    fn assistant(&self) -> &Assistant {
+        &self.assistant
+    }
+    fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+}
+
 impl std::ops::Deref for AppState {
     type Target = App;
     fn deref(&self) -> &App {
@@ -85,7 +97,8 @@ pub fn metrics_handle() -> PrometheusHandle {
 impl App {
     /// Builds the shared state for the router.
     pub fn state(store: Store, config: Config, clock: Clock, policy: Policy) -> AppState {
-        let mut assistant = Assistant::new(store.clone(), policy.clone(), clock);
+        let mut assistant = Assistant::new(store.clone(), policy.clone(), clock)
+            .with_lease_ms(config.channels.lease_ms);
         if let Some(llm) = &config.llm {
             assistant = assistant.with_llm(crate::assistant::llm::LlmEngine::new(llm.clone()));
         }
@@ -134,16 +147,44 @@ pub async fn serve_until(
         let state = state.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            let mut minutes = 0u64;
             loop {
                 every.tick().await;
                 state.limits.prune();
+                // Hourly (and at start): verification counts idle longer than lockouts
+                // are remembered carry nothing; forget them so the table stays small.
+                if minutes.is_multiple_of(60) {
+                    forget_idle_verification_counts(&state).await;
+                }
+                minutes += 1;
             }
         })
+    };
+    let metrics_server = match state.config.metrics_bind {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| anyhow::anyhow!("binding VERITY_METRICS_BIND {addr}: {e}"))?;
+            tracing::info!(%addr, "metrics are served on their own address");
+            let app = router::metrics_router(state.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            }))
+        }
+        None => None,
+    };
+    // The heartbeat of this instance's claims (deliveries, outbox rows, turns).
+    let heartbeat = {
+        let state = state.clone();
+        let lease_ms = i64::try_from(state.config.channels.lease_ms).unwrap_or(15_000);
+        tokio::spawn(async move { state.store.renew_claims_forever(lease_ms).await })
     };
     // The channel workers: process stored webhook deliveries, send the outbox.
     let inbox_worker = {
         let state = state.clone();
-        tokio::spawn(async move { state.inbox.run(&state.assistant, &state.outbox).await })
+        tokio::spawn(Inbox::run(state))
     };
     let outbox_worker = {
         let state = state.clone();
@@ -162,6 +203,10 @@ pub async fn serve_until(
     .with_graceful_shutdown(shutdown)
     .await;
     pruner.abort();
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
+    heartbeat.abort();
     inbox_worker.abort();
     outbox_worker.abort();
     if let Some(s) = sweep {
@@ -169,6 +214,25 @@ pub async fn serve_until(
     }
     served?;
     Ok(())
+}
+
+/// Deletes the verification counts nobody has touched for as long as lockouts are
+/// remembered (and not locked now); a failure is logged, the next hour tries again.
+pub async fn forget_idle_verification_counts(state: &AppState) {
+    let before = state.clock.now_ms() - crate::domain::lockout::LOCKOUT_MEMORY_MS;
+    let pruned = async {
+        let mut conn = state.store.write_one().await?;
+        crate::store::verification::prune(&mut conn, before).await
+    }
+    .await;
+    match pruned {
+        Ok(n) if n > 0 => tracing::info!(forgotten = n, "idle verification counts forgotten"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(
+            error = format!("{e:#}"),
+            "pruning verification counts failed"
+        ),
+    }
 }
 
 async fn shutdown_signal() {

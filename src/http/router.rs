@@ -60,6 +60,11 @@ pub fn router(state: AppState) -> Router {
         Some(cors) => chat.layer(cors),
         None => chat,
     };
+    // `/metrics` here, unless it has an address of its own (VERITY_METRICS_BIND).
+    let metrics_on_main = match state.config.metrics_bind {
+        None => Router::new().route("/metrics", get(health::metrics)),
+        Some(_) => Router::new(),
+    };
     Router::new()
         .merge(console_routes)
         .route("/console/login", get(login::show).post(login::submit))
@@ -73,7 +78,6 @@ pub fn router(state: AppState) -> Router {
         // Operations
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
         // Ingestion (carriers, driver app, shop systems)
         .route("/api/v1/ingest", post(ingest::ingest))
         // Status API (portal, hotline, other systems): the same truth the bot tells
@@ -101,6 +105,7 @@ pub fn router(state: AppState) -> Router {
                 .post(webhooks::messenger_delivery)
                 .layer(webhook_limit),
         )
+        .merge(metrics_on_main)
         .route_layer(middleware::from_fn(record_metrics))
         // Unknown paths and methods, rejected requests: the one error format.
         .fallback(error::no_route)
@@ -121,6 +126,15 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("http", method = %req.method(), path = %loggable_path(req.uri().path()))
             }),
         )
+        .with_state(state)
+}
+
+/// The router of the metrics address (VERITY_METRICS_BIND): `/metrics` only.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics))
+        .fallback(error::no_route)
+        .layer(middleware::from_fn(error::uniform_errors))
         .with_state(state)
 }
 

@@ -452,6 +452,7 @@ async fn queue(
             created_ms: now_ms,
             updated_ms: now_ms,
             position: 0,
+            unknown_resends: 0,
         };
         outbox_db::insert_outbox(conn, &mut row).await?;
     }

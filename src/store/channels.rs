@@ -37,48 +37,6 @@ pub async fn insert_delivery(
     Ok(())
 }
 
-/// The oldest deliveries not processed yet.
-pub async fn list_unprocessed_deliveries(
-    conn: &mut AnyConnection,
-    limit: i64,
-) -> anyhow::Result<Vec<DeliveryRow>> {
-    let rows = sqlx::query(
-        "SELECT id, channel, received_ms, body FROM webhook_deliveries \
-         WHERE processed_ms IS NULL ORDER BY received_ms, id LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-    .context("listing unprocessed webhook deliveries")?;
-    rows.iter()
-        .map(|r| {
-            Ok(DeliveryRow {
-                id: r.try_get("id")?,
-                channel: r.try_get("channel")?,
-                received_ms: r.try_get("received_ms")?,
-                body: r.try_get("body")?,
-            })
-        })
-        .collect()
-}
-
-/// Marks a delivery processed, with what went wrong (never message text).
-pub async fn mark_delivery_processed(
-    conn: &mut AnyConnection,
-    id: &str,
-    now_ms: i64,
-    error: Option<&str>,
-) -> anyhow::Result<()> {
-    sqlx::query("UPDATE webhook_deliveries SET processed_ms = $2, error = $3 WHERE id = $1")
-        .bind(id)
-        .bind(now_ms)
-        .bind(error)
-        .execute(conn)
-        .await
-        .context("marking a webhook delivery processed")?;
-    Ok(())
-}
-
 /// An outbox row.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OutboxRow {
@@ -92,7 +50,8 @@ pub struct OutboxRow {
     /// The Graph API request body (JSON).
     #[serde(skip)]
     pub payload: String,
-    /// `pending | sending | sent | delivered | read | failed | dead`.
+    /// `pending | sending | unknown | sent | delivered | read | failed | dead`; `unknown`:
+    /// a send whose outcome nobody knows (a timeout, a lease that ran out mid-request).
     pub status: String,
     pub attempts: i64,
     pub next_attempt_ms: i64,
@@ -102,10 +61,12 @@ pub struct OutboxRow {
     pub updated_ms: i64,
     /// The order within the conversation.
     pub position: i64,
+    /// Times sent again after an unknown outcome (at most once).
+    pub unknown_resends: i64,
 }
 
 const OUTBOX_COLUMNS: &str = "id, conversation_id, message_id, channel, recipient, payload, \
-     status, attempts, next_attempt_ms, provider_message_id, last_error, created_ms, updated_ms, position";
+     status, attempts, next_attempt_ms, provider_message_id, last_error, created_ms, updated_ms, position, unknown_resends";
 
 fn outbox_from_row(r: &AnyRow) -> anyhow::Result<OutboxRow> {
     Ok(OutboxRow {
@@ -123,6 +84,7 @@ fn outbox_from_row(r: &AnyRow) -> anyhow::Result<OutboxRow> {
         created_ms: r.try_get("created_ms")?,
         updated_ms: r.try_get("updated_ms")?,
         position: r.try_get("position")?,
+        unknown_resends: r.try_get("unknown_resends")?,
     })
 }
 
@@ -154,13 +116,14 @@ pub async fn insert_outbox(conn: &mut AnyConnection, o: &mut OutboxRow) -> anyho
     Ok(())
 }
 
-/// The unfinished rows (pending or being sent), oldest conversation position first.
+/// The unfinished rows (pending, being sent, or of unknown outcome), oldest
+/// conversation position first.
 pub async fn list_unsent_outbox(
     conn: &mut AnyConnection,
     limit: i64,
 ) -> anyhow::Result<Vec<OutboxRow>> {
     let sql = format!(
-        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status IN ('pending', 'sending') \
+        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status IN ('pending', 'sending', 'unknown') \
          ORDER BY conversation_id, position LIMIT $1"
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -169,6 +132,36 @@ pub async fn list_unsent_outbox(
         .await
         .context("listing unsent outbox rows")?;
     rows.iter().map(outbox_from_row).collect()
+}
+
+/// A conversation's first unfinished row, if any.
+pub async fn first_unsent_outbox(
+    conn: &mut AnyConnection,
+    conversation_id: &str,
+) -> anyhow::Result<Option<OutboxRow>> {
+    let sql = format!(
+        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE conversation_id = $1 \
+         AND status IN ('pending', 'sending', 'unknown') ORDER BY position LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(conversation_id)
+        .fetch_optional(conn)
+        .await
+        .context("reading a conversation's next outbox row")?;
+    row.as_ref().map(outbox_from_row).transpose()
+}
+
+/// Whether a stored message has its outbox rows (it was queued for its channel).
+pub async fn outbox_exists_for_message(
+    conn: &mut AnyConnection,
+    message_id: &str,
+) -> anyhow::Result<bool> {
+    let row = sqlx::query("SELECT 1 FROM outbox WHERE message_id = $1 LIMIT 1")
+        .bind(message_id)
+        .fetch_optional(conn)
+        .await
+        .context("looking up a message's outbox rows")?;
+    Ok(row.is_some())
 }
 
 /// The outbox rows of a conversation, in order.
@@ -186,33 +179,141 @@ pub async fn list_outbox_for_conversation(
     rows.iter().map(outbox_from_row).collect()
 }
 
-/// Claims a pending row for sending; `false` when another worker got it first.
-pub async fn claim_outbox(conn: &mut AnyConnection, id: &str, now_ms: i64) -> anyhow::Result<bool> {
+/// Claims a row in status `from` (`pending`, or `unknown` for its one resend) for
+/// sending by `owner` until `lease_until_ms` (wall clock); `false` when another worker
+/// got it first.
+pub async fn claim_outbox(
+    conn: &mut AnyConnection,
+    id: &str,
+    from: &str,
+    owner: &str,
+    now_ms: i64,
+    lease_until_ms: i64,
+) -> anyhow::Result<bool> {
     let done = sqlx::query(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_ms = $2 \
-         WHERE id = $1 AND status = 'pending'",
+        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_ms = $3, \
+         claimed_by = $4, lease_until_ms = $5, \
+         unknown_resends = unknown_resends + CASE WHEN $2 = 'unknown' THEN 1 ELSE 0 END \
+         WHERE id = $1 AND status = $2",
     )
     .bind(id)
+    .bind(from)
     .bind(now_ms)
+    .bind(owner)
+    .bind(lease_until_ms)
     .execute(conn)
     .await
     .context("claiming an outbox row")?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Records the outcome of a sending attempt.
+/// Rows left `sending` whose lease ran out (their sender died or hung mid-request):
+/// whether Meta got them nobody knows, so they are not sent again blindly; they become
+/// `unknown`, due for a decision at `decide_at_ms` (a status webhook may settle them
+/// first).
+pub async fn expire_sending_outbox(
+    conn: &mut AnyConnection,
+    wall_now_ms: i64,
+    decide_at_ms: i64,
+    now_ms: i64,
+) -> anyhow::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'unknown', next_attempt_ms = $2, updated_ms = $3, \
+         claimed_by = NULL, last_error = $4 \
+         WHERE status = 'sending' AND (lease_until_ms IS NULL OR lease_until_ms < $1)",
+    )
+    .bind(wall_now_ms)
+    .bind(decide_at_ms)
+    .bind(now_ms)
+    .bind("interrupted while sending: the outcome is unknown")
+    .execute(conn)
+    .await
+    .context("expiring interrupted outbox rows")?;
+    Ok(done.rows_affected())
+}
+
+/// A row of unknown outcome that a status webhook showed Meta accepted: it takes the
+/// provider's id and the reported state.
+pub async fn settle_unknown_outbox(
+    conn: &mut AnyConnection,
+    id: &str,
+    provider_message_id: &str,
+    status: &str,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = $3, provider_message_id = $2, updated_ms = $4, \
+         last_error = NULL WHERE id = $1 AND status = 'unknown'",
+    )
+    .bind(id)
+    .bind(provider_message_id)
+    .bind(status)
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .context("settling an outbox row of unknown outcome")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A row of unknown outcome sent once more without word from Meta: dead, with why.
+pub async fn bury_unknown_outbox(
+    conn: &mut AnyConnection,
+    id: &str,
+    why: &str,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET status = 'dead', last_error = $2, updated_ms = $3 \
+         WHERE id = $1 AND status = 'unknown'",
+    )
+    .bind(id)
+    .bind(why)
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .context("giving up an outbox row of unknown outcome")?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// One outbox row by id.
+pub async fn get_outbox(conn: &mut AnyConnection, id: &str) -> anyhow::Result<Option<OutboxRow>> {
+    let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+        .context("reading an outbox row")?;
+    row.as_ref().map(outbox_from_row).transpose()
+}
+
+/// What one sending attempt came to.
+#[derive(Clone, Copy, Debug)]
+pub struct AttemptOutcome<'a> {
+    pub status: &'a str,
+    pub provider_message_id: Option<&'a str>,
+    pub last_error: Option<&'a str>,
+    pub next_attempt_ms: i64,
+}
+
+/// Records the outcome of a sending attempt if `owner` still holds the row (`false`:
+/// its lease ran out and the row was given up as `unknown` meanwhile).
 pub async fn finish_outbox_attempt(
     conn: &mut AnyConnection,
     id: &str,
-    status: &str,
-    provider_message_id: Option<&str>,
-    last_error: Option<&str>,
-    next_attempt_ms: i64,
+    owner: &str,
+    outcome: &AttemptOutcome<'_>,
     now_ms: i64,
-) -> anyhow::Result<()> {
-    sqlx::query(
+) -> anyhow::Result<bool> {
+    let AttemptOutcome {
+        status,
+        provider_message_id,
+        last_error,
+        next_attempt_ms,
+    } = *outcome;
+    let done = sqlx::query(
         "UPDATE outbox SET status = $2, provider_message_id = COALESCE($3, provider_message_id), \
-         last_error = $4, next_attempt_ms = $5, updated_ms = $6 WHERE id = $1",
+         last_error = $4, next_attempt_ms = $5, updated_ms = $6, claimed_by = NULL, \
+         lease_until_ms = NULL WHERE id = $1 AND status = 'sending' AND claimed_by = $7",
     )
     .bind(id)
     .bind(status)
@@ -220,30 +321,11 @@ pub async fn finish_outbox_attempt(
     .bind(last_error)
     .bind(next_attempt_ms)
     .bind(now_ms)
+    .bind(owner)
     .execute(conn)
     .await
     .context("recording an outbox attempt")?;
-    Ok(())
-}
-
-/// Rows left `sending` by a process that stopped mid-request: the Graph API has no
-/// idempotency key, so they are not sent again blindly; they are dead, for staff.
-pub async fn bury_interrupted_outbox(
-    conn: &mut AnyConnection,
-    older_than_ms: i64,
-    now_ms: i64,
-) -> anyhow::Result<u64> {
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'dead', last_error = $2, updated_ms = $3 \
-         WHERE status = 'sending' AND updated_ms < $1",
-    )
-    .bind(older_than_ms)
-    .bind("interrupted while sending: the outcome is unknown, so it was not sent again")
-    .bind(now_ms)
-    .execute(conn)
-    .await
-    .context("burying interrupted outbox rows")?;
-    Ok(done.rows_affected())
+    Ok(done.rows_affected() == 1)
 }
 
 /// The row sent with this provider message id (wamid, mid).

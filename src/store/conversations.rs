@@ -495,25 +495,57 @@ async fn select_messages(
         .fetch_all(conn)
         .await
         .context("listing messages")?;
-    rows.iter()
-        .map(|r| {
-            Ok(MessageRow {
-                id: r.try_get("id")?,
-                conversation_id: r.try_get("conversation_id")?,
-                seq: r.try_get("seq")?,
-                role: Role::parse(&r.try_get::<String, _>("role")?)?,
-                text: r.try_get("text")?,
-                action: r.try_get("action")?,
-                actions: r.try_get("actions")?,
-                tool_calls: r.try_get("tool_calls")?,
-                grounding: r.try_get("grounding")?,
-                engine_stats: r.try_get("engine_stats")?,
-                channel_message_id: r.try_get("channel_message_id")?,
-                author: r.try_get("author")?,
-                created_ms: r.try_get("created_ms")?,
-            })
-        })
-        .collect()
+    rows.iter().map(message_from_row).collect()
+}
+
+fn message_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<MessageRow> {
+    Ok(MessageRow {
+        id: r.try_get("id")?,
+        conversation_id: r.try_get("conversation_id")?,
+        seq: r.try_get("seq")?,
+        role: Role::parse(&r.try_get::<String, _>("role")?)?,
+        text: r.try_get("text")?,
+        action: r.try_get("action")?,
+        actions: r.try_get("actions")?,
+        tool_calls: r.try_get("tool_calls")?,
+        grounding: r.try_get("grounding")?,
+        engine_stats: r.try_get("engine_stats")?,
+        channel_message_id: r.try_get("channel_message_id")?,
+        author: r.try_get("author")?,
+        created_ms: r.try_get("created_ms")?,
+    })
+}
+
+/// The whole message stored with a channel message id (a wamid, a mid), if one is.
+pub async fn find_message_by_channel_id(
+    conn: &mut AnyConnection,
+    channel_message_id: &str,
+) -> anyhow::Result<Option<MessageRow>> {
+    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE channel_message_id = $1");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(channel_message_id)
+        .fetch_optional(conn)
+        .await
+        .context("reading a message by its channel id")?;
+    row.as_ref().map(message_from_row).transpose()
+}
+
+/// The message right after `seq` in a conversation, if any (a turn's reply follows its
+/// customer message).
+pub async fn message_after(
+    conn: &mut AnyConnection,
+    conversation_id: &str,
+    seq: i64,
+) -> anyhow::Result<Option<MessageRow>> {
+    let mut rows = select_messages(
+        conn,
+        MESSAGE_COLUMNS,
+        "conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT 1",
+        conversation_id,
+        seq,
+    )
+    .await?;
+    Ok(rows.pop())
 }
 
 /// The text and pressed action of the message stored with a channel message id (a web

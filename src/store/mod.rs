@@ -7,12 +7,14 @@ pub mod audit;
 pub mod backup;
 pub mod cases;
 pub mod channels;
+pub mod claims;
 pub mod console;
 pub mod conversations;
 pub mod events;
 pub mod inspect;
 pub mod notices;
 pub mod records;
+pub mod scratch;
 pub mod staff;
 pub mod verification;
 
@@ -48,6 +50,9 @@ pub struct Store {
     lite: Option<Arc<lite::Lite>>,
     /// Held by every write in this process on a SQLite file (see [`lite`]).
     gate: lite::Gate,
+    /// This process's name as the owner of claims and leases ([`claims`]): one per
+    /// connected store, shared by its clones.
+    instance: Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
@@ -222,6 +227,7 @@ impl Store {
             writer,
             lite: None,
             gate: Arc::new(tokio::sync::Mutex::new(())),
+            instance: claims::new_instance_id().into(),
         };
         store.migrate().await?;
         if store.writer.is_some() {
@@ -235,6 +241,11 @@ impl Store {
             store.lite = Some(Arc::new(lite::Lite::start(&path, store.gate.clone())?));
         }
         Ok(store)
+    }
+
+    /// The owner name of this process's claims and leases.
+    pub fn instance_id(&self) -> &str {
+        &self.instance
     }
 
     pub fn backend(&self) -> Backend {

@@ -372,7 +372,65 @@ pub struct OrderView {
     pub in_dispute: bool,
 }
 
+/// The ids of the events that are evidence of `contradictions`.
+fn evidence_ids<'a>(
+    contradictions: impl Iterator<Item = &'a Contradiction>,
+) -> std::collections::HashSet<String> {
+    contradictions
+        .flat_map(|c| c.evidence.iter().map(|id| id.as_str().to_string()))
+        .collect()
+}
+
+/// Keeps the newest `keep` entries of a timeline (in time order) and every entry whose
+/// event is in `evidence`; returns how many were left out.
+fn bound_timeline(
+    entries: &mut Vec<TimelineEntry>,
+    keep: usize,
+    evidence: &std::collections::HashSet<String>,
+) -> usize {
+    let len = entries.len();
+    if len <= keep {
+        return 0;
+    }
+    let first_kept = len - keep;
+    let mut i = 0;
+    entries.retain(|e| {
+        let k = i >= first_kept || evidence.contains(e.event_id.as_str());
+        i += 1;
+        k
+    });
+    len - entries.len()
+}
+
+impl ShipmentView {
+    /// Bounds the timeline to its newest `keep` entries (evidence of an open
+    /// contradiction always stays); returns how many were left out.
+    pub fn bound_timeline(&mut self, keep: usize) -> usize {
+        let evidence = evidence_ids(self.contradictions.iter());
+        bound_timeline(&mut self.timeline, keep, &evidence)
+    }
+}
+
 impl OrderView {
+    /// Bounds every list of entries (order events, notifications, customer reports,
+    /// each shipment's timeline) to its newest `keep`, keeping every piece of evidence
+    /// of an open contradiction; returns how many were left out in all.
+    pub fn bound_entries(&mut self, keep: usize) -> usize {
+        let evidence = evidence_ids(self.all_contradictions());
+        let mut omitted = 0;
+        for list in [
+            &mut self.order_events,
+            &mut self.notifications,
+            &mut self.customer_reports,
+        ] {
+            omitted += bound_timeline(list, keep, &evidence);
+        }
+        for s in &mut self.shipments {
+            omitted += bound_timeline(&mut s.timeline, keep, &evidence);
+        }
+        omitted
+    }
+
     /// Every open contradiction: the order's, then each shipment's.
     pub fn all_contradictions(&self) -> impl Iterator<Item = &Contradiction> {
         self.contradictions

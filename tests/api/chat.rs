@@ -226,7 +226,7 @@ async fn wrong_answers_are_neutral_and_lock_after_five() {
 
 #[tokio::test]
 async fn bad_requests_get_clear_errors() {
-    let app = spawn_app_with(|c| c.chat_max_chars = 50).await;
+    let app = spawn_app_with(|c| c.channels.message_max_chars = 50).await;
     let (s, _) = open(&app, "de").await;
     let (status, _) = send(&app, &s, json!({"text": "   "})).await;
     assert_eq!(status, 400);

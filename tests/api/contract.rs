@@ -410,3 +410,53 @@ async fn every_api_route_of_the_router_is_in_the_openapi_document() {
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed, doc);
 }
+
+#[tokio::test]
+async fn api_bodies_of_another_type_or_shape_get_400_in_the_json_format_never_415_or_422() {
+    let app = spawn_app().await;
+    // JSON under another Content-Type is read as JSON (the document says so): 201.
+    let r = app
+        .client
+        .post(app.url("/api/v1/chat/sessions"))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(r#"{"language":"en"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // A form where JSON belongs, and JSON of the wrong shape: 400 with the reason.
+    let r = app
+        .client
+        .post(app.url("/api/v1/chat/sessions"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("language=de")
+        .send()
+        .await
+        .unwrap();
+    let message = json_error(r, 400, "bad_request").await;
+    assert!(message.contains("JSON"), "{message}");
+    let r = app
+        .client
+        .post(app.url("/api/v1/chat/sessions"))
+        .json(&json!({"language": 5}))
+        .send()
+        .await
+        .unwrap();
+    json_error(r, 400, "bad_request").await;
+    let (id, token) = open_session(&app).await;
+    for body in [
+        json!({"text": 5}),
+        json!({"action": ["callback"]}),
+        json!([1, 2]),
+    ] {
+        let r = app
+            .client
+            .post(app.url(&format!("/api/v1/chat/sessions/{id}/messages")))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        json_error(r, 400, "bad_request").await;
+    }
+}

@@ -16,6 +16,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The database URL (for a second instance on it).
+    pub database_url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -79,9 +81,19 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 /// The app with a fixed clock (for data whose meaning depends on "now").
 pub async fn spawn_app_at(clock: Clock, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let (url, dir) = fresh_database().await;
+    spawn_app_on(url, dir, clock, adjust).await
+}
+
+/// The app on a given database (a second instance on the same one, say).
+pub async fn spawn_app_on(
+    url: String,
+    dir: Option<tempfile::TempDir>,
+    clock: Clock,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let store = Store::connect(&url).await.expect("store");
     let mut config = Config {
-        database_url: url,
+        database_url: url.clone(),
         ingest_token: Some(Secret::new(INGEST_TOKEN)),
         api_token: Some(Secret::new(API_TOKEN)),
         ..Config::default()
@@ -106,6 +118,7 @@ pub async fn spawn_app_at(clock: Clock, adjust: impl FnOnce(&mut Config)) -> Tes
         base,
         client: reqwest::Client::new(),
         store,
+        database_url: url,
         _dir: dir,
     }
 }

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::chat::{Session, open, press, say};
-use crate::helpers::{TestApp, demo_app};
+use crate::helpers::{TestApp, demo_app, spawn_app};
 use verity::domain::OrderNumber;
 use verity::store::records;
 
@@ -625,4 +625,48 @@ async fn control_characters_and_timestamps_outside_a_sane_window_are_refused_wit
     let mut c = customer();
     c["name"] = serde_json::json!("Erika Probe");
     assert_eq!(rejection(&app, c).await, None);
+}
+
+#[tokio::test]
+async fn idle_verification_counts_are_forgotten_but_a_running_lock_is_kept() {
+    use verity::store::verification;
+    let app = spawn_app().await;
+    let day = 24 * 3600 * 1000_i64;
+    let now = 100 * day;
+    let mut conn = app.store.write_one().await.unwrap();
+    // Idle for eight days: forgotten. Touched yesterday: kept. Locked far ahead: kept.
+    for (key, at) in [
+        ("order:A-1", now - 8 * day),
+        ("order:A-2", now - day),
+        ("order:A-3", now - 8 * day),
+    ] {
+        verification::count_attempt(&mut conn, key, at, at - day, at - 7 * day)
+            .await
+            .unwrap();
+    }
+    assert!(
+        verification::lock_key(&mut conn, "order:A-3", 1, now + day, now - 8 * day)
+            .await
+            .unwrap()
+    );
+    let forgotten = verification::prune(&mut conn, now - 7 * day).await.unwrap();
+    assert_eq!(forgotten, 1);
+    assert!(
+        verification::get_count(&mut conn, "order:A-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        verification::get_count(&mut conn, "order:A-2")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        verification::get_count(&mut conn, "order:A-3")
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

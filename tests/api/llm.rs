@@ -723,3 +723,22 @@ async fn an_endpoint_that_refuses_connections_ends_in_the_offline_answer() {
     // Retried by the retry layer below, not once more on top.
     assert_eq!(stats["attempts"], 1, "{stats}");
 }
+
+#[tokio::test]
+async fn past_the_reply_deadline_the_fallback_answers_whatever_the_retries() {
+    let slow = || FakeStep::Slow(Duration::from_secs(4), Box::new(FakeStep::text(LLM_ANSWER)));
+    let started = std::time::Instant::now();
+    let (r, _, _) = failing_turn(
+        |c| {
+            // Each call may take 10 s and be retried: without the deadline, 20 s or more.
+            c.deadline = Duration::from_secs(1);
+            c.retries = 2;
+        },
+        vec![slow(), slow(), slow()],
+    )
+    .await;
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(4), "waited {waited:?}");
+    assert!(r["text"].as_str().unwrap().contains("Werktag"), "{r}");
+    assert_ne!(r["text"], LLM_ANSWER);
+}

@@ -5,6 +5,7 @@ mod browser;
 mod chat;
 mod console;
 mod contract;
+mod crash;
 mod grounded;
 mod helpers;
 mod identity;

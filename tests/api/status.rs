@@ -219,3 +219,63 @@ async fn the_status_api_requires_its_token() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn a_long_timeline_is_bounded_to_its_newest_entries_and_keeps_the_evidence() {
+    let app = demo_app().await;
+    let t = "00340434161234567890";
+    let start = crate::helpers::demo_now() - chrono::Duration::days(4);
+    let scans: Vec<Value> = (0..1500)
+        .map(|i| {
+            serde_json::json!({"type": "tracking_scan", "id": format!("bulk-{i}"), "tracking_number": t,
+                "occurred_at": (start + chrono::Duration::seconds(i)).to_rfc3339(),
+                "status": "in_transit", "location": "Hub", "carrier_code": "IT"})
+        })
+        .collect();
+    let report = app.ingest_ok(crate::helpers::ndjson(&scans)).await;
+    assert_eq!(report["accepted"], 1500, "{report}");
+
+    let (status, body) = get(&app, &format!("/api/v1/shipments/{t}")).await;
+    assert_eq!(status, 200, "{body}");
+    let timeline = body["shipment"]["timeline"].as_array().unwrap();
+    let omitted = body["timeline_omitted"].as_u64().unwrap() as usize;
+    assert!(timeline.len() <= 200 + 8, "{}", timeline.len());
+    assert!(omitted >= 1300, "{omitted}");
+    let ids: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap())
+        .collect();
+    // The newest bulk scan stays, the oldest is left out.
+    assert!(
+        ids.contains(&"bulk-1499") && !ids.contains(&"bulk-0"),
+        "{ids:?}"
+    );
+    // Every piece of evidence of an open contradiction stays, whatever its age.
+    for c in body["shipment"]["contradictions"].as_array().unwrap() {
+        for e in c["evidence"].as_array().unwrap() {
+            assert!(ids.contains(&e.as_str().unwrap()), "{e} missing");
+        }
+    }
+    // The same view with a smaller bound, and over the order.
+    let (_, small) = get(&app, &format!("/api/v1/shipments/{t}?timeline_limit=10")).await;
+    assert!(small["shipment"]["timeline"].as_array().unwrap().len() <= 10 + 8);
+    let (_, order) = get(&app, "/api/v1/orders/A-100234").await;
+    assert!(
+        order["timeline_omitted"].as_u64().unwrap() >= 1300,
+        "{}",
+        order["timeline_omitted"]
+    );
+    // A bound outside 1..=1000 is refused with the parameter named.
+    for bad in ["0", "1001", "many"] {
+        let (status, body) =
+            get(&app, &format!("/api/v1/shipments/{t}?timeline_limit={bad}")).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("timeline_limit"),
+            "{body}"
+        );
+    }
+}

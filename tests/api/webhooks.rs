@@ -13,23 +13,23 @@ use verity::config::{ChannelConfig, Secret};
 use verity::http::fake_graph::{FakeGraph, SentRequest};
 use verity::store::{cases, channels as db, conversations, records};
 
-const WA_SECRET: &str = "wa-app-secret-for-tests";
+pub(crate) const WA_SECRET: &str = "wa-app-secret-for-tests";
 const MS_SECRET: &str = "ms-app-secret-for-tests";
 const WA_VERIFY: &str = "wa-verify-token";
 const MS_VERIFY: &str = "ms-verify-token";
 const WA_TOKEN: &str = "wa-access-token";
 const MS_TOKEN: &str = "ms-page-token";
-const PHONE_NUMBER_ID: &str = "109876543210";
+pub(crate) const PHONE_NUMBER_ID: &str = "109876543210";
 const PAGE_ID: &str = "1234567890";
 /// A WhatsApp sender who is no customer (verifies with order number and postcode).
-const STRANGER: &str = "4915550000001";
+pub(crate) const STRANGER: &str = "4915550000001";
 
-struct Meta {
-    app: TestApp,
-    graph: FakeGraph,
+pub(crate) struct Meta {
+    pub(crate) app: TestApp,
+    pub(crate) graph: FakeGraph,
 }
 
-fn channel_config(graph: &FakeGraph) -> ChannelConfig {
+pub(crate) fn channel_config(graph: &FakeGraph) -> ChannelConfig {
     ChannelConfig {
         whatsapp_verify_token: Some(Secret::new(WA_VERIFY)),
         whatsapp_app_secret: Some(Secret::new(WA_SECRET)),
@@ -46,7 +46,7 @@ fn channel_config(graph: &FakeGraph) -> ChannelConfig {
     }
 }
 
-async fn meta_app_with(adjust: impl FnOnce(&mut ChannelConfig)) -> Meta {
+pub(crate) async fn meta_app_with(adjust: impl FnOnce(&mut ChannelConfig)) -> Meta {
     let graph = FakeGraph::start().await.unwrap();
     let mut cfg = channel_config(&graph);
     adjust(&mut cfg);
@@ -62,7 +62,7 @@ fn now_secs() -> i64 {
     demo_now().timestamp()
 }
 
-fn wa_text(from: &str, id: &str, text: &str) -> Value {
+pub(crate) fn wa_text(from: &str, id: &str, text: &str) -> Value {
     json!({"from": from, "id": id, "timestamp": now_secs().to_string(), "type": "text", "text": {"body": text}})
 }
 
@@ -72,7 +72,7 @@ fn wa_button(from: &str, id: &str, action: &str, title: &str) -> Value {
         "interactive": {"type": "button_reply", "button_reply": {"id": action, "title": title}}})
 }
 
-fn wa_delivery(messages: Vec<Value>) -> Value {
+pub(crate) fn wa_delivery(messages: Vec<Value>) -> Value {
     let contacts: Vec<Value> = messages
         .iter()
         .filter_map(|m| m["from"].as_str())
@@ -86,7 +86,7 @@ fn wa_delivery(messages: Vec<Value>) -> Value {
     }}]}]})
 }
 
-fn wa_statuses(statuses: Vec<Value>) -> Value {
+pub(crate) fn wa_statuses(statuses: Vec<Value>) -> Value {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA-1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "4952510000000", "phone_number_id": PHONE_NUMBER_ID},
@@ -116,7 +116,7 @@ async fn post_raw(app: &TestApp, path: &str, body: &str, signature: Option<Strin
     req.send().await.unwrap().status().as_u16()
 }
 
-async fn post_wa(app: &TestApp, body: &Value) {
+pub(crate) async fn post_wa(app: &TestApp, body: &Value) {
     let raw = body.to_string();
     let status = post_raw(
         app,
@@ -140,7 +140,7 @@ async fn post_ms(app: &TestApp, body: &Value) {
     assert_eq!(status, 200);
 }
 
-async fn count(app: &TestApp, sql: &'static str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &'static str) -> i64 {
     let mut conn = app.store.read().await.unwrap();
     sqlx::query(sql)
         .fetch_one(&mut *conn)
@@ -151,7 +151,7 @@ async fn count(app: &TestApp, sql: &'static str) -> i64 {
 }
 
 /// Waits until every stored delivery is processed and nothing waits in the outbox.
-async fn settle(app: &TestApp) {
+pub(crate) async fn settle(app: &TestApp) {
     for _ in 0..2000 {
         let open = count(
             app,
@@ -172,7 +172,7 @@ async fn settle(app: &TestApp) {
 }
 
 /// The text a sent message shows.
-fn shown(r: &SentRequest) -> String {
+pub(crate) fn shown(r: &SentRequest) -> String {
     let b = &r.body;
     b["text"]["body"]
         .as_str()
@@ -182,7 +182,7 @@ fn shown(r: &SentRequest) -> String {
         .to_string()
 }
 
-fn to_wa(graph: &FakeGraph, wa_id: &str) -> Vec<SentRequest> {
+pub(crate) fn to_wa(graph: &FakeGraph, wa_id: &str) -> Vec<SentRequest> {
     graph
         .accepted()
         .into_iter()
@@ -285,7 +285,7 @@ async fn replies(app: &TestApp, channel: &str, sender: &str) -> Vec<Reply> {
     out.into_iter().map(|(_, r)| r).collect()
 }
 
-async fn conversation_of(
+pub(crate) async fn conversation_of(
     app: &TestApp,
     channel: &str,
     sender: &str,
@@ -781,6 +781,39 @@ async fn a_message_that_is_not_text_gets_a_polite_answer() {
 }
 
 #[tokio::test]
+async fn webhook_texts_share_the_chat_length_limit_and_a_longer_one_is_never_read() {
+    let m = meta_app_with(|c| c.message_max_chars = 40).await;
+    let long = "Wo ist meine Bestellung A-100234? ".repeat(3);
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.long", &long)]),
+    )
+    .await;
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.short", "Hallo")]),
+    )
+    .await;
+    settle(&m.app).await;
+    let sent: Vec<String> = to_wa(&m.graph, STRANGER).iter().map(shown).collect();
+    assert!(
+        sent.iter()
+            .any(|t| t.contains("zu lang") && t.contains("40 Zeichen")),
+        "{sent:?}"
+    );
+    // The long text is not stored, so nothing of it reaches staff, the engine or a log.
+    assert_eq!(
+        count(&m.app, "SELECT COUNT(*) FROM messages WHERE channel_message_id = 'wamid.long' AND text = '[too_long]'").await,
+        1
+    );
+    // The next message within the limit is read as usual.
+    assert_eq!(
+        count(&m.app, "SELECT COUNT(*) FROM messages WHERE channel_message_id = 'wamid.short' AND text = 'Hallo'").await,
+        1
+    );
+}
+
+#[tokio::test]
 async fn delivery_statuses_move_the_outbox_forward_only() {
     let m = meta_app().await;
     post_wa(
@@ -883,7 +916,7 @@ async fn a_message_is_dead_after_the_last_attempt_and_says_why() {
 }
 
 /// The outbox rows of a conversation, as stored.
-async fn outbox_rows(
+pub(crate) async fn outbox_rows(
     app: &TestApp,
     conversation_id: &str,
 ) -> Vec<verity::store::channels::OutboxRow> {
@@ -948,7 +981,12 @@ async fn retries_wait_twice_as_long_each_time_and_the_last_failure_is_dead() {
         assert_eq!(m.graph.requests().len(), requests);
         at += wait;
         assert!(outbox_at(&m, at, config.clone()).send_due().await.unwrap());
-        assert_eq!(m.graph.requests().len(), requests + 1);
+        if attempt < 4 {
+            assert_eq!(m.graph.requests().len(), requests + 1);
+        } else {
+            // A dead row does not hold its conversation: the next one follows at once.
+            assert!(m.graph.requests().len() > requests + 1);
+        }
         let row = outbox_rows(&m.app, &conv.id).await.remove(0);
         assert_eq!(row.attempts, attempt, "{row:?}");
         if attempt < 4 {
@@ -973,9 +1011,37 @@ async fn retries_wait_twice_as_long_each_time_and_the_last_failure_is_dead() {
     assert_eq!(m.graph.accepted().len(), rows.len() - 1);
 }
 
+/// Queues a row as a process leaves it that died while sending it.
+async fn crashed_row(m: &Meta, conv_id: &str, name: &str) -> String {
+    let now = demo_now().timestamp_millis();
+    let mut row = verity::store::channels::OutboxRow {
+        id: format!("out_crashed_{name}"),
+        conversation_id: conv_id.to_string(),
+        message_id: None,
+        channel: "whatsapp".into(),
+        recipient: STRANGER.into(),
+        payload: json!({"messaging_product": "whatsapp", "to": STRANGER, "type": "text",
+                        "text": {"body": "Hallo"}, "biz_opaque_callback_data": format!("out_crashed_{name}")})
+        .to_string(),
+        status: "sending".into(),
+        attempts: 1,
+        next_attempt_ms: now,
+        provider_message_id: None,
+        last_error: None,
+        created_ms: now,
+        updated_ms: now,
+        position: 0,
+        unknown_resends: 0,
+    };
+    let mut tx = m.app.store.begin().await.unwrap();
+    db::insert_outbox(tx.conn(), &mut row).await.unwrap();
+    tx.commit().await.unwrap();
+    row.id
+}
+
 #[tokio::test]
-async fn rows_interrupted_while_sending_are_dead_at_start_up_and_never_sent_twice() {
-    let m = meta_app().await;
+async fn a_send_cut_off_by_a_crash_is_settled_by_its_status_or_sent_once_more_after_the_wait() {
+    let m = meta_app_with(|c| c.outbox_unknown_wait_ms = 60_000).await;
     post_wa(
         &m.app,
         &wa_delivery(vec![wa_text(STRANGER, "wamid.crash", "Hallo")]),
@@ -984,62 +1050,103 @@ async fn rows_interrupted_while_sending_are_dead_at_start_up_and_never_sent_twic
     settle(&m.app).await;
     let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
     let sent_before = m.graph.requests().len();
-    // As a crashed process leaves them: one claimed ten minutes ago, one a minute ago.
-    let now = demo_now().timestamp_millis();
-    let mut ids = Vec::new();
-    for (i, claimed) in [now - 10 * 60_000, now - 60_000].into_iter().enumerate() {
-        let mut row = verity::store::channels::OutboxRow {
-            id: format!("out_crashed_{i}"),
-            conversation_id: conv.id.clone(),
-            message_id: None,
-            channel: "whatsapp".into(),
-            recipient: STRANGER.into(),
-            payload: json!({"messaging_product": "whatsapp", "to": STRANGER, "type": "text",
-                            "text": {"body": "Hallo"}})
-            .to_string(),
-            status: "sending".into(),
-            attempts: 1,
-            next_attempt_ms: claimed,
-            provider_message_id: None,
-            last_error: None,
-            created_ms: claimed,
-            updated_ms: claimed,
-            position: 0,
-        };
-        let mut tx = m.app.store.begin().await.unwrap();
-        db::insert_outbox(tx.conn(), &mut row).await.unwrap();
-        tx.commit().await.unwrap();
-        ids.push(row.id);
-    }
-    // A process starting later: its clock has moved on by two minutes.
-    let outbox = std::sync::Arc::new(outbox_at(&m, 2 * 60_000, channel_config(&m.graph)));
-    let worker = tokio::spawn({
-        let o = outbox.clone();
-        async move { o.run().await }
-    });
+    // Two rows a dead instance was sending (their leases ran out), and one another
+    // instance is sending right now (its lease runs for a minute more).
+    let settled = crashed_row(&m, &conv.id, "a").await;
+    let resent = crashed_row(&m, &conv.id, "b").await;
+    let alive = crashed_row(&m, &conv.id, "c").await;
+    sqlx::query("UPDATE outbox SET claimed_by = $1, lease_until_ms = $2 WHERE id = $3")
+        .bind("inst_other")
+        .bind(verity::store::claims::wall_ms() + 60_000)
+        .bind(&alive)
+        .execute(m.app.store.pool())
+        .await
+        .unwrap();
+    // The running worker gives the dead ones up as unknown, and sends neither again.
     let mut rows = Vec::new();
     for _ in 0..500 {
         rows = outbox_rows(&m.app, &conv.id).await;
-        if rows.iter().any(|r| r.id == ids[0] && r.status == "dead") {
+        if rows.iter().filter(|r| r.status == "unknown").count() == 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    worker.abort();
-    let row = |id: &str| rows.iter().find(|r| r.id == id).unwrap();
-    // Claimed more than five minutes before: the outcome is unknown, so it is dead.
-    assert_eq!(row(&ids[0]).status, "dead", "{rows:?}");
-    assert!(
-        row(&ids[0])
-            .last_error
-            .as_deref()
-            .unwrap()
-            .contains("interrupted")
-    );
-    // Claimed three minutes before: it may still be on its way; left alone.
-    assert_eq!(row(&ids[1]).status, "sending", "{rows:?}");
-    // Neither was sent again.
+    let row = |rows: &[verity::store::channels::OutboxRow], id: &str| {
+        rows.iter().find(|r| r.id == id).unwrap().clone()
+    };
+    assert_eq!(row(&rows, &settled).status, "unknown", "{rows:?}");
+    assert_eq!(row(&rows, &resent).status, "unknown", "{rows:?}");
+    assert_eq!(row(&rows, &alive).status, "sending", "{rows:?}");
     assert_eq!(m.graph.requests().len(), sent_before);
+    // Meta's status report names the row it got: settled, with Meta's id, not resent.
+    post_wa(
+        &m.app,
+        &wa_statuses(vec![json!({"id": "wamid.LATE", "status": "delivered",
+            "timestamp": now_secs().to_string(), "recipient_id": STRANGER,
+            "biz_opaque_callback_data": settled})]),
+    )
+    .await;
+    let mut rows = Vec::new();
+    for _ in 0..500 {
+        rows = outbox_rows(&m.app, &conv.id).await;
+        if row(&rows, &settled).status != "unknown" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let a = row(&rows, &settled);
+    assert_eq!(
+        (a.status.as_str(), a.provider_message_id.as_deref()),
+        ("delivered", Some("wamid.LATE"))
+    );
+    // Before the wait is over nothing is sent; after it, the other is sent once more.
+    assert!(
+        !outbox_at(&m, 59_000, channel_config(&m.graph))
+            .send_due()
+            .await
+            .unwrap()
+    );
+    assert_eq!(m.graph.requests().len(), sent_before);
+    let later = outbox_at(&m, 61_000, channel_config(&m.graph));
+    assert!(later.send_due().await.unwrap());
+    assert_eq!(m.graph.requests().len(), sent_before + 1);
+    let rows = outbox_rows(&m.app, &conv.id).await;
+    let b = row(&rows, &resent);
+    assert_eq!((b.status.as_str(), b.unknown_resends), ("sent", 1), "{b:?}");
+    // The row another instance holds is left to it, and nothing after it overtakes.
+    assert_eq!(row(&rows, &alive).status, "sending");
+    assert!(!later.send_due().await.unwrap());
+    let metrics = verity::http::metrics_handle().render();
+    assert!(
+        metrics.contains("verity_outbox_possible_duplicates_total"),
+        "the resend is counted"
+    );
+}
+
+#[tokio::test]
+async fn a_resend_whose_outcome_stays_unknown_is_not_sent_a_third_time() {
+    let m = meta_app_with(|c| c.outbox_unknown_wait_ms = 0).await;
+    post_wa(
+        &m.app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.twice", "Hallo")]),
+    )
+    .await;
+    settle(&m.app).await;
+    let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
+    let id = crashed_row(&m, &conv.id, "twice").await;
+    sqlx::query("UPDATE outbox SET status = 'unknown', unknown_resends = 1 WHERE id = $1")
+        .bind(&id)
+        .execute(m.app.store.pool())
+        .await
+        .unwrap();
+    let before = m.graph.requests().len();
+    let outbox = outbox_at(&m, 1_000, channel_config(&m.graph));
+    while outbox.send_due().await.unwrap() {}
+    let rows = outbox_rows(&m.app, &conv.id).await;
+    let row = rows.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(row.status, "dead", "{row:?}");
+    assert!(row.last_error.as_deref().unwrap().contains("unknown"));
+    assert_eq!(m.graph.requests().len(), before);
 }
 
 #[tokio::test]
@@ -1354,16 +1461,7 @@ async fn deliveries_left_unprocessed_are_picked_up_by_the_worker() {
     tx.commit().await.unwrap();
     settle(&m.app).await;
     assert_eq!(to_wa(&m.graph, STRANGER).len(), 2);
-    let metrics = m
-        .app
-        .client
-        .get(m.app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = verity::http::metrics_handle().render();
     assert!(metrics.contains("verity_webhook_events_total"), "metrics");
     assert!(metrics.contains("verity_outbox_messages_total"), "metrics");
 }

@@ -18,7 +18,7 @@ use self::client::{CallError, CallStats, Completion, LlmClient, RequestedCall};
 use self::stream::StreamOut;
 use super::grounding::{self, Support, Verdict};
 use super::memory::Memory;
-use super::offline::{EngineReply, SuggestedAction, action_label};
+use super::reply::{EngineReply, SuggestedAction, action_label};
 use super::tools::{ToolCallRecord, ToolContext, ToolSpec, call_tool, registry};
 use crate::config::LlmConfig;
 use crate::domain::Locale;

@@ -236,6 +236,32 @@ impl Understanding {
     }
 }
 
+/// The words of a greeting ("Hallo liebes Team", "good morning").
+const GREETING_WORDS: &[&str] = &[
+    "hallo",
+    "hi",
+    "hello",
+    "hey",
+    "moin",
+    "servus",
+    "guten",
+    "tag",
+    "morgen",
+    "abend",
+    "good",
+    "morning",
+    "evening",
+    "afternoon",
+    "liebe",
+    "lieber",
+    "liebes",
+    "team",
+    "gruess",
+    "gott",
+    "there",
+    "dear",
+];
+
 /// Understands one customer message. Deterministic: the same text and context always
 /// give the same result.
 pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
@@ -279,6 +305,22 @@ pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
     // or missing thing elsewhere ("mein alter Wasserkocher", "my phone, last year") and
     // ties it to no delivery ("ist kaputt angekommen").
     let report_unsure = reports && found.other_thing && !found.order_context;
+    // "hallo, wie lange habe ich Zeit für eine Rcüksendung": a greeting before words
+    // nothing else matched is not just a greeting; the rest was not understood.
+    let greeting_before_more = intents == [Intent::Greeting]
+        && entities.is_empty()
+        && tokens
+            .iter()
+            .filter(|t| {
+                !t.number
+                    && !language::is_function_word(&t.text)
+                    && !GREETING_WORDS.contains(&t.text.as_str())
+            })
+            .count()
+            >= 3;
+    if greeting_before_more {
+        intents.clear();
+    }
     if intents.is_empty() {
         let question_like = normalize::looks_like_question(text, &tokens);
         // A request to switch language asks for nothing else.
@@ -293,6 +335,9 @@ pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
         } else {
             Intent::Unknown
         });
+        if greeting_before_more {
+            intents.push(Intent::Greeting);
+        }
     }
 
     let verdict = language::detect(text, &tokens, &found.votes, ctx.language);

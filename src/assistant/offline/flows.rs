@@ -4,8 +4,8 @@
 use minijinja::context;
 use serde_json::{Value, json};
 
-use super::reply::{action_label, render_reply, slot_text};
 use super::{EngineReply, Intent, Signals, SuggestedAction, TurnInput};
+use crate::assistant::reply::{action_label, render_reply, slot_text};
 use crate::assistant::tools::{ToolCallRecord, ToolContext, call_tool};
 use crate::domain::Locale;
 use crate::truth::Remedy;
@@ -332,6 +332,9 @@ impl Turn {
                 })
                 .unwrap_or_default();
             if articles.is_empty() {
+                if s.has(Intent::Greeting) && !s.injection {
+                    self.say("greeting", context! {});
+                }
                 self.say(
                     if s.injection { "injection" } else { "unknown" },
                     context! {},

@@ -4,14 +4,11 @@
 //! about an order or a parcel comes from the store.
 
 mod flows;
-mod reply;
 
-use serde::{Deserialize, Serialize};
-
-use super::tools::{ToolCallRecord, ToolContext};
+use super::tools::ToolContext;
 use crate::domain::Locale;
 
-pub use reply::{action_label, render_reply, slot_text};
+pub use super::reply::{EngineReply, SuggestedAction, action_label, render_reply, slot_text};
 
 pub use super::nlu::Intent;
 
@@ -125,27 +122,6 @@ impl Signals {
 pub enum TurnInput {
     Text { text: String, signals: Signals },
     Action(String),
-}
-
-/// A suggested action: the button, WhatsApp reply button or Messenger quick reply.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SuggestedAction {
-    pub id: String,
-    pub label: String,
-}
-
-/// What the engine answers.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct EngineReply {
-    pub text: String,
-    pub actions: Vec<SuggestedAction>,
-    /// The contradiction codes the reply presents.
-    pub contradictions: Vec<String>,
-    pub tool_calls: Vec<ToolCallRecord>,
-    /// The conversation was handed to staff in this turn.
-    pub handoff: bool,
-    /// The language of the reply.
-    pub language: Locale,
 }
 
 /// Runs the dialogue policy for one turn.

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use super::{Target, Turn};
 use crate::assistant::nlu::{Detail, Unable};
-use crate::assistant::offline::reply::action_label;
 use crate::assistant::offline::{Intent, Signals};
+use crate::assistant::reply::action_label;
 use crate::assistant::tools::ToolContext;
 use crate::truth::{Remedy, format};
 

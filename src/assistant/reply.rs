@@ -1,13 +1,38 @@
-//! Rendering the offline engine's replies from `prompts/replies/{de,en}.j2`, and the
-//! labels of suggested actions (at most 20 characters: WhatsApp's limit for a button).
+//! What every engine answers and how it is rendered, whichever engine wrote it: the
+//! reply, its suggested actions, the reply sentences of `prompts/replies/{de,en}.j2`,
+//! and the labels of suggested actions (at most 20 characters: WhatsApp's limit for a
+//! button).
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use minijinja::Value;
+use serde::{Deserialize, Serialize};
 
+use super::tools::ToolCallRecord;
 use crate::domain::Locale;
 use crate::prompts;
 use crate::truth::format;
+
+/// A suggested action: the button, WhatsApp reply button or Messenger quick reply.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SuggestedAction {
+    pub id: String,
+    pub label: String,
+}
+
+/// What an engine answers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct EngineReply {
+    pub text: String,
+    pub actions: Vec<SuggestedAction>,
+    /// The contradiction codes the reply presents.
+    pub contradictions: Vec<String>,
+    pub tool_calls: Vec<ToolCallRecord>,
+    /// The conversation was handed to staff in this turn.
+    pub handoff: bool,
+    /// The language of the reply.
+    pub language: Locale,
+}
 
 /// Renders reply `kind` with its data `d`. A template failure (prevented by the test
 /// that renders every kind) falls back to a neutral sentence.
