@@ -55,6 +55,10 @@ enum StaffCommand {
         /// Read the password from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
+        /// The name colleagues see in transcripts and the audit log ("Ida Kellner");
+        /// without it, the email.
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -389,8 +393,18 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     email,
                     role,
                     password_stdin,
+                    name,
                 },
-        } => staff_add(&cli.database_url, &email, &role, password_stdin).await,
+        } => {
+            staff_add(
+                &cli.database_url,
+                &email,
+                &role,
+                name.as_deref(),
+                password_stdin,
+            )
+            .await
+        }
         Command::Openapi => {
             println!("{}", verity::http::openapi::document_json());
             Ok(std::process::ExitCode::SUCCESS)
@@ -702,6 +716,7 @@ async fn staff_add(
     url: &str,
     email: &str,
     role: &str,
+    name: Option<&str>,
     password_stdin: bool,
 ) -> anyhow::Result<std::process::ExitCode> {
     use std::io::IsTerminal;
@@ -725,7 +740,8 @@ async fn staff_add(
         first
     };
     let store = Store::connect(url).await?;
-    match accounts::create_staff(&store, &email, &password, role, Clock::System.now_ms()).await {
+    let now = Clock::System.now_ms();
+    match accounts::create_named_staff(&store, &email, &password, role, name, now).await {
         Ok(id) => {
             println!("created {} account {email} ({id})", role.as_str());
             Ok(std::process::ExitCode::SUCCESS)

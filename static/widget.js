@@ -2,7 +2,9 @@
  *  <script src="https://chat.example/static/widget.js" data-server="https://chat.example"
  *          data-title="Kundenservice" data-lang="de" data-color="#0b6e4f" async></script>
  * It loads its own CSS, keeps the session (id + token) in localStorage, streams replies
- * (server-sent events read from a fetch body), retries after network drops and rate limits.
+ * (server-sent events read from a fetch body), retries after network drops and rate limits,
+ * and follows the conversation live (an event stream, or polling where streams cannot be
+ * read): every message it has not shown, by sequence number, in order, whoever wrote it.
  * Message text is only ever inserted with textContent. */
 (function () {
   'use strict';
@@ -25,7 +27,8 @@
       rate: 'Sie haben viele Nachrichten kurz hintereinander geschickt. Bitte warten Sie {s} s; dann wird automatisch weitergesendet.',
       failed: 'Das hat nicht geklappt: {m}', back: 'Verbindung wiederhergestellt.',
       noAnswer: 'gerade ist keine Antwort möglich. Bitte schreiben Sie Ihre Nachricht gleich noch einmal.',
-      takenOver: 'Jemand aus unserem Team hat das Gespräch übernommen und antwortet hier.'
+      takenOver: 'Jemand aus unserem Team hat das Gespräch übernommen und antwortet hier.',
+      unread: '{n} neue Nachricht(en)', locale: 'de-DE'
     },
     en: {
       title: 'Customer service', launcher: 'Questions? Chat',
@@ -37,7 +40,8 @@
       rate: 'You sent many messages in a short time. Please wait {s} s; sending then continues by itself.',
       failed: 'That did not work: {m}', back: 'Connected again.',
       noAnswer: 'no answer is possible right now. Please send your message again in a moment.',
-      takenOver: 'A member of our team has taken over this chat and answers here.'
+      takenOver: 'A member of our team has taken over this chat and answers here.',
+      unread: '{n} new message(s)', locale: 'en-GB'
     }
   };
 
@@ -46,19 +50,23 @@
   var lang = /^de/i.test(data.lang || document.documentElement.lang || navigator.language || '') ? 'de' : 'en';
   var T = TEXTS[lang];
   var storeKey = 'verity-chat:' + server;
+  var openKey = storeKey + ':open';
   var uid = 'vty' + Math.random().toString(36).slice(2, 8);
 
   // ---- state ----
-  var session = loadSession(); // {id, token, seq}
+  var session = loadSession(); // {id, token, seq}: seq is the cursor, every message up to it is handled
+  var seen = {};               // bot and staff messages past the cursor already shown, by seq
   var tasks = [];              // pending requests, run one at a time, in order
   var running = false;
   var failures = 0;
   var retryTimer = null;
   var tickTimer = null;
-  var pollTimer = null;
   var started = false;
+  var syncQueued = false;
+  var unread = 0;
   var flags = { takenOver: false, handoff: false };
   var stream = null;           // the bubble a streamed reply is written into
+  var live = { ctrl: null, timer: null, poll: null, failures: 0 };
 
   function loadSession() {
     try {
@@ -71,6 +79,12 @@
       if (session) localStorage.setItem(storeKey, JSON.stringify(session));
       else localStorage.removeItem(storeKey);
     } catch (e) { /* storage unavailable: the chat still works for this page */ }
+  }
+  function rememberOpen(on) {
+    try { if (on) localStorage.setItem(openKey, '1'); else localStorage.removeItem(openKey); } catch (e) { /* ignore */ }
+  }
+  function wasOpen() {
+    try { return localStorage.getItem(openKey) === '1'; } catch (e) { return false; }
   }
   function fill(text, vars) {
     return text.replace(/\{(\w+)\}/g, function (_, k) { return String(vars[k]); });
@@ -98,30 +112,34 @@
   icon.appendChild(path);
   launcher.appendChild(icon);
   var launcherText = el('span');
-  launcherText.textContent = T.launcher;
   launcher.appendChild(launcherText);
+  var badge = el('span', 'vty-badge', { 'aria-hidden': 'true' });
+  badge.hidden = true;
+  launcher.appendChild(badge);
+  var badgeText = el('span', 'vty-sr');
+  launcher.appendChild(badgeText);
 
   var panel = el('div', 'vty-panel', { id: uid + '-panel', role: 'dialog', 'aria-labelledby': uid + '-title', lang: lang });
   panel.hidden = true;
   var head = el('div', 'vty-head');
   var h2 = el('h2', null, { id: uid + '-title' });
-  h2.textContent = data.title || T.title;
-  var closer = el('button', 'vty-close', { type: 'button', 'aria-label': T.close });
+  var closer = el('button', 'vty-close', { type: 'button' });
   closer.textContent = '×';
   head.appendChild(h2);
   head.appendChild(closer);
-  var log = el('div', 'vty-log', { role: 'log', 'aria-live': 'polite', 'aria-label': T.log, tabindex: '0' });
+  var banner = el('p', 'vty-takeover', { 'aria-live': 'polite' });
+  banner.hidden = true;
+  var log = el('div', 'vty-log', { role: 'log', 'aria-live': 'polite', tabindex: '0' });
   var status = el('div', null, { role: 'status', 'aria-live': 'polite', 'aria-relevant': 'additions' });
   var form = el('form', 'vty-form');
   var label = el('label', 'vty-sr', { 'for': uid + '-input' });
-  label.textContent = T.input;
-  var input = el('textarea', 'vty-input', { id: uid + '-input', rows: '1', placeholder: T.placeholder, maxlength: '2000' });
+  var input = el('textarea', 'vty-input', { id: uid + '-input', rows: '1', maxlength: '2000' });
   var send = el('button', 'vty-send', { type: 'submit' });
-  send.textContent = T.send;
   form.appendChild(label);
   form.appendChild(input);
   form.appendChild(send);
   panel.appendChild(head);
+  panel.appendChild(banner);
   panel.appendChild(log);
   panel.appendChild(status);
   panel.appendChild(form);
@@ -129,19 +147,81 @@
   root.appendChild(launcher);
   (document.body || document.documentElement).appendChild(root);
 
+  // The interface's words, in the conversation's language (it follows the customer).
+  function relabel() {
+    panel.setAttribute('lang', lang);
+    launcherText.textContent = T.launcher;
+    h2.textContent = data.title || T.title;
+    closer.setAttribute('aria-label', T.close);
+    log.setAttribute('aria-label', T.log);
+    label.textContent = T.input;
+    input.setAttribute('placeholder', T.placeholder);
+    send.textContent = T.send;
+    banner.textContent = T.takenOver;
+    var who = log.querySelectorAll('.vty-msg');
+    for (var i = 0; i < who.length; i++) {
+      var w = who[i].querySelector('.vty-who');
+      if (w) w.textContent = whoOf(who[i].getAttribute('data-role')) + ': ';
+    }
+    showUnread();
+  }
+  function setLang(l) {
+    var next = /^de/i.test(l || '') ? 'de' : /^en/i.test(l || '') ? 'en' : null;
+    if (!next || next === lang) return;
+    lang = next;
+    T = TEXTS[lang];
+    relabel();
+  }
+  function whoOf(role) { return role === 'customer' ? T.you : role === 'staff' ? T.staff : T.bot; }
+
+  // The log follows new messages; a message taller than the log is shown from its start.
+  function reveal(node) {
+    if (node && node.offsetHeight > log.clientHeight - 16) log.scrollTop = node.offsetTop - 8;
+    else log.scrollTop = log.scrollHeight;
+  }
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
-  function addMessage(role, text) {
-    var who = role === 'customer' ? T.you : role === 'staff' ? T.staff : T.bot;
-    var m = el('div', 'vty-msg vty-' + role);
+  function clock(at) {
+    var d = at ? new Date(at) : new Date();
+    if (isNaN(d.getTime())) d = new Date();
+    var t = el('time', 'vty-time', { datetime: d.toISOString() });
+    try { t.textContent = d.toLocaleTimeString(T.locale, { hour: '2-digit', minute: '2-digit' }); }
+    catch (e) { t.textContent = d.toISOString().slice(11, 16); }
+    return t;
+  }
+
+  // Messages stand in the order of their numbers; the customer's own messages not yet
+  // stored (no number yet) and a reply being written stay last.
+  function place(node, seq) {
+    if (seq != null) {
+      for (var c = log.firstElementChild; c; c = c.nextElementSibling) {
+        var s = c.getAttribute('data-seq');
+        if (c === typing || c.hasAttribute('data-pending') || c.hasAttribute('data-streaming') || (s && +s > seq)) {
+          log.insertBefore(node, c);
+          return;
+        }
+      }
+    } else if (typing && typing.parentNode === log) {
+      log.insertBefore(node, typing);
+      return;
+    }
+    log.appendChild(node);
+  }
+
+  function addMessage(role, text, o) {
+    o = o || {};
+    var m = el('div', 'vty-msg vty-' + role, { 'data-role': role });
+    if (o.seq != null) m.setAttribute('data-seq', String(o.seq));
+    if (o.pending) m.setAttribute('data-pending', '');
     var w = el('span', role === 'staff' ? 'vty-who' : 'vty-who vty-sr');
-    w.textContent = who + ': ';
+    w.textContent = whoOf(role) + ': ';
     var body = el('span', 'vty-text');
     body.textContent = text;
     m.appendChild(w);
     m.appendChild(body);
-    log.appendChild(m);
-    scrollDown();
+    m.appendChild(clock(o.at));
+    place(m, o.seq);
+    reveal(m);
     return body;
   }
 
@@ -164,7 +244,9 @@
       group.appendChild(b);
     });
     log.appendChild(group);
-    scrollDown();
+    // Below a reply shown from its start, the buttons wait until it is read.
+    var prev = group.previousElementSibling;
+    if (!prev || prev.offsetHeight + group.offsetHeight <= log.clientHeight - 16) scrollDown();
   }
 
   var typing = null;
@@ -197,6 +279,20 @@
     }
     scrollDown();
   }
+
+  // New messages while the panel is closed: a badge on the launcher.
+  function showUnread() {
+    badge.hidden = unread === 0;
+    badge.textContent = unread > 9 ? '9+' : String(unread);
+    badgeText.textContent = unread ? ' (' + fill(T.unread, { n: unread }) + ')' : '';
+  }
+
+  // Grows with its text, up to the height the stylesheet allows.
+  function grow() {
+    input.style.height = 'auto';
+    input.style.height = input.scrollHeight + 2 + 'px';
+  }
+  input.addEventListener('input', grow);
 
   // ---- HTTP ----
   function Failure(kind, message, wait) { this.kind = kind; this.message = message; this.wait = wait; }
@@ -274,9 +370,12 @@
       running = false;
       if (!(f instanceof Failure)) f = new Failure('client', String(f && f.message || f));
       if (f.kind === 'lost') { // the session is gone (expired or foreign): start anew
+        stopListening();
         session = null;
         saveSession();
+        seen = {};
         tasks.length = 0;
+        syncQueued = false;
         log.textContent = '';
         enqueue(createSession);
       } else if (f.kind === 'client') {
@@ -319,20 +418,18 @@
   window.addEventListener('online', function () { if (retryTimer) retryNow(); });
 
   // ---- conversation ----
-  function remember(seq) {
-    if (session && typeof seq === 'number' && seq > (session.seq || 0)) { session.seq = seq; saveSession(); }
+  function setCursor(seq) {
+    if (!session || typeof seq !== 'number' || seq <= (session.seq || 0)) return;
+    session.seq = seq;
+    for (var k in seen) if (+k <= seq) delete seen[k];
+    saveSession();
   }
 
+  // One takeover notice, while a person answers; gone when the bot answers again.
   function setFlags(takenOver, handoff) {
-    if (takenOver && !flags.takenOver) notice(T.takenOver);
     flags.takenOver = !!takenOver;
     flags.handoff = !!handoff;
-    clearInterval(pollTimer);
-    pollTimer = null;
-    // Staff answer in their own time: look for their messages while the panel is open.
-    if (flags.takenOver || flags.handoff) pollTimer = setInterval(function () {
-      if (!panel.hidden && !running && !tasks.length && !retryTimer) enqueue(sync);
-    }, 5000);
+    banner.hidden = !flags.takenOver;
   }
 
   function createSession() {
@@ -341,7 +438,10 @@
     }).then(function (j) {
       session = { id: j.session_id, token: j.token, seq: 0 };
       saveSession();
+      setLang(j.language);
       (j.messages || []).forEach(showReply);
+      (j.messages || []).forEach(function (m) { setCursor(m.seq); });
+      listen();
     });
   }
 
@@ -349,52 +449,133 @@
     return '/api/v1/chat/sessions/' + encodeURIComponent(session.id) + '/messages' + (after ? '?after=' + after : '');
   }
 
-  // The whole history after a reload.
+  // Shows the messages of a transcript past the cursor, each once, in order: the
+  // customer's own (shown as sent) get their numbers, everyone else's are added.
+  var labels = {};
+  function apply(j, counting) {
+    var cursor = session.seq || 0;
+    var list = j.messages || [];
+    var added = 0;
+    var lastShown = null;
+    list.forEach(function (m) {
+      if (m.seq <= cursor) return;
+      if (m.role === 'customer') {
+        var mine = log.querySelector('[data-pending]');
+        if (mine) {
+          mine.removeAttribute('data-pending');
+          mine.setAttribute('data-seq', String(m.seq));
+        } else {
+          var text = m.text || labels[m.action] || m.action;
+          if (text) addMessage('customer', text, { seq: m.seq, at: m.created_at });
+        }
+        lastShown = null;
+      } else if (!seen[m.seq]) {
+        if (m.text) { addMessage(m.role, m.text, { seq: m.seq, at: m.created_at }); added++; }
+        lastShown = m;
+      }
+      labels = {};
+      (m.actions || []).forEach(function (a) { labels[a.id] = a.label; });
+    });
+    var last = list[list.length - 1];
+    if (lastShown && lastShown === last) addActions(last.actions);
+    if (last) setCursor(last.seq);
+    if (counting !== false && added && panel.hidden) { unread += added; showUnread(); }
+    setLang(j.language);
+    setFlags(j.taken_over, j.handoff);
+  }
+
+  // The whole history (after a reload): what came since the last visit counts as unread.
   function loadHistory() {
     return call('GET', transcriptPath(0)).then(function (res) { return res.json(); }).then(function (j) {
       log.textContent = '';
-      var labels = {};
-      var last = null;
-      (j.messages || []).forEach(function (m) {
-        var text = m.text;
-        if (m.role === 'customer' && !text && m.action) text = labels[m.action] || m.action;
-        if (text) addMessage(m.role, text);
-        labels = {};
-        (m.actions || []).forEach(function (a) { labels[a.id] = a.label; });
-        last = m;
-        remember(m.seq);
-      });
-      if (last && last.role !== 'customer') addActions(last.actions);
-      setFlags(j.taken_over, j.handoff);
+      var before = session.seq || 0;
+      session.seq = 0;
+      seen = {};
+      apply(j, false);
+      if (panel.hidden) {
+        unread = (j.messages || []).filter(function (m) { return m.seq > before && m.role !== 'customer' && m.text; }).length;
+        showUnread();
+      }
+      listen();
     });
   }
 
-  // New staff or bot messages since the last one seen (customer messages are shown
-  // as they are sent).
+  // Every message past the cursor.
   function sync() {
-    return call('GET', transcriptPath(session.seq || 0)).then(function (res) { return res.json(); }).then(function (j) {
-      var last = null;
-      (j.messages || []).forEach(function (m) {
-        remember(m.seq);
-        if (m.role === 'customer') return;
-        if (m.text) addMessage(m.role, m.text);
-        last = m;
-      });
-      if (last) addActions(last.actions);
-      setFlags(j.taken_over, j.handoff);
-    });
+    return call('GET', transcriptPath(session.seq || 0)).then(function (res) { return res.json(); }).then(apply);
+  }
+  function requestSync() {
+    if (syncQueued || !session) return;
+    syncQueued = true;
+    enqueue(function () { syncQueued = false; return sync(); });
   }
 
   function showReply(r) {
-    if (stream) { stream.textContent = r.text; stream = null; } else addMessage('bot', r.text);
+    var node;
+    if (stream) {
+      stream.textContent = r.text;
+      node = stream.parentNode;
+      node.removeAttribute('data-streaming');
+      stream = null;
+      if (r.seq != null) node.setAttribute('data-seq', String(r.seq));
+      reveal(node);
+    } else {
+      node = addMessage('bot', r.text, { seq: r.seq }).parentNode;
+    }
+    if (r.seq != null) seen[r.seq] = true;
+    if (panel.hidden) { unread++; showUnread(); }
     addActions(r.actions);
-    remember(r.seq);
+    setLang(r.language);
     setFlags(r.taken_over, r.handoff);
   }
 
   function dropStream() {
     if (stream) { var m = stream.parentNode; m.parentNode.removeChild(m); stream = null; }
     log.removeAttribute('aria-busy');
+  }
+
+  // ---- live: the conversation's event stream (or polling where it cannot be read) ----
+  function listen() {
+    if (!session || live.ctrl || live.timer) return;
+    if (!window.AbortController || !window.ReadableStream || !window.TextDecoder) {
+      if (!live.poll) live.poll = setInterval(requestSync, 5000);
+      return;
+    }
+    var ctrl = new AbortController();
+    live.ctrl = ctrl;
+    fetch(server + '/api/v1/chat/sessions/' + encodeURIComponent(session.id) + '/events', {
+      headers: { Accept: 'text/event-stream', Authorization: 'Bearer ' + session.token },
+      cache: 'no-store', signal: ctrl.signal
+    }).then(function (res) {
+      if (!res.ok) throw new Failure(res.status === 401 || res.status === 404 ? 'lost' : 'down');
+      live.failures = 0;
+      return readEvents(res, function (ev, d) {
+        if (ev !== 'state' || live.ctrl !== ctrl) return;
+        var s;
+        try { s = JSON.parse(d); } catch (e) { return; }
+        setFlags(s.taken_over, s.handoff);
+        if (s.seq > (session.seq || 0)) requestSync();
+      });
+    }).then(function () { relisten(ctrl, 0); }, function (f) {
+      // A lost session shows when the next request fails; the queue starts anew then.
+      if (f && f.kind === 'lost') { if (live.ctrl === ctrl) live.ctrl = null; requestSync(); return; }
+      relisten(ctrl, ++live.failures);
+    });
+  }
+  function relisten(ctrl, failed) {
+    if (live.ctrl !== ctrl) return; // stopped on purpose
+    live.ctrl = null;
+    // While the stream is away, messages are looked for all the same.
+    if (failed) requestSync();
+    live.timer = setTimeout(function () { live.timer = null; listen(); }, Math.min(30, Math.pow(2, failed)) * 1000);
+  }
+  function stopListening() {
+    var c = live.ctrl;
+    live.ctrl = null;
+    clearTimeout(live.timer);
+    clearInterval(live.poll);
+    live.timer = live.poll = null;
+    if (c) try { c.abort(); } catch (e) { /* ignore */ }
   }
 
   function clientId() {
@@ -404,22 +585,26 @@
 
   function enqueueMessage(payload, shown) {
     retireActions();
-    addMessage('customer', shown);
+    addMessage('customer', shown, { pending: true });
     payload.client_id = clientId(); // the same id on every retry: answered once
     enqueue(function () {
       showTyping(true);
       return call('POST', transcriptPath(0), payload, 'text/event-stream').then(function (res) {
         var type = res.headers.get('Content-Type') || '';
         if (type.indexOf('text/event-stream') < 0) {
-          return res.json().then(function (j) { showTyping(false); if (j.reply) showReply(j.reply); else return sync(); });
+          return res.json().then(function (j) { showTyping(false); if (j.reply) showReply(j.reply); return sync(); });
         }
         var end = null;
         return readEvents(res, function (ev, d) {
           if (ev === 'delta') {
             showTyping(false);
-            if (!stream) { log.setAttribute('aria-busy', 'true'); stream = addMessage('bot', ''); }
+            if (!stream) {
+              log.setAttribute('aria-busy', 'true');
+              stream = addMessage('bot', '');
+              stream.parentNode.setAttribute('data-streaming', '');
+            }
             stream.textContent += d;
-            scrollDown();
+            reveal(stream.parentNode);
           } else if (ev === 'reset') { // the text so far is withdrawn; a new one follows
             if (stream) stream.textContent = '';
           } else if (ev === 'message') {
@@ -436,37 +621,66 @@
           if (end === 'error') throw new Failure('client', T.noAnswer);
           // Cut off before the end: retry (the same client_id is answered only once).
           if (!end) throw new Failure('down');
-          // Silent: staff answer, or this was a retry the server had already answered.
-          if (end === 'silent') return sync();
+          // Whatever else was written meanwhile (staff, or the answer to a retry the
+          // server had answered before), and this message's number.
+          return sync();
         });
       });
     });
   }
 
   // ---- open, close, keyboard ----
-  function open() {
+  function start() {
+    if (started) return;
+    started = true;
+    enqueue(session ? loadHistory : createSession);
+  }
+  function open(focus) {
     panel.hidden = false;
     launcher.hidden = true;
     launcher.setAttribute('aria-expanded', 'true');
     root.classList.add('vty-open');
-    if (!started) {
-      started = true;
-      enqueue(session ? loadHistory : createSession);
-    }
+    rememberOpen(true);
+    unread = 0;
+    showUnread();
+    start();
+    modal();
     scrollDown();
-    input.focus();
+    if (focus !== false) input.focus();
   }
   function close() {
     panel.hidden = true;
     launcher.hidden = false;
     launcher.setAttribute('aria-expanded', 'false');
     root.classList.remove('vty-open');
+    rememberOpen(false);
+    modal();
     launcher.focus();
   }
-  launcher.addEventListener('click', open);
+  // Full screen (a phone): a modal dialog that keeps the focus; beside the page: not.
+  var phone = window.matchMedia ? window.matchMedia('(max-width: 30rem)') : null;
+  function fullScreen() { return !panel.hidden && !!phone && phone.matches; }
+  function modal() {
+    if (fullScreen()) panel.setAttribute('aria-modal', 'true');
+    else panel.removeAttribute('aria-modal');
+  }
+  if (phone && phone.addEventListener) phone.addEventListener('change', modal);
+  function focusables() {
+    return Array.prototype.filter.call(
+      panel.querySelectorAll('button, textarea, [tabindex="0"], a[href]'),
+      function (e) { return !e.disabled && e.offsetParent !== null; });
+  }
+  launcher.addEventListener('click', function () { open(); });
   closer.addEventListener('click', close);
   panel.addEventListener('keydown', function (e) {
-    if (e.key === 'Escape') { e.preventDefault(); close(); }
+    if (e.key === 'Escape') { e.preventDefault(); close(); return; }
+    if (e.key === 'Tab' && fullScreen()) {
+      var f = focusables();
+      if (!f.length) return;
+      var first = f[0], last = f[f.length - 1];
+      if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+      else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+    }
   });
   input.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
@@ -476,9 +690,16 @@
     var text = input.value.trim();
     if (!text) return;
     input.value = '';
+    grow();
     enqueueMessage({ text: text }, text);
     input.focus();
   }
+
+  relabel();
+  // A returning customer: the conversation is followed (a badge counts what arrives
+  // while the panel is closed), and a panel left open is open again.
+  if (session) start();
+  if (wasOpen()) open(false);
 
   window.VerityWidget = { open: open, close: close };
 })();

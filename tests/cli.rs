@@ -172,6 +172,23 @@ fn staff_add_creates_an_account_from_stdin_and_refuses_a_second_or_a_short_passw
     assert!(!role.status.success());
     let err = String::from_utf8_lossy(&role.stderr);
     assert!(err.contains("agent or admin"), "{err}");
+    // A display name for transcripts and the audit log; control characters refused.
+    let named = add(
+        "jo@verity.example",
+        "lange-genug-2025",
+        &["--name", "Jo Brandt"],
+    );
+    assert!(
+        named.status.success(),
+        "{}",
+        String::from_utf8_lossy(&named.stderr)
+    );
+    let bad = add(
+        "kim@verity.example",
+        "lange-genug-2025",
+        &["--name", "Kim\u{7}"],
+    );
+    assert!(!bad.status.success());
 
     // Only the argon2id hash is stored (in the database file or its write-ahead log).
     let mut db_bytes = std::fs::read(dir.path().join("v.db")).unwrap();

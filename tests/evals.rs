@@ -158,8 +158,12 @@ const LLM_ENGINE_GAPS: &[(&str, &str)] = &[
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_passes_replayed_through_the_llm_engine() {
+    // On a SQLite file, as in production: the in-memory store has one connection, which
+    // the channel workers and the turn share, and under a loaded machine a turn waited
+    // longer than the pool's timeout for it.
     let opts = Options {
         engine: Engine::Replay,
+        database: Database::SqliteFile,
         ..Options::default()
     };
     let result = run_paths(&[evals_dir()], &opts).await.unwrap();

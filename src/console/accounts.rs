@@ -122,6 +122,29 @@ pub async fn create_staff(
     role: Role,
     now_ms: i64,
 ) -> Result<String, CreateError> {
+    create_named_staff(store, email, password, role, None, now_ms).await
+}
+
+/// The longest display name.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 80;
+
+/// [`create_staff`] with the name shown in transcripts and the audit log.
+pub async fn create_named_staff(
+    store: &Store,
+    email: &str,
+    password: &str,
+    role: Role,
+    display_name: Option<&str>,
+    now_ms: i64,
+) -> Result<String, CreateError> {
+    let display_name = display_name.map(str::trim).filter(|n| !n.is_empty());
+    if let Some(n) = display_name
+        && (n.chars().count() > MAX_DISPLAY_NAME_CHARS || n.chars().any(char::is_control))
+    {
+        return Err(CreateError::Invalid(format!(
+            "the name must have at most {MAX_DISPLAY_NAME_CHARS} characters and no control characters"
+        )));
+    }
     let email = normalize_email(email).map_err(CreateError::Invalid)?;
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(CreateError::Invalid(format!(
@@ -136,6 +159,8 @@ pub async fn create_staff(
         failed_logins: 0,
         locked_until_ms: None,
         created_ms: now_ms,
+        display_name: display_name.map(str::to_string),
+        language: None,
     };
     let mut tx = store.begin().await?;
     let created = staff::insert_staff_user(tx.conn(), &user).await?;
@@ -324,6 +349,17 @@ pub async fn logout(store: &Store, token: &str, staff_id: &str, now_ms: i64) -> 
         &serde_json::json!({}),
     )
     .await?;
+    tx.commit().await
+}
+
+/// Sets the console's language of a staff member.
+pub async fn set_language(
+    store: &Store,
+    staff_id: &str,
+    lang: crate::domain::Locale,
+) -> anyhow::Result<()> {
+    let mut tx = store.begin().await?;
+    staff::set_staff_language(tx.conn(), staff_id, Some(lang.as_str())).await?;
     tx.commit().await
 }
 

@@ -63,6 +63,14 @@ pub async fn take_over(
     let _turns = assistant.lock_conversation(conversation_id).await;
     let mut conv = load_conversation(store, conversation_id).await?;
     let previous = conv.taken_over_by.replace(actor.staff_id.to_string());
+    if conv.channel == "web" {
+        // The widget follows the conversation live and shows the takeover at once, as
+        // one notice while staff answer: the bot says nothing more about it.
+        let mut state = ConversationState::from_json(&conv.state);
+        state.takeover_notice_sent = true;
+        conv.state = state.to_json();
+    }
+    conv.updated_ms = actor.now_ms;
     let mut tx = store.begin().await?;
     conversations::update_conversation(tx.conn(), &conv).await?;
     insert_audit(
@@ -93,6 +101,7 @@ pub async fn hand_back(
         ));
     }
     conv.taken_over_by = None;
+    conv.updated_ms = actor.now_ms;
     let mut state = ConversationState::from_json(&conv.state);
     // A later takeover tells the customer again; the handoff is answered.
     state.takeover_notice_sent = false;

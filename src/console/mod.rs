@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod actions;
 pub mod delivery;
+pub mod live;
 pub mod notices;
 pub mod templates;
 pub mod views;

@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 use minijinja::{AutoEscape, Environment, State, UndefinedBehavior, Value};
 
+use crate::domain::Locale;
+
 /// The embedded templates, by name.
 pub const TEMPLATES: &[(&str, &str)] = &[
     (
@@ -57,6 +59,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 
 /// The stylesheet, served at `/static/console.css`.
 pub const CSS: &str = include_str!("../../static/console.css");
+/// The live script, served at `/static/console.js`.
+pub const JS: &str = include_str!("../../static/console.js");
 
 /// `{{ value|dt }}`: milliseconds since the epoch or an RFC 3339 instant, as
 /// `2025-09-11 06:48` in the time zone `tz` of the context.
@@ -81,7 +85,35 @@ fn dt(state: &State, value: Value) -> String {
     }
 }
 
-static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
+/// `{{ text|preview }}`: the first line's first 90 characters, with "…" when cut.
+fn preview(text: String) -> String {
+    let line = text.lines().next().unwrap_or("");
+    let cut: String = line.chars().take(90).collect();
+    if cut.len() < text.len() {
+        format!("{}…", cut.trim_end())
+    } else {
+        cut
+    }
+}
+
+/// The console's labels, per language (`prompts/console/{de,en}.j2`): a template that
+/// sets `tr`, evaluated once; every page sees it as the global `tr`.
+const LABELS: &[(Locale, &str)] = &[
+    (Locale::De, include_str!("../../prompts/console/de.j2")),
+    (Locale::En, include_str!("../../prompts/console/en.j2")),
+];
+
+fn labels(src: &str) -> Result<Value, String> {
+    let env = Environment::new();
+    let tmpl = env.template_from_str(src).map_err(|e| e.to_string())?;
+    let captured = tmpl.render_captured(()).map_err(|e| e.to_string())?;
+    captured
+        .state()
+        .lookup("tr")
+        .ok_or_else(|| "the labels template sets no `tr`".to_string())
+}
+
+fn environment(tr: Value) -> Result<Environment<'static>, String> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
     env.set_auto_escape_callback(|name| {
@@ -92,19 +124,47 @@ static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {
         }
     });
     env.add_filter("dt", dt);
+    env.add_filter("preview", preview);
+    env.add_global("tr", tr);
     for (name, src) in TEMPLATES {
         env.add_template(name, src)
             .map_err(|e| format!("template {name}: {e}"))?;
     }
     Ok(env)
+}
+
+/// One environment per language.
+static ENVS: LazyLock<Result<Vec<(Locale, Environment<'static>)>, String>> = LazyLock::new(|| {
+    LABELS
+        .iter()
+        .map(|(l, src)| Ok((*l, environment(labels(src)?)?)))
+        .collect()
 });
 
-/// Renders a console page.
-pub fn render(name: &str, ctx: Value) -> anyhow::Result<String> {
-    let env = ENV.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+/// Renders a console page in `lang`.
+pub fn render(name: &str, lang: Locale, ctx: Value) -> anyhow::Result<String> {
+    let envs = ENVS.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let env = envs
+        .iter()
+        .find(|(l, _)| *l == lang)
+        .or(envs.first())
+        .map(|(_, e)| e)
+        .ok_or_else(|| anyhow::anyhow!("no console labels"))?;
     env.get_template(name)
         .and_then(|t| t.render(ctx))
         .map_err(|e| anyhow::anyhow!("rendering {name}: {e:#}"))
+}
+
+/// The console's language for a staff member: their own setting, else the first
+/// language of the browser's `Accept-Language` the console speaks, else German.
+pub fn language(own: Option<&str>, accept_language: Option<&str>) -> Locale {
+    own.and_then(|l| Locale::parse(l).ok())
+        .or_else(|| {
+            accept_language?
+                .split(',')
+                .find_map(|p| Locale::parse(p.split(';').next().unwrap_or("").trim()).ok())
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -114,9 +174,10 @@ mod tests {
 
     #[test]
     fn every_template_parses_and_html_is_escaped() {
-        assert!(ENV.is_ok(), "{:?}", ENV.as_ref().err());
+        assert!(ENVS.is_ok(), "{:?}", ENVS.as_ref().err());
         let html = render(
             "error.html",
+            Locale::En,
             context! {tz => "Europe/Berlin", staff => Value::from(()), csrf => "", status => 400,
             message => "<script>alert(1)</script>"},
         )
@@ -127,7 +188,7 @@ mod tests {
 
     #[test]
     fn times_are_shown_in_the_policy_time_zone() {
-        let env = ENV.as_ref().unwrap();
+        let env = &ENVS.as_ref().unwrap()[0].1;
         let out = env
             .render_str(
                 "{{ a|dt }} / {{ b|dt }}",
@@ -135,5 +196,33 @@ mod tests {
             )
             .unwrap();
         assert_eq!(out, "2025-09-11 06:48 / 2025-09-11 06:48");
+    }
+
+    #[test]
+    fn the_console_speaks_the_staff_members_language_else_the_browsers_else_german() {
+        assert_eq!(language(Some("en"), Some("de-DE")), Locale::En);
+        assert_eq!(language(None, Some("fr-FR, en-GB;q=0.8")), Locale::En);
+        assert_eq!(language(None, Some("fr-FR")), Locale::De);
+        assert_eq!(language(None, None), Locale::De);
+    }
+
+    #[test]
+    fn both_languages_label_every_key_the_other_has() {
+        let keys = |l: usize| {
+            let tr = labels(LABELS[l].1).unwrap();
+            let mut out: Vec<String> = Vec::new();
+            for k in tr.try_iter().unwrap() {
+                let v = tr.get_item(&k).unwrap();
+                match v.try_iter() {
+                    Ok(inner) if v.kind() == minijinja::value::ValueKind::Map => {
+                        out.extend(inner.map(|i| format!("{k}.{i}")));
+                    }
+                    _ => out.push(k.to_string()),
+                }
+            }
+            out.sort();
+            out
+        };
+        assert_eq!(keys(0), keys(1));
     }
 }

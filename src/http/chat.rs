@@ -133,7 +133,11 @@ impl Sessions {
 }
 
 /// The session's id, if the bearer token is its own.
-async fn authorized(app: &AppState, id: &str, headers: &HeaderMap) -> Result<String, ApiError> {
+pub(super) async fn authorized(
+    app: &AppState,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
     let given = bearer_token(headers).ok_or_else(|| {
         ApiError::Unauthorized("send the session token as `Authorization: Bearer <token>`".into())
     })?;
@@ -295,7 +299,9 @@ pub async fn post_message(
             client,
             &mut StreamOut::none(),
         )
-        .await?;
+        .await;
+    app.live.conversation_changed(&id);
+    let outcome = outcome?;
     let reply = match outcome {
         TurnOutcome::Replied(r) => Some(*r),
         TurnOutcome::Duplicate => {
@@ -350,7 +356,8 @@ fn stream(
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<StreamEvent>();
     let turn = tokio::spawn(async move {
         let mut out = StreamOut::to(tx);
-        app.assistant
+        let outcome = app
+            .assistant
             .turn_from(
                 &conversation_id,
                 inbound,
@@ -358,7 +365,9 @@ fn stream(
                 client,
                 &mut out,
             )
-            .await
+            .await;
+        app.live.conversation_changed(&conversation_id);
+        outcome
     });
     let deltas = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|e| {

@@ -10,6 +10,7 @@ pub mod fake_llm;
 pub mod health;
 pub mod ingest;
 pub mod limits;
+pub mod live;
 pub mod negotiate;
 pub mod notices;
 pub mod openapi;
@@ -46,6 +47,8 @@ pub struct App {
     pub inbox: Inbox,
     /// Every outbound WhatsApp and Messenger message; [`Outbox::deliver`] sends one.
     pub outbox: Outbox,
+    /// Wakes the live event streams of the widget and the console.
+    pub live: crate::console::live::Live,
     /// Signs and checks the links in notices (order page, unsubscribe).
     pub links: crate::notices::links::Links,
 }
@@ -126,6 +129,7 @@ impl App {
             assistant,
             limits,
             sessions: chat::Sessions::default(),
+            live: crate::console::live::Live::new(),
             metrics: metrics_handle(),
         }))
     }

@@ -25,6 +25,7 @@ use super::{chat, error, health, ingest, status, webhooks};
         chat::create_session,
         chat::post_message,
         chat::list_messages,
+        super::live::widget_events,
         webhooks::whatsapp_handshake,
         webhooks::messenger_handshake,
         webhooks::whatsapp_delivery,

@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 use axum::extract::DefaultBodyLimit;
 
 use super::console::{self, forms, login, pages};
-use super::{AppState, chat, error, health, ingest, notices, openapi, status, web, webhooks};
+use super::{AppState, chat, error, health, ingest, live, notices, openapi, status, web, webhooks};
 
 pub fn router(state: AppState) -> Router {
     let webhook_limit = DefaultBodyLimit::max(state.config.channels.webhook_max_bytes);
@@ -45,6 +45,8 @@ pub fn router(state: AppState) -> Router {
         .route("/console/customers/{id}", get(pages::customer))
         .route("/console/shipments/{tracking}", get(pages::shipment))
         .route("/console/audit", get(pages::audit))
+        .route("/console/events", get(live::console_events))
+        .route("/console/language", post(forms::language))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             console::require_staff,
@@ -55,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/chat/sessions/{id}/messages",
             post(chat::post_message).get(chat::list_messages),
+        )
+        .route(
+            "/api/v1/chat/sessions/{id}/events",
+            get(live::widget_events),
         );
     let chat = match web::chat_cors(&state.config.widget_origins) {
         Some(cors) => chat.layer(cors),
@@ -69,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .merge(console_routes)
         .route("/console/login", get(login::show).post(login::submit))
         .route("/static/console.css", get(pages::css))
+        .route("/static/console.js", get(pages::js))
+        .route("/favicon.ico", get(web::favicon))
         // The demo shop page with the widget, and the widget's files
         .route("/", get(web::demo_page))
         .route("/static/widget.js", get(web::widget_js))

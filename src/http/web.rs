@@ -78,6 +78,14 @@ pub async fn widget_js(headers: HeaderMap) -> Response {
     JS.serve(&headers)
 }
 
+/// `GET /favicon.ico`: Verity's icon (an SVG; browsers take it at this address too).
+pub async fn favicon(headers: HeaderMap) -> Response {
+    FAVICON.serve(&headers)
+}
+
+static FAVICON: LazyLock<Asset> =
+    LazyLock::new(|| Asset::new(include_str!("../../static/favicon.svg"), "image/svg+xml"));
+
 /// `GET /static/widget.css`
 pub async fn widget_css(headers: HeaderMap) -> Response {
     CSS.serve(&headers)

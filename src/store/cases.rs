@@ -43,7 +43,8 @@ fn status_name(s: CaseStatus) -> String {
 /// exists; returns the id of the case that holds the claim and whether it was created
 /// now. A closed case (done, declined, cancelled) lets its claim go first (its key gets
 /// its id appended), so the same request after it was closed is a new case, while two
-/// requests at once still make one.
+/// requests at once still make one. A conversation has at most one open handoff case
+/// (a unique index): asking for a person again, under any claim key, answers with it.
 pub async fn insert_case(
     conn: &mut AnyConnection,
     c: &NewCase<'_>,
@@ -61,7 +62,7 @@ pub async fn insert_case(
         "INSERT INTO cases (id, kind, status, customer_id, order_number, tracking_number, \
          conversation_id, contradiction_code, claim_key, details, due_ms, created_ms, updated_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
-         ON CONFLICT (claim_key) DO NOTHING RETURNING id",
+         ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(c.id)
     .bind(remedy_name(c.remedy))
@@ -81,11 +82,17 @@ pub async fn insert_case(
     if let Some(row) = inserted {
         return Ok((row.try_get(0)?, true));
     }
-    let row = sqlx::query("SELECT id FROM cases WHERE claim_key = $1")
-        .bind(c.claim_key)
-        .fetch_one(&mut *conn)
-        .await
-        .context("reading the case that holds a claim")?;
+    let row = sqlx::query(
+        "SELECT id FROM cases WHERE claim_key = $1 UNION ALL \
+         SELECT id FROM cases WHERE kind = 'handoff' AND kind = $2 AND conversation_id = $3 \
+         AND status IN ('open', 'in_progress')",
+    )
+    .bind(c.claim_key)
+    .bind(remedy_name(c.remedy))
+    .bind(c.conversation_id)
+    .fetch_one(&mut *conn)
+    .await
+    .context("reading the case that holds a claim")?;
     Ok((row.try_get(0)?, false))
 }
 

@@ -21,8 +21,20 @@ pub struct ConversationFilter {
     pub waiting_for_answer: bool,
     /// An order number, tracking number, customer name or email.
     pub search: Option<String>,
+    /// The staff member looking: their unread counts, and what "mine" means.
+    pub viewer: Option<String>,
+    /// Only the viewer's conversations (taken over by them), or only those waiting for
+    /// staff that nobody has taken over yet.
+    pub assigned: Option<Assigned>,
     pub offset: i64,
     pub limit: i64,
+}
+
+/// Whose conversations the list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assigned {
+    Mine,
+    Unassigned,
 }
 
 /// One row of the conversation list.
@@ -40,6 +52,15 @@ pub struct ConversationListRow {
     pub message_count: i64,
     /// Who wrote the last message.
     pub last_role: Option<String>,
+    /// The last message's text (the list shows its start).
+    pub last_text: Option<String>,
+    pub last_inbound_ms: Option<i64>,
+    /// The customer's messages the viewer has not seen, in conversations handed to staff.
+    pub unread: i64,
+    /// The order the conversation is about (from the assistant's state).
+    pub order_number: Option<String>,
+    /// The display name (else the email) of the staff member who took it over.
+    pub taken_over_name: Option<String>,
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
@@ -55,6 +76,10 @@ fn like_escape(s: &str) -> String {
 }
 
 const WAITING_STATE: &str = "%\"waiting_for_staff\":true%";
+
+/// A conversation staff answer, or one with an open handoff case (`c` is the conversation).
+const HANDED: &str = "(c.taken_over_by IS NOT NULL OR EXISTS (SELECT 1 FROM cases k \
+     WHERE k.conversation_id = c.id AND k.kind = 'handoff' AND k.status IN ('open', 'in_progress')))";
 
 /// The conversations matching `f`, most recently active first; one more row than
 /// `f.limit` is asked for, so the caller knows whether another page follows.
@@ -73,6 +98,32 @@ pub async fn list_conversations(
     // Placeholders are created in the order they appear in the statement's text, so
     // that numbering (PostgreSQL) and position (SQLite) agree.
     let waiting = next(conn, &mut binds, WAITING_STATE.to_string());
+    let unread = match &f.viewer {
+        Some(v) => {
+            let p = next(conn, &mut binds, v.clone());
+            format!(
+                "CASE WHEN {HANDED} THEN (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id \
+                 AND m.role = 'customer' AND m.seq > COALESCE((SELECT r.seq FROM staff_reads r \
+                 WHERE r.staff_id = {p} AND r.conversation_id = c.id), 0)) ELSE 0 END"
+            )
+        }
+        None => "0".to_string(),
+    };
+    match (f.assigned, &f.viewer) {
+        (Some(Assigned::Mine), Some(v)) => {
+            let p = next(conn, &mut binds, v.clone());
+            conds.push(format!("c.taken_over_by = {p}"));
+        }
+        (Some(Assigned::Mine), None) => conds.push("1 = 0".into()),
+        (Some(Assigned::Unassigned), _) => {
+            let p = next(conn, &mut binds, WAITING_STATE.to_string());
+            conds.push(format!(
+                "c.taken_over_by IS NULL AND (c.state LIKE {p} OR EXISTS (SELECT 1 FROM cases k \
+                 WHERE k.conversation_id = c.id AND k.kind = 'handoff' AND k.status IN ('open', 'in_progress')))"
+            ));
+        }
+        (None, _) => {}
+    }
     if let Some(ch) = &f.channel {
         let p = next(conn, &mut binds, ch.clone());
         conds.push(format!("c.channel = {p}"));
@@ -135,8 +186,12 @@ pub async fn list_conversations(
          CASE WHEN c.state LIKE {waiting} THEN 1 ELSE 0 END AS waiting_for_staff, \
          c.created_ms, c.updated_ms, \
          (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS message_count, \
-         (SELECT m.role FROM messages m WHERE m.conversation_id = c.id ORDER BY m.seq DESC LIMIT 1) AS last_role \
+         (SELECT m.role FROM messages m WHERE m.conversation_id = c.id ORDER BY m.seq DESC LIMIT 1) AS last_role, \
+         (SELECT m.text FROM messages m WHERE m.conversation_id = c.id AND m.role <> 'system' \
+          ORDER BY m.seq DESC LIMIT 1) AS last_text, c.last_inbound_ms, c.state, {unread} AS unread, \
+         COALESCE(su.display_name, su.email) AS taken_over_name \
          FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id \
+         LEFT JOIN staff_users su ON su.id = c.taken_over_by \
          {where_sql} ORDER BY c.updated_ms DESC, c.id LIMIT {} OFFSET {}",
         f.limit.clamp(1, 500) + 1,
         f.offset.max(0)
@@ -162,6 +217,15 @@ pub async fn list_conversations(
                 updated_ms: r.try_get("updated_ms")?,
                 message_count: r.try_get("message_count")?,
                 last_role: r.try_get("last_role")?,
+                last_text: r.try_get("last_text")?,
+                last_inbound_ms: r.try_get("last_inbound_ms")?,
+                unread: r.try_get("unread")?,
+                order_number: serde_json::from_str::<serde_json::Value>(
+                    &r.try_get::<String, _>("state")?,
+                )
+                .ok()
+                .and_then(|s| s["focus_order"].as_str().map(str::to_string)),
+                taken_over_name: r.try_get("taken_over_name")?,
             })
         })
         .collect()
@@ -359,6 +423,8 @@ pub struct AuditRow {
     pub id: i64,
     pub at_ms: i64,
     pub actor: String,
+    /// The staff member's display name (else email), when a staff member acted.
+    pub actor_name: Option<String>,
     pub action: String,
     pub subject: Option<String>,
     pub details: Option<String>,
@@ -371,8 +437,10 @@ pub async fn list_audit(
     limit: i64,
 ) -> anyhow::Result<Vec<AuditRow>> {
     let sql = format!(
-        "SELECT id, at_ms, actor, action, subject, details FROM audit_log \
-         ORDER BY id DESC LIMIT {} OFFSET {}",
+        "SELECT a.id, a.at_ms, a.actor, COALESCE(su.display_name, su.email) AS actor_name, \
+         a.action, a.subject, a.details FROM audit_log a \
+         LEFT JOIN staff_users su ON a.actor = 'staff:' || su.id \
+         ORDER BY a.id DESC LIMIT {} OFFSET {}",
         limit.clamp(1, 1000) + 1,
         offset.max(0)
     );
@@ -386,10 +454,129 @@ pub async fn list_audit(
                 id: r.try_get("id")?,
                 at_ms: r.try_get("at_ms")?,
                 actor: r.try_get("actor")?,
+                actor_name: r.try_get("actor_name")?,
                 action: r.try_get("action")?,
                 subject: r.try_get("subject")?,
                 details: r.try_get("details")?,
             })
         })
         .collect()
+}
+
+/// What the widget's live stream watches of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveConversation {
+    /// The number of the last message the customer can see (0: none).
+    pub last_seq: i64,
+    pub taken_over_by: Option<String>,
+    /// The assistant's state (JSON).
+    pub state: String,
+}
+
+/// The live view of one conversation, if it exists.
+pub async fn live_conversation(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> anyhow::Result<Option<LiveConversation>> {
+    let row = sqlx::query(
+        "SELECT c.taken_over_by, c.state, (SELECT MAX(m.seq) FROM messages m \
+         WHERE m.conversation_id = c.id AND m.role <> 'system') AS last_seq \
+         FROM conversations c WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+    .context("reading a conversation's live state")?;
+    row.map(|r| {
+        Ok(LiveConversation {
+            last_seq: r.try_get::<Option<i64>, _>("last_seq")?.unwrap_or(0),
+            taken_over_by: r.try_get("taken_over_by")?,
+            state: r.try_get("state")?,
+        })
+    })
+    .transpose()
+}
+
+/// Records that a staff member has seen a conversation up to message `seq`; returns
+/// when they had looked at it before (`None`: never).
+pub async fn mark_read(
+    conn: &mut AnyConnection,
+    staff_id: &str,
+    conversation_id: &str,
+    seq: i64,
+    now_ms: i64,
+) -> anyhow::Result<Option<i64>> {
+    let before: Option<i64> =
+        sqlx::query("SELECT read_ms FROM staff_reads WHERE staff_id = $1 AND conversation_id = $2")
+            .bind(staff_id)
+            .bind(conversation_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .context("reading what staff have read")?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+    sqlx::query(
+        "INSERT INTO staff_reads (staff_id, conversation_id, seq, read_ms) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (staff_id, conversation_id) DO UPDATE SET seq = excluded.seq, read_ms = excluded.read_ms",
+    )
+    .bind(staff_id)
+    .bind(conversation_id)
+    .bind(seq)
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .context("recording what staff have read")?;
+    Ok(before)
+}
+
+/// What the console's live stream watches: when anything changed, which conversations
+/// wait for a person that nobody has taken over, and the viewer's unread count.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ConsolePulse {
+    /// The last change of any conversation and of any case, and the number of cases.
+    pub changed: (i64, i64, i64),
+    pub waiting: Vec<String>,
+    pub unread: i64,
+}
+
+/// The console's pulse for `staff_id`.
+pub async fn console_pulse(
+    conn: &mut AnyConnection,
+    staff_id: &str,
+) -> anyhow::Result<ConsolePulse> {
+    let conv: i64 = sqlx::query("SELECT COALESCE(MAX(updated_ms), 0) FROM conversations")
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading the last conversation change")?
+        .try_get(0)?;
+    let cases = sqlx::query("SELECT COALESCE(MAX(updated_ms), 0), COUNT(*) FROM cases")
+        .fetch_one(&mut *conn)
+        .await
+        .context("reading the last case change")?;
+    let waiting = sqlx::query(
+        "SELECT k.conversation_id FROM cases k JOIN conversations c ON c.id = k.conversation_id \
+         WHERE k.kind = 'handoff' AND k.status IN ('open', 'in_progress') AND c.taken_over_by IS NULL \
+         ORDER BY k.created_ms, k.id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing the conversations waiting for staff")?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<Result<Vec<String>, _>>()?;
+    let unread: i64 = sqlx::query(AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         WHERE m.role = 'customer' AND {HANDED} AND m.seq > COALESCE((SELECT r.seq FROM staff_reads r \
+         WHERE r.staff_id = $1 AND r.conversation_id = m.conversation_id), 0)"
+    )))
+    .bind(staff_id)
+    .fetch_one(&mut *conn)
+    .await
+    .context("counting unread messages")?
+    .try_get(0)?;
+    Ok(ConsolePulse {
+        changed: (conv, cases.try_get(0)?, cases.try_get(1)?),
+        waiting,
+        unread,
+    })
 }

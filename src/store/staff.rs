@@ -18,6 +18,10 @@ pub struct StaffUser {
     pub failed_logins: i64,
     pub locked_until_ms: Option<i64>,
     pub created_ms: i64,
+    /// The name shown in transcripts and the audit log (else the email).
+    pub display_name: Option<String>,
+    /// The console's language, `de` or `en` (else from the browser's Accept-Language).
+    pub language: Option<String>,
 }
 
 fn staff_from_row(r: &AnyRow) -> anyhow::Result<StaffUser> {
@@ -29,23 +33,28 @@ fn staff_from_row(r: &AnyRow) -> anyhow::Result<StaffUser> {
         failed_logins: r.try_get("failed_logins")?,
         locked_until_ms: r.try_get("locked_until_ms")?,
         created_ms: r.try_get("created_ms")?,
+        display_name: r.try_get("display_name")?,
+        language: r.try_get("language")?,
     })
 }
 
-const STAFF_COLUMNS: &str =
-    "id, email, password_hash, role, failed_logins, locked_until_ms, created_ms";
+const STAFF_COLUMNS: &str = "id, email, password_hash, role, failed_logins, locked_until_ms, \
+     created_ms, display_name, language";
 
 /// Creates an account; `false` when the email is taken.
 pub async fn insert_staff_user(conn: &mut AnyConnection, u: &StaffUser) -> anyhow::Result<bool> {
     let done = sqlx::query(
         "INSERT INTO staff_users (id, email, password_hash, role, failed_logins, locked_until_ms, \
-         created_ms) VALUES ($1, $2, $3, $4, 0, NULL, $5) ON CONFLICT (email) DO NOTHING",
+         created_ms, display_name, language) VALUES ($1, $2, $3, $4, 0, NULL, $5, $6, $7) \
+         ON CONFLICT (email) DO NOTHING",
     )
     .bind(&u.id)
     .bind(&u.email)
     .bind(&u.password_hash)
     .bind(&u.role)
     .bind(u.created_ms)
+    .bind(u.display_name.as_deref())
+    .bind(u.language.as_deref())
     .execute(conn)
     .await
     .context("creating a staff account")?;
@@ -137,7 +146,7 @@ pub async fn get_session(
 ) -> anyhow::Result<Option<SessionRow>> {
     let row = sqlx::query(
         "SELECT u.id, u.email, u.password_hash, u.role, u.failed_logins, u.locked_until_ms, \
-         u.created_ms, s.csrf_token, s.expires_ms FROM staff_sessions s \
+         u.created_ms, u.display_name, u.language, s.csrf_token, s.expires_ms FROM staff_sessions s \
          JOIN staff_users u ON u.id = s.staff_id WHERE s.token_hash = $1 AND s.expires_ms > $2",
     )
     .bind(token_hash)
@@ -167,5 +176,37 @@ pub async fn delete_session(
         .execute(conn)
         .await
         .context("ending a console session")?;
+    Ok(())
+}
+
+/// What staff are called, by id: the display name, else the email.
+pub async fn staff_names(
+    conn: &mut AnyConnection,
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    sqlx::query("SELECT id, email, display_name FROM staff_users")
+        .fetch_all(conn)
+        .await
+        .context("reading staff names")?
+        .iter()
+        .map(|r| {
+            let name: Option<String> = r.try_get("display_name")?;
+            let email: String = r.try_get("email")?;
+            Ok((r.try_get("id")?, name.unwrap_or(email)))
+        })
+        .collect()
+}
+
+/// Sets a staff member's console language (`None`: from the browser again).
+pub async fn set_staff_language(
+    conn: &mut AnyConnection,
+    id: &str,
+    language: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE staff_users SET language = $2 WHERE id = $1")
+        .bind(id)
+        .bind(language)
+        .execute(conn)
+        .await
+        .context("setting a staff member's language")?;
     Ok(())
 }

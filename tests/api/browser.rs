@@ -95,9 +95,65 @@ async fn staff_find_the_three_truths_conversation_mark_the_callback_done_and_rep
 }
 
 #[tokio::test]
+async fn the_first_staff_reply_after_a_takeover_nobody_asked_for_reaches_the_widget_live() {
+    let app = demo_app().await;
+    crate::console::add_staff(&app).await;
+    run_browser_script("widget-live.mjs", &app.base).await;
+}
+
+#[tokio::test]
+async fn the_console_shows_a_waiting_customer_and_new_messages_without_a_reload() {
+    let app = demo_app().await;
+    verity::console::accounts::create_named_staff(
+        &app.store,
+        crate::console::STAFF_EMAIL,
+        crate::console::STAFF_PASSWORD,
+        verity::console::accounts::Role::Agent,
+        Some("Ida Kellner"),
+        0,
+    )
+    .await
+    .unwrap();
+    run_browser_script("console-live.mjs", &app.base).await;
+}
+
+async fn console_pages_pass_axe_in(lang: &str) {
+    use crate::console::{add_staff, three_truths_with_callback};
+    let app = demo_app().await;
+    add_staff(&app).await;
+    let customer = three_truths_with_callback(&app).await;
+    run_browser_script_with(
+        "console-a11y.mjs",
+        &app.base,
+        &[
+            ("VERITY_CONVERSATION_ID", &customer.id),
+            ("VERITY_CONSOLE_LANG", lang),
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_console_page_passes_axe_and_fits_a_narrow_screen_in_english() {
+    console_pages_pass_axe_in("en").await;
+}
+
+#[tokio::test]
+async fn every_console_page_passes_axe_and_fits_a_narrow_screen_in_german() {
+    console_pages_pass_axe_in("de").await;
+}
+
+#[tokio::test]
 async fn the_widget_tells_the_three_truths_story_by_keyboard_and_keeps_it_across_a_reload() {
     let app = demo_app().await;
     run_browser_script("widget.mjs", &app.base).await;
+}
+
+#[tokio::test]
+async fn the_widget_follows_the_language_shows_long_replies_from_the_start_and_keeps_focus_on_a_phone()
+ {
+    let app = demo_app().await;
+    run_browser_script("widget-finish.mjs", &app.base).await;
 }
 
 #[tokio::test]

@@ -113,6 +113,7 @@ impl Staff {
             .client
             .get(app.url(path))
             .header("cookie", &self.cookie)
+            .header("accept-language", "en")
             .send()
             .await
             .unwrap();
@@ -129,6 +130,7 @@ impl Staff {
         self.client
             .post(app.url(path))
             .header("cookie", &self.cookie)
+            .header("accept-language", "en")
             .form(&form)
             .send()
             .await
@@ -461,9 +463,10 @@ async fn a_takeover_silences_the_bot_and_the_web_customer_sees_what_staff_write(
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let notice = c.say(&app, json!({"text": "Hallo? Ist da jemand?"})).await;
-    assert_eq!(notice["taken_over"], true, "{notice}");
-    let silent = c.say(&app, json!({"text": "Noch da?"})).await;
+    // The widget shows the takeover live (its event stream and transcript say
+    // `taken_over`); the bot adds no notice of its own on the web.
+    assert_eq!(c.transcript(&app).await["taken_over"], true);
+    let silent = c.say(&app, json!({"text": "Hallo? Ist da jemand?"})).await;
     assert_eq!(silent, Value::Null, "the bot is silent");
 
     let text = "Guten Tag, hier ist Ida vom Kundenservice. Ich kümmere mich um Ihr Paket.";
@@ -871,9 +874,12 @@ async fn contradictions_customer_and_shipment_pages_tell_the_same_truth() {
     let (status, html) = staff.get(&app, "/console/contradictions").await;
     assert_eq!(status, 200);
     let data = verity::demo::generate(verity::demo::DEFAULT_ANCHOR);
+    // Each code by its readable label, the code itself kept as data.
     for code in verity::demo::CONTRADICTION_CODES {
-        assert!(html.contains(&format!("<code>{code}</code>")), "{code}");
+        assert!(html.contains(&format!("data-code=\"{code}\"")), "{code}");
     }
+    assert!(html.contains("Reported delivered, the driver reports a failed attempt"));
+    assert!(!html.contains("<code>delivered_but_driver_reports_failure</code>"));
     assert!(html.contains("/console/shipments/00340434161234567890"));
     assert!(html.contains(&format!("/console/conversations/{}", story.id)));
     let expected = data
@@ -888,7 +894,9 @@ async fn contradictions_customer_and_shipment_pages_tell_the_same_truth() {
         )
         .await;
     let rows = one
-        .matches("<td><code>delivered_but_driver_reports_failure</code></td>")
+        .matches(
+            r#"<td><span class="code-label" data-code="delivered_but_driver_reports_failure">"#,
+        )
         .count();
     assert!(rows >= expected, "{rows} rows, {expected} in the demo");
 

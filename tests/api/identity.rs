@@ -534,9 +534,11 @@ async fn staff_logins_are_throttled_per_address_and_never_lock_the_account() {
         assert_eq!(r.status(), 401, "attempt {i}");
         wrong += started.elapsed();
     }
+    // Both run one password check: without it an unknown email would answer in a tenth
+    // of the time or less. The bounds are wide because the tests around share the cores.
     let ratio = unknown.as_secs_f64() / wrong.as_secs_f64();
     assert!(
-        (0.5..2.0).contains(&ratio),
+        (0.25..4.0).contains(&ratio),
         "unknown {unknown:?}, wrong {wrong:?}"
     );
     // Ten failures from the address throttle it, whatever account is tried…

@@ -10,6 +10,7 @@ mod grounded;
 mod helpers;
 mod identity;
 mod ingest;
+mod live;
 mod llm;
 mod notices;
 mod ops;

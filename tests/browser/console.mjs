@@ -29,8 +29,12 @@ await run('console', async ({ page }) => {
 
   await Promise.all([page.waitForNavigation(), page.click('table.conversations tbody tr a >> nth=0')]);
   check(page.url().includes('/console/conversations/conv_'), `the transcript, at ${page.url()}`);
-  const contradiction = page.locator('.contradiction-box code', { hasText: 'delivered_but_driver_reports_failure' }).first();
-  check(await contradiction.isVisible(), 'the contradiction is shown');
+  const box = page.locator('.contradiction-box', { hasText: 'the driver reports a failed attempt' }).first();
+  check(await box.isVisible(), 'the contradiction is shown by its readable label');
+  const raw = box.locator('details.raw');
+  check(!(await raw.locator('code', { hasText: 'delivered_but_driver_reports_failure' }).isVisible()), 'its code waits behind a toggle');
+  await raw.locator('summary').click();
+  check(await raw.locator('code', { hasText: 'delivered_but_driver_reports_failure' }).isVisible(), 'the toggle shows the code and the event ids');
   check(await page.locator('.timeline .entry.evidence').count() >= 2, 'its evidence is marked in the timeline');
   const track = page.locator('details.tool-call', { has: page.locator('summary code', { hasText: 'track_shipment' }) }).first();
   check(!(await track.locator('pre').first().isVisible()), 'tool calls start collapsed');

@@ -50,3 +50,22 @@ export async function run(test, body, { viewport = { width: 1280, height: 800 },
     await browser.close();
   }
 }
+
+/// Runs axe-core (npm) on the page and fails on any serious or critical violation;
+/// `what` names the page in the message. `exclude` lists selectors axe skips (none
+/// by default).
+export async function axe(page, what, { exclude = [] } = {}) {
+  const { createRequire } = await import('node:module');
+  const source = (await import('node:fs')).readFileSync(
+    createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source);
+  const result = await page.evaluate(async (ex) => {
+    const r = await window.axe.run(ex.length ? { exclude: ex.map((s) => [s]) } : document,
+      { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  }, exclude);
+  const bad = result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, `axe on ${what}: ${JSON.stringify(bad, null, 1)}`);
+  return result;
+}

@@ -22,7 +22,7 @@ await run('widget-staff', async ({ page }) => {
   check(who.includes('Kundenservice-Team'), `labelled as staff: ${who}`);
   check(await page.isVisible('.vty-msg.vty-staff .vty-who'), 'the label is visible');
   check((await messages(page, 'customer')).includes('A-100234 33100'), 'the earlier messages are there');
-  const note = await page.textContent('.vty-notice');
+  const note = await page.textContent('.vty-takeover');
   check(note.includes('übernommen'), `says that staff took over: ${note}`);
   check(await page.$('.vty-action') === null, 'no bot suggestions under a staff message');
   await shot(page, 'widget-staff', '01-staff-message');

@@ -49,9 +49,11 @@ await run('widget', async ({ page }) => {
   await shot(page, 'widget', '05-confirmed');
   const before = await messages(page);
 
-  // A reload keeps the conversation (session in localStorage, history from the server).
+  // A reload keeps the conversation (session in localStorage, history from the server)
+  // and the open panel.
   await page.reload();
-  await openWithKeyboard(page);
+  await page.waitForSelector('.vty-panel:not([hidden])');
+  await tabTo(page, '.vty-input');
   await page.waitForFunction((n) => document.querySelectorAll('.vty-msg').length >= n, before.length);
   const after = await messages(page);
   check(JSON.stringify(after) === JSON.stringify(before),
@@ -65,4 +67,10 @@ await run('widget', async ({ page }) => {
     'the focus is back on the launcher');
   check(await page.getAttribute('.vty-launcher', 'aria-expanded') === 'false', 'collapsed again');
   await shot(page, 'widget', '07-closed');
+
+  // Closed, it stays closed across a reload; nothing new, no badge.
+  await page.reload();
+  await page.waitForSelector('.vty-launcher');
+  check(await page.isHidden('.vty-panel'), 'the closed panel stays closed');
+  check(await page.isHidden('.vty-badge'), 'no unread badge without new messages');
 });

@@ -32,6 +32,8 @@ pub struct MessageView {
     pub text: String,
     pub action: Option<String>,
     pub author: Option<String>,
+    /// The staff member's display name (else email), for staff messages.
+    pub author_name: Option<String>,
     pub created_ms: i64,
     pub tool_calls: Vec<ToolCallView>,
     /// The grounding verdict (`passed`, `claims`, `replaced`).
@@ -81,6 +83,7 @@ fn message_view(m: MessageRow) -> MessageView {
         text: m.text,
         action: m.action,
         author: m.author,
+        author_name: None,
         created_ms: m.created_ms,
         tool_calls,
     }
@@ -90,6 +93,8 @@ fn message_view(m: MessageRow) -> MessageView {
 #[derive(Clone, Debug, Serialize)]
 pub struct TranscriptPage {
     pub conversation: ConversationRow,
+    /// Who took it over, by name.
+    pub taken_over_name: Option<String>,
     pub waiting_for_staff: bool,
     pub customer: Option<CustomerInfo>,
     pub messages: Vec<MessageView>,
@@ -145,16 +150,24 @@ pub async fn transcript(
     now: DateTime<Utc>,
     id: &str,
 ) -> anyhow::Result<Option<TranscriptPage>> {
-    let (conv, messages, cases) = {
+    let (conv, messages, cases, names) = {
         let mut conn = store.read().await?;
         let Some(conv) = conversations::get_conversation(&mut conn, id).await? else {
             return Ok(None);
         };
         let messages = conversations::list_messages(&mut conn, id, 0).await?;
         let cases = q::list_cases_for_conversation(&mut conn, id).await?;
-        (conv, messages, cases)
+        let names = crate::store::staff::staff_names(&mut conn).await?;
+        (conv, messages, cases, names)
     };
-    let messages: Vec<MessageView> = messages.into_iter().map(message_view).collect();
+    let messages: Vec<MessageView> = messages
+        .into_iter()
+        .map(|m| {
+            let mut v = message_view(m);
+            v.author_name = v.author.as_ref().and_then(|a| names.get(a).cloned());
+            v
+        })
+        .collect();
     let mut orders = Vec::new();
     for number in orders_discussed(&conv, &messages, &cases) {
         let Ok(n) = OrderNumber::parse(&number) else {
@@ -170,6 +183,10 @@ pub async fn transcript(
     };
     let state = crate::assistant::state::ConversationState::from_json(&conv.state);
     Ok(Some(TranscriptPage {
+        taken_over_name: conv
+            .taken_over_by
+            .as_ref()
+            .and_then(|s| names.get(s).cloned()),
         waiting_for_staff: state.waiting_for_staff,
         conversation: conv,
         customer,

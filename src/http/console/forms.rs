@@ -18,6 +18,14 @@ fn actor<'a>(app: &AppState, s: &'a StaffSession) -> Actor<'a> {
     }
 }
 
+/// Wakes the live streams for what a decision changed.
+fn changed(app: &AppState, d: &actions::Decided) {
+    match &d.case.conversation_id {
+        Some(c) => app.live.conversation_changed(c),
+        None => app.live.console_changed(),
+    }
+}
+
 fn back_to(back: Option<&str>, fallback: &str, ok: &str) -> Redirect {
     let path = local_path(back, fallback);
     let sep = if path.contains('?') { '&' } else { '?' };
@@ -40,6 +48,7 @@ pub async fn take_over(
     Form(_f): Form<Plain>,
 ) -> Result<Redirect, ConsoleError> {
     actions::take_over(&app.store, &app.assistant, actor(&app, &s), &id).await?;
+    app.live.conversation_changed(&id);
     Ok(back_to(
         None,
         &format!("/console/conversations/{id}"),
@@ -55,6 +64,7 @@ pub async fn hand_back(
     Form(_f): Form<Plain>,
 ) -> Result<Redirect, ConsoleError> {
     actions::hand_back(&app.store, &app.assistant, actor(&app, &s), &id).await?;
+    app.live.conversation_changed(&id);
     Ok(back_to(
         None,
         &format!("/console/conversations/{id}"),
@@ -85,6 +95,7 @@ pub async fn reply(
         &f.text,
     )
     .await?;
+    app.live.conversation_changed(&id);
     let ok = match delivery {
         Delivery::Web => "sent",
         Delivery::Queued { .. } => "queued",
@@ -119,7 +130,7 @@ pub async fn callback_done(
 ) -> Result<Redirect, ConsoleError> {
     // Where to go is settled before anything is done.
     let then = back_to(f.back.as_deref(), "/console/cases", "callback_done");
-    actions::decide(
+    let decided = actions::decide(
         &app.store,
         &app.assistant,
         &app.outbox,
@@ -129,6 +140,7 @@ pub async fn callback_done(
         None,
     )
     .await?;
+    changed(&app, &decided);
     Ok(then)
 }
 
@@ -149,7 +161,7 @@ pub async fn decide(
         }
     };
     let then = back_to(f.back.as_deref(), "/console/cases", ok);
-    actions::decide(
+    let decided = actions::decide(
         &app.store,
         &app.assistant,
         &app.outbox,
@@ -159,6 +171,7 @@ pub async fn decide(
         f.reason.as_deref(),
     )
     .await?;
+    changed(&app, &decided);
     Ok(then)
 }
 
@@ -170,7 +183,7 @@ pub async fn close(
     Form(f): Form<CaseForm>,
 ) -> Result<Redirect, ConsoleError> {
     let then = back_to(f.back.as_deref(), "/console/cases", "closed");
-    actions::decide(
+    let decided = actions::decide(
         &app.store,
         &app.assistant,
         &app.outbox,
@@ -180,5 +193,31 @@ pub async fn close(
         f.note.as_deref(),
     )
     .await?;
+    changed(&app, &decided);
     Ok(then)
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(rename = "csrf", default)]
+    _csrf: String,
+    language: String,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// `POST /console/language`: the console's language for this staff member (`de`, `en`).
+pub async fn language(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    axum::extract::Form(f): axum::extract::Form<LanguageForm>,
+) -> Result<Redirect, ConsoleError> {
+    let lang = crate::domain::Locale::parse(&f.language)
+        .map_err(|_| ConsoleError::BadRequest("language must be de or en".into()))?;
+    crate::console::accounts::set_language(&app.store, &s.staff.id, lang).await?;
+    Ok(back_to(
+        f.back.as_deref(),
+        "/console/conversations",
+        "language",
+    ))
 }

@@ -31,11 +31,13 @@ fn login_page(
     next: &str,
     email: &str,
     error: Option<&str>,
-    secure: bool,
+    lc: LoginCtx,
 ) -> Result<Response, ConsoleError> {
+    let LoginCtx { secure, lang } = lc;
     let token = Secret::generate();
     let html = templates::render(
         "login.html",
+        lang,
         context! {tz => "UTC", staff => Value::from(()), csrf => token.expose(),
         flash => Value::from(()), next => next, email => email, error => error},
     )?;
@@ -54,6 +56,25 @@ fn secure_cookies(app: &AppState, headers: &HeaderMap) -> bool {
     app.config.console_secure_cookies || over_https(headers)
 }
 
+/// How the login page is served: cookie flags and language (from `Accept-Language`).
+#[derive(Clone, Copy)]
+struct LoginCtx {
+    secure: bool,
+    lang: crate::domain::Locale,
+}
+
+fn login_ctx(app: &AppState, headers: &HeaderMap) -> LoginCtx {
+    LoginCtx {
+        secure: secure_cookies(app, headers),
+        lang: templates::language(
+            None,
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        ),
+    }
+}
+
 /// `GET /console/login`
 pub async fn show(
     State(app): State<AppState>,
@@ -61,13 +82,7 @@ pub async fn show(
     Query(q): Query<LoginQuery>,
 ) -> Result<Response, ConsoleError> {
     let next = local_path(q.next.as_deref(), "/console/conversations");
-    login_page(
-        StatusCode::OK,
-        &next,
-        "",
-        None,
-        secure_cookies(&app, &headers),
-    )
+    login_page(StatusCode::OK, &next, "", None, login_ctx(&app, &headers))
 }
 
 #[derive(Deserialize)]
@@ -105,7 +120,8 @@ pub async fn submit(
         ));
     }
     let next = local_path(f.next.as_deref(), "/console/conversations");
-    let secure = secure_cookies(&app, &headers);
+    let lc = login_ctx(&app, &headers);
+    let secure = lc.secure;
     let lifetime_ms = app.config.console_session_hours.max(1) * 3_600_000;
     let now = app.clock.now_ms();
     let client = client.to_string();
@@ -122,7 +138,7 @@ pub async fn submit(
             &next,
             &f.email,
             Some("The email or the password is wrong."),
-            secure,
+            lc,
         ),
         LoginOutcome::Locked { until_ms } => {
             let minutes = ((until_ms - now) as f64 / 60_000.0).ceil().max(1.0);
@@ -133,7 +149,7 @@ pub async fn submit(
                 Some(&format!(
                     "Too many failed logins from this address: try again in {minutes:.0} minutes."
                 )),
-                secure,
+                lc,
             )
         }
         LoginOutcome::Busy => login_page(
@@ -141,7 +157,7 @@ pub async fn submit(
             &next,
             &f.email,
             Some("Too many logins at once: try again in a moment."),
-            secure,
+            lc,
         ),
     }
 }

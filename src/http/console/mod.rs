@@ -32,6 +32,8 @@ pub struct StaffSession {
     pub csrf: String,
     /// The cookie value (for logout).
     pub token: String,
+    /// The console's language for this staff member.
+    pub lang: crate::domain::Locale,
 }
 
 /// The console's error: an HTML page with a message safe to show.
@@ -88,6 +90,7 @@ impl IntoResponse for ConsoleError {
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     let body = templates::render(
         "error.html",
+        crate::domain::Locale::default(),
         context! {tz => "UTC", staff => Value::from(()), csrf => "", flash => Value::from(()),
         status => status.as_u16(), message => message},
     )
@@ -120,11 +123,12 @@ pub fn page(
 ) -> Result<Response, ConsoleError> {
     let base = context! {
         tz => app.policy.time_zone.name(),
-        staff => context! {id => s.staff.id.clone(), email => s.staff.email.clone(), role => s.staff.role.clone()},
+        staff => context! {id => s.staff.id.clone(), email => s.staff.email.clone(), role => s.staff.role.clone(),
+            name => s.staff.display_name.clone().unwrap_or_else(|| s.staff.email.clone())},
         csrf => s.csrf.clone(),
         flash => flash,
     };
-    let html = templates::render(name, context! {..base, ..ctx})?;
+    let html = templates::render(name, s.lang, context! {..base, ..ctx})?;
     Ok((page_headers(), Html(html)).into_response())
 }
 
@@ -194,7 +198,14 @@ pub async fn require_staff(State(app): State<AppState>, req: Request, next: Next
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
+    let lang = templates::language(
+        session.staff.language.as_deref(),
+        req.headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
     req.extensions_mut().insert(StaffSession {
+        lang,
         staff: session.staff,
         csrf: session.csrf_token,
         token,

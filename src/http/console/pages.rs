@@ -11,10 +11,12 @@ use super::{ConsoleError, StaffSession, page};
 use crate::console::{templates, views};
 use crate::http::AppState;
 use crate::store::audit::insert_audit;
-use crate::store::console::{self as q, ConversationFilter};
+use crate::store::console::{self as q, Assigned, ConversationFilter};
 
 /// Rows per page of the conversation list and the audit log.
 const PAGE_SIZE: i64 = 25;
+/// A conversation view is audited again after this long.
+const VIEW_AUDIT_EVERY_MS: i64 = 15 * 60 * 1000;
 
 /// Records that a staff member looked at someone's data.
 async fn audit_view(
@@ -36,22 +38,23 @@ async fn audit_view(
     tx.commit().await
 }
 
-/// The message a finished form action leaves on the next page.
-fn flash(ok: Option<&str>) -> Option<&'static str> {
-    Some(match ok? {
-        "taken_over" => "You answer this conversation now; the bot is silent.",
-        "handed_back" => "The bot answers this conversation again.",
-        "sent" => "Sent to the customer.",
-        "queued" => "Queued for the customer's channel (see the outbox state in the transcript).",
-        "outside_window" => {
-            "Stored, but NOT sent: the customer last wrote more than 24 hours ago, and \
-             WhatsApp/Messenger refuse free text then. Reach the customer another way."
-        }
-        "callback_done" => "The callback is marked done.",
-        "approved" => "Approved; the customer was told.",
-        "rejected" => "Rejected; the customer was told.",
-        "closed" => "The case is closed.",
-        _ => return None,
+/// The message a finished form action leaves on the next page: its key in the
+/// console's labels (`tr.flash`, prompts/console/).
+fn flash(ok: Option<&str>) -> Option<&str> {
+    ok.filter(|k| {
+        matches!(
+            *k,
+            "taken_over"
+                | "handed_back"
+                | "sent"
+                | "queued"
+                | "outside_window"
+                | "callback_done"
+                | "approved"
+                | "rejected"
+                | "closed"
+                | "language"
+        )
     })
 }
 
@@ -84,6 +87,24 @@ pub async fn css() -> Response {
         .into_response()
 }
 
+/// `GET /static/console.js`
+pub async fn js() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        templates::JS,
+    )
+        .into_response()
+}
+
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     #[serde(default)]
@@ -96,6 +117,9 @@ pub struct ListQuery {
     handed: Option<String>,
     #[serde(default)]
     waiting: Option<String>,
+    /// `mine` or `unassigned` (else all).
+    #[serde(default)]
+    view: Option<String>,
     #[serde(default)]
     page: Option<i64>,
 }
@@ -130,8 +154,19 @@ pub async fn conversations(
         handed_to_staff: checked(&lq.handed),
         waiting_for_answer: checked(&lq.waiting),
         search: lq.q.clone().filter(|q| !q.trim().is_empty()),
+        viewer: Some(s.staff.id.clone()),
+        assigned: match lq.view.as_deref() {
+            Some("mine") => Some(Assigned::Mine),
+            Some("unassigned") => Some(Assigned::Unassigned),
+            _ => None,
+        },
         offset: (page_no - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
+    };
+    let view = match filter.assigned {
+        Some(Assigned::Mine) => "mine",
+        Some(Assigned::Unassigned) => "unassigned",
+        None => "all",
     };
     let mut rows = {
         let mut conn = app.store.read().await?;
@@ -156,6 +191,9 @@ pub async fn conversations(
         if filter.waiting_for_answer {
             params.push(("waiting", "1".into()));
         }
+        if view != "all" {
+            params.push(("view", view.into()));
+        }
         params.push(("page", p.to_string()));
         format!(
             "/console/conversations?{}",
@@ -178,6 +216,7 @@ pub async fn conversations(
                 contradictions => with_contradictions,
                 handed => filter.handed_to_staff,
                 waiting => filter.waiting_for_answer,
+                view => view,
             },
         },
     )
@@ -194,7 +233,17 @@ pub async fn conversation(
     let t = views::transcript(&app.store, &app.policy, app.clock.now(), &id)
         .await?
         .ok_or_else(|| ConsoleError::NotFound("no such conversation".into()))?;
-    audit_view(&app, &s, "conversation.view", &format!("conversation:{id}")).await?;
+    // Seen up to its last message (the unread counts); a staff member who keeps the
+    // page open (it reloads itself live) is audited once per quarter hour.
+    let now = app.clock.now_ms();
+    let last_seq = t.messages.last().map_or(0, |m| m.seq);
+    let before = {
+        let mut conn = app.store.write_one().await?;
+        q::mark_read(&mut conn, &s.staff.id, &id, last_seq, now).await?
+    };
+    if before.is_none_or(|b| now - b > VIEW_AUDIT_EVERY_MS) {
+        audit_view(&app, &s, "conversation.view", &format!("conversation:{id}")).await?;
+    }
     page(
         &app,
         &s,
