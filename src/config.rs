@@ -79,6 +79,15 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (the client address of the
     /// rate limits and of failed verifications). Empty: the peer is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `VERITY_PUBLIC_URL`: the address customers reach Verity at, for the links in
+    /// notices (order page, unsubscribe). Unset: `http://` and the bind address.
+    pub public_url: Option<String>,
+    /// `VERITY_LINK_SECRET`: the HMAC key of those links. Unset: a random key per
+    /// process (links stop working on restart, and differ between instances).
+    pub link_secret: Option<Secret>,
+    /// `VERITY_SWEEP_INTERVAL_SECS`: how often `serve` re-reconciles what time changes
+    /// (the notices' sweep); 0 turns it off.
+    pub sweep_interval_secs: u64,
 }
 
 /// Which engine answers customers.
@@ -202,7 +211,8 @@ pub struct ChannelConfig {
     pub outbox_max_attempts: u32,
     /// `VERITY_OUTBOX_RETRY_BASE_MS`: the first retry's delay; doubled per attempt.
     pub outbox_retry_base_ms: u64,
-    /// `VERITY_GRAPH_TIMEOUT_MS`: the timeout of one Graph API request.
+    /// `VERITY_GRAPH_TIMEOUT_MS`: the timeout of one Graph API request (and of one SMTP
+    /// send).
     pub graph_timeout_ms: u64,
     /// `VERITY_MESSAGE_MAX_CHARS`: the longest customer message, in characters, on
     /// every channel: the web chat refuses a longer one (413), a longer WhatsApp or
@@ -219,6 +229,11 @@ pub struct ChannelConfig {
     /// `VERITY_CHANNEL_CONCURRENCY`: conversations the inbox answers, and the outbox
     /// sends to, at once (each conversation strictly in order).
     pub concurrency: usize,
+    /// `VERITY_SMTP_URL`: where notice emails go (`smtp://user:password@host:587`,
+    /// STARTTLS when offered; `smtps://…:465` for TLS). Unset: no email.
+    pub smtp_url: Option<Secret>,
+    /// `VERITY_MAIL_FROM`: the sender of notice emails (`Kundenservice <service@shop.example>`).
+    pub mail_from: Option<String>,
 }
 
 impl Default for ChannelConfig {
@@ -242,6 +257,8 @@ impl Default for ChannelConfig {
             lease_ms: 15_000,
             outbox_unknown_wait_ms: 20_000,
             concurrency: 32,
+            smtp_url: None,
+            mail_from: None,
         }
     }
 }
@@ -294,6 +311,8 @@ impl ChannelConfig {
             )?
             .saturating_mul(1000),
             concurrency: number("VERITY_CHANNEL_CONCURRENCY", d.concurrency)?.clamp(1, 1024),
+            smtp_url: secret("VERITY_SMTP_URL"),
+            mail_from: text("VERITY_MAIL_FROM"),
         })
     }
 }
@@ -359,6 +378,9 @@ impl Default for Config {
             llm: None,
             widget_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            public_url: None,
+            link_secret: None,
+            sweep_interval_secs: 60,
         }
     }
 }

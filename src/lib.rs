@@ -16,6 +16,7 @@ pub mod eval;
 pub mod http;
 pub mod ingest;
 pub mod lookup;
+pub mod notices;
 pub mod prompts;
 pub mod store;
 pub mod truth;

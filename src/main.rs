@@ -362,6 +362,18 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 console_session_hours,
                 widget_origins,
                 trusted_proxies,
+                public_url: std::env::var("VERITY_PUBLIC_URL")
+                    .ok()
+                    .filter(|u| !u.trim().is_empty()),
+                link_secret: env_secret("VERITY_LINK_SECRET"),
+                sweep_interval_secs: match std::env::var("VERITY_SWEEP_INTERVAL_SECS") {
+                    Ok(v) if !v.trim().is_empty() => v.trim().parse().map_err(|_| {
+                        anyhow::anyhow!(
+                            "VERITY_SWEEP_INTERVAL_SECS must be a whole number of seconds"
+                        )
+                    })?,
+                    _ => 60,
+                },
             };
             if demo {
                 prepare_demo(&store, &mut config, &policy).await?;

@@ -62,6 +62,20 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../prompts/llm/regenerate.j2"),
     ),
     ("llm/tools.j2", include_str!("../prompts/llm/tools.j2")),
+    ("notices/de.j2", include_str!("../prompts/notices/de.j2")),
+    ("notices/en.j2", include_str!("../prompts/notices/en.j2")),
+    (
+        "notices/email.html.j2",
+        include_str!("../prompts/notices/email.html.j2"),
+    ),
+    (
+        "notices/page.html.j2",
+        include_str!("../prompts/notices/page.html.j2"),
+    ),
+    (
+        "notices/order.html.j2",
+        include_str!("../prompts/notices/order.html.j2"),
+    ),
 ];
 
 static ENV: LazyLock<Result<Environment<'static>, String>> = LazyLock::new(|| {

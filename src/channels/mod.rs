@@ -3,6 +3,7 @@
 //! was stored ([`inbox`]), and how replies leave through the durable [`outbox`].
 //! The pure parts (signatures, parsing, payload building) do no I/O.
 
+pub mod email;
 pub mod inbox;
 pub mod messenger;
 pub mod outbox;

@@ -70,6 +70,8 @@ pub struct Outbox {
     wake: Notify,
     /// When rows left `sending` by a dead instance were last looked for.
     last_expiry: std::sync::Mutex<Option<std::time::Instant>>,
+    /// The email channel (notices), when `VERITY_SMTP_URL` and `VERITY_MAIL_FROM` are set.
+    mailer: Option<super::email::Mailer>,
 }
 
 enum Attempt {
@@ -92,6 +94,15 @@ impl Outbox {
             ))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
+        let mailer = match (config.smtp_url.as_ref(), config.mail_from.as_deref()) {
+            (Some(url), Some(from)) => {
+                let timeout = Duration::from_millis(config.graph_timeout_ms.max(1));
+                super::email::Mailer::new(url.expose(), from, timeout)
+                    .map_err(|e| tracing::error!(error = %e, "email channel disabled"))
+                    .ok()
+            }
+            _ => None,
+        };
         Self {
             store,
             clock,
@@ -99,6 +110,7 @@ impl Outbox {
             client,
             wake: Notify::new(),
             last_expiry: std::sync::Mutex::new(None),
+            mailer,
         }
     }
 
@@ -165,6 +177,11 @@ impl Outbox {
             .increment(payloads.len() as u64);
         self.wake.notify_one();
         Ok(Delivery::Queued(payloads.len()))
+    }
+
+    /// Wakes the sender (rows were queued elsewhere, e.g. notices).
+    pub fn wake(&self) {
+        self.wake.notify_one();
     }
 
     /// The sender: runs until the task is dropped. Picks up what an earlier process (or
@@ -429,6 +446,18 @@ impl Outbox {
     }
 
     async fn post(&self, row: &OutboxRow) -> Attempt {
+        if row.channel == "email" {
+            let Some(mailer) = &self.mailer else {
+                return Attempt::Refused(
+                    "VERITY_SMTP_URL and VERITY_MAIL_FROM must be set to send email".into(),
+                );
+            };
+            return match mailer.send(&row.id, &row.payload).await {
+                super::email::Sent::Accepted(id) => Attempt::Sent(Some(id)),
+                super::email::Sent::Retry(e) => Attempt::Retry(e, None),
+                super::email::Sent::Refused(e) => Attempt::Refused(e),
+            };
+        }
         let base = self.config.graph_api_url.trim_end_matches('/');
         let request = match Channel::parse(&row.channel) {
             Some(Channel::WhatsApp) => {

@@ -73,5 +73,6 @@ pub async fn ingest(
         rejected = report.rejected,
         "ingested a batch"
     );
+    crate::notices::after_ingest(&app.0, &report.touched_orders).await;
     Ok(Json(report))
 }

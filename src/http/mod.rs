@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod limits;
 pub mod live;
 pub mod negotiate;
+pub mod notices;
 pub mod openapi;
 pub mod router;
 pub mod status;
@@ -48,6 +49,8 @@ pub struct App {
     pub outbox: Outbox,
     /// Wakes the live event streams of the widget and the console.
     pub live: crate::console::live::Live,
+    /// Signs and checks the links in notices (order page, unsubscribe).
+    pub links: crate::notices::links::Links,
 }
 
 /// The shared state of the router.
@@ -105,7 +108,18 @@ impl App {
         let limits = limits::Limits::new(config.chat_rate_per_ip, config.chat_rate_per_session);
         let inbox = Inbox::new(store.clone(), clock, config.channels.clone());
         let outbox = Outbox::new(store.clone(), clock, config.channels.clone());
+        let links = crate::notices::links::Links::new(
+            &config.link_secret.as_ref().map_or_else(
+                || rand::random::<[u8; 32]>().to_vec(),
+                |s| s.expose().as_bytes().to_vec(),
+            ),
+            &config
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.bind)),
+        );
         AppState(Arc::new(App {
+            links,
             inbox,
             outbox,
             store,
@@ -180,6 +194,11 @@ pub async fn serve_until(
         let state = state.clone();
         tokio::spawn(Outbox::run(state))
     };
+    // The notices' time sweep (stale tracking, overdue promises).
+    let sweep = (state.config.sweep_interval_secs > 0).then(|| {
+        let every = std::time::Duration::from_secs(state.config.sweep_interval_secs);
+        tokio::spawn(crate::notices::run_sweep(state.0.clone(), every))
+    });
     let app = router::router(state);
     let served = axum::serve(
         listener,
@@ -194,6 +213,9 @@ pub async fn serve_until(
     heartbeat.abort();
     inbox_worker.abort();
     outbox_worker.abort();
+    if let Some(s) = sweep {
+        s.abort();
+    }
     served?;
     Ok(())
 }

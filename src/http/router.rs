@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 use axum::extract::DefaultBodyLimit;
 
 use super::console::{self, forms, login, pages};
-use super::{AppState, chat, error, health, ingest, live, openapi, status, web, webhooks};
+use super::{AppState, chat, error, health, ingest, live, notices, openapi, status, web, webhooks};
 
 pub fn router(state: AppState) -> Router {
     let webhook_limit = DefaultBodyLimit::max(state.config.channels.webhook_max_bytes);
@@ -91,6 +91,13 @@ pub fn router(state: AppState) -> Router {
         // Status API (portal, hotline, other systems): the same truth the bot tells
         .route("/api/v1/shipments/{tracking}", get(status::shipment))
         .route("/api/v1/orders/{number}", get(status::order))
+        // Notices: the one-click unsubscribe (RFC 8058), authenticated by its signed token
+        .route(
+            "/notices/unsubscribe/{token}",
+            get(notices::unsubscribe_show).post(notices::unsubscribe),
+        )
+        // The order page of a notice's signed, expiring link
+        .route("/o/{token}", get(notices::order_page))
         // Web chat (the widget), with its CORS policy
         .merge(chat)
         // WhatsApp Cloud API and Messenger Platform (signed by Meta)
@@ -121,9 +128,10 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
         .layer(
-            // Only the path is logged: query strings may carry tokens.
+            // Only the path is logged: query strings may carry tokens (and the signed
+            // links of notices carry theirs in the path: those are cut).
             TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+                tracing::info_span!("http", method = %req.method(), path = %loggable_path(req.uri().path()))
             }),
         )
         .with_state(state)
@@ -136,6 +144,16 @@ pub fn metrics_router(state: AppState) -> Router {
         .fallback(error::no_route)
         .layer(middleware::from_fn(error::uniform_errors))
         .with_state(state)
+}
+
+/// A path as logged: a signed link's token is left out.
+fn loggable_path(path: &str) -> &str {
+    for prefix in ["/notices/unsubscribe/", "/o/"] {
+        if path.starts_with(prefix) {
+            return prefix;
+        }
+    }
+    path
 }
 
 /// Counts requests and their latency per route and status.

@@ -204,6 +204,11 @@ pub struct IngestReport {
     #[serde(skip)]
     #[schema(ignore)]
     listed: HashMap<(Option<&'static str>, Status), usize>,
+    /// The orders whose truth this batch may have changed (accepted records and events),
+    /// for the notices; sorted.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub touched_orders: Vec<crate::domain::OrderNumber>,
 }
 
 /// Items of one type, status and reason that the report counts without listing them.
@@ -382,7 +387,7 @@ pub async fn apply_capped(
     for (index, input) in inputs.into_iter().enumerate() {
         lines.slots.push_back(None);
         if pending.len() >= PENDING_EVENTS {
-            flush_events(&mut tx, &mut pending, &mut lines, &ctx, now_ms).await?;
+            flush_events(&mut tx, &mut pending, &mut lines, &mut ctx, now_ms).await?;
         }
         lines.drain_into(&mut report, lines_per_kind);
         let line = input.line;
@@ -405,7 +410,7 @@ pub async fn apply_capped(
                 event: e,
             }),
             Ok(record) => {
-                flush_events(&mut tx, &mut pending, &mut lines, &ctx, now_ms).await?;
+                flush_events(&mut tx, &mut pending, &mut lines, &mut ctx, now_ms).await?;
                 let note = apply_record(&mut tx, &record, &mut ctx, now_ms).await?;
                 lines.set(base(
                     Status::Accepted,
@@ -417,11 +422,12 @@ pub async fn apply_capped(
             }
         }
     }
-    flush_events(&mut tx, &mut pending, &mut lines, &ctx, now_ms).await?;
+    flush_events(&mut tx, &mut pending, &mut lines, &mut ctx, now_ms).await?;
     lines.drain_into(&mut report, lines_per_kind);
     if !lines.slots.is_empty() {
         anyhow::bail!("item {} was not reported", lines.base);
     }
+    report.touched_orders = touched_orders(tx.conn(), &ctx).await?;
     audit::insert_audit(
         tx.conn(),
         now_ms,
@@ -464,6 +470,25 @@ struct BatchContext {
     customers: HashSet<String>,
     orders: HashSet<String>,
     shipments: HashSet<String>,
+    /// Orders named by accepted records and events.
+    touched_orders: HashSet<String>,
+    /// Shipments named by accepted events (their orders are looked up at the end).
+    touched_tracking: HashSet<String>,
+}
+
+/// The orders a batch touched: those named, and those of the shipments named.
+async fn touched_orders(
+    conn: &mut sqlx::AnyConnection,
+    ctx: &BatchContext,
+) -> anyhow::Result<Vec<crate::domain::OrderNumber>> {
+    let tracking: Vec<&str> = ctx.touched_tracking.iter().map(String::as_str).collect();
+    let mut all: std::collections::BTreeSet<String> =
+        ctx.touched_orders.clone().into_iter().collect();
+    all.extend(records::orders_of_shipments(conn, &tracking).await?);
+    Ok(all
+        .into_iter()
+        .filter_map(|o| crate::domain::OrderNumber::parse(&o).ok())
+        .collect())
 }
 
 async fn apply_record(
@@ -482,6 +507,7 @@ async fn apply_record(
         Item::Order(o) => {
             records::upsert_order(conn, o, now_ms).await?;
             ctx.orders.insert(o.number.as_str().to_string());
+            ctx.touched_orders.insert(o.number.as_str().to_string());
             let known = ctx.customers.contains(o.customer_id.as_str())
                 || records::customer_exists(conn, &o.customer_id).await?;
             (!known).then(|| {
@@ -494,6 +520,8 @@ async fn apply_record(
         Item::Shipment(s) => {
             records::upsert_shipment(conn, s, now_ms).await?;
             ctx.shipments.insert(s.tracking_number.as_str().to_string());
+            ctx.touched_orders
+                .insert(s.order_number.as_str().to_string());
             let known = ctx.orders.contains(s.order_number.as_str())
                 || records::order_exists(conn, &s.order_number).await?;
             (!known).then(|| {
@@ -513,7 +541,7 @@ async fn flush_events(
     tx: &mut WriteTx,
     pending: &mut Vec<Pending>,
     lines: &mut Lines,
-    ctx: &BatchContext,
+    ctx: &mut BatchContext,
     now_ms: i64,
 ) -> anyhow::Result<()> {
     if pending.is_empty() {
@@ -591,6 +619,12 @@ async fn flush_events(
                     )
                 })
             });
+            if let Some(o) = ne.event.body.order_number() {
+                ctx.touched_orders.insert(o.as_str().to_string());
+            }
+            if let Some(t) = ne.event.body.tracking_number() {
+                ctx.touched_tracking.insert(t.as_str().to_string());
+            }
             (Status::Accepted, note)
         } else if stored_hash == ne.hash {
             (Status::Duplicate, None)

@@ -12,6 +12,7 @@ pub mod console;
 pub mod conversations;
 pub mod events;
 pub mod inspect;
+pub mod notices;
 pub mod records;
 pub mod scratch;
 pub mod staff;

@@ -366,6 +366,33 @@ pub async fn unknown_tracking_numbers(
     Ok(unknown)
 }
 
+/// The order numbers of these shipments (those known).
+pub async fn orders_of_shipments(
+    conn: &mut AnyConnection,
+    numbers: &[&str],
+) -> anyhow::Result<HashSet<String>> {
+    let mut orders = HashSet::new();
+    for chunk in numbers.chunks(500) {
+        let sql = format!(
+            "SELECT DISTINCT s.order_number FROM shipments s JOIN (VALUES {}) AS v \
+             ON s.tracking_number = v.column1",
+            placeholders(conn, 0, chunk.len(), 1)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for n in chunk {
+            q = q.bind(*n);
+        }
+        for r in q
+            .fetch_all(&mut *conn)
+            .await
+            .context("looking up the orders of shipments")?
+        {
+            orders.insert(r.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(orders)
+}
+
 /// Counts rows of the main tables (for the CLI's summary and tests).
 pub async fn count_records(conn: &mut AnyConnection) -> anyhow::Result<RecordCounts> {
     let row = sqlx::query(

@@ -7,6 +7,7 @@
 //! refines the offered remedies with `with_remedy_context`; [`summary()`] renders the sentence every channel shows.
 
 pub mod format;
+pub mod notices;
 pub mod policy;
 pub mod reconcile;
 pub mod remedy;

@@ -49,6 +49,8 @@ pub struct Policy {
     pub max_replacements_per_order: u32,
     /// No replacement or redelivery while the driver's next attempt is still ahead.
     pub wait_for_next_attempt: bool,
+    /// `[notices]`: what Verity tells people first, and when.
+    pub notices: super::notices::NoticePolicy,
 }
 
 impl Default for Policy {
@@ -69,6 +71,7 @@ impl Default for Policy {
             replacement_max_value: Money(15_000),
             max_replacements_per_order: 1,
             wait_for_next_attempt: true,
+            notices: super::notices::NoticePolicy::default(),
         }
     }
 }
@@ -251,6 +254,13 @@ mod tests {
             "fri",
             "sat",
             "sun",
+            "enabled",
+            "quiet_hours",
+            "max_per_person_per_day",
+            "max_order_age_days",
+            "link_valid_days",
+            "sweep_window_days",
+            "customer_disputes_delivery",
         ];
         let lines: Vec<&str> = EXAMPLE.lines().collect();
         for key in keys {

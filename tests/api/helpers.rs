@@ -103,6 +103,8 @@ pub async fn spawn_app_on(
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
+    // The links in notices point at this server.
+    config.public_url.get_or_insert_with(|| base.clone());
     let state = App::state(
         store.clone(),
         config,
