@@ -13,7 +13,7 @@ pub mod links;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::assistant::offline::SuggestedAction;
+use crate::assistant::reply::SuggestedAction;
 use crate::channels::outbox::SERVICE_WINDOW_MS;
 use crate::channels::{email, messenger, whatsapp};
 use crate::domain::{Customer, Locale, OrderNumber};

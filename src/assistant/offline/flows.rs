@@ -4,7 +4,8 @@
 use minijinja::context;
 use serde_json::{Value, json};
 
-use super::{EngineReply, Intent, Signals, SuggestedAction, TurnInput};
+use super::{EngineReply, Intent, Signals, TurnInput};
+use crate::assistant::reply::SuggestedAction;
 use crate::assistant::reply::{action_label, render_reply, slot_text};
 use crate::assistant::tools::{ToolCallRecord, ToolContext, call_tool};
 use crate::domain::Locale;

@@ -8,7 +8,7 @@ mod flows;
 use super::tools::ToolContext;
 use crate::domain::Locale;
 
-pub use super::reply::{EngineReply, SuggestedAction, action_label, render_reply, slot_text};
+pub use super::reply::EngineReply;
 
 pub use super::nlu::Intent;
 

@@ -464,7 +464,7 @@ impl Turn {
             .any(|k| k == "frustration" || k == "still_there");
         if s.has(Intent::Frustration) && !acknowledged && !self.parts.is_empty() {
             let ack =
-                crate::assistant::offline::render_reply("frustration_ack", self.locale, json_ctx());
+                crate::assistant::reply::render_reply("frustration_ack", self.locale, json_ctx());
             self.parts.insert(0, ack);
             self.kinds.insert(0, "frustration_ack".into());
             self.offer("handoff");
