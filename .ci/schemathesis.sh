@@ -64,12 +64,15 @@ ready || { echo "the server did not become ready"; cat "$work/server.log"; exit 
 
 report=$root/artifacts/schemathesis
 mkdir -p "$report"
+# One worker: with two, Hypothesis describing a filtered strategy parses Schemathesis's
+# source in two threads at once, and CPython 3.11's parser fails ("AST constructor
+# recursion depth mismatch"), a crash of the tool reported as a runtime error.
 set +e
 VERITY_SCHEMATHESIS_BASE=$base PYTHONPATH=$root/.ci SCHEMATHESIS_HOOKS=schemathesis_hooks \
     "$venv/bin/schemathesis" --config-file "$root/.ci/schemathesis.toml" run "$base/api/openapi.json" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
     --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-25}" --max-time "${SCHEMATHESIS_MAX_TIME:-180}" \
-    ${SCHEMATHESIS_ARGS:-} --seed "${SCHEMATHESIS_SEED:-22}" --workers 2 --request-timeout 20 \
+    ${SCHEMATHESIS_ARGS:-} --seed "${SCHEMATHESIS_SEED:-22}" --workers 1 --request-timeout 20 \
     --report junit --report-junit-path "$report/junit.xml" 2>&1 | tee "$report/output.txt"
 status=${PIPESTATUS[0]}
 set -e
