@@ -2,6 +2,7 @@
 //! calls, the dialogue of the offline engine, the LLM engine, the grounding check of every reply, and
 //! the conversation service that runs a turn.
 
+pub mod engine;
 pub mod grounding;
 pub mod help;
 pub mod llm;

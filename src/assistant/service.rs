@@ -1,7 +1,8 @@
 //! The conversation service: one turn of any channel. The inbound message is stored
-//! before anything else; then the engine answers (unless staff have taken over): the
-//! offline engine, or the LLM engine when one is configured, with the offline engine
-//! answering whenever the model fails or its reply fails the grounding guard twice. The
+//! before anything else; then the engines answer (unless staff have taken over), in
+//! order until one does ([`super::engine`]): the LLM engine when one is configured, then
+//! the offline engine, which answers whenever the model fails or its reply fails the
+//! grounding guard twice. The
 //! reply passes the grounding check and is stored with its tool calls, verdict and
 //! engine stats before the channel gets it.
 
@@ -12,18 +13,18 @@ use std::time::Instant;
 use serde::Serialize;
 use serde_json::json;
 
+use super::engine::{Answer, Engine, Request, Turn, Understood};
 use super::grounding::{self, Evidence, Support, Verdict};
 use super::llm::stream::StreamOut;
-use super::llm::{LlmEngine, LlmInput, LlmOutcome, LlmStats};
+use super::llm::{LlmEngine, LlmStats};
 use super::memory::{self, Memory, Parts};
 use super::nlu::Expectation;
-use super::offline::{self, TurnInput};
+use super::offline::{OfflineEngine, TurnInput};
 use super::reply::{self, EngineReply, SuggestedAction, render_reply};
 use super::state::ConversationState;
 use super::tools::ToolContext;
 use super::understand;
 use crate::clock::Clock;
-use crate::config::LlmFallback;
 use crate::domain::Locale;
 use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
 use crate::store::{Store, new_id, new_sorted_id};
@@ -78,57 +79,14 @@ pub enum TurnOutcome {
     Duplicate,
 }
 
-/// What a message says, as the engines need it.
-struct Understood {
-    input: TurnInput,
-    /// The language to answer in: the message's, when it is clear.
-    language: Locale,
-    said_yes: bool,
-    /// The message asks for what only a person can do, or is frustrated.
-    offer_person: bool,
-}
-
-/// The LLM engine's answer: a reply (checked), or none and the offline engine answers.
-struct LlmAnswer {
-    reply: Option<(EngineReply, Verdict)>,
-    /// The verdict of a first answer that failed the guard.
-    replaced: Option<Verdict>,
-    stats: LlmStats,
-}
-
-/// The conversation a turn works on, and what its tools need.
-struct Turn<'a> {
-    store: &'a Store,
-    policy: &'a Policy,
-    now: chrono::DateTime<chrono::Utc>,
-    conv: &'a mut ConversationRow,
-    state: &'a mut ConversationState,
-    client: Option<String>,
-}
-
-impl Turn<'_> {
-    /// The tools' context, answering in `locale`.
-    fn tools(&mut self, locale: Locale) -> ToolContext<'_> {
-        ToolContext {
-            store: self.store,
-            policy: self.policy,
-            now: self.now,
-            conversation: self.conv,
-            state: self.state,
-            locale,
-            reads: Default::default(),
-            client: self.client.clone(),
-        }
-    }
-}
-
 /// Runs turns; one per conversation at a time.
 pub struct Assistant {
     store: Store,
     policy: Policy,
     clock: Clock,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    llm: Option<LlmEngine>,
+    /// Asked in order until one answers; the offline engine is always the last.
+    engines: Vec<Box<dyn Engine>>,
     /// The evidence of recent tool results and of each conversation's latest messages.
     memory: Memory,
     /// How long a turn's lease lasts unless renewed (PostgreSQL, [`Self::turn_lease`]).
@@ -143,7 +101,7 @@ impl Assistant {
             policy,
             clock,
             locks: Mutex::new(HashMap::new()),
-            llm: None,
+            engines: vec![Box::new(OfflineEngine)],
             memory,
             lease_ms: 15_000,
         }
@@ -151,7 +109,7 @@ impl Assistant {
 
     /// Answers with the LLM engine (the offline engine stays the fallback).
     pub fn with_llm(mut self, engine: LlmEngine) -> Self {
-        self.llm = Some(engine);
+        self.engines.insert(0, Box::new(engine));
         self
     }
 
@@ -163,11 +121,7 @@ impl Assistant {
 
     /// `offline` or `openai`.
     pub fn engine_name(&self) -> &'static str {
-        if self.llm.is_some() {
-            "openai"
-        } else {
-            "offline"
-        }
+        self.engines.first().map_or("offline", |e| e.name())
     }
 
     /// Opens a conversation on a channel.
@@ -457,38 +411,30 @@ impl Assistant {
             conv: &mut conv,
             state: &mut state,
             client,
+            memory: &self.memory,
         };
-        let mut answered = None;
-        if let (Some(llm), TurnInput::Text { text, .. }) = (&self.llm, &understood.input) {
-            // Pressed buttons are commands with one meaning: the offline engine runs them.
-            answered = Some(
-                self.llm_answer(
-                    llm,
-                    &mut turn,
-                    text,
-                    &understood,
-                    &evidence,
-                    stream,
-                    started,
-                )
-                .await?,
-            );
-        }
-        let (mut reply, mut verdict, mut replaced, stats) = match answered {
-            Some(LlmAnswer {
-                reply: Some((reply, verdict)),
-                replaced,
-                stats,
-            }) => (reply, verdict, replaced, Some(stats)),
-            // The model failed or its answer was replaced: the offline engine answers,
-            // from the state before the model's turn.
-            other => {
-                let (replaced, stats) = other.map_or((None, None), |a| (a.replaced, Some(a.stats)));
-                let (reply, verdict) = self
-                    .offline_answer(&mut turn, &understood.input, &mut evidence)
-                    .await?;
-                (reply, verdict, replaced, stats)
+        // Step 4: the engines in order until one answers.
+        let mut answer = Answer::default();
+        for engine in &self.engines {
+            let request = Request {
+                turn: &mut turn,
+                understood: &understood,
+                evidence: &mut evidence,
+                stream,
+                started,
+            };
+            answer = answer.then(engine.answer(request).await?);
+            if answer.reply.is_some() {
+                break;
             }
+        }
+        let Answer {
+            reply: Some((mut reply, mut verdict)),
+            mut replaced,
+            stats,
+        } = answer
+        else {
+            anyhow::bail!("no engine answered (the offline engine always does)");
         };
         if let Some(failed) = self.guard(&mut reply, &mut verdict, &evidence, &conv.id) {
             replaced = Some(failed);
@@ -599,113 +545,6 @@ impl Assistant {
             said_yes,
             offer_person,
         }
-    }
-
-    /// Step 4a: the LLM engine answers through the tools, within the message's deadline.
-    /// Without a reply (the model failed, or its answer failed the guard twice) the
-    /// conversation is as it was before, for the offline engine; with the handoff
-    /// fallback, staff are called instead.
-    #[allow(clippy::too_many_arguments)]
-    async fn llm_answer(
-        &self,
-        llm: &LlmEngine,
-        turn: &mut Turn<'_>,
-        text: &str,
-        understood: &Understood,
-        evidence: &Support,
-        stream: &mut StreamOut,
-        started: Instant,
-    ) -> anyhow::Result<LlmAnswer> {
-        let language = understood.language;
-        let history = {
-            let mut conn = self.store.read().await?;
-            let n = super::llm::HISTORY_MESSAGES as i64 + 1;
-            conversations::list_recent_texts(&mut conn, &turn.conv.id, n).await?
-        };
-        let before = (turn.conv.clone(), turn.state.clone());
-        let mut stats = LlmStats::default();
-        let outcome = {
-            let mut ctx = turn.tools(language);
-            let history = &history[..history.len().saturating_sub(1)];
-            let input = LlmInput {
-                text,
-                history,
-                language,
-                customer_said_yes: understood.said_yes,
-                offer_person: understood.offer_person,
-                evidence: evidence.clone(),
-                memory: &self.memory,
-            };
-            // One deadline per customer message, whatever the model's retries.
-            let left = llm.config().deadline.saturating_sub(started.elapsed());
-            match tokio::time::timeout(left, llm.respond(&mut ctx, input, stream, &mut stats)).await
-            {
-                Ok(outcome) => outcome?,
-                Err(_) => {
-                    metrics::counter!("verity_llm_fallbacks_total", "reason" => "deadline")
-                        .increment(1);
-                    LlmOutcome::Failed { reason: "deadline" }
-                }
-            }
-        };
-        let mut answer = LlmAnswer {
-            reply: None,
-            replaced: None,
-            stats,
-        };
-        match outcome {
-            LlmOutcome::Reply {
-                reply,
-                verdict,
-                replaced,
-            } => {
-                answer.replaced = replaced;
-                answer.reply = Some((reply, verdict));
-            }
-            LlmOutcome::Ungrounded { replaced } => {
-                answer.replaced = Some(replaced);
-                (*turn.conv, *turn.state) = before;
-            }
-            LlmOutcome::Failed { reason } => {
-                tracing::warn!(conversation.id = %turn.conv.id, reason, "the model failed; the fallback answers");
-                (*turn.conv, *turn.state) = before;
-                if llm.config().fallback == LlmFallback::Handoff {
-                    let call = super::tools::call_tool(
-                        &mut turn.tools(language),
-                        "handoff_to_human",
-                        &json!({"reason": "the assistant could not answer"}),
-                    )
-                    .await?;
-                    let reply = EngineReply {
-                        text: render_reply("handoff", language, minijinja::context! {}),
-                        language,
-                        handoff: true,
-                        tool_calls: vec![call],
-                        ..EngineReply::default()
-                    };
-                    let verdict = grounding::check(&reply.text, evidence, language);
-                    answer.reply = Some((reply, verdict));
-                }
-            }
-        }
-        Ok(answer)
-    }
-
-    /// Step 4b: the offline engine answers through the tools; its tool results join the
-    /// evidence the answer is checked against.
-    async fn offline_answer(
-        &self,
-        turn: &mut Turn<'_>,
-        input: &TurnInput,
-        evidence: &mut Support,
-    ) -> anyhow::Result<(EngineReply, Verdict)> {
-        let locale = Locale::from_tag(&turn.conv.language);
-        let reply = offline::respond(&mut turn.tools(locale), input).await?;
-        for p in self.memory.calls(&reply.tool_calls) {
-            evidence.add(&p);
-        }
-        let verdict = grounding::check(&reply.text, &*evidence, reply.language);
-        Ok((reply, verdict))
     }
 
     /// Step 5: the guard. A reply that states what no tool result supports is replaced

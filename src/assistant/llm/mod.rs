@@ -7,6 +7,7 @@
 //! failing again, or when the endpoint fails for good, the conversation service sends
 //! the offline engine's answer instead.
 
+mod answer;
 pub mod client;
 pub mod prompt;
 pub mod stream;

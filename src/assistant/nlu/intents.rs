@@ -177,12 +177,15 @@ pub fn recognize(tokens: &[Token], expecting: Option<Expectation>) -> Found {
         .any(|m| !blockers.iter().any(|b| b.overlaps(m)));
     let injection = !any(&INJECTION, false).is_empty();
     // "die andere Bestellung" is one other order, though "andere" is one letter from
-    // "anderen": a typo reading never overrides an exact one.
+    // "anderen": a typo reading never overrides an exact one. It does where it reaches
+    // beyond the exact one: "the other ordres" is "the other orders".
     let one_other = any(&REFERS_OTHER, false);
     let refers_to_all_others = !any(&ALL_OTHERS, false).is_empty()
-        || any(&ALL_OTHERS, true)
-            .iter()
-            .any(|m| !one_other.iter().any(|o| o.overlaps(m)));
+        || any(&ALL_OTHERS, true).iter().any(|m| {
+            !m.tokens
+                .iter()
+                .all(|t| one_other.iter().any(|o| o.tokens.contains(t)))
+        });
     let hesitation = !any(&HESITANT, false).is_empty();
     let order_context = !any(&CONTEXT, false).is_empty();
     let other_thing = !any(&OTHER, false).is_empty();

@@ -20,6 +20,36 @@ use super::normalize::{Token, tolerance, within_distance};
 /// Tokens allowed between two steps of a pattern.
 pub const MAX_GAP: usize = 3;
 
+/// Filler words allowed between two steps besides the gap.
+const MAX_FILLERS: usize = 2;
+
+/// Words customers put between others that carry no meaning there ("um", "äh", "halt").
+/// Not hesitation: whether an answer hesitates is read elsewhere, from its own words.
+fn is_filler(word: &str) -> bool {
+    matches!(
+        word,
+        "um" | "umm"
+            | "uh"
+            | "uhm"
+            | "erm"
+            | "er"
+            | "well"
+            | "like"
+            | "just"
+            | "actually"
+            | "basically"
+            | "aeh"
+            | "aehm"
+            | "oehm"
+            | "also"
+            | "halt"
+            | "mal"
+            | "eigentlich"
+            | "quasi"
+            | "sozusagen"
+    )
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Alt {
     /// The word and its length in letters.
@@ -187,13 +217,24 @@ impl<'t> Matcher<'t> {
             return true;
         }
         let tokens = self.tokens;
-        let last = (at + 1 + pattern.max_gap).min(tokens.len().saturating_sub(1));
-        for next in at + 1..=last {
+        // Up to `max_gap` words between two steps, and a few fillers on top ("the um
+        // others", "letztes also Jahr"): a filler changes no meaning, even in a tight
+        // pattern.
+        let (mut words, mut fillers) = (0, 0);
+        for next in at + 1..tokens.len() {
             if tokens[next].sentence != tokens[at].sentence {
                 break;
             }
             if self.extend(pattern, fuzzy, next, step + 1, picked) {
                 return true;
+            }
+            if is_filler(&tokens[next].text) && fillers < MAX_FILLERS {
+                fillers += 1;
+            } else {
+                words += 1;
+            }
+            if words > pattern.max_gap {
+                break;
             }
         }
         picked.pop();
@@ -262,7 +303,11 @@ mod tests {
     use crate::assistant::nlu::normalize::tokenize;
 
     fn starts(pattern: &str, text: &str) -> Vec<usize> {
-        Pattern::parse(pattern)
+        starts_of(&Pattern::parse(pattern), text)
+    }
+
+    fn starts_of(pattern: &Pattern, text: &str) -> Vec<usize> {
+        pattern
             .find_all(&tokenize(text), true)
             .iter()
             .map(Match::start)
@@ -280,6 +325,16 @@ mod tests {
         let p = Pattern::parse("die andere*").tight();
         assert_eq!(p.find_all(&tokenize("und die andere?"), true).len(), 1);
         assert!(p.find_all(&tokenize("die ganz andere"), true).is_empty());
+    }
+
+    #[test]
+    fn fillers_between_steps_do_not_break_a_phrase() {
+        let p = Pattern::parse("die andere*").tight();
+        assert_eq!(starts_of(&p, "und die äh anderen"), vec![1]);
+        assert_eq!(starts_of(&p, "und die halt mal anderen"), vec![1]);
+        assert!(starts_of(&p, "und die neuen anderen").is_empty());
+        let p = Pattern::parse("the other*").tight();
+        assert_eq!(starts_of(&p, "what about the um others"), vec![2]);
     }
 
     #[test]

@@ -5,6 +5,10 @@
 
 mod flows;
 
+use futures_util::future::BoxFuture;
+
+use super::engine::{Answer, Engine, Request};
+use super::grounding;
 use super::tools::ToolContext;
 use crate::domain::Locale;
 
@@ -127,4 +131,36 @@ pub enum TurnInput {
 /// Runs the dialogue policy for one turn.
 pub async fn respond(ctx: &mut ToolContext<'_>, input: &TurnInput) -> anyhow::Result<EngineReply> {
     flows::Turn::new(ctx.locale).run(ctx, input).await
+}
+
+/// The offline engine: it always answers, so it is every chain's last.
+pub struct OfflineEngine;
+
+impl Engine for OfflineEngine {
+    fn name(&self) -> &'static str {
+        "offline"
+    }
+
+    /// The dialogue policy answers through the tools; their results join the evidence
+    /// the reply is checked against.
+    fn answer<'f>(&'f self, request: Request<'f, '_>) -> BoxFuture<'f, anyhow::Result<Answer>> {
+        Box::pin(async move {
+            let Request {
+                turn,
+                understood,
+                evidence,
+                ..
+            } = request;
+            let locale = Locale::from_tag(&turn.conv.language);
+            let reply = respond(&mut turn.tools(locale), &understood.input).await?;
+            for p in turn.memory.calls(&reply.tool_calls) {
+                evidence.add(&p);
+            }
+            let verdict = grounding::check(&reply.text, &*evidence, reply.language);
+            Ok(Answer {
+                reply: Some((reply, verdict)),
+                ..Answer::default()
+            })
+        })
+    }
 }

@@ -92,6 +92,14 @@ struct BriefCtx {
     /// Order-level contradictions other than promises (a message about a step the shop
     /// never recorded): their facts.
     order_facts: Vec<BriefFact>,
+    /// The order has no shipment yet: what the shop recorded instead.
+    unshipped: Option<UnshippedCtx>,
+}
+
+#[derive(Debug, Serialize)]
+struct UnshippedCtx {
+    cancelled: bool,
+    refunded: bool,
 }
 
 /// The brief of an order (or of one of its shipments) in `locale`.
@@ -154,6 +162,10 @@ pub fn brief(view: &OrderView, locale: Locale, policy: &Policy, opts: BriefOptio
         stories,
         promises,
         order_facts,
+        unshipped: (opts.only.is_none() && view.shipments.is_empty()).then_some(UnshippedCtx {
+            cancelled: view.order_state.cancelled,
+            refunded: view.order_state.refunded,
+        }),
     };
     let name = format!("summary/brief.{}.j2", locale.as_str());
     let text = crate::prompts::render(&name, minijinja::context! { b => ctx })

@@ -259,3 +259,33 @@ fn the_brief_and_the_details_render_every_code_source_and_label_in_both_language
         assert!(d.starts_with(all), "{d}");
     }
 }
+
+#[test]
+fn the_brief_of_an_order_without_shipments_says_what_the_shop_recorded() {
+    let policy = Policy::default();
+    let now = at("2025-09-15T10:00:00+02:00");
+    let mut view = reconcile_order(&order(), &[], &[], now, &policy);
+    for (locale, open) in [
+        (Locale::De, "A-100234 ist noch nicht versandt."),
+        (Locale::En, "A-100234 has not been shipped yet."),
+    ] {
+        let b = brief(&view, locale, &policy, BriefOptions::default());
+        assert!(b.text.contains(open), "{}", b.text);
+        assert!(!b.disputed);
+    }
+    view.order_state.cancelled = true;
+    view.order_state.refunded = true;
+    for (locale, cancelled) in [
+        (
+            Locale::De,
+            "A-100234 ist storniert; die Erstattung ist veranlasst.",
+        ),
+        (
+            Locale::En,
+            "A-100234 is cancelled; the refund has been issued.",
+        ),
+    ] {
+        let b = brief(&view, locale, &policy, BriefOptions::default());
+        assert!(b.text.contains(cancelled), "{}", b.text);
+    }
+}

@@ -84,6 +84,12 @@ pub(super) fn cases() -> Vec<Case> {
         en("what about the others?", &[Unknown]).all_others(),
         en("and the other orders?", &[Unknown]).all_others(),
         en("what about the rest", &[Unknown]).all_others(),
+        // With a typo or a filler inside the phrase.
+        // "äh" also makes an answer hesitant; here it only stands between the words.
+        de("und die äh anderen?", &[Unknown]).all_others().hesitant(),
+        de("und was ist mit den anderen beiedn", &[Unknown]).all_others(),
+        en("and the other ordres?", &[Unknown]).all_others(),
+        en("what about the um others", &[Unknown]).all_others(),
         // Requests Verity cannot do here.
         de("Ich möchte meine Lieferadresse ändern", &[no(ChangeAddress)]),
         de("Können Sie die Adresse noch korrigieren?", &[no(ChangeAddress)]),
