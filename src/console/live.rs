@@ -52,6 +52,27 @@ impl Live {
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.tx.subscribe()
     }
+
+    /// Says that a conversation changed when the returned guard is dropped: for a
+    /// writer with many ways out (the channel inbox), whichever it takes.
+    pub fn on_drop(&self, id: &str) -> ChangedOnDrop {
+        ChangedOnDrop {
+            live: self.clone(),
+            id: id.to_string(),
+        }
+    }
+}
+
+/// See [`Live::on_drop`].
+pub struct ChangedOnDrop {
+    live: Live,
+    id: String,
+}
+
+impl Drop for ChangedOnDrop {
+    fn drop(&mut self) {
+        self.live.conversation_changed(&self.id);
+    }
 }
 
 /// What the widget is told of its conversation.
