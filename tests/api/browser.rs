@@ -157,6 +157,13 @@ async fn the_widget_follows_the_language_shows_long_replies_from_the_start_and_k
 }
 
 #[tokio::test]
+async fn the_widget_greets_in_the_pages_or_the_browsers_language_and_links_the_carriers_tracking_page()
+ {
+    let app = demo_app().await;
+    run_browser_script("widget-links.mjs", &app.base).await;
+}
+
+#[tokio::test]
 async fn the_widget_works_on_a_phone_sized_screen() {
     let app = demo_app().await;
     run_browser_script("widget-phone.mjs", &app.base).await;
