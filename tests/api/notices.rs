@@ -358,6 +358,16 @@ async fn staff_see_an_orders_notices_and_hold_and_release_what_was_not_sent() {
     assert!(notices.contains("<td>Email</td>"), "{notices}");
     assert!(notices.contains("waiting (quiet hours) until"), "{notices}");
     assert!(notices.contains("Hold notices"), "{notices}");
+    // The customer's page shows the same.
+    let (_, customer) = staff.get(&app, "/console/customers/C-N1").await;
+    let at = customer
+        .find("<h2>Notices</h2>")
+        .expect("the customer page's notices");
+    assert!(customer[at..].contains("waiting (quiet hours) until"));
+    assert!(
+        customer[at..].contains("value=\"&#x2f;console&#x2f;customers&#x2f;C-N1\""),
+        "its forms come back to the customer page"
+    );
 
     let back = page_path.as_str();
     let r = staff

@@ -39,6 +39,8 @@ pub struct CustomerPage {
     pub channels: Vec<q::ChannelIdentity>,
     pub history: Vec<HistoryItem>,
     pub orders: Vec<OrderPanel>,
+    /// The notices of those orders, and whether staff hold them.
+    pub notices: Vec<crate::console::notice_holds::OrderNotices>,
 }
 
 /// Builds a customer's page.
@@ -109,11 +111,15 @@ pub async fn customer_page(
         }
     }
     history.sort_by_key(|h| std::cmp::Reverse(h.at_ms));
+    let numbers: Vec<String> = orders.iter().map(|o| o.number.clone()).collect();
+    let notices =
+        crate::console::notice_holds::for_orders(store, &numbers, now.timestamp_millis()).await?;
     Ok(Some(CustomerPage {
         customer,
         channels,
         history,
         orders,
+        notices,
     }))
 }
 
