@@ -69,6 +69,9 @@ pub struct Config {
     pub console_secure_cookies: bool,
     /// How long a console login lasts, in hours.
     pub console_session_hours: i64,
+    /// `VERITY_LIVE_POLL_SECS`: how often the live streams look at the store for changes
+    /// nobody signalled in this process (another instance, the CLI).
+    pub live_poll: std::time::Duration,
     /// WhatsApp and Messenger: webhook secrets, Graph API tokens, the outbox.
     pub channels: ChannelConfig,
     /// Origins (`https://shop.example`) whose pages may embed the widget and call the
@@ -374,6 +377,7 @@ impl Default for Config {
             chat_rate_per_session: 30,
             console_secure_cookies: false,
             console_session_hours: 12,
+            live_poll: std::time::Duration::from_secs(3),
             channels: ChannelConfig::default(),
             llm: None,
             widget_origins: Vec::new(),

@@ -327,6 +327,21 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
+/// `VERITY_LIVE_POLL_SECS` (1–3600, default 3): how often the live streams look at the
+/// store for changes nobody signalled in this process.
+fn live_poll() -> anyhow::Result<std::time::Duration> {
+    match std::env::var("VERITY_LIVE_POLL_SECS") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (1..=3600).contains(s))
+            .map(std::time::Duration::from_secs)
+            .ok_or_else(|| anyhow::anyhow!("VERITY_LIVE_POLL_SECS must be 1 to 3600 seconds")),
+        _ => Ok(std::time::Duration::from_secs(3)),
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Serve {
@@ -360,6 +375,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 channels: verity::config::ChannelConfig::from_env()?,
                 console_secure_cookies,
                 console_session_hours,
+                live_poll: live_poll()?,
                 widget_origins,
                 trusted_proxies,
                 public_url: std::env::var("VERITY_PUBLIC_URL")

@@ -136,6 +136,7 @@ mod tests {
         let d = minijinja::context! {
             decision => "reject", kind => "replacement", order => "A-1", reason => "ok",
             id => "details", day => "12.09.2025", from => "10:00", to => "12:00",
+            name => "Erika Probe", family_name => "Probe", salutation => "ms",
         };
         for locale in [Locale::De, Locale::En] {
             for kind in [
@@ -147,6 +148,7 @@ mod tests {
                 "no_slot",
                 "reply_failed",
                 "summary_failed",
+                "addressed",
             ] {
                 let name = format!("texts/{}.j2", locale.as_str());
                 let t = super::render(&name, minijinja::context! { kind => kind, d => d.clone() })

@@ -3,7 +3,10 @@
  *  conversation list, messages of the open conversation, the case tables (not while
  *  staff are typing in them). Shows the unread count and, once allowed on a click,
  *  a browser notification for each customer who starts waiting for a person.
- *  Keyboard: Alt+Shift+N opens the next waiting conversation. */
+ *  Keyboard: Alt+Shift+N opens the next waiting conversation, Alt+Shift+T takes over,
+ *  Alt+Shift+B hands back, Alt+Shift+R goes to the saved replies; Ctrl+Enter sends.
+ *  A saved reply is inserted where the cursor is in the reply box (without a reload;
+ *  without JavaScript the page comes back with it in the box). */
 (function () {
   'use strict';
   var body = document.body;
@@ -102,12 +105,26 @@
     if (key === 'n' && known && known.length) {
       var next = known.filter(function (id) { return id !== conversation; })[0];
       if (next) { e.preventDefault(); location.href = '/console/conversations/' + encodeURIComponent(next); }
+    } else if (key === 'r') {
+      var pick = document.getElementById('saved-reply');
+      if (pick) { e.preventDefault(); pick.focus(); }
     } else if (key === 't' || key === 'b') {
       var form = document.querySelector(key === 't' ? 'form.take-over' : 'form.hand-back');
       if (form) { e.preventDefault(); form.submit(); }
     }
   });
   var reply = document.querySelector('form.reply textarea');
+  var saved = document.querySelector('form.saved-replies');
+  if (saved && reply) saved.addEventListener('submit', function (e) {
+    var option = saved.querySelector('select').selectedOptions[0];
+    var text = option && option.getAttribute('data-text');
+    if (text == null) return;
+    e.preventDefault();
+    var from = reply.selectionStart, to = reply.selectionEnd, value = reply.value;
+    reply.value = value.slice(0, from) + text + value.slice(to);
+    reply.focus();
+    reply.selectionStart = reply.selectionEnd = from + text.length;
+  });
   if (reply) reply.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); reply.form.requestSubmit ? reply.form.requestSubmit() : reply.form.submit(); }
   });

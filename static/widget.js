@@ -28,7 +28,8 @@
       failed: 'Das hat nicht geklappt: {m}', back: 'Verbindung wiederhergestellt.',
       noAnswer: 'gerade ist keine Antwort möglich. Bitte schreiben Sie Ihre Nachricht gleich noch einmal.',
       takenOver: 'Jemand aus unserem Team hat das Gespräch übernommen und antwortet hier.',
-      unread: '{n} neue Nachricht(en)', locale: 'de-DE'
+      unread: '{n} neue Nachricht(en)', locale: 'de-DE',
+      track: 'Sendung {n} bei {c} verfolgen', newTab: '(öffnet in neuem Tab)'
     },
     en: {
       title: 'Customer service', launcher: 'Questions? Chat',
@@ -41,13 +42,19 @@
       failed: 'That did not work: {m}', back: 'Connected again.',
       noAnswer: 'no answer is possible right now. Please send your message again in a moment.',
       takenOver: 'A member of our team has taken over this chat and answers here.',
-      unread: '{n} new message(s)', locale: 'en-GB'
+      unread: '{n} new message(s)', locale: 'en-GB',
+      track: 'Track parcel {n} with {c}', newTab: '(opens in a new tab)'
     }
   };
 
   var data = script.dataset || {};
   var server = (data.server || new URL(script.src, location.href).origin).replace(/\/+$/, '');
-  var lang = /^de/i.test(data.lang || document.documentElement.lang || navigator.language || '') ? 'de' : 'en';
+  // The first language: the page's `data-lang`, else the browser's (the first of its
+  // languages the widget speaks), else the page's own `lang`, else German. A session
+  // kept from an earlier visit speaks its conversation's language (setLang).
+  function spoken(l) { return /^de\b/i.test(l || '') ? 'de' : /^en\b/i.test(l || '') ? 'en' : null; }
+  var lang = spoken(data.lang) || [].concat(navigator.languages || [], navigator.language || [])
+    .map(spoken).filter(Boolean)[0] || spoken(document.documentElement.lang) || 'de';
   var T = TEXTS[lang];
   var storeKey = 'verity-chat:' + server;
   var openKey = storeKey + ':open';
@@ -158,6 +165,8 @@
     input.setAttribute('placeholder', T.placeholder);
     send.textContent = T.send;
     banner.textContent = T.takenOver;
+    var tracks = log.querySelectorAll('.vty-track');
+    for (var t = 0; t < tracks.length; t++) labelTrack(tracks[t]);
     var who = log.querySelectorAll('.vty-msg');
     for (var i = 0; i < who.length; i++) {
       var w = who[i].querySelector('.vty-who');
@@ -223,6 +232,36 @@
     place(m, o.seq);
     reveal(m);
     return body;
+  }
+
+  // Links to the carrier's tracking page, below the reply that looked at the shipment;
+  // they open in a new tab, without giving the carrier's page a hold on this one.
+  function labelTrack(a) {
+    a.textContent = T.track.replace('{n}', a.getAttribute('data-n')).replace('{c}', a.getAttribute('data-c'));
+    var hint = el('span', 'vty-sr');
+    hint.textContent = ' ' + T.newTab;
+    a.appendChild(hint);
+  }
+  function addLinks(msg, links) {
+    if (!msg || !links || !links.length || msg.querySelector('.vty-links')) return;
+    var box = el('div', 'vty-links');
+    links.forEach(function (l) {
+      if (!/^https:\/\//.test(l.url || '')) return;
+      var a = el('a', 'vty-track', { href: l.url, target: '_blank', rel: 'noopener noreferrer',
+        'data-n': l.tracking_number, 'data-c': l.carrier });
+      labelTrack(a);
+      box.appendChild(a);
+    });
+    if (box.firstChild) msg.appendChild(box);
+  }
+  // A reply that just arrived looked at shipments: its links come with its transcript entry.
+  function fetchLinks(seq) {
+    if (!session || seq == null) return;
+    call('GET', transcriptPath(seq - 1)).then(function (res) { return res.json(); }).then(function (j) {
+      (j.messages || []).forEach(function (m) {
+        if (m.links) addLinks(log.querySelector('.vty-msg[data-seq="' + m.seq + '"]'), m.links);
+      });
+    }).catch(function () { /* the links are a help, not the answer */ });
   }
 
   function retireActions() {
@@ -470,7 +509,7 @@
         }
         lastShown = null;
       } else if (!seen[m.seq]) {
-        if (m.text) { addMessage(m.role, m.text, { seq: m.seq, at: m.created_at }); added++; }
+        if (m.text) { addLinks(addMessage(m.role, m.text, { seq: m.seq, at: m.created_at }).parentNode, m.links); added++; }
         lastShown = m;
       }
       labels = {};
@@ -523,6 +562,7 @@
       node = addMessage('bot', r.text, { seq: r.seq }).parentNode;
     }
     if (r.seq != null) seen[r.seq] = true;
+    if (r.tools && r.tools.length) fetchLinks(r.seq);
     if (panel.hidden) { unread++; showUnread(); }
     addActions(r.actions);
     setLang(r.language);

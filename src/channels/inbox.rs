@@ -52,6 +52,8 @@ pub struct Inbox {
     clock: Clock,
     config: ChannelConfig,
     wake: Notify,
+    /// Tells the console's live streams of every message stored for a conversation.
+    live: crate::console::live::Live,
 }
 
 /// A sender's place in the order: done when its job finished.
@@ -64,7 +66,14 @@ impl Inbox {
             clock,
             config,
             wake: Notify::new(),
+            live: crate::console::live::Live::new(),
         }
+    }
+
+    /// Signals on `live` what it stores (the app's bus, which the console follows).
+    pub fn with_live(mut self, live: crate::console::live::Live) -> Self {
+        self.live = live;
+        self
     }
 
     /// Stores a raw delivery whose signature was verified, and wakes the worker.
@@ -403,6 +412,7 @@ impl Inbox {
             conversations::find_message_by_channel_id(&mut conn, &m.id).await?
         };
         if let Some(stored) = stored {
+            let _changed = self.live.on_drop(&stored.conversation_id);
             let answerable = !stale && !matches!(m.content, Content::Unsupported(_));
             return self
                 .redelivered(channel, stored, answerable, assistant, outbox)
@@ -411,6 +421,8 @@ impl Inbox {
         let conv = self
             .conversation_for(channel, &m, !stale, assistant, outbox)
             .await?;
+        // Whatever happens next (stored only, answered, silent while staff answer).
+        let _changed = self.live.on_drop(&conv.id);
         let m = InboundMessage {
             content: super::bound_length(m.content, self.config.message_max_chars),
             ..m

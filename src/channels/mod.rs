@@ -5,6 +5,7 @@
 
 pub mod email;
 pub mod inbox;
+pub mod links;
 pub mod messenger;
 pub mod outbox;
 pub mod whatsapp;

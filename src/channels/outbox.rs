@@ -72,6 +72,8 @@ pub struct Outbox {
     last_expiry: std::sync::Mutex<Option<std::time::Instant>>,
     /// The email channel (notices), when `VERITY_SMTP_URL` and `VERITY_MAIL_FROM` are set.
     mailer: Option<super::email::Mailer>,
+    /// Tells the console's live streams of every message queued for a conversation.
+    live: crate::console::live::Live,
 }
 
 enum Attempt {
@@ -111,7 +113,14 @@ impl Outbox {
             wake: Notify::new(),
             last_expiry: std::sync::Mutex::new(None),
             mailer,
+            live: crate::console::live::Live::new(),
         }
+    }
+
+    /// Signals on `live` what it queues (the app's bus, which the console follows).
+    pub fn with_live(mut self, live: crate::console::live::Live) -> Self {
+        self.live = live;
+        self
     }
 
     /// Sends a message to a conversation's customer on its channel: nothing to do on the
@@ -124,6 +133,8 @@ impl Outbox {
         let Some(channel) = Channel::parse(&conversation.channel) else {
             return Ok(Delivery::Stored);
         };
+        // The message is stored by now; the console shows it (and its rows) live.
+        let _changed = self.live.on_drop(&conversation.id);
         let Some(recipient) = conversation.external_id.as_deref() else {
             anyhow::bail!("conversation {} has no recipient", conversation.id);
         };

@@ -1,11 +1,12 @@
 //! What staff do from the console: take a conversation over, write to the customer,
-//! hand it back to the bot, and decide cases. Every action is audited (ids and
+//! hand it back to the bot, decide cases, and write internal notes. Every action is audited (ids and
 //! outcomes only, never texts, phone numbers or emails).
 
 use serde_json::json;
 
 use super::delivery::{Delivery, deliver_staff_message};
 use super::notices::decision_message;
+use super::problem::Problem;
 use crate::assistant::service::Assistant;
 use crate::assistant::state::ConversationState;
 use crate::channels::outbox::Outbox;
@@ -13,21 +14,25 @@ use crate::domain::Locale;
 use crate::store::audit::insert_audit;
 use crate::store::console::{self as q, ConsoleCase};
 use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
+use crate::store::notes::{self, NoteRow};
 use crate::store::{Store, new_sorted_id};
 
 /// The longest message staff may send.
 pub const MAX_STAFF_MESSAGE_CHARS: usize = 4000;
 
-/// Why an action was not done; the text is safe to show to staff.
+/// Why an action was not done: a [`Problem`] the console words for staff.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Problem),
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Problem),
     /// The action does not fit the current state (already decided, not taken over, …).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Problem),
+    /// This staff member may not do it (an agent where an admin must act).
+    #[error("{0}")]
+    Forbidden(Problem),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -49,7 +54,7 @@ async fn load_conversation(store: &Store, id: &str) -> Result<ConversationRow, A
     let mut conn = store.read().await?;
     conversations::get_conversation(&mut conn, id)
         .await?
-        .ok_or_else(|| ActionError::NotFound("no such conversation".into()))
+        .ok_or_else(|| ActionError::NotFound(Problem::new("no_conversation")))
 }
 
 /// Staff answer from now on: the bot tells the customer once that a person answers,
@@ -96,9 +101,7 @@ pub async fn hand_back(
     let _turns = assistant.lock_conversation(conversation_id).await;
     let mut conv = load_conversation(store, conversation_id).await?;
     if conv.taken_over_by.is_none() {
-        return Err(ActionError::Conflict(
-            "the bot answers this conversation already".into(),
-        ));
+        return Err(ActionError::Conflict(Problem::new("bot_answers_already")));
     }
     conv.taken_over_by = None;
     conv.updated_ms = actor.now_ms;
@@ -185,20 +188,21 @@ pub async fn reply(
 ) -> Result<Delivery, ActionError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(ActionError::Invalid("the message is empty".into()));
+        return Err(ActionError::Invalid(Problem::new("message_empty")));
     }
     if text.chars().count() > MAX_STAFF_MESSAGE_CHARS {
-        return Err(ActionError::Invalid(format!(
-            "the message is longer than {MAX_STAFF_MESSAGE_CHARS} characters"
+        return Err(ActionError::Invalid(Problem::with(
+            "message_too_long",
+            MAX_STAFF_MESSAGE_CHARS,
         )));
+    }
+    if super::saved_replies::has_placeholder(text) {
+        return Err(ActionError::Invalid(Problem::new("placeholder_left")));
     }
     let _turns = assistant.lock_conversation(conversation_id).await;
     let mut conv = load_conversation(store, conversation_id).await?;
     if conv.taken_over_by.is_none() {
-        return Err(ActionError::Conflict(
-            "take the conversation over before writing to the customer: the bot answers it now"
-                .into(),
-        ));
+        return Err(ActionError::Conflict(Problem::new("take_over_first")));
     }
     let (msg, delivery) =
         post_to_customer(store, outbox, &mut conv, actor.staff_id, text, actor.now_ms).await?;
@@ -269,36 +273,30 @@ pub async fn decide(
 ) -> Result<Decided, ActionError> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if reason.is_some_and(|r| r.chars().count() > 1000) {
-        return Err(ActionError::Invalid(
-            "the reason is longer than 1000 characters".into(),
-        ));
+        return Err(ActionError::Invalid(Problem::with("reason_too_long", 1000)));
     }
     let case = {
         let mut conn = store.read().await?;
         q::get_case(&mut conn, case_id)
             .await?
-            .ok_or_else(|| ActionError::NotFound("no such case".into()))?
+            .ok_or_else(|| ActionError::NotFound(Problem::new("no_case")))?
     };
     match decision {
         Decision::CallbackDone if case.kind != "callback" => {
-            return Err(ActionError::Invalid("this case is not a callback".into()));
+            return Err(ActionError::Invalid(Problem::new("not_a_callback")));
         }
         Decision::Approve | Decision::Reject
             if !matches!(case.kind.as_str(), "replacement" | "investigation") =>
         {
-            return Err(ActionError::Invalid(
-                "only replacements and investigations are approved or rejected".into(),
-            ));
+            return Err(ActionError::Invalid(Problem::new("not_decidable")));
         }
         Decision::Approve | Decision::Reject if reason.is_none() => {
-            return Err(ActionError::Invalid(
-                "give a reason: the customer is told it".into(),
-            ));
+            return Err(ActionError::Invalid(Problem::new("reason_needed")));
         }
         Decision::Approve | Decision::Reject if case.status != "open" => {
-            return Err(ActionError::Conflict(format!(
-                "this case was decided already ({})",
-                case.status
+            return Err(ActionError::Conflict(Problem::with(
+                "case_decided_already",
+                &case.status,
             )));
         }
         _ => {}
@@ -319,9 +317,9 @@ pub async fn decide(
     )
     .await?;
     if !changed {
-        return Err(ActionError::Conflict(format!(
-            "this case is not open any more ({})",
-            case.status
+        return Err(ActionError::Conflict(Problem::with(
+            "case_not_open",
+            &case.status,
         )));
     }
     tx.commit().await?;
@@ -368,4 +366,57 @@ pub async fn decide(
         q::get_case(&mut conn, case_id).await?.unwrap_or(case)
     };
     Ok(Decided { case, told })
+}
+
+/// An internal note on a conversation (or one of its cases, `case_id`): staff see it in
+/// the console's timeline; the customer never does, on any channel.
+pub async fn add_note(
+    store: &Store,
+    actor: Actor<'_>,
+    conversation_id: &str,
+    case_id: Option<&str>,
+    text: &str,
+) -> Result<NoteRow, ActionError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ActionError::Invalid(Problem::new("note_empty")));
+    }
+    if text.chars().count() > MAX_STAFF_MESSAGE_CHARS {
+        return Err(ActionError::Invalid(Problem::with(
+            "note_too_long",
+            MAX_STAFF_MESSAGE_CHARS,
+        )));
+    }
+    let conv = load_conversation(store, conversation_id).await?;
+    let case_id = case_id.map(str::trim).filter(|c| !c.is_empty());
+    if let Some(case_id) = case_id {
+        let mut conn = store.read().await?;
+        let case = q::get_case(&mut conn, case_id).await?;
+        if case.is_none_or(|c| c.conversation_id.as_deref() != Some(conv.id.as_str())) {
+            return Err(ActionError::Invalid(Problem::new(
+                "case_of_another_conversation",
+            )));
+        }
+    }
+    let note = NoteRow {
+        id: new_sorted_id("note"),
+        conversation_id: conv.id.clone(),
+        case_id: case_id.map(str::to_string),
+        author: actor.staff_id.to_string(),
+        text: text.to_string(),
+        created_ms: actor.now_ms,
+    };
+    let mut tx = store.begin().await?;
+    notes::insert_note(tx.conn(), &note).await?;
+    insert_audit(
+        tx.conn(),
+        actor.now_ms,
+        &actor.name(),
+        "conversation.note",
+        Some(&format!("conversation:{}", conv.id)),
+        &json!({"note_id": note.id, "case_id": note.case_id}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(note)
 }

@@ -52,6 +52,27 @@ impl Live {
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.tx.subscribe()
     }
+
+    /// Says that a conversation changed when the returned guard is dropped: for a
+    /// writer with many ways out (the channel inbox), whichever it takes.
+    pub fn on_drop(&self, id: &str) -> ChangedOnDrop {
+        ChangedOnDrop {
+            live: self.clone(),
+            id: id.to_string(),
+        }
+    }
+}
+
+/// See [`Live::on_drop`].
+pub struct ChangedOnDrop {
+    live: Live,
+    id: String,
+}
+
+impl Drop for ChangedOnDrop {
+    fn drop(&mut self) {
+        self.live.conversation_changed(&self.id);
+    }
 }
 
 /// What the widget is told of its conversation.
@@ -86,6 +107,8 @@ pub struct ConsolePulse {
     pub pulse: q::ConsolePulse,
     /// The conversation open on the page, if one is.
     pub conversation: Option<WidgetState>,
+    /// Its internal notes (staff only: never in the widget's state).
+    pub notes: Option<i64>,
 }
 
 /// The console's view now, for `staff_id`, with the conversation open on the page.
@@ -98,12 +121,19 @@ pub async fn console_pulse(
         let mut conn = store.read().await?;
         q::console_pulse(&mut conn, staff_id).await?
     };
-    let conversation = match conversation {
-        Some(id) => widget_state(store, id).await?,
-        None => None,
+    let (conversation, notes) = match conversation {
+        Some(id) => {
+            let notes = {
+                let mut conn = store.read().await?;
+                crate::store::notes::count_notes(&mut conn, id).await?
+            };
+            (widget_state(store, id).await?, Some(notes))
+        }
+        None => (None, None),
     };
     Ok(ConsolePulse {
         pulse,
         conversation,
+        notes,
     })
 }

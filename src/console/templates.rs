@@ -55,6 +55,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "audit.html",
         include_str!("../../templates/console/audit.html"),
     ),
+    (
+        "replies.html",
+        include_str!("../../templates/console/replies.html"),
+    ),
 ];
 
 /// The stylesheet, served at `/static/console.css`.
@@ -204,6 +208,39 @@ mod tests {
         assert_eq!(language(None, Some("fr-FR, en-GB;q=0.8")), Locale::En);
         assert_eq!(language(None, Some("fr-FR")), Locale::De);
         assert_eq!(language(None, None), Locale::De);
+    }
+
+    #[test]
+    fn every_problem_the_console_tells_has_its_sentence_in_both_languages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut keys = Vec::new();
+        for dir in ["src/console", "src/console/views", "src/http/console"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "rs") {
+                    let src = std::fs::read_to_string(&path).unwrap();
+                    for part in src.split("Problem::").skip(1) {
+                        let rest = part
+                            .strip_prefix("new(")
+                            .or_else(|| part.strip_prefix("with("))
+                            .map(str::trim_start);
+                        if let Some(key) = rest.and_then(|r| r.strip_prefix('"')) {
+                            keys.push(key[..key.find('"').unwrap()].to_string());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(keys.len() > 30, "{keys:?}");
+        for (lang, src) in LABELS {
+            let problems = labels(src).unwrap().get_attr("problems").unwrap();
+            for k in &keys {
+                assert!(
+                    !problems.get_attr(k).unwrap().is_undefined(),
+                    "{lang}: no sentence for the problem {k}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -290,6 +290,31 @@ impl Carrier {
             Self::Other => "Paketdienst",
         }
     }
+
+    /// The carrier's public tracking page for `tracking` (opened by the customer, so it
+    /// is the carrier's own site); `None` for a carrier Verity does not know.
+    pub fn tracking_url(self, tracking: &str) -> Option<String> {
+        let n: String = tracking
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        if n.is_empty() {
+            return None;
+        }
+        Some(match self {
+            Self::Dhl => format!(
+                "https://www.dhl.de/de/privatkunden/pakete-empfangen/verfolgen.html?piececode={n}"
+            ),
+            Self::Dpd => format!("https://tracking.dpd.de/status/de_DE/parcel/{n}"),
+            Self::Hermes => format!(
+                "https://www.myhermes.de/empfangen/sendungsverfolgung/sendungsinformation#{n}"
+            ),
+            Self::Gls => format!("https://gls-group.com/DE/de/paketverfolgung?match={n}"),
+            Self::Ups => format!("https://www.ups.com/track?tracknum={n}"),
+            Self::Fedex => format!("https://www.fedex.com/fedextrack/?trknbr={n}"),
+            Self::Other => return None,
+        })
+    }
 }
 
 /// Why a shipment exists.

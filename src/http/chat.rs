@@ -423,6 +423,10 @@ pub struct TranscriptMessage {
     actions: Vec<SuggestedAction>,
     /// RFC 3339.
     created_at: String,
+    /// Links to the carrier's tracking page of each shipment the reply looked at, where
+    /// the carrier is known (bot replies only; absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    links: Vec<crate::channels::links::TrackingLink>,
 }
 
 /// A session's transcript.
@@ -480,6 +484,10 @@ pub async fn list_messages(
             created_at: chrono::DateTime::from_timestamp_millis(m.created_ms)
                 .map(|d| d.to_rfc3339())
                 .unwrap_or_default(),
+            links: match m.role {
+                Role::Bot => crate::channels::links::tracking_links(m.tool_calls.as_deref()),
+                _ => Vec::new(),
+            },
         })
         .collect();
     let state = crate::assistant::state::ConversationState::from_json(&conv.state);

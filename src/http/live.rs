@@ -22,8 +22,6 @@ use super::error::{ApiError, ErrorBody};
 use super::limits::ClientIp;
 use crate::console::live::{self, Change};
 
-/// How often a stream looks at the store without being woken.
-const POLL: Duration = Duration::from_secs(3);
 /// How long one stream lasts (the client reconnects; proxies see no endless request).
 const LIFETIME: Duration = Duration::from_secs(300);
 
@@ -31,16 +29,19 @@ struct Watch<S, F> {
     rx: tokio::sync::broadcast::Receiver<Change>,
     relevant: F,
     last: Option<S>,
+    poll: Duration,
     next_poll: Instant,
     ends: Instant,
     first: bool,
 }
 
 /// A stream of `event` events: the snapshot each time it differs from the last one
-/// sent (the first one at once). Ends when the snapshot is `None` (the subject is gone)
-/// or after [`LIFETIME`].
+/// sent (the first one at once), looked at when the signal says so and every `poll`
+/// besides (`VERITY_LIVE_POLL_SECS`). Ends when the snapshot is `None` (the subject is
+/// gone) or after [`LIFETIME`].
 pub fn watch<S, F, Fut, Snap>(
     rx: tokio::sync::broadcast::Receiver<Change>,
+    poll: Duration,
     event: &'static str,
     relevant: F,
     snapshot: Snap,
@@ -56,7 +57,8 @@ where
         rx,
         relevant,
         last: None,
-        next_poll: now + POLL,
+        poll,
+        next_poll: now + poll,
         ends: now + LIFETIME,
         first: true,
     };
@@ -71,7 +73,7 @@ where
                             Ok(_) | Err(RecvError::Lagged(_)) => {}
                             Err(RecvError::Closed) => return None,
                         },
-                        () = tokio::time::sleep_until(w.next_poll) => w.next_poll = Instant::now() + POLL,
+                        () = tokio::time::sleep_until(w.next_poll) => w.next_poll = Instant::now() + w.poll,
                     }
                     if Instant::now() >= w.ends {
                         return None;
@@ -132,6 +134,7 @@ pub async fn widget_events(
     let store = app.store.clone();
     Ok(watch(
         app.live.subscribe(),
+        app.config.live_poll,
         "state",
         move |c| matches!(c, Change::Conversation(c) if *c == mine),
         move || {
@@ -161,6 +164,7 @@ pub async fn console_events(
     let staff = s.staff.id;
     watch(
         app.live.subscribe(),
+        app.config.live_poll,
         "pulse",
         |_| true,
         move || {

@@ -106,8 +106,12 @@ impl App {
             assistant = assistant.with_llm(crate::assistant::llm::LlmEngine::new(llm.clone()));
         }
         let limits = limits::Limits::new(config.chat_rate_per_ip, config.chat_rate_per_session);
-        let inbox = Inbox::new(store.clone(), clock, config.channels.clone());
-        let outbox = Outbox::new(store.clone(), clock, config.channels.clone());
+        // One bus for every channel: the web chat, the inbox and the outbox signal on it.
+        let live = crate::console::live::Live::new();
+        let inbox =
+            Inbox::new(store.clone(), clock, config.channels.clone()).with_live(live.clone());
+        let outbox =
+            Outbox::new(store.clone(), clock, config.channels.clone()).with_live(live.clone());
         let links = crate::notices::links::Links::new(
             &config.link_secret.as_ref().map_or_else(
                 || rand::random::<[u8; 32]>().to_vec(),
@@ -129,7 +133,7 @@ impl App {
             assistant,
             limits,
             sessions: chat::Sessions::default(),
-            live: crate::console::live::Live::new(),
+            live,
             metrics: metrics_handle(),
         }))
     }

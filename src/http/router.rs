@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
             post(forms::hand_back),
         )
         .route("/console/conversations/{id}/reply", post(forms::reply))
+        .route("/console/conversations/{id}/notes", post(forms::note))
         .route("/console/cases", get(pages::cases))
         .route(
             "/console/cases/{id}/callback-done",
@@ -41,10 +42,23 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/console/cases/{id}/decide", post(forms::decide))
         .route("/console/cases/{id}/close", post(forms::close))
+        .route(
+            "/console/orders/{number}/notices/hold",
+            post(forms::hold_notices),
+        )
+        .route(
+            "/console/orders/{number}/notices/release",
+            post(forms::release_notices),
+        )
         .route("/console/contradictions", get(pages::contradictions))
         .route("/console/customers/{id}", get(pages::customer))
         .route("/console/shipments/{tracking}", get(pages::shipment))
         .route("/console/audit", get(pages::audit))
+        .route(
+            "/console/replies",
+            get(pages::replies).post(forms::save_reply),
+        )
+        .route("/console/replies/{id}/delete", post(forms::delete_reply))
         .route("/console/events", get(live::console_events))
         .route("/console/language", post(forms::language))
         .route_layer(middleware::from_fn_with_state(

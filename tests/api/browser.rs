@@ -117,6 +117,45 @@ async fn the_console_shows_a_waiting_customer_and_new_messages_without_a_reload(
     run_browser_script("console-live.mjs", &app.base).await;
 }
 
+#[tokio::test]
+async fn staff_insert_a_filled_saved_reply_and_write_a_note_colleagues_see_live_by_keyboard() {
+    use crate::console::three_truths_with_callback;
+    use verity::console::accounts::{Role, create_named_staff};
+    let app = demo_app().await;
+    for (email, password, role, name) in [
+        (
+            crate::console::STAFF_EMAIL,
+            crate::console::STAFF_PASSWORD,
+            Role::Agent,
+            "Ida Kellner",
+        ),
+        (
+            "mara.lindqvist@verity.example",
+            "admin-passwort-2025",
+            Role::Admin,
+            "Mara Lindqvist",
+        ),
+    ] {
+        create_named_staff(&app.store, email, password, role, Some(name), 0)
+            .await
+            .unwrap();
+    }
+    let customer = three_truths_with_callback(&app).await;
+    if !run_browser_script_with(
+        "console-notes.mjs",
+        &app.base,
+        &[("VERITY_CONVERSATION_ID", &customer.id)],
+    )
+    .await
+    {
+        return;
+    }
+    // The customer's transcript has the saved reply and never the note.
+    let t = customer.transcript(&app).await.to_string();
+    assert!(t.contains("Guten Tag Frau Olbrich, wir rufen Sie zur Bestellung A-100234"));
+    assert!(!t.contains("vor 12 Uhr (intern)"), "{t}");
+}
+
 async fn console_pages_pass_axe_in(lang: &str) {
     use crate::console::{add_staff, three_truths_with_callback};
     let app = demo_app().await;
@@ -154,6 +193,13 @@ async fn the_widget_follows_the_language_shows_long_replies_from_the_start_and_k
  {
     let app = demo_app().await;
     run_browser_script("widget-finish.mjs", &app.base).await;
+}
+
+#[tokio::test]
+async fn the_widget_greets_in_the_pages_or_the_browsers_language_and_links_the_carriers_tracking_page()
+ {
+    let app = demo_app().await;
+    run_browser_script("widget-links.mjs", &app.base).await;
 }
 
 #[tokio::test]

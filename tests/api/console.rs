@@ -86,7 +86,12 @@ fn csrf_in(html: &str) -> String {
 }
 
 pub async fn log_in(app: &TestApp) -> Staff {
-    let r = login_attempt(app, STAFF_EMAIL, STAFF_PASSWORD).await;
+    log_in_as(app, STAFF_EMAIL, STAFF_PASSWORD).await
+}
+
+/// Logs in with another account.
+pub async fn log_in_as(app: &TestApp, email: &str, password: &str) -> Staff {
+    let r = login_attempt(app, email, password).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/console/cases");
     let set = r.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -231,12 +236,18 @@ const GET_ROUTES: &[&str] = &[
     "/console/customers/C-1001",
     "/console/shipments/00340434161234567890",
     "/console/audit",
+    "/console/replies",
 ];
 const POST_ROUTES: &[&str] = &[
     "/console/logout",
     "/console/conversations/conv_x/take-over",
     "/console/conversations/conv_x/hand-back",
     "/console/conversations/conv_x/reply",
+    "/console/conversations/conv_x/notes",
+    "/console/orders/A-1/notices/hold",
+    "/console/orders/A-1/notices/release",
+    "/console/replies",
+    "/console/replies/reply_x/delete",
     "/console/cases/case_x/callback-done",
     "/console/cases/case_x/decide",
     "/console/cases/case_x/close",
@@ -379,7 +390,10 @@ async fn a_wrong_password_is_refused_like_an_unknown_email() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(no_session_cookie_in(&r), "no session");
     let wrong = r.text().await.unwrap();
-    assert!(wrong.contains("The email or the password is wrong."));
+    assert!(
+        wrong.contains("E-Mail-Adresse oder Passwort sind falsch."),
+        "German by default"
+    );
     let without_token = |html: &str| html.replace(&csrf_in(html), "TOKEN");
     assert_eq!(
         without_token(&unknown).replace("nobody@verity.example", STAFF_EMAIL),
@@ -918,4 +932,58 @@ async fn contradictions_customer_and_shipment_pages_tell_the_same_truth() {
 
 fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("q", s)]).unwrap()[2..].to_string()
+}
+
+#[tokio::test]
+async fn the_console_tells_what_went_wrong_in_the_staff_members_language() {
+    let app = demo_app().await;
+    add_staff(&app).await;
+    let staff = log_in(&app).await;
+    let c = Customer::open(&app).await;
+    let path = format!("/console/conversations/{}/reply", c.id);
+    let send = |lang: &'static str| {
+        staff
+            .client
+            .post(app.url(&path))
+            .header("cookie", &staff.cookie)
+            .header("accept-language", lang)
+            .form(&[("csrf", staff.csrf.as_str()), ("text", "Guten Tag")])
+    };
+    let r = send("de-DE").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("Bitte übernehmen Sie das Gespräch, bevor Sie dem Kunden schreiben"),
+        "{page}"
+    );
+    assert!(page.contains("<html lang=\"de\">"));
+    let r = send("en-GB").send().await.unwrap();
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("take the conversation over before writing to the customer"),
+        "{page}"
+    );
+    // The account's own choice wins over the browser's.
+    let r = staff
+        .post(&app, "/console/language", &[("language", "de")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = send("en-GB").send().await.unwrap();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Bitte übernehmen Sie das Gespräch"), "{page}");
+    // Before logging in, the browser's language.
+    let r = no_redirects()
+        .post(app.url(&path))
+        .header("accept-language", "en")
+        .form(&[("text", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("log in to the console first")
+    );
 }

@@ -168,3 +168,115 @@ async fn a_conversation_has_one_open_handoff_case_whatever_the_claim() {
         .unwrap();
     assert_eq!(cases.len(), 1);
 }
+
+/// The console's event stream, with the conversation `id` open on the page.
+pub(crate) async fn console_events(
+    app: &TestApp,
+    staff: &crate::console::Staff,
+    id: &str,
+) -> Events {
+    let r = staff
+        .client
+        .get(app.url(&format!("/console/events?conversation={id}")))
+        .header("cookie", &staff.cookie)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    Events::of(r)
+}
+
+impl Events {
+    /// The next `pulse` whose open conversation has reached message `seq`.
+    async fn pulse_at(&mut self, seq: i64) -> Value {
+        loop {
+            let p = self.next("pulse").await;
+            if p["conversation"]["seq"].as_i64().unwrap_or(0) >= seq {
+                return p;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn whatsapp_and_messenger_messages_reach_the_console_live_not_by_a_poll() {
+    use crate::webhooks::{
+        STRANGER, channel_config, conversation_of, ms_delivery, ms_event, post_ms, post_wa, settle,
+        wa_delivery, wa_text,
+    };
+    let graph = verity::http::fake_graph::FakeGraph::start().await.unwrap();
+    let cfg = channel_config(&graph);
+    // The streams look at the store only every ten minutes: what arrives within a test
+    // came by the live bus.
+    let app = crate::helpers::demo_app_with(move |c| {
+        c.channels = cfg;
+        c.live_poll = Duration::from_secs(600);
+    })
+    .await;
+    add_staff(&app).await;
+    let staff = log_in(&app).await;
+
+    post_wa(
+        &app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.l1", "Hallo")]),
+    )
+    .await;
+    settle(&app).await;
+    let wa = conversation_of(&app, "whatsapp", STRANGER).await;
+    let mut events = console_events(&app, &staff, &wa.id).await;
+    let seq = events.next("pulse").await["conversation"]["seq"]
+        .as_i64()
+        .unwrap();
+    // The customer writes again: their message and the bot's reply, live.
+    post_wa(
+        &app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.l2", "Wo ist mein Paket?")]),
+    )
+    .await;
+    events.pulse_at(seq + 2).await;
+
+    // Taken over: the bot is silent, the customer's message alone arrives live.
+    let r = staff
+        .post(
+            &app,
+            &format!("/console/conversations/{}/take-over", wa.id),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    post_wa(
+        &app,
+        &wa_delivery(vec![wa_text(STRANGER, "wamid.l3", "Hallo? Ist da jemand?")]),
+    )
+    .await;
+    let p = events.pulse_at(seq + 3).await;
+    assert_eq!(p["conversation"]["taken_over"], true, "{p}");
+
+    // Messenger: a new conversation, its greeting and answer live on its page.
+    let psid = "7009990042";
+    post_ms(
+        &app,
+        &ms_delivery(vec![ms_event(
+            psid,
+            "message",
+            json!({"mid": "m_l1", "text": "Hallo"}),
+        )]),
+    )
+    .await;
+    settle(&app).await;
+    let ms = conversation_of(&app, "messenger", psid).await;
+    let mut events = console_events(&app, &staff, &ms.id).await;
+    let seq = events.next("pulse").await["conversation"]["seq"]
+        .as_i64()
+        .unwrap();
+    post_ms(
+        &app,
+        &ms_delivery(vec![ms_event(
+            psid,
+            "message",
+            json!({"mid": "m_l2", "text": "Wo ist mein Paket?"}),
+        )]),
+    )
+    .await;
+    events.pulse_at(seq + 2).await;
+}

@@ -315,3 +315,122 @@ async fn the_sweep_tells_of_tracking_gone_stale_without_new_data_once() {
     // The next sweep: the same story, no new notice.
     assert_eq!(verity::notices::sweep(&later).await.unwrap(), 0);
 }
+
+/// The notices' states, oldest first: (notice status, its first outbox row's status).
+async fn notice_states(app: &TestApp) -> Vec<(String, Option<String>)> {
+    use sqlx::Row;
+    let mut conn = app.store.read().await.unwrap();
+    sqlx::query(
+        "SELECT n.status, o.status FROM notices n LEFT JOIN outbox o ON o.id = n.outbox_id \
+         ORDER BY n.created_ms, n.id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
+#[tokio::test]
+async fn staff_see_an_orders_notices_and_hold_and_release_what_was_not_sent() {
+    use crate::console::{Customer, add_staff, log_in};
+    // At night: the notice waits in the outbox for the morning.
+    let (app, smtp) = app_with_mail(NIGHT).await;
+    let mut items = records();
+    items.extend(three_truths());
+    app.ingest_ok(ndjson(&items)).await;
+    assert_eq!(
+        notice_states(&app).await,
+        vec![("queued".to_string(), Some("pending".to_string()))]
+    );
+    add_staff(&app).await;
+    let staff = log_in(&app).await;
+    let c = Customer::open(&app).await;
+    c.say(&app, json!({"text": "N-1001 33100"})).await;
+    let page_path = format!("/console/conversations/{}", c.id);
+    let (_, page) = staff.get(&app, &page_path).await;
+    let at = page
+        .find("<h2>Notices</h2>")
+        .expect("the notices of the order");
+    let notices = &page[at..];
+    assert!(notices.contains("Order N-1001"), "{notices}");
+    assert!(notices.contains("<td>Email</td>"), "{notices}");
+    assert!(notices.contains("waiting (quiet hours) until"), "{notices}");
+    assert!(notices.contains("Hold notices"), "{notices}");
+    // The customer's page shows the same.
+    let (_, customer) = staff.get(&app, "/console/customers/C-N1").await;
+    let at = customer
+        .find("<h2>Notices</h2>")
+        .expect("the customer page's notices");
+    assert!(customer[at..].contains("waiting (quiet hours) until"));
+    assert!(
+        customer[at..].contains("value=\"&#x2f;console&#x2f;customers&#x2f;C-N1\""),
+        "its forms come back to the customer page"
+    );
+
+    let back = page_path.as_str();
+    let r = staff
+        .post(
+            &app,
+            "/console/orders/N-1001/notices/hold",
+            &[("back", back)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("{page_path}?ok=notices_held").as_str()
+    );
+    assert_eq!(
+        notice_states(&app).await,
+        vec![("held".to_string(), Some("held".to_string()))]
+    );
+    // While held, a new contradiction is stored, not written.
+    app.ingest_ok(ndjson(&refund())).await;
+    let mut states = notice_states(&app).await;
+    states.sort();
+    assert_eq!(
+        states,
+        vec![
+            ("held".to_string(), None),
+            ("held".to_string(), Some("held".to_string()))
+        ]
+    );
+    let (_, page) = staff.get(&app, &page_path).await;
+    assert!(page.contains("Release notices") && page.contains("on hold"));
+
+    let r = staff
+        .post(
+            &app,
+            "/console/orders/N-1001/notices/release",
+            &[("back", back)],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let states = notice_states(&app).await;
+    assert_eq!(
+        states,
+        vec![
+            ("queued".to_string(), Some("pending".to_string())),
+            ("queued".to_string(), Some("pending".to_string()))
+        ]
+    );
+    // Both still wait for the morning: a release does not skip the quiet hours.
+    let rows = outbox(&app).await;
+    assert!(
+        rows.iter()
+            .all(|(_, s, next)| s == "pending" && *next > at_ms(NIGHT)),
+        "{rows:?}"
+    );
+    assert!(smtp.mails().is_empty());
+    // An unknown order is refused.
+    let r = staff
+        .post(&app, "/console/orders/not%20an%20order/notices/hold", &[])
+        .await;
+    assert_eq!(r.status(), 404);
+}
+
+fn at_ms(s: &str) -> i64 {
+    at(s).timestamp_millis()
+}

@@ -94,11 +94,11 @@ pub(crate) fn wa_statuses(statuses: Vec<Value>) -> Value {
     }}]}]})
 }
 
-fn ms_delivery(events: Vec<Value>) -> Value {
+pub(crate) fn ms_delivery(events: Vec<Value>) -> Value {
     json!({"object": "page", "entry": [{"id": PAGE_ID, "time": demo_now().timestamp_millis(), "messaging": events}]})
 }
 
-fn ms_event(psid: &str, kind: &str, body: Value) -> Value {
+pub(crate) fn ms_event(psid: &str, kind: &str, body: Value) -> Value {
     let mut e = json!({"sender": {"id": psid}, "recipient": {"id": PAGE_ID}, "timestamp": demo_now().timestamp_millis()});
     e[kind] = body;
     e
@@ -128,7 +128,7 @@ pub(crate) async fn post_wa(app: &TestApp, body: &Value) {
     assert_eq!(status, 200);
 }
 
-async fn post_ms(app: &TestApp, body: &Value) {
+pub(crate) async fn post_ms(app: &TestApp, body: &Value) {
     let raw = body.to_string();
     let status = post_raw(
         app,

@@ -16,6 +16,7 @@ const PAGES = [
   ['customer', '/console/customers/C-1001'],
   ['shipment', '/console/shipments/00340434161234567890'],
   ['audit', '/console/audit'],
+  ['replies', '/console/replies'],
 ];
 
 async function login(page) {

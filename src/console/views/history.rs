@@ -11,14 +11,24 @@ use crate::store::console as q;
 use crate::store::{Store, records};
 use crate::truth::Policy;
 
-/// One entry of a customer's history.
-#[derive(Clone, Debug, Serialize)]
+/// One entry of a customer's history (worded by the template, in the console's
+/// language).
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct HistoryItem {
     pub at_ms: i64,
     /// `conversation`, `case`, `order` or `channel`.
     pub kind: &'static str,
-    pub title: String,
-    pub detail: String,
+    /// The channel (of a linked sender, of a conversation).
+    pub channel: Option<String>,
+    /// A conversation's number of messages.
+    pub messages: Option<i64>,
+    /// A case's kind and status.
+    pub case_kind: Option<String>,
+    pub status: Option<String>,
+    /// The order (of a case, or the order itself).
+    pub order: Option<String>,
+    /// An order with open contradictions.
+    pub in_dispute: bool,
     pub link: Option<String>,
 }
 
@@ -29,6 +39,8 @@ pub struct CustomerPage {
     pub channels: Vec<q::ChannelIdentity>,
     pub history: Vec<HistoryItem>,
     pub orders: Vec<OrderPanel>,
+    /// The notices of those orders, and whether staff hold them.
+    pub notices: Vec<crate::console::notice_holds::OrderNotices>,
 }
 
 /// Builds a customer's page.
@@ -56,30 +68,32 @@ pub async fn customer_page(
         history.push(HistoryItem {
             at_ms: ch.linked_ms,
             kind: "channel",
-            title: format!("linked on {}", ch.channel),
-            detail: String::new(),
-            link: None,
+            channel: Some(ch.channel.clone()),
+            ..HistoryItem::default()
         });
     }
     for c in &convs {
         history.push(HistoryItem {
             at_ms: c.created_ms,
             kind: "conversation",
-            title: format!("conversation on {}", c.channel),
-            detail: format!("{} messages", c.message_count),
+            channel: Some(c.channel.clone()),
+            messages: Some(c.message_count),
             link: Some(format!("/console/conversations/{}", c.id)),
+            ..HistoryItem::default()
         });
     }
     for c in &cases {
         history.push(HistoryItem {
             at_ms: c.created_ms,
             kind: "case",
-            title: format!("{} ({})", c.kind, c.status),
-            detail: c.order_number.clone().unwrap_or_default(),
+            case_kind: Some(c.kind.clone()),
+            status: Some(c.status.clone()),
+            order: c.order_number.clone(),
             link: c
                 .conversation_id
                 .as_ref()
                 .map(|v| format!("/console/conversations/{v}")),
+            ..HistoryItem::default()
         });
     }
     let mut orders = Vec::new();
@@ -89,23 +103,23 @@ pub async fn customer_page(
             history.push(HistoryItem {
                 at_ms: found.view.order.placed_at.timestamp_millis(),
                 kind: "order",
-                title: format!("order {}", panel.number),
-                detail: if panel.in_dispute {
-                    "contradictions open".into()
-                } else {
-                    String::new()
-                },
-                link: None,
+                order: Some(panel.number.clone()),
+                in_dispute: panel.in_dispute,
+                ..HistoryItem::default()
             });
             orders.push(panel);
         }
     }
     history.sort_by_key(|h| std::cmp::Reverse(h.at_ms));
+    let numbers: Vec<String> = orders.iter().map(|o| o.number.clone()).collect();
+    let notices =
+        crate::console::notice_holds::for_orders(store, &numbers, now.timestamp_millis()).await?;
     Ok(Some(CustomerPage {
         customer,
         channels,
         history,
         orders,
+        notices,
     }))
 }
 

@@ -1,5 +1,6 @@
 //! The transcript page: every message, each bot reply's tool calls, verdict and engine
-//! stats, the conversation's cases, and the orders it discussed.
+//! stats, the internal notes of staff among them, the conversation's cases, and the
+//! orders it discussed.
 
 use std::collections::BTreeSet;
 
@@ -89,6 +90,42 @@ fn message_view(m: MessageRow) -> MessageView {
     }
 }
 
+/// An internal note in the timeline (staff only).
+#[derive(Clone, Debug, Serialize)]
+pub struct NoteView {
+    pub id: String,
+    pub text: String,
+    /// The author's display name (else email, else id).
+    pub author_name: String,
+    pub created_ms: i64,
+    pub case_id: Option<String>,
+    /// The kind of the case it is about.
+    pub case_kind: Option<String>,
+}
+
+/// One entry of the console's timeline: a message or an internal note.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "entry", rename_all = "snake_case")]
+pub enum TimelineEntry {
+    Message(MessageView),
+    Note(NoteView),
+}
+
+/// Messages and notes in the order they were written (a note after the messages of
+/// its moment).
+fn timeline(messages: &[MessageView], notes: Vec<NoteView>) -> Vec<TimelineEntry> {
+    let mut out = Vec::with_capacity(messages.len() + notes.len());
+    let mut notes = notes.into_iter().peekable();
+    for m in messages {
+        while let Some(n) = notes.next_if(|n| n.created_ms < m.created_ms) {
+            out.push(TimelineEntry::Note(n));
+        }
+        out.push(TimelineEntry::Message(m.clone()));
+    }
+    out.extend(notes.map(TimelineEntry::Note));
+    out
+}
+
 /// The transcript page.
 #[derive(Clone, Debug, Serialize)]
 pub struct TranscriptPage {
@@ -98,8 +135,12 @@ pub struct TranscriptPage {
     pub waiting_for_staff: bool,
     pub customer: Option<CustomerInfo>,
     pub messages: Vec<MessageView>,
+    /// The messages and the internal notes, in order.
+    pub timeline: Vec<TimelineEntry>,
     pub cases: Vec<ConsoleCase>,
     pub orders: Vec<OrderPanel>,
+    /// The notices of those orders, and whether staff hold them.
+    pub notices: Vec<crate::console::notice_holds::OrderNotices>,
 }
 
 /// The order numbers a conversation discussed: in its state, its cases, and the
@@ -150,16 +191,31 @@ pub async fn transcript(
     now: DateTime<Utc>,
     id: &str,
 ) -> anyhow::Result<Option<TranscriptPage>> {
-    let (conv, messages, cases, names) = {
+    let (conv, messages, notes, cases, names) = {
         let mut conn = store.read().await?;
         let Some(conv) = conversations::get_conversation(&mut conn, id).await? else {
             return Ok(None);
         };
         let messages = conversations::list_messages(&mut conn, id, 0).await?;
+        let notes = crate::store::notes::list_notes_for_conversation(&mut conn, id).await?;
         let cases = q::list_cases_for_conversation(&mut conn, id).await?;
         let names = crate::store::staff::staff_names(&mut conn).await?;
-        (conv, messages, cases, names)
+        (conv, messages, notes, cases, names)
     };
+    let notes: Vec<NoteView> = notes
+        .into_iter()
+        .map(|n| NoteView {
+            author_name: names.get(&n.author).cloned().unwrap_or(n.author),
+            case_kind: n
+                .case_id
+                .as_ref()
+                .and_then(|c| cases.iter().find(|k| &k.id == c).map(|k| k.kind.clone())),
+            id: n.id,
+            text: n.text,
+            created_ms: n.created_ms,
+            case_id: n.case_id,
+        })
+        .collect();
     let messages: Vec<MessageView> = messages
         .into_iter()
         .map(|m| {
@@ -177,6 +233,9 @@ pub async fn transcript(
             orders.push(OrderPanel::new(found.view));
         }
     }
+    let numbers: Vec<String> = orders.iter().map(|o| o.number.clone()).collect();
+    let notices =
+        crate::console::notice_holds::for_orders(store, &numbers, now.timestamp_millis()).await?;
     let customer = match &conv.customer_id {
         Some(c) => customer_info(store, c).await?,
         None => None,
@@ -190,8 +249,10 @@ pub async fn transcript(
         waiting_for_staff: state.waiting_for_staff,
         conversation: conv,
         customer,
+        timeline: timeline(&messages, notes),
         messages,
         cases,
         orders,
+        notices,
     }))
 }

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use super::{ConsoleError, StaffSession, local_path};
 use crate::console::actions::{self, Actor, Decision};
 use crate::console::delivery::Delivery;
+use crate::console::problem::Problem;
+use crate::console::{notice_holds, saved_replies};
 use crate::http::AppState;
 
 fn actor<'a>(app: &AppState, s: &'a StaffSession) -> Actor<'a> {
@@ -105,6 +107,131 @@ pub async fn reply(
 }
 
 #[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(rename = "csrf", default)]
+    _csrf: String,
+    note: String,
+    /// The case of the conversation the note is about (empty: the conversation).
+    #[serde(default)]
+    case_id: Option<String>,
+}
+
+/// `POST /console/conversations/{id}/notes`: an internal note (staff only).
+pub async fn note(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> Result<Redirect, ConsoleError> {
+    actions::add_note(
+        &app.store,
+        actor(&app, &s),
+        &id,
+        f.case_id.as_deref(),
+        &f.note,
+    )
+    .await?;
+    app.live.conversation_changed(&id);
+    Ok(back_to(
+        None,
+        &format!("/console/conversations/{id}"),
+        "noted",
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SavedReplyForm {
+    #[serde(rename = "csrf", default)]
+    _csrf: String,
+    /// Set when an existing reply is edited.
+    #[serde(default)]
+    id: Option<String>,
+    language: String,
+    title: String,
+    body: String,
+}
+
+/// `POST /console/replies`: adds or changes a saved reply (admins).
+pub async fn save_reply(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Form(f): Form<SavedReplyForm>,
+) -> Result<Redirect, ConsoleError> {
+    saved_replies::save(
+        &app.store,
+        actor(&app, &s),
+        &s.staff.role,
+        saved_replies::Draft {
+            id: f.id.as_deref().filter(|i| !i.is_empty()),
+            language: &f.language,
+            title: &f.title,
+            body: &f.body,
+        },
+    )
+    .await?;
+    Ok(back_to(None, "/console/replies", "reply_saved"))
+}
+
+/// `POST /console/replies/{id}/delete` (admins).
+pub async fn delete_reply(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(id): Path<String>,
+    Form(_f): Form<Plain>,
+) -> Result<Redirect, ConsoleError> {
+    saved_replies::delete(&app.store, actor(&app, &s), &s.staff.role, &id).await?;
+    Ok(back_to(None, "/console/replies", "reply_deleted"))
+}
+
+#[derive(Deserialize)]
+pub struct BackForm {
+    #[serde(rename = "csrf", default)]
+    _csrf: String,
+    #[serde(default)]
+    back: Option<String>,
+}
+
+/// `POST /console/orders/{number}/notices/hold`: no notice of the order leaves until
+/// released.
+pub async fn hold_notices(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(number): Path<String>,
+    Form(f): Form<BackForm>,
+) -> Result<Redirect, ConsoleError> {
+    let then = back_to(f.back.as_deref(), "/console/conversations", "notices_held");
+    notice_holds::hold(&app.store, actor(&app, &s), &number).await?;
+    app.live.console_changed();
+    Ok(then)
+}
+
+/// `POST /console/orders/{number}/notices/release`: the held notices go out.
+pub async fn release_notices(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Path(number): Path<String>,
+    Form(f): Form<BackForm>,
+) -> Result<Redirect, ConsoleError> {
+    let then = back_to(
+        f.back.as_deref(),
+        "/console/conversations",
+        "notices_released",
+    );
+    notice_holds::release(
+        &app.store,
+        &app.policy,
+        &app.links,
+        app.clock.now(),
+        actor(&app, &s),
+        &number,
+    )
+    .await?;
+    app.outbox.wake();
+    app.live.console_changed();
+    Ok(then)
+}
+
+#[derive(Deserialize)]
 pub struct CaseForm {
     #[serde(rename = "csrf", default)]
     _csrf: String,
@@ -155,9 +282,9 @@ pub async fn decide(
         Some("approve") => (Decision::Approve, "approved"),
         Some("reject") => (Decision::Reject, "rejected"),
         _ => {
-            return Err(ConsoleError::BadRequest(
-                "decision must be approve or reject".into(),
-            ));
+            return Err(ConsoleError::BadRequest(Problem::new(
+                "decision_approve_reject",
+            )));
         }
     };
     let then = back_to(f.back.as_deref(), "/console/cases", ok);
@@ -213,7 +340,7 @@ pub async fn language(
     axum::extract::Form(f): axum::extract::Form<LanguageForm>,
 ) -> Result<Redirect, ConsoleError> {
     let lang = crate::domain::Locale::parse(&f.language)
-        .map_err(|_| ConsoleError::BadRequest("language must be de or en".into()))?;
+        .map_err(|_| ConsoleError::BadRequest(Problem::new("language_de_en")))?;
     crate::console::accounts::set_language(&app.store, &s.staff.id, lang).await?;
     Ok(back_to(
         f.back.as_deref(),

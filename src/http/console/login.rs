@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::{COOKIE, ConsoleError, StaffSession, cookie, local_path, over_https};
 use crate::config::Secret;
 use crate::console::accounts::{self, LoginOutcome};
+use crate::console::problem::Problem;
 use crate::console::templates;
 use crate::http::AppState;
 use crate::http::limits::ClientIp;
@@ -30,7 +31,7 @@ fn login_page(
     status: StatusCode,
     next: &str,
     email: &str,
-    error: Option<&str>,
+    error: Option<Problem>,
     lc: LoginCtx,
 ) -> Result<Response, ConsoleError> {
     let LoginCtx { secure, lang } = lc;
@@ -39,7 +40,8 @@ fn login_page(
         "login.html",
         lang,
         context! {tz => "UTC", staff => Value::from(()), csrf => token.expose(),
-        flash => Value::from(()), next => next, email => email, error => error},
+        flash => Value::from(()), next => next, email => email,
+        problem => error.map(|p| Value::from_serialize(&p))},
     )?;
     let secure = if secure { "; Secure" } else { "" };
     let cookie = HeaderValue::from_str(&format!(
@@ -114,10 +116,7 @@ pub async fn submit(
 ) -> Result<Response, ConsoleError> {
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
     if f.csrf.is_empty() || expected.is_empty() || !Secret::new(expected).matches(&f.csrf) {
-        return Err(ConsoleError::Forbidden(
-            "the login form's security token is missing or out of date; reload the page and try again"
-                .into(),
-        ));
+        return Err(ConsoleError::Forbidden(Problem::new("login_csrf_stale")));
     }
     let next = local_path(f.next.as_deref(), "/console/conversations");
     let lc = login_ctx(&app, &headers);
@@ -137,7 +136,7 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
             &next,
             &f.email,
-            Some("The email or the password is wrong."),
+            Some(Problem::new("login_wrong")),
             lc,
         ),
         LoginOutcome::Locked { until_ms } => {
@@ -146,9 +145,7 @@ pub async fn submit(
                 StatusCode::TOO_MANY_REQUESTS,
                 &next,
                 &f.email,
-                Some(&format!(
-                    "Too many failed logins from this address: try again in {minutes:.0} minutes."
-                )),
+                Some(Problem::with("login_locked", format!("{minutes:.0}"))),
                 lc,
             )
         }
@@ -156,7 +153,7 @@ pub async fn submit(
             StatusCode::SERVICE_UNAVAILABLE,
             &next,
             &f.email,
-            Some("Too many logins at once: try again in a moment."),
+            Some(Problem::new("login_busy")),
             lc,
         ),
     }

@@ -17,6 +17,7 @@ use super::AppState;
 use crate::config::Secret;
 use crate::console::accounts;
 use crate::console::actions::ActionError;
+use crate::console::problem::Problem;
 use crate::console::templates;
 use crate::store::staff::StaffUser;
 
@@ -36,19 +37,20 @@ pub struct StaffSession {
     pub lang: crate::domain::Locale,
 }
 
-/// The console's error: an HTML page with a message safe to show.
+/// The console's error: an HTML page that tells staff what went wrong, in their
+/// language (the sentence is in `prompts/console/`, see [`Problem`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Problem),
     #[error("{0}")]
-    Unauthorized(String),
+    Unauthorized(Problem),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Problem),
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Problem),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Problem),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -59,40 +61,70 @@ impl From<ActionError> for ConsoleError {
             ActionError::NotFound(m) => Self::NotFound(m),
             ActionError::Invalid(m) => Self::BadRequest(m),
             ActionError::Conflict(m) => Self::Conflict(m),
+            ActionError::Forbidden(m) => Self::Forbidden(m),
             ActionError::Internal(e) => Self::Internal(e),
         }
     }
 }
 
+/// The problem an error page told, kept with the response so that [`require_staff`]
+/// can tell it again in the staff member's language.
+#[derive(Clone, Debug)]
+struct Told(Problem);
+
 impl IntoResponse for ConsoleError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let message = match &self {
+        let (status, problem) = match self {
+            Self::BadRequest(p) => (StatusCode::BAD_REQUEST, p),
+            Self::Unauthorized(p) => (StatusCode::UNAUTHORIZED, p),
+            Self::Forbidden(p) => (StatusCode::FORBIDDEN, p),
+            Self::NotFound(p) => (StatusCode::NOT_FOUND, p),
+            Self::Conflict(p) => (StatusCode::CONFLICT, p),
             Self::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "internal error in the console");
-                "internal error; it has been logged".to_string()
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Problem::new("internal_error"),
+                )
             }
-            other => other.to_string(),
         };
-        error_page(status, &message)
+        let mut resp = problem_page(status, &problem, crate::domain::Locale::default());
+        resp.extensions_mut().insert(Told(problem));
+        resp
     }
 }
 
-/// The console's HTML error page (also for what axum answers by itself under
-/// `/console`: see [`super::error::uniform_errors`]).
+/// The console's HTML error page for a [`Problem`], in `lang`.
+pub fn problem_page(
+    status: StatusCode,
+    problem: &Problem,
+    lang: crate::domain::Locale,
+) -> Response {
+    render_error(status, lang, Value::from_serialize(problem), "")
+}
+
+/// The console's HTML error page for what axum answers by itself under `/console` (see
+/// [`super::error::uniform_errors`]): its own, technical message.
 pub fn error_page(status: StatusCode, message: &str) -> Response {
+    render_error(
+        status,
+        crate::domain::Locale::default(),
+        Value::from(()),
+        message,
+    )
+}
+
+fn render_error(
+    status: StatusCode,
+    lang: crate::domain::Locale,
+    problem: Value,
+    message: &str,
+) -> Response {
     let body = templates::render(
         "error.html",
-        crate::domain::Locale::default(),
+        lang,
         context! {tz => "UTC", staff => Value::from(()), csrf => "", flash => Value::from(()),
-        status => status.as_u16(), message => message},
+        status => status.as_u16(), problem => problem, message => message},
     )
     .unwrap_or_else(|_| format!("{} {message}", status.as_u16()));
     (status, page_headers(), Html(body)).into_response()
@@ -156,6 +188,18 @@ pub fn over_https(headers: &HeaderMap) -> bool {
 /// → a redirect to the login page (GET) or 401 (anything else); a form without the
 /// session's CSRF token → 403.
 pub async fn require_staff(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let browser = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let refuse = |status: StatusCode, key: &'static str| {
+        problem_page(
+            status,
+            &Problem::new(key),
+            templates::language(None, browser.as_deref()),
+        )
+    };
     let now = app.clock.now_ms();
     let token = cookie(req.headers(), COOKIE);
     let session = match &token {
@@ -171,13 +215,13 @@ pub async fn require_staff(State(app): State<AppState>, req: Request, next: Next
             let q = serde_urlencoded::to_string([("next", next_path)]).unwrap_or_default();
             return Redirect::to(&format!("/console/login?{q}")).into_response();
         }
-        return ConsoleError::Unauthorized("log in to the console first".into()).into_response();
+        return refuse(StatusCode::UNAUTHORIZED, "log_in_first");
     };
     let mut req = req;
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let (parts, body) = req.into_parts();
         let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-            return ConsoleError::BadRequest("the form is too large".into()).into_response();
+            return refuse(StatusCode::BAD_REQUEST, "form_too_large");
         };
         let from_header = parts
             .headers
@@ -190,27 +234,23 @@ pub async fn require_staff(State(app): State<AppState>, req: Request, next: Next
         let given = from_header.or(from_form).unwrap_or_default();
         if given.is_empty() || !Secret::new(session.csrf_token.clone()).matches(&given) {
             tracing::warn!(staff.id = %session.staff.id, path = %parts.uri.path(), "a console form without a valid CSRF token was refused");
-            return ConsoleError::Forbidden(
-                "the form's security token is missing or out of date; reload the page and try again"
-                    .into(),
-            )
-            .into_response();
+            return refuse(StatusCode::FORBIDDEN, "csrf_stale");
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
-    let lang = templates::language(
-        session.staff.language.as_deref(),
-        req.headers()
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    );
+    let lang = templates::language(session.staff.language.as_deref(), browser.as_deref());
     req.extensions_mut().insert(StaffSession {
         lang,
         staff: session.staff,
         csrf: session.csrf_token,
         token,
     });
-    next.run(req).await
+    let resp = next.run(req).await;
+    // An error page is told again in the staff member's language.
+    match resp.extensions().get::<Told>() {
+        Some(Told(p)) => problem_page(resp.status(), p, lang),
+        None => resp,
+    }
 }
 
 /// A local console path to return to after a form, or the fallback: never another site.

@@ -8,7 +8,8 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::{ConsoleError, StaffSession, page};
-use crate::console::{templates, views};
+use crate::console::problem::Problem;
+use crate::console::{saved_replies, templates, views};
 use crate::http::AppState;
 use crate::store::audit::insert_audit;
 use crate::store::console::{self as q, Assigned, ConversationFilter};
@@ -54,6 +55,11 @@ fn flash(ok: Option<&str>) -> Option<&str> {
                 | "rejected"
                 | "closed"
                 | "language"
+                | "noted"
+                | "reply_saved"
+                | "reply_deleted"
+                | "notices_held"
+                | "notices_released"
         )
     })
 }
@@ -62,6 +68,15 @@ fn flash(ok: Option<&str>) -> Option<&str> {
 pub struct Flash {
     #[serde(default)]
     ok: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct ConversationQuery {
+    #[serde(default)]
+    ok: Option<String>,
+    /// A saved reply to put into the reply box (without JavaScript).
+    #[serde(default)]
+    insert: Option<String>,
 }
 
 /// `GET /console`
@@ -228,11 +243,11 @@ pub async fn conversation(
     State(app): State<AppState>,
     Extension(s): Extension<StaffSession>,
     Path(id): Path<String>,
-    Query(f): Query<Flash>,
+    Query(f): Query<ConversationQuery>,
 ) -> Result<Response, ConsoleError> {
     let t = views::transcript(&app.store, &app.policy, app.clock.now(), &id)
         .await?
-        .ok_or_else(|| ConsoleError::NotFound("no such conversation".into()))?;
+        .ok_or_else(|| ConsoleError::NotFound(Problem::new("no_conversation")))?;
     // Seen up to its last message (the unread counts); a staff member who keeps the
     // page open (it reloads itself live) is audited once per quarter hour.
     let now = app.clock.now_ms();
@@ -244,12 +259,40 @@ pub async fn conversation(
     if before.is_none_or(|b| now - b > VIEW_AUDIT_EVERY_MS) {
         audit_view(&app, &s, "conversation.view", &format!("conversation:{id}")).await?;
     }
+    let replies = match &t.conversation.taken_over_by {
+        Some(_) => {
+            let name = s.staff.display_name.as_deref().unwrap_or(&s.staff.email);
+            saved_replies::for_conversation(&app.store, &id, name).await?
+        }
+        None => Vec::new(),
+    };
+    let prefill = f
+        .insert
+        .as_deref()
+        .and_then(|i| replies.iter().find(|r| r.id == i))
+        .and_then(|r| r.text.clone());
     page(
         &app,
         &s,
         "conversation.html",
         flash(f.ok.as_deref()),
-        context! {t => t},
+        context! {t => t, replies => replies, prefill => prefill},
+    )
+}
+
+/// `GET /console/replies`: the saved replies (kept by admins).
+pub async fn replies(
+    State(app): State<AppState>,
+    Extension(s): Extension<StaffSession>,
+    Query(f): Query<Flash>,
+) -> Result<Response, ConsoleError> {
+    let rows = saved_replies::all(&app.store).await?;
+    page(
+        &app,
+        &s,
+        "replies.html",
+        flash(f.ok.as_deref()),
+        context! {rows => rows, placeholders => saved_replies::PLACEHOLDERS},
     )
 }
 
@@ -301,7 +344,7 @@ pub async fn customer(
 ) -> Result<Response, ConsoleError> {
     let p = views::customer_page(&app.store, &app.policy, app.clock.now(), &id)
         .await?
-        .ok_or_else(|| ConsoleError::NotFound("no such customer".into()))?;
+        .ok_or_else(|| ConsoleError::NotFound(Problem::new("no_customer")))?;
     audit_view(&app, &s, "customer.view", &format!("customer:{id}")).await?;
     page(&app, &s, "customer.html", None, context! {p => p})
 }
@@ -314,7 +357,7 @@ pub async fn shipment(
 ) -> Result<Response, ConsoleError> {
     let p = views::shipment_page(&app.store, &app.policy, app.clock.now(), &tracking)
         .await?
-        .ok_or_else(|| ConsoleError::NotFound("no such shipment".into()))?;
+        .ok_or_else(|| ConsoleError::NotFound(Problem::new("no_shipment")))?;
     audit_view(&app, &s, "shipment.view", &format!("shipment:{tracking}")).await?;
     page(&app, &s, "shipment.html", None, context! {p => p})
 }
