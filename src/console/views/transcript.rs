@@ -174,7 +174,7 @@ pub async fn transcript(
             continue;
         };
         if let Some(found) = lookup::order(store, policy, now, &n).await? {
-            orders.push(OrderPanel::new(found.view));
+            orders.push(OrderPanel::new(found.view).with_contacts(store).await?);
         }
     }
     let customer = match &conv.customer_id {
