@@ -244,6 +244,42 @@ impl Builder {
         });
     }
 
+    /// Gives the first order of a company customer (a name with "GmbH") a recipient and
+    /// a stakeholder (business orders: one person orders, several wait); `false` when
+    /// there is none.
+    pub fn give_contacts(&mut self, reg: &mut crate::demo::people::Registry) -> bool {
+        let company = |id: &crate::domain::CustomerId| {
+            self.customers
+                .iter()
+                .any(|c| &c.id == id && c.name.ends_with("GmbH"))
+        };
+        let Some(i) = self.orders.iter().position(|o| company(&o.customer_id)) else {
+            return false;
+        };
+        let contact = |name: &str, email: String, role, locale| crate::domain::Contact {
+            name: name.to_string(),
+            email: Some(email),
+            phone: None,
+            role,
+            locale,
+        };
+        self.orders[i].contacts = Some(vec![
+            contact(
+                "Jonas Feldkamp",
+                reg.email("jonas.feldkamp", "example.net"),
+                crate::domain::ContactRole::Recipient,
+                crate::domain::Locale::De,
+            ),
+            contact(
+                "Maren Quast",
+                reg.email("maren.quast", "example.net"),
+                crate::domain::ContactRole::Stakeholder,
+                crate::domain::Locale::En,
+            ),
+        ]);
+        true
+    }
+
     /// Everything in ingestion order: customers, orders, shipments, then events by time.
     pub fn finish(self) -> (Vec<Item>, Vec<ContradictionCase>, Vec<String>) {
         let mut events = self.events;

@@ -32,6 +32,7 @@ pub fn make_order(
         total: total(&lines),
         shipping_address: hh.place.address(),
         lines,
+        contacts: None,
     };
     b.order(order.clone());
     order

@@ -218,6 +218,7 @@ fn generate_checked(anchor: NaiveDate) -> (DemoData, Vec<String>) {
         }
     }
 
+    b.give_contacts(&mut reg);
     let (items, contradiction_cases, late) = b.finish();
     let data = DemoData {
         items,

@@ -399,3 +399,24 @@ fn histories_use_every_carrier_and_the_usual_outcomes() {
         assert!(outcomes.contains(o), "{o}");
     }
 }
+
+#[test]
+fn a_business_order_names_a_recipient_and_a_stakeholder() {
+    let with_contacts: Vec<&crate::domain::Order> = default_data()
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Order(o) if o.contacts.as_ref().is_some_and(|c| !c.is_empty()) => Some(o),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(with_contacts.len(), 1);
+    let roles: Vec<_> = with_contacts[0]
+        .contacts
+        .iter()
+        .flatten()
+        .map(|c| c.role)
+        .collect();
+    use crate::domain::ContactRole;
+    assert_eq!(roles, [ContactRole::Recipient, ContactRole::Stakeholder]);
+}

@@ -7,6 +7,7 @@
 //! parsed item serializes back to an equivalent line of NDJSON.
 
 pub mod address;
+pub mod contact;
 pub mod event;
 pub mod fields;
 pub mod ids;
@@ -17,6 +18,7 @@ pub mod money;
 pub mod record;
 
 pub use address::Address;
+pub use contact::{Contact, ContactRole};
 pub use event::{
     CustomerClaim, CustomerReport, DriverOutcome, DriverReport, Event, EventBody, GeoPoint,
     HandedTo, NotificationClaim, NotificationSent, OrderEvent, OrderEventKind, ScanDetail,

@@ -5,6 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use super::address::Address;
+use super::contact::{Contact, parse_contacts};
 use super::fields::{FieldError, Obj, one_of, shown};
 use super::ids::{CustomerId, OrderNumber, Sku, TrackingNumber};
 use super::locale::Locale;
@@ -145,6 +146,11 @@ pub struct Order {
     pub total: Money,
     pub shipping_address: Address,
     pub lines: Vec<OrderLine>,
+    /// The people the order affects besides its customer. `None`: the record did not
+    /// name them (an upsert then keeps the stored ones; a read of the order does not
+    /// load them, see `store::contacts`); `Some(vec![])` removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<Contact>>,
 }
 
 impl Order {
@@ -157,6 +163,7 @@ impl Order {
         "total",
         "shipping_address",
         "lines",
+        "contacts",
     ];
 
     pub fn from_obj(o: &Obj<'_>) -> Result<Self, FieldError> {
@@ -212,6 +219,7 @@ impl Order {
             total,
             shipping_address: Address::from_obj(&address)?,
             lines,
+            contacts: parse_contacts(o)?,
         })
     }
 

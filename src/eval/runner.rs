@@ -717,9 +717,25 @@ async fn converse(
         seen_seq = last;
         let own = {
             let mut c = store.read().await?;
-            conversations::get_conversation(&mut c, &conv)
+            let person = conversations::get_conversation(&mut c, &conv)
                 .await?
-                .and_then(|c| c.customer_id)
+                .and_then(|c| c.customer_id);
+            // A contact of an order sees that order, which is its customer's data.
+            match person {
+                Some(p) if crate::domain::contact::is_contact_id(&p) => {
+                    match crate::store::contacts::get_contact(&mut c, &p).await? {
+                        Some(k) => {
+                            let n = crate::domain::OrderNumber::parse(&k.order_number)
+                                .map_err(anyhow::Error::msg)?;
+                            crate::store::records::order_customer(&mut c, &n)
+                                .await?
+                                .map(|id| id.as_str().to_string())
+                        }
+                        None => None,
+                    }
+                }
+                other => other,
+            }
         };
         let mut observed = Observed {
             status,

@@ -506,6 +506,9 @@ async fn apply_record(
         }
         Item::Order(o) => {
             records::upsert_order(conn, o, now_ms).await?;
+            if let Some(contacts) = &o.contacts {
+                crate::store::contacts::replace_contacts(conn, &o.number, contacts, now_ms).await?;
+            }
             ctx.orders.insert(o.number.as_str().to_string());
             ctx.touched_orders.insert(o.number.as_str().to_string());
             let known = ctx.customers.contains(o.customer_id.as_str())

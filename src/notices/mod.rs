@@ -1,6 +1,7 @@
 //! Notices: Verity speaks first. After an ingestion (or the time sweep) the orders it
 //! touched are reconciled; every open contradiction the policy tells becomes one notice
-//! per affected person, deduplicated in the store by order, code and evidence
+//! per affected person (the customer, and the order's contacts of the roles the policy
+//! names), deduplicated in the store by order, code and evidence
 //! fingerprint, composed from `prompts/notices/` in the person's language, and queued
 //! in the durable outbox on the person's last channel with Verity (WhatsApp or
 //! Messenger inside the 24-hour window), else by email.
@@ -16,8 +17,10 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::assistant::reply::SuggestedAction;
 use crate::channels::outbox::SERVICE_WINDOW_MS;
 use crate::channels::{email, messenger, whatsapp};
-use crate::domain::{Customer, Locale, OrderNumber};
+use crate::domain::contact::is_contact_id;
+use crate::domain::{ContactRole, Customer, Locale, OrderNumber, Salutation};
 use crate::store::channels::{self as outbox_db, OutboxRow};
+use crate::store::contacts::{self, ContactRow};
 use crate::store::notices::{self as db, NoticeRow};
 use crate::store::{Store, new_id, records};
 use crate::truth::notices::fingerprint;
@@ -62,7 +65,7 @@ pub struct Addressing<'a> {
 pub fn compose(
     view: &OrderView,
     c: &Contradiction,
-    customer: &Customer,
+    customer: &Person,
     locale: Locale,
     to: Addressing<'_>,
     policy: &Policy,
@@ -100,7 +103,7 @@ pub fn compose(
             number => view.order.number.as_str(),
             name => customer.name.as_str(),
             salutation => customer.salutation.map(|s| s.as_str()),
-            family_name => customer.family_name(),
+            family_name => customer.family_name.as_str(),
             brief => facts.text.as_str(),
             remedies => labels.clone(),
             link => link,
@@ -140,6 +143,64 @@ pub fn compose(
     })
 }
 
+/// Whom a notice is for: the order's customer, or one of its contacts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// The customer id, or the contact's person id (`contact~…`).
+    pub id: String,
+    pub name: String,
+    pub salutation: Option<Salutation>,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub locale: Locale,
+}
+
+impl Person {
+    pub fn of_customer(c: &Customer) -> Self {
+        Self {
+            id: c.id.as_str().to_string(),
+            name: c.name.clone(),
+            salutation: c.salutation,
+            family_name: c.family_name(),
+            email: c.email.clone().filter(|e| !e.is_empty()),
+            locale: c.locale,
+        }
+    }
+
+    pub fn of_contact(c: &ContactRow) -> Self {
+        Self {
+            id: c.person_id.clone(),
+            name: c.name.clone(),
+            salutation: None,
+            family_name: c.name.clone(),
+            email: c.email.clone(),
+            locale: c.locale,
+        }
+    }
+}
+
+/// The people an order's notices go to: its customer, then its contacts of the roles
+/// the policy names; a contact with the same email as someone before them is that
+/// person already (one email, not two).
+async fn people_of(
+    conn: &mut sqlx::AnyConnection,
+    customer: &Customer,
+    order: &OrderNumber,
+    roles: &[ContactRole],
+) -> anyhow::Result<Vec<Person>> {
+    let mut people = vec![Person::of_customer(customer)];
+    for c in contacts::list_contacts(conn, order.as_str()).await? {
+        let known = c
+            .email
+            .as_ref()
+            .is_some_and(|e| people.iter().any(|p| p.email.as_ref() == Some(e)));
+        if roles.contains(&c.role) && !known {
+            people.push(Person::of_contact(&c));
+        }
+    }
+    Ok(people)
+}
+
 /// Creates the notices an order's current truth calls for; returns how many were
 /// stored (queued, held or suppressed). The same story again stores nothing.
 pub async fn notify_order(
@@ -167,25 +228,29 @@ pub async fn notify_order(
     if told.is_empty() {
         return Ok(0);
     }
-    let customer = {
+    let people = {
         let mut conn = store.read().await?;
-        records::get_customer(&mut conn, &view.order.customer_id).await?
+        match records::get_customer(&mut conn, &view.order.customer_id).await? {
+            Some(customer) => people_of(&mut conn, &customer, number, &rules.roles).await?,
+            None => return Ok(0),
+        }
     };
-    let Some(customer) = customer else {
-        return Ok(0);
-    };
-    let person = customer.id.as_str().to_string();
     let now_ms = now.timestamp_millis();
     let mut stored = 0;
-    for c in told {
+    let pairs: Vec<(&Contradiction, &Person)> = told
+        .iter()
+        .flat_map(|c| people.iter().map(|p| (*c, p)))
+        .collect();
+    for (c, who) in pairs {
+        let person = who.id.clone();
         let fp = fingerprint(c);
         let mut tx = store.begin().await?;
         let conn = tx.conn();
         if db::notice_exists(conn, number.as_str(), c.code.as_str(), &fp, &person).await? {
             continue;
         }
-        let route = route_for(conn, &customer, now_ms).await?;
-        let locale = customer.locale;
+        let route = route_for(conn, who, now_ms).await?;
+        let locale = who.locale;
         let send_after = rules.send_after(now, policy.time_zone).timestamp_millis();
         let (status, reason) = if db::opted_out(conn, &person).await? {
             ("suppressed", Some("opted_out"))
@@ -237,7 +302,7 @@ pub async fn notify_order(
             let composed = compose(
                 view,
                 c,
-                &customer,
+                who,
                 locale,
                 Addressing {
                     channel,
@@ -361,10 +426,10 @@ pub async fn run_sweep(app: std::sync::Arc<crate::http::App>, every: std::time::
 /// The person's last channel with Verity when its window is open, else email.
 async fn route_for(
     conn: &mut sqlx::AnyConnection,
-    customer: &Customer,
+    customer: &Person,
     now_ms: i64,
 ) -> anyhow::Result<Route> {
-    if let Some(last) = db::last_chat(conn, customer.id.as_str()).await? {
+    if let Some(last) = db::last_chat(conn, &customer.id).await? {
         let open = last
             .last_inbound_ms
             .is_some_and(|t| now_ms - t <= SERVICE_WINDOW_MS);
@@ -382,8 +447,8 @@ async fn route_for(
         }
     }
     Ok(match &customer.email {
-        Some(e) if !e.is_empty() => Route::Email(e.clone()),
-        _ => Route::None,
+        Some(e) => Route::Email(e.clone()),
+        None => Route::None,
     })
 }
 
@@ -505,10 +570,14 @@ pub async fn unsubscriber(
     let Ok(person) = links.check_unsubscribe(token) else {
         return Ok(None);
     };
+    let mut conn = store.read().await?;
+    if is_contact_id(&person) {
+        let found = contacts::get_contact(&mut conn, &person).await?;
+        return Ok(found.map(|c| (person, c.locale)));
+    }
     let Ok(id) = crate::domain::CustomerId::parse(&person) else {
         return Ok(None);
     };
-    let mut conn = store.read().await?;
     Ok(records::get_customer(&mut conn, &id)
         .await?
         .map(|c| (person, c.locale)))
@@ -566,10 +635,18 @@ pub async fn order_page(
     let Some(found) = crate::lookup::order(store, policy, now, &number).await? else {
         return Ok(OrderPage::Invalid);
     };
-    if found.view.order.customer_id.as_str() != grant.person {
+    let locale = if is_contact_id(&grant.person) {
+        // A contact's link opens their order only, while the order names them.
+        let mut conn = store.read().await?;
+        match contacts::get_contact(&mut conn, &grant.person).await? {
+            Some(c) if c.order_number == number.as_str() => c.locale,
+            _ => return Ok(OrderPage::Invalid),
+        }
+    } else if found.view.order.customer_id.as_str() == grant.person {
+        found.customer_locale.unwrap_or_default()
+    } else {
         return Ok(OrderPage::Invalid);
-    }
-    let locale = found.customer_locale.unwrap_or_default();
+    };
     let summary = crate::truth::summary(&found.view, locale, policy);
     let cases: Vec<String> = found
         .remedy

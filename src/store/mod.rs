@@ -9,6 +9,7 @@ pub mod cases;
 pub mod channels;
 pub mod claims;
 pub mod console;
+pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod inspect;

@@ -250,6 +250,8 @@ fn order_from_rows<R: Cols>(rows: &[R]) -> anyhow::Result<Option<(Order, Option<
             country: r.text("ship_country")?,
         },
         lines,
+        // Read with `store::contacts::list_contacts` where needed.
+        contacts: None,
     };
     let locale = r.opt_text("locale")?.map(|l| Locale::from_tag(&l));
     Ok(Some((order, locale)))

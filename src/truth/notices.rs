@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
 use super::view::{Contradiction, ContradictionCode};
+use crate::domain::ContactRole;
 
 /// `[notices]` in `policy.toml`; every key optional.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -34,6 +35,8 @@ pub struct NoticePolicy {
     /// The time sweep re-reconciles orders placed within this many days (where tracking
     /// can go stale and promises fall due without new data).
     pub sweep_window_days: u32,
+    /// The roles of an order's contacts that are told too (the customer always is).
+    pub roles: Vec<ContactRole>,
 }
 
 impl Default for NoticePolicy {
@@ -49,6 +52,11 @@ impl Default for NoticePolicy {
             max_order_age_days: 90,
             link_valid_days: 14,
             sweep_window_days: 21,
+            roles: vec![
+                ContactRole::Orderer,
+                ContactRole::Recipient,
+                ContactRole::Stakeholder,
+            ],
         }
     }
 }

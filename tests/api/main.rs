@@ -4,6 +4,7 @@
 mod browser;
 mod chat;
 mod console;
+mod contacts;
 mod contract;
 mod crash;
 mod grounded;

@@ -9,7 +9,7 @@ use crate::helpers::{TestApp, ndjson, spawn_app_at};
 use crate::smtp::SmtpServer;
 
 /// 12:00 in Berlin: outside the default quiet hours.
-const DAYTIME: &str = "2026-06-10T10:00:00Z";
+pub(crate) const DAYTIME: &str = "2026-06-10T10:00:00Z";
 /// 23:30 in Berlin: inside them.
 const NIGHT: &str = "2026-06-10T21:30:00Z";
 
@@ -20,7 +20,7 @@ fn at(s: &str) -> DateTime<Utc> {
 /// The link secret of the test servers.
 const LINK_SECRET: &str = "test-link-secret";
 
-async fn app_with_mail(now: &str) -> (TestApp, SmtpServer) {
+pub(crate) async fn app_with_mail(now: &str) -> (TestApp, SmtpServer) {
     app_with_mail_at(at(now)).await
 }
 
@@ -70,7 +70,7 @@ fn refund() -> Vec<Value> {
     ]
 }
 
-async fn outbox(app: &TestApp) -> Vec<(String, String, i64)> {
+pub(crate) async fn outbox(app: &TestApp) -> Vec<(String, String, i64)> {
     use sqlx::Row;
     let mut conn = app.store.read().await.unwrap();
     sqlx::query("SELECT channel, status, next_attempt_ms FROM outbox ORDER BY created_ms, id")
@@ -82,7 +82,7 @@ async fn outbox(app: &TestApp) -> Vec<(String, String, i64)> {
         .collect()
 }
 
-fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(mail: &'a str, name: &str) -> Option<&'a str> {
     mail.lines()
         .find(|l| {
             l.to_ascii_lowercase()
@@ -226,7 +226,7 @@ async fn a_temporary_smtp_failure_is_kept_for_a_retry_like_the_other_channels() 
 }
 
 /// The order page link of the first email (its text part).
-fn order_link(mail: &str) -> String {
+pub(crate) fn order_link(mail: &str) -> String {
     // Quoted-printable soft line breaks undone.
     let mail = &mail.replace("=\r\n", "").replace("=\n", "");
     let start = mail.find("/o/").expect("an order page link");

@@ -1,5 +1,6 @@
 //! `verify_customer`: the order number together with the delivery postcode or the
-//! account email, on the web and on Messenger (WhatsApp senders whose phone is on file
+//! account email (or the email of one of the order's contacts, who then sees that order
+//! only), on the web and on Messenger (WhatsApp senders whose phone is on file
 //! are verified by the channel, see `channels::inbox`). An email alone never verifies:
 //! emails are not secrets. Every failure gives the same neutral answer, whether or not
 //! the order exists. Failures are counted in the store per target (order number, email)
@@ -12,7 +13,7 @@ use super::{ToolContext, arg};
 use crate::domain::OrderNumber;
 use crate::domain::lockout::{self, KeyKind};
 use crate::domain::record::parse_email;
-use crate::store::{conversations, records, verification};
+use crate::store::{contacts, conversations, records, verification};
 
 /// Failed attempts in one conversation before verification locks.
 pub const MAX_FAILED_VERIFICATIONS: i64 = lockout::MAX_FAILURES;
@@ -93,30 +94,34 @@ pub(super) async fn verify_customer(
         Some(n) => Some(n),
         None => OrderNumber::parse(&order.to_ascii_uppercase()).ok(),
     };
+    let mut contact = None;
     let (found, method) = match (&number, postcode, email) {
         (Some(n), Some(p), _) => (
             records::find_order_owner(&mut conn, n, p).await?,
             "order_postcode",
         ),
         (Some(n), None, Some(e)) => match parse_email(e) {
-            Ok(e) => (
-                records::find_order_owner_by_email(&mut conn, n, &e).await?,
-                "order_email",
-            ),
+            Ok(e) => {
+                let owner = records::find_order_owner_by_email(&mut conn, n, &e).await?;
+                if owner.is_none() {
+                    // A contact of the order with their own email: that order only.
+                    contact = contacts::find_contact_by_email(&mut conn, n, &e).await?;
+                }
+                (owner, "order_email")
+            }
             Err(_) => (None, "order_email"),
         },
         _ => (None, "order_postcode"),
     };
     drop(conn);
+    if let (None, Some(c)) = (&found, contact) {
+        uncount(ctx, &keys).await?;
+        return Ok(verified_contact(ctx, c));
+    }
     let Some(customer) = found else {
         return failed(ctx, &keys, now_ms).await;
     };
-    {
-        let mut conn = ctx.store.write_one().await?;
-        for (_, key) in &keys {
-            verification::uncount_attempt(&mut conn, key).await?;
-        }
-    }
+    uncount(ctx, &keys).await?;
     if let Some(current) = ctx.conversation.customer_id.as_deref()
         && current != customer.as_str()
     {
@@ -154,6 +159,31 @@ pub(super) async fn verify_customer(
         json!({"verified": true, "customer_name": name, "salutation": salutation,
                "family_name": family_name, "order_number": order}),
     )
+}
+
+/// A successful attempt is not held against its keys.
+async fn uncount(ctx: &ToolContext<'_>, keys: &[(KeyKind, String)]) -> anyhow::Result<()> {
+    let mut conn = ctx.store.write_one().await?;
+    for (_, key) in keys {
+        verification::uncount_attempt(&mut conn, key).await?;
+    }
+    Ok(())
+}
+
+/// A contact verified with the order number and their own email: the conversation
+/// speaks for the contact's person id, which no read tool takes for a customer, and
+/// sees the contact's order only (see `ToolContext::owned_view`). The sender is not
+/// linked to anyone: a contact verifies again in a new conversation.
+fn verified_contact(ctx: &mut ToolContext<'_>, c: contacts::ContactRow) -> Value {
+    if ctx.conversation.customer_id.as_deref() != Some(c.person_id.as_str()) {
+        *ctx.state = Default::default();
+    }
+    ctx.conversation.customer_id = Some(c.person_id.clone());
+    ctx.conversation.failed_verifications = 0;
+    ctx.conversation.locked_until_ms = None;
+    ctx.state.focus_on_order(&c.order_number);
+    json!({"verified": true, "customer_name": c.name, "salutation": null,
+           "family_name": null, "order_number": c.order_number, "contact": c.role})
 }
 
 /// A failed attempt: it stays counted; a key at its limit locks, and so does the

@@ -73,21 +73,28 @@ impl ToolContext<'_> {
     /// like [`Self::order_view`]. Whoever asks whose an order is reads it next: one read
     /// of the store answers both (the owner is in the view). Another customer's order
     /// is read, found not theirs, and kept nowhere.
+    /// A contact (see [`Self::contact_order`]) owns nothing but their one order.
     pub(crate) async fn owned_view(
         &mut self,
         n: &crate::domain::OrderNumber,
     ) -> anyhow::Result<Option<std::sync::Arc<crate::lookup::OrderLookup>>> {
-        let Some(customer) = self.customer() else {
+        let Some(customer) = self.customer().map(str::to_string) else {
             return Ok(None);
         };
+        let contact = crate::domain::contact::is_contact_id(&customer);
+        if contact && self.contact_order().await?.as_deref() != Some(n.as_str()) {
+            return Ok(None);
+        }
+        let owns = |found: &crate::lookup::OrderLookup| {
+            contact || found.view.order.customer_id.as_str() == customer
+        };
         if let Some(found) = self.reads.orders.get(n.as_str()) {
-            let owned = found.view.order.customer_id.as_str() == customer;
-            return Ok(owned.then(|| found.clone()));
+            return Ok(owns(found).then(|| found.clone()));
         }
         let Some(found) = crate::lookup::order(self.store, self.policy, self.now, n).await? else {
             return Ok(None);
         };
-        if Some(found.view.order.customer_id.as_str()) != self.customer() {
+        if !owns(&found) {
             return Ok(None);
         }
         let found = std::sync::Arc::new(found);
@@ -123,9 +130,25 @@ impl ToolContext<'_> {
             (None, None) => None,
         }
     }
-    /// The verified customer, if any.
+    /// The verified customer, if any (or the verified contact's person id, which no
+    /// store query takes for a customer's).
     pub fn customer(&self) -> Option<&str> {
         self.conversation.customer_id.as_deref()
+    }
+
+    /// The order of the verified contact, when the conversation speaks for a contact
+    /// of an order (not its customer) and the order still names them.
+    pub async fn contact_order(&self) -> anyhow::Result<Option<String>> {
+        let Some(person) = self
+            .customer()
+            .filter(|p| crate::domain::contact::is_contact_id(p))
+        else {
+            return Ok(None);
+        };
+        let mut conn = self.store.read().await?;
+        Ok(crate::store::contacts::get_contact(&mut conn, person)
+            .await?
+            .map(|c| c.order_number))
     }
 }
 

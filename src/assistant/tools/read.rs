@@ -59,8 +59,15 @@ pub(super) async fn list_orders(ctx: &mut ToolContext<'_>) -> anyhow::Result<Val
     let Some(customer) = ctx.customer().map(str::to_string) else {
         return Ok(not_verified());
     };
-    let id = crate::domain::CustomerId::parse(&customer).map_err(anyhow::Error::msg)?;
-    let numbers = {
+    let numbers = if crate::domain::contact::is_contact_id(&customer) {
+        // A contact sees their one order, never the customer's others.
+        ctx.contact_order()
+            .await?
+            .and_then(|o| OrderNumber::parse(&o).ok())
+            .into_iter()
+            .collect()
+    } else {
+        let id = crate::domain::CustomerId::parse(&customer).map_err(anyhow::Error::msg)?;
         let mut conn = ctx.store.read().await?;
         records::list_order_numbers_for_customer(&mut conn, &id).await?
     };

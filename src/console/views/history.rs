@@ -99,7 +99,9 @@ pub async fn customer_page(
     let mut orders = Vec::new();
     for n in numbers {
         if let Some(found) = lookup::order(store, policy, now, &n).await? {
-            let panel = OrderPanel::new(found.view.clone());
+            let panel = OrderPanel::new(found.view.clone())
+                .with_contacts(store)
+                .await?;
             history.push(HistoryItem {
                 at_ms: found.view.order.placed_at.timestamp_millis(),
                 kind: "order",

@@ -75,9 +75,18 @@ pub struct OrderPanel {
     pub shipments: Vec<ShipmentPanel>,
     /// Order events, notifications and customer reports, in time order.
     pub order_entries: Vec<EntryView>,
+    /// The people the order names besides its customer (see [`Self::with_contacts`]).
+    pub contacts: Vec<crate::store::contacts::ContactRow>,
 }
 
 impl OrderPanel {
+    /// The panel with the order's contacts read from the store.
+    pub async fn with_contacts(mut self, store: &Store) -> anyhow::Result<Self> {
+        let mut conn = store.read().await?;
+        self.contacts = crate::store::contacts::list_contacts(&mut conn, &self.number).await?;
+        Ok(self)
+    }
+
     pub fn new(view: OrderView) -> Self {
         let mut order_timeline: Vec<TimelineEntry> = view
             .order_events
@@ -100,6 +109,7 @@ impl OrderPanel {
                 .collect(),
             contradictions: view.contradictions,
             order_entries,
+            contacts: Vec::new(),
         }
     }
 }

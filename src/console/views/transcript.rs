@@ -230,7 +230,7 @@ pub async fn transcript(
             continue;
         };
         if let Some(found) = lookup::order(store, policy, now, &n).await? {
-            orders.push(OrderPanel::new(found.view));
+            orders.push(OrderPanel::new(found.view).with_contacts(store).await?);
         }
     }
     let numbers: Vec<String> = orders.iter().map(|o| o.number.clone()).collect();
