@@ -15,6 +15,7 @@ pub mod inspect;
 pub mod notices;
 pub mod records;
 pub mod scratch;
+pub(crate) mod sql;
 pub mod staff;
 pub mod verification;
 
@@ -384,6 +385,7 @@ pub(crate) trait Cols {
     fn text(&self, col: &str) -> anyhow::Result<String>;
     fn opt_text(&self, col: &str) -> anyhow::Result<Option<String>>;
     fn int(&self, col: &str) -> anyhow::Result<i64>;
+    fn opt_int(&self, col: &str) -> anyhow::Result<Option<i64>>;
 }
 
 impl Cols for sqlx::any::AnyRow {
@@ -396,6 +398,10 @@ impl Cols for sqlx::any::AnyRow {
         Ok(self.try_get(col)?)
     }
     fn int(&self, col: &str) -> anyhow::Result<i64> {
+        use sqlx::Row;
+        Ok(self.try_get(col)?)
+    }
+    fn opt_int(&self, col: &str) -> anyhow::Result<Option<i64>> {
         use sqlx::Row;
         Ok(self.try_get(col)?)
     }
