@@ -383,3 +383,78 @@ async fn a_status_report_that_comes_while_the_send_still_waits_settles_it_when_i
         outbox_rows(&m.app, &conv.id).await
     );
 }
+
+#[tokio::test]
+async fn a_web_message_stored_before_a_crash_without_its_reply_is_answered_once_when_the_client_retries()
+ {
+    let app = crate::helpers::spawn_app().await;
+    let (id, token) = crate::web::open_session(&app).await;
+    // The instance stored the customer's message, then died before the reply.
+    let text = "Wie lange dauert die Lieferung?";
+    stored(
+        &app,
+        &id,
+        Role::Customer,
+        text,
+        Some(&format!("web:{id}:cut-0001")),
+    )
+    .await;
+    let before = messages(&app, &id).await.len();
+    // The widget retries with the same client_id.
+    let msg = serde_json::json!({"text": text, "client_id": "cut-0001"});
+    let (status, body) = crate::web::post(&app, &id, &token, &msg).await;
+    assert_eq!(status, 200);
+    assert!(body["reply"]["text"].is_string(), "answered: {body}");
+    let all = messages(&app, &id).await;
+    assert_eq!(
+        all.len(),
+        before + 1,
+        "one reply, the message not stored again"
+    );
+    assert_eq!(all[before].role, Role::Bot);
+    // Once: a further retry is not answered again.
+    let (status, body) = crate::web::post(&app, &id, &token, &msg).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["reply"], Value::Null, "{body}");
+    assert_eq!(messages(&app, &id).await.len(), all.len());
+}
+
+#[tokio::test]
+async fn a_turn_waits_while_another_process_holds_the_conversations_turn() {
+    let app = crate::helpers::spawn_app().await;
+    let (id, token) = crate::web::open_session(&app).await;
+    let lease = format!("turn:{id}");
+    let now = wall_ms();
+    assert!(
+        verity::store::claims::acquire_lease(&app.store, &lease, "inst_other", now, now + 60_000)
+            .await
+            .unwrap()
+    );
+    let before = messages(&app, &id).await.len();
+    let answered = std::sync::atomic::AtomicBool::new(false);
+    let msg = serde_json::json!({"text": "Wie lange dauert die Lieferung?"});
+    let turn = async {
+        let out = crate::web::post(&app, &id, &token, &msg).await;
+        answered.store(true, std::sync::atomic::Ordering::SeqCst);
+        out
+    };
+    let other = async {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(
+            !answered.load(std::sync::atomic::Ordering::SeqCst),
+            "the turn waits for the other process"
+        );
+        assert_eq!(
+            messages(&app, &id).await.len(),
+            before,
+            "nothing stored while the other process holds the turn"
+        );
+        verity::store::claims::release_lease(&app.store, &lease, "inst_other")
+            .await
+            .unwrap();
+    };
+    let ((status, body), ()) = tokio::join!(turn, other);
+    assert_eq!(status, 200);
+    assert!(body["reply"]["text"].is_string(), "{body}");
+    assert_eq!(messages(&app, &id).await.len(), before + 2);
+}
