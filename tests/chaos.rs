@@ -471,6 +471,8 @@ async fn sqlite_kill_and_restart() -> Tally {
 
 async fn postgres_two_instances_one_killed(admin: &str) -> Tally {
     use sqlx::Connection;
+    // Run alone, this experiment connects before any store installed the drivers.
+    sqlx::any::install_default_drivers();
     let name = format!("verity_chaos_{}", hex::encode(rand::random::<[u8; 6]>()));
     let mut conn = sqlx::AnyConnection::connect(admin).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
