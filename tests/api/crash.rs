@@ -79,15 +79,13 @@ async fn stored(app: &TestApp, conversation_id: &str, role: Role, text: &str, wa
     tx.commit().await.unwrap();
 }
 
-async fn messages(app: &TestApp, conversation_id: &str) -> Vec<MessageRow> {
-    let mut conn = app.store.read().await.unwrap();
-    conversations::list_messages(&mut conn, conversation_id, 0)
-        .await
-        .unwrap()
-}
-
-#[tokio::test]
-async fn a_message_stored_before_a_crash_without_its_reply_is_answered_once_by_the_next_instance() {
+/// An app whose stranger has written once and been answered: the conversation and how
+/// many sends reached Graph so far.
+async fn after_a_first_exchange() -> (
+    crate::webhooks::Meta,
+    verity::store::conversations::ConversationRow,
+    usize,
+) {
     let m = meta_app_with(|_| {}).await;
     post_wa(
         &m.app,
@@ -97,6 +95,19 @@ async fn a_message_stored_before_a_crash_without_its_reply_is_answered_once_by_t
     settle(&m.app).await;
     let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
     let sent_before = to_wa(&m.graph, STRANGER).len();
+    (m, conv, sent_before)
+}
+
+async fn messages(app: &TestApp, conversation_id: &str) -> Vec<MessageRow> {
+    let mut conn = app.store.read().await.unwrap();
+    conversations::list_messages(&mut conn, conversation_id, 0)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_message_stored_before_a_crash_without_its_reply_is_answered_once_by_the_next_instance() {
+    let (m, conv, sent_before) = after_a_first_exchange().await;
     // The instance stored the customer's message, then died; its delivery stays claimed.
     let text = "Wann kommt meine Lieferung?";
     stored(&m.app, &conv.id, Role::Customer, text, Some("wamid.cut")).await;
@@ -131,15 +142,7 @@ async fn a_message_stored_before_a_crash_without_its_reply_is_answered_once_by_t
 
 #[tokio::test]
 async fn a_reply_stored_before_a_crash_without_its_outbox_rows_is_sent_once() {
-    let m = meta_app_with(|_| {}).await;
-    post_wa(
-        &m.app,
-        &wa_delivery(vec![wa_text(STRANGER, "wamid.first", "Hallo")]),
-    )
-    .await;
-    settle(&m.app).await;
-    let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
-    let sent_before = to_wa(&m.graph, STRANGER).len();
+    let (m, conv, sent_before) = after_a_first_exchange().await;
     // The instance stored the message and the reply, then died before queueing it.
     stored(
         &m.app,
