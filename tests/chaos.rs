@@ -26,8 +26,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sqlx::Row;
-use verity::channels::sign;
-use verity::http::fake_graph::{FakeGraph, FaultRates};
+use verity::http::fake_graph::{FakeGraph, FaultRates, signed_webhook, whatsapp_text_delivery};
 use verity::store::Store;
 
 const SECRET: &str = "chaos-app-secret";
@@ -121,16 +120,12 @@ impl Drop for Server {
 }
 
 fn delivery(sender: u64, message: u64) -> String {
-    let from = format!("49157{sender:08}");
-    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp",
-        "metadata": {"display_phone_number": "4952510000000", "phone_number_id": PHONE_NUMBER_ID},
-        "contacts": [{"wa_id": from, "profile": {"name": "Chaos"}}],
-        "messages": [{"from": from, "id": format!("wamid.chaos{message}"),
-            "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text",
-            "text": {"body": "Wie lange dauert die Lieferung?"}}]
-    }}]}]})
-    .to_string()
+    whatsapp_text_delivery(
+        PHONE_NUMBER_ID,
+        &format!("49157{sender:08}"),
+        &format!("wamid.chaos{message}"),
+        "Wie lange dauert die Lieferung?",
+    )
 }
 
 /// Posts until one instance answers 200 (Meta retries a failed delivery); `true` once
@@ -154,11 +149,7 @@ async fn post_until_acked(
         };
         attempt += 1;
         if let Some(base) = target {
-            let r = client
-                .post(format!("{base}/webhooks/whatsapp"))
-                .header("content-type", "application/json")
-                .header("x-hub-signature-256", sign(SECRET, body.as_bytes()))
-                .body(body.to_string())
+            let r = signed_webhook(client, &format!("{base}/webhooks/whatsapp"), SECRET, body)
                 .timeout(Duration::from_secs(5))
                 .send()
                 .await;
@@ -480,6 +471,8 @@ async fn sqlite_kill_and_restart() -> Tally {
 
 async fn postgres_two_instances_one_killed(admin: &str) -> Tally {
     use sqlx::Connection;
+    // Run alone, this experiment connects before any store installed the drivers.
+    sqlx::any::install_default_drivers();
     let name = format!("verity_chaos_{}", hex::encode(rand::random::<[u8; 6]>()));
     let mut conn = sqlx::AnyConnection::connect(admin).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))

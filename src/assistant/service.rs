@@ -327,6 +327,13 @@ impl Assistant {
             created_ms: now_ms,
         };
         let stored = conversations::record_inbound(&self.store, msg, now_ms).await?;
+        let stored = match (stored, channel_message_id) {
+            (Some(s), _) => Some(s),
+            // A retry of a message stored before whose turn never finished (the process
+            // stopped between storing it and storing the reply): answered now, once.
+            (None, Some(cid)) => self.interrupted(conversation_id, cid).await?,
+            (None, None) => None,
+        };
         let Some((conv, msg)) = stored else {
             return Ok(TurnOutcome::Duplicate);
         };
@@ -371,14 +378,49 @@ impl Assistant {
         out
     }
 
-    /// A conversation's turn across instances: on PostgreSQL a lease in the store (the
-    /// in-process lock already orders this process's turns; a SQLite file serves one
-    /// instance).
+    /// The customer message stored with `channel_message_id` in this conversation when
+    /// no reply follows it (its turn was cut short), with the conversation; the caller
+    /// holds the conversation's turn.
+    async fn interrupted(
+        &self,
+        conversation_id: &str,
+        channel_message_id: &str,
+    ) -> anyhow::Result<Option<(ConversationRow, MessageRow)>> {
+        let Some(msg) =
+            conversations::load_message_by_channel_id(&self.store, channel_message_id).await?
+        else {
+            return Ok(None);
+        };
+        if msg.conversation_id != conversation_id || msg.role != Role::Customer {
+            return Ok(None);
+        }
+        let next = {
+            let mut conn = self.store.read().await?;
+            conversations::message_after(&mut conn, conversation_id, msg.seq).await?
+        };
+        if next.is_some() {
+            return Ok(None);
+        }
+        let Some(conv) = conversations::load_conversation(&self.store, conversation_id).await?
+        else {
+            return Ok(None);
+        };
+        tracing::warn!(conversation.id = %conversation_id, channel = %conv.channel,
+            "a stored message without its reply is answered (its turn was interrupted)");
+        metrics::counter!("verity_turns_resumed_total", "channel" => conv.channel.clone())
+            .increment(1);
+        Ok(Some((conv, msg)))
+    }
+
+    /// A conversation's turn across instances and processes: a lease in the store (the
+    /// in-process lock already orders this process's turns). On PostgreSQL and on a
+    /// SQLite file (which another process may open too); a private in-memory store has
+    /// no other process.
     async fn turn_lease(
         &self,
         conversation_id: &str,
     ) -> anyhow::Result<Option<crate::store::claims::LeaseGuard>> {
-        if self.store.backend() != crate::store::Backend::Postgres {
+        if self.store.backend() != crate::store::Backend::Postgres && self.store.lite().is_none() {
             return Ok(None);
         }
         let name = format!("turn:{conversation_id}");

@@ -80,9 +80,14 @@ impl Inbox {
     pub async fn receive(&self, channel: Channel, body: &str) -> anyhow::Result<String> {
         let id = new_id("dlv");
         // One statement, atomic on its own: stored (and durable) when it returns.
-        let mut conn = self.store.write_one().await?;
-        db::insert_delivery(&mut conn, &id, channel.as_str(), self.clock.now_ms(), body).await?;
-        drop(conn);
+        db::insert_delivery(
+            &self.store,
+            &id,
+            channel.as_str(),
+            self.clock.now_ms(),
+            body,
+        )
+        .await?;
         metrics::counter!("verity_webhook_deliveries_total", "channel" => channel.as_str(), "outcome" => "stored")
             .increment(1);
         self.wake.notify_one();
@@ -170,9 +175,8 @@ impl Inbox {
     /// Claims up to `n` deliveries nobody holds, oldest first.
     async fn claim(&self, n: usize) -> anyhow::Result<Vec<DeliveryRow>> {
         let now = claims::wall_ms();
-        let mut conn = self.store.write_one().await?;
         claims::claim_deliveries(
-            &mut conn,
+            &self.store,
             self.store.instance_id(),
             now,
             now + self.lease_ms(),
@@ -223,17 +227,13 @@ impl Inbox {
                 Some(super::clip(&format!("{e:#}"), 500))
             }
         };
-        let marked = async {
-            let mut conn = self.store.write_one().await?;
-            claims::finish_delivery(
-                &mut conn,
-                &d.id,
-                self.store.instance_id(),
-                self.clock.now_ms(),
-                error.as_deref(),
-            )
-            .await
-        };
+        let marked = claims::finish_delivery(
+            &self.store,
+            &d.id,
+            self.store.instance_id(),
+            self.clock.now_ms(),
+            error.as_deref(),
+        );
         match marked.await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(delivery.id = %d.id,
@@ -407,10 +407,7 @@ impl Inbox {
             .saturating_mul(1000);
         // A very late redelivery gets no automatic answer, not even a greeting.
         let stale = now - m.sent_ms > stale_after_ms;
-        let stored = {
-            let mut conn = self.store.read().await?;
-            conversations::find_message_by_channel_id(&mut conn, &m.id).await?
-        };
+        let stored = conversations::load_message_by_channel_id(&self.store, &m.id).await?;
         if let Some(stored) = stored {
             let _changed = self.live.on_drop(&stored.conversation_id);
             let answerable = !stale && !matches!(m.content, Content::Unsupported(_));
@@ -538,8 +535,7 @@ impl Inbox {
     }
 
     async fn reload(&self, id: &str) -> anyhow::Result<ConversationRow> {
-        let mut conn = self.store.read().await?;
-        conversations::get_conversation(&mut conn, id)
+        conversations::load_conversation(&self.store, id)
             .await?
             .ok_or_else(|| anyhow::anyhow!("conversation {id} vanished"))
     }
@@ -556,21 +552,17 @@ impl Inbox {
         outbox: &Outbox,
     ) -> anyhow::Result<ConversationRow> {
         let now = self.clock.now_ms();
-        let (existing, linked, by_phone) = {
-            let mut conn = self.store.read().await?;
-            let existing =
-                conversations::find_conversation_by_sender(&mut conn, channel.as_str(), &m.sender)
-                    .await?;
-            let linked =
-                conversations::linked_customer(&mut conn, channel.as_str(), &m.sender).await?;
-            let by_phone = match (&linked, m.phone.as_deref()) {
-                (None, Some(phone)) => records::find_customer_by_phone(&mut conn, phone)
-                    .await?
-                    .map(|c| c.as_str().to_string()),
-                _ => None,
-            };
-            (existing, linked, by_phone)
-        };
+        let conversations::SenderView {
+            conversation: existing,
+            linked,
+            by_phone,
+        } = conversations::sender_view(
+            &self.store,
+            channel.as_str(),
+            &m.sender,
+            m.phone.as_deref(),
+        )
+        .await?;
         if let Some(c) = existing
             && now - c.updated_ms < CONVERSATION_IDLE_MS
         {

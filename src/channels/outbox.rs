@@ -70,6 +70,11 @@ pub struct Outbox {
     wake: Notify,
     /// When rows left `sending` by a dead instance were last looked for.
     last_expiry: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Conversations [`Self::deliver`] queued rows for since the sender last looked: it
+    /// starts their chains without reading the whole outbox.
+    queued: std::sync::Mutex<Vec<String>>,
+    /// Whether the whole outbox is to be looked at (rows queued elsewhere).
+    scan: std::sync::atomic::AtomicBool,
     /// The email channel (notices), when `VERITY_SMTP_URL` and `VERITY_MAIL_FROM` are set.
     mailer: Option<super::email::Mailer>,
     /// Tells the console's live streams of every message queued for a conversation.
@@ -112,6 +117,8 @@ impl Outbox {
             client,
             wake: Notify::new(),
             last_expiry: std::sync::Mutex::new(None),
+            queued: std::sync::Mutex::new(Vec::new()),
+            scan: std::sync::atomic::AtomicBool::new(true),
             mailer,
             live: crate::console::live::Live::new(),
         }
@@ -149,11 +156,11 @@ impl Outbox {
         let outside = conversation
             .last_inbound_ms
             .is_none_or(|t| now - t > SERVICE_WINDOW_MS);
-        let mut tx = self.store.begin().await?;
+        let mut rows = Vec::with_capacity(payloads.len());
         for p in &payloads {
             let id = new_id("out");
             let p = tagged(channel, p, &id);
-            let mut row = OutboxRow {
+            rows.push(OutboxRow {
                 id,
                 conversation_id: conversation.id.clone(),
                 message_id: message.message_id.map(str::to_string),
@@ -173,10 +180,9 @@ impl Outbox {
                 updated_ms: now,
                 position: 0,
                 unknown_resends: 0,
-            };
-            db::insert_outbox(tx.conn(), &mut row).await?;
+            });
         }
-        tx.commit().await?;
+        db::queue_outbox(&self.store, rows).await?;
         if outside {
             metrics::counter!("verity_outbox_messages_total", "channel" => channel.as_str(), "status" => "outside_window")
                 .increment(payloads.len() as u64);
@@ -186,19 +192,27 @@ impl Outbox {
         }
         metrics::counter!("verity_outbox_messages_total", "channel" => channel.as_str(), "status" => "queued")
             .increment(payloads.len() as u64);
+        self.queued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(conversation.id.clone());
         self.wake.notify_one();
         Ok(Delivery::Queued(payloads.len()))
     }
 
-    /// Wakes the sender (rows were queued elsewhere, e.g. notices).
+    /// Wakes the sender to look at the whole outbox (rows were queued elsewhere, e.g.
+    /// notices).
     pub fn wake(&self) {
+        self.scan.store(true, std::sync::atomic::Ordering::Relaxed);
         self.wake.notify_one();
     }
 
     /// The sender: runs until the task is dropped. Picks up what an earlier process (or
     /// another instance that died) left. Each conversation with a due row is a chain of
     /// sends of its own, up to `concurrency` at once: a slow or hanging send holds only
-    /// its conversation.
+    /// its conversation. A conversation that [`Self::deliver`] queued for starts its chain
+    /// at once; the whole outbox (retries that fell due, rows other instances or other
+    /// code queued) is looked at once a second, or when [`Self::wake`] asks.
     pub async fn run<W: super::inbox::Workers>(workers: W) {
         let outbox = workers.outbox();
         // Each chain is a task of its own: one that holds the writer while this loop
@@ -207,18 +221,49 @@ impl Outbox {
         let mut of_task: std::collections::HashMap<tokio::task::Id, String> =
             std::collections::HashMap::new();
         let mut busy: HashSet<String> = HashSet::new();
+        // Queued for while their chain ran (it may have looked before the row landed),
+        // or while no chain was free: started when one is.
+        let mut waiting: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+        let mut again: HashSet<String> = HashSet::new();
+        let mut last_scan: Option<std::time::Instant> = None;
         loop {
+            let fresh =
+                std::mem::take(&mut *outbox.queued.lock().unwrap_or_else(|p| p.into_inner()));
+            for c in fresh {
+                if busy.contains(&c) {
+                    again.insert(c);
+                } else if !waiting.contains(&c) {
+                    waiting.push_back(c);
+                }
+            }
+            while chains.len() < outbox.config.concurrency.max(1) {
+                let Some(c) = waiting.pop_front() else { break };
+                if busy.contains(&c) {
+                    again.insert(c);
+                    continue;
+                }
+                spawn_chain(&workers, c, None, &mut chains, &mut busy, &mut of_task);
+            }
+            let scan_due = outbox
+                .scan
+                .swap(false, std::sync::atomic::Ordering::Relaxed)
+                || last_scan.is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
             let room = outbox.config.concurrency.saturating_sub(chains.len());
-            if room > 0 {
+            if scan_due && room > 0 {
+                last_scan = Some(std::time::Instant::now());
                 match outbox.due(&busy).await {
                     Ok(rows) => {
                         for row in rows.into_iter().take(room) {
                             let conversation = row.conversation_id.clone();
-                            busy.insert(conversation.clone());
-                            let w = workers.clone();
-                            let task =
-                                chains.spawn(async move { w.outbox().send_chain(row).await });
-                            of_task.insert(task.id(), conversation);
+                            waiting.retain(|c| *c != conversation);
+                            spawn_chain(
+                                &workers,
+                                conversation,
+                                Some(row),
+                                &mut chains,
+                                &mut busy,
+                                &mut of_task,
+                            );
                         }
                     }
                     Err(e) => tracing::error!(error = format!("{e:#}"), "outbox worker"),
@@ -234,6 +279,9 @@ impl Outbox {
                 };
                 if let Some(c) = of_task.remove(&id) {
                     busy.remove(&c);
+                    if again.remove(&c) {
+                        waiting.push_back(c);
+                    }
                 }
             };
             tokio::select! {
@@ -270,10 +318,7 @@ impl Outbox {
     async fn due(&self, busy: &HashSet<String>) -> anyhow::Result<Vec<OutboxRow>> {
         self.expire_interrupted().await?;
         let now = self.clock.now_ms();
-        let rows = {
-            let mut conn = self.store.read().await?;
-            db::list_unsent_outbox(&mut conn, SCAN).await?
-        };
+        let rows = db::list_unsent_outbox(&self.store, SCAN).await?;
         let mut seen = HashSet::new();
         Ok(rows
             .into_iter()
@@ -307,6 +352,19 @@ impl Outbox {
         Ok(())
     }
 
+    /// Sends a conversation's rows from its first unfinished one, when that is due (see
+    /// [`Self::send_chain`]).
+    async fn send_chain_of(&self, conversation: String) -> String {
+        match db::first_unsent_outbox(&self.store, &conversation).await {
+            Ok(Some(r)) if is_due(&r, self.clock.now_ms()) => self.send_chain(r).await,
+            Ok(_) => conversation,
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "outbox worker");
+                conversation
+            }
+        }
+    }
+
     /// Sends a conversation's rows from `row` on while each goes through at once;
     /// returns the conversation's id when it must wait (a retry, an unknown outcome,
     /// nothing left) or another worker has it.
@@ -321,10 +379,7 @@ impl Outbox {
                     break;
                 }
             }
-            let next = match self.store.read().await {
-                Ok(mut conn) => db::first_unsent_outbox(&mut conn, &conversation).await,
-                Err(e) => Err(e),
-            };
+            let next = db::first_unsent_outbox(&self.store, &conversation).await;
             match next {
                 Ok(Some(r)) if is_due(&r, self.clock.now_ms()) => row = r,
                 Ok(_) => break,
@@ -372,20 +427,17 @@ impl Outbox {
             return Ok(buried);
         }
         let lease = i64::try_from(self.config.lease_ms).unwrap_or(15_000);
-        {
-            let mut conn = self.store.write_one().await?;
-            let claimed = db::claim_outbox(
-                &mut conn,
-                &row.id,
-                &row.status,
-                &owner,
-                now,
-                claims::wall_ms() + lease,
-            )
-            .await?;
-            if !claimed {
-                return Ok(false);
-            }
+        let claimed = db::claim_outbox(
+            &self.store,
+            &row.id,
+            &row.status,
+            &owner,
+            now,
+            claims::wall_ms() + lease,
+        )
+        .await?;
+        if !claimed {
+            return Ok(false);
         }
         if resend {
             metrics::counter!("verity_outbox_possible_duplicates_total", "channel" => row.channel.clone())
@@ -432,15 +484,13 @@ impl Outbox {
             last_error: error.as_deref(),
             next_attempt_ms: next,
         };
-        let recorded = {
+        let recorded =
+            db::finish_outbox_attempt(&self.store, &row.id, &owner, &outcome, now).await?;
+        // Past its lease the row was given up as unknown; Meta's answer settles it.
+        if !recorded && let Some(id) = provider_id.as_deref() {
             let mut conn = self.store.write_one().await?;
-            let mine = db::finish_outbox_attempt(&mut conn, &row.id, &owner, &outcome, now).await?;
-            // Past its lease the row was given up as unknown; Meta's answer settles it.
-            if !mine && let Some(id) = provider_id.as_deref() {
-                db::settle_unknown_outbox(&mut conn, &row.id, id, "sent", now).await?;
-            }
-            mine
-        };
+            db::settle_unknown_outbox(&mut conn, &row.id, id, "sent", now).await?;
+        }
         let counted = if status == "pending" { "retry" } else { status };
         metrics::counter!("verity_outbox_messages_total", "channel" => row.channel.clone(), "status" => counted)
             .increment(1);
@@ -539,6 +589,28 @@ impl Outbox {
             Attempt::Refused(what)
         }
     }
+}
+
+/// Starts a conversation's chain of sends: from `row`, or from its first unfinished row.
+fn spawn_chain<W: super::inbox::Workers>(
+    workers: &W,
+    conversation: String,
+    row: Option<OutboxRow>,
+    chains: &mut tokio::task::JoinSet<String>,
+    busy: &mut HashSet<String>,
+    of_task: &mut std::collections::HashMap<tokio::task::Id, String>,
+) {
+    busy.insert(conversation.clone());
+    let w = workers.clone();
+    let c = conversation.clone();
+    let task = chains.spawn(async move {
+        let outbox = w.outbox();
+        match row {
+            Some(row) => outbox.send_chain(row).await,
+            None => outbox.send_chain_of(c).await,
+        }
+    });
+    of_task.insert(task.id(), conversation);
 }
 
 /// Whether a row (its conversation's first unfinished one) is to be attempted now.

@@ -29,6 +29,8 @@ pub struct SentRequest {
     pub status: u16,
     /// The message id it returned on success.
     pub message_id: Option<String>,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 /// What the fake does with one request instead of answering at once.
@@ -144,6 +146,42 @@ impl FakeGraph {
     }
 }
 
+/// A WhatsApp Cloud API webhook delivery with one text message from `from`, as Meta
+/// posts it (for benchmarks and tests that play Meta).
+pub fn whatsapp_text_delivery(
+    phone_number_id: &str,
+    from: &str,
+    wamid: &str,
+    text: &str,
+) -> String {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "4952510000000", "phone_number_id": phone_number_id},
+        "contacts": [{"wa_id": from, "profile": {"name": "Test"}}],
+        "messages": [{"from": from, "id": wamid,
+            "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text",
+            "text": {"body": text}}]
+    }}]}]})
+    .to_string()
+}
+
+/// A webhook POST of `body` signed with the app secret, as Meta sends it.
+pub fn signed_webhook(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    body: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header("content-type", "application/json")
+        .header(
+            "x-hub-signature-256",
+            crate::channels::sign(secret, body.as_bytes()),
+        )
+        .body(body.to_string())
+}
+
 async fn send(
     State(inner): State<Arc<Inner>>,
     Path(account): Path<String>,
@@ -191,6 +229,7 @@ async fn send(
         body: body.clone(),
         status: fail.unwrap_or(200),
         message_id: None,
+        at: std::time::Instant::now(),
     };
     let response = match fail {
         Some(code) => {

@@ -3,8 +3,11 @@
 
 use anyhow::Context;
 use serde::Serialize;
+use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use sqlx::{AnyConnection, Row};
+
+use super::sql::{self, Value, values};
+use super::{Cols, Store};
 
 /// A stored webhook delivery waiting to be processed.
 #[derive(Clone, Debug)]
@@ -16,25 +19,41 @@ pub struct DeliveryRow {
     pub body: String,
 }
 
-/// Stores a raw delivery.
+/// Stores a raw delivery: durable when it returns (on a SQLite file committed with the
+/// other writes waiting, see [`super::lite`]).
 pub async fn insert_delivery(
-    conn: &mut AnyConnection,
+    store: &Store,
     id: &str,
     channel: &str,
     received_ms: i64,
     body: &str,
 ) -> anyhow::Result<()> {
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (id, channel, received_ms, body) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(id)
-    .bind(channel)
-    .bind(received_ms)
-    .bind(body)
-    .execute(conn)
-    .await
-    .context("storing a webhook delivery")?;
+    store
+        .write_execute(
+            "INSERT INTO webhook_deliveries (id, channel, received_ms, body) VALUES ($1, $2, $3, $4)",
+            values![id, channel, received_ms, body],
+            "storing a webhook delivery",
+        )
+        .await?;
     Ok(())
+}
+
+/// A delivery's columns, as [`delivery_from`] reads them.
+macro_rules! delivery_columns {
+    () => {
+        "id, channel, received_ms, body"
+    };
+}
+pub(crate) use delivery_columns;
+
+/// The one decoder of a delivery row, for both drivers.
+pub(crate) fn delivery_from(r: &dyn Cols) -> anyhow::Result<DeliveryRow> {
+    Ok(DeliveryRow {
+        id: r.text("id")?,
+        channel: r.text("channel")?,
+        received_ms: r.int("received_ms")?,
+        body: r.text("body")?,
+    })
 }
 
 /// An outbox row.
@@ -65,90 +84,141 @@ pub struct OutboxRow {
     pub unknown_resends: i64,
 }
 
-const OUTBOX_COLUMNS: &str = "id, conversation_id, message_id, channel, recipient, payload, \
-     status, attempts, next_attempt_ms, provider_message_id, last_error, created_ms, updated_ms, position, unknown_resends";
+/// An outbox row's columns, as [`outbox_from`] reads them.
+macro_rules! outbox_columns {
+    () => {
+        "id, conversation_id, message_id, channel, recipient, payload, status, attempts, \
+         next_attempt_ms, provider_message_id, last_error, created_ms, updated_ms, position, \
+         unknown_resends"
+    };
+}
+
+const OUTBOX_COLUMNS: &str = outbox_columns!();
+
+/// The one decoder of an outbox row, for both drivers.
+fn outbox_from(r: &dyn Cols) -> anyhow::Result<OutboxRow> {
+    Ok(OutboxRow {
+        id: r.text("id")?,
+        conversation_id: r.text("conversation_id")?,
+        message_id: r.opt_text("message_id")?,
+        channel: r.text("channel")?,
+        recipient: r.text("recipient")?,
+        payload: r.text("payload")?,
+        status: r.text("status")?,
+        attempts: r.int("attempts")?,
+        next_attempt_ms: r.int("next_attempt_ms")?,
+        provider_message_id: r.opt_text("provider_message_id")?,
+        last_error: r.opt_text("last_error")?,
+        created_ms: r.int("created_ms")?,
+        updated_ms: r.int("updated_ms")?,
+        position: r.int("position")?,
+        unknown_resends: r.int("unknown_resends")?,
+    })
+}
 
 fn outbox_from_row(r: &AnyRow) -> anyhow::Result<OutboxRow> {
-    Ok(OutboxRow {
-        id: r.try_get("id")?,
-        conversation_id: r.try_get("conversation_id")?,
-        message_id: r.try_get("message_id")?,
-        channel: r.try_get("channel")?,
-        recipient: r.try_get("recipient")?,
-        payload: r.try_get("payload")?,
-        status: r.try_get("status")?,
-        attempts: r.try_get("attempts")?,
-        next_attempt_ms: r.try_get("next_attempt_ms")?,
-        provider_message_id: r.try_get("provider_message_id")?,
-        last_error: r.try_get("last_error")?,
-        created_ms: r.try_get("created_ms")?,
-        updated_ms: r.try_get("updated_ms")?,
-        position: r.try_get("position")?,
-        unknown_resends: r.try_get("unknown_resends")?,
-    })
+    outbox_from(r)
+}
+
+const INSERT_OUTBOX: &str = "INSERT INTO outbox (id, conversation_id, message_id, channel, \
+     recipient, payload, status, attempts, next_attempt_ms, provider_message_id, last_error, \
+     created_ms, updated_ms, position) \
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, COALESCE(MAX(position), 0) + 1 \
+     FROM outbox WHERE conversation_id = $2 RETURNING position";
+
+fn outbox_values(o: &OutboxRow) -> [Value; 13] {
+    values![
+        &o.id,
+        &o.conversation_id,
+        &o.message_id,
+        &o.channel,
+        &o.recipient,
+        &o.payload,
+        &o.status,
+        o.attempts,
+        o.next_attempt_ms,
+        &o.provider_message_id,
+        &o.last_error,
+        o.created_ms,
+        o.updated_ms,
+    ]
+}
+
+fn position_from(r: &dyn Cols) -> anyhow::Result<i64> {
+    r.int("position")
 }
 
 /// Queues a row at the end of its conversation's outbox; `position` is assigned.
 pub async fn insert_outbox(conn: &mut AnyConnection, o: &mut OutboxRow) -> anyhow::Result<()> {
-    let row = sqlx::query(
-        "INSERT INTO outbox (id, conversation_id, message_id, channel, recipient, payload, status, \
-         attempts, next_attempt_ms, provider_message_id, last_error, created_ms, updated_ms, position) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, COALESCE(MAX(position), 0) + 1 \
-         FROM outbox WHERE conversation_id = $2 RETURNING position",
-    )
-    .bind(&o.id)
-    .bind(&o.conversation_id)
-    .bind(o.message_id.as_deref())
-    .bind(&o.channel)
-    .bind(&o.recipient)
-    .bind(&o.payload)
-    .bind(&o.status)
-    .bind(o.attempts)
-    .bind(o.next_attempt_ms)
-    .bind(o.provider_message_id.as_deref())
-    .bind(o.last_error.as_deref())
-    .bind(o.created_ms)
-    .bind(o.updated_ms)
-    .fetch_one(conn)
-    .await
-    .context("queueing an outbound message")?;
-    o.position = row.try_get(0)?;
+    let at = sql::fetch(conn, INSERT_OUTBOX, &outbox_values(o), position_from)
+        .await
+        .context("queueing an outbound message")?;
+    o.position = at.first().copied().context("no position returned")?;
     Ok(())
+}
+
+/// Queues rows at the end of their conversations' outboxes, all or none, in one write
+/// (on a SQLite file committed with the other writes waiting); positions are assigned.
+pub async fn queue_outbox(store: &Store, rows: Vec<OutboxRow>) -> anyhow::Result<Vec<OutboxRow>> {
+    if let Some(lite) = store.lite() {
+        return lite
+            .write(move |c| {
+                let mut rows = rows.clone();
+                for o in &mut rows {
+                    let at = sql::lite_fetch(c, INSERT_OUTBOX, &outbox_values(o), position_from)?;
+                    o.position = at.first().copied().context("no position returned")?;
+                }
+                Ok(rows)
+            })
+            .await
+            .context("queueing outbound messages");
+    }
+    let mut rows = rows;
+    let mut tx = store.begin().await?;
+    for o in &mut rows {
+        insert_outbox(tx.conn(), o).await?;
+    }
+    tx.commit().await?;
+    Ok(rows)
 }
 
 /// The unfinished rows (pending, being sent, or of unknown outcome), oldest
 /// conversation position first.
-pub async fn list_unsent_outbox(
-    conn: &mut AnyConnection,
-    limit: i64,
-) -> anyhow::Result<Vec<OutboxRow>> {
-    let sql = format!(
-        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status IN ('pending', 'sending', 'unknown') \
-         ORDER BY conversation_id, position LIMIT $1"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(limit)
-        .fetch_all(conn)
+pub async fn list_unsent_outbox(store: &Store, limit: i64) -> anyhow::Result<Vec<OutboxRow>> {
+    store
+        .read_fetch(
+            concat!(
+                "SELECT ",
+                outbox_columns!(),
+                " FROM outbox WHERE status IN ('pending', 'sending', 'unknown') \
+                 ORDER BY conversation_id, position LIMIT $1"
+            ),
+            &values![limit],
+            outbox_from,
+            "listing unsent outbox rows",
+        )
         .await
-        .context("listing unsent outbox rows")?;
-    rows.iter().map(outbox_from_row).collect()
 }
 
 /// A conversation's first unfinished row, if any.
 pub async fn first_unsent_outbox(
-    conn: &mut AnyConnection,
+    store: &Store,
     conversation_id: &str,
 ) -> anyhow::Result<Option<OutboxRow>> {
-    let sql = format!(
-        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE conversation_id = $1 \
-         AND status IN ('pending', 'sending', 'unknown') ORDER BY position LIMIT 1"
-    );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(conversation_id)
-        .fetch_optional(conn)
-        .await
-        .context("reading a conversation's next outbox row")?;
-    row.as_ref().map(outbox_from_row).transpose()
+    let mut rows = store
+        .read_fetch(
+            concat!(
+                "SELECT ",
+                outbox_columns!(),
+                " FROM outbox WHERE conversation_id = $1 \
+                 AND status IN ('pending', 'sending', 'unknown') ORDER BY position LIMIT 1"
+            ),
+            &values![conversation_id],
+            outbox_from,
+            "reading a conversation's next outbox row",
+        )
+        .await?;
+    Ok(rows.pop())
 }
 
 /// Whether a stored message has its outbox rows (it was queued for its channel).
@@ -183,28 +253,24 @@ pub async fn list_outbox_for_conversation(
 /// sending by `owner` until `lease_until_ms` (wall clock); `false` when another worker
 /// got it first.
 pub async fn claim_outbox(
-    conn: &mut AnyConnection,
+    store: &Store,
     id: &str,
     from: &str,
     owner: &str,
     now_ms: i64,
     lease_until_ms: i64,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_ms = $3, \
-         claimed_by = $4, lease_until_ms = $5, \
-         unknown_resends = unknown_resends + CASE WHEN $2 = 'unknown' THEN 1 ELSE 0 END \
-         WHERE id = $1 AND status = $2",
-    )
-    .bind(id)
-    .bind(from)
-    .bind(now_ms)
-    .bind(owner)
-    .bind(lease_until_ms)
-    .execute(conn)
-    .await
-    .context("claiming an outbox row")?;
-    Ok(done.rows_affected() == 1)
+    let done = store
+        .write_execute(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_ms = $3, \
+             claimed_by = $4, lease_until_ms = $5, \
+             unknown_resends = unknown_resends + CASE WHEN $2 = 'unknown' THEN 1 ELSE 0 END \
+             WHERE id = $1 AND status = $2",
+            values![id, from, now_ms, owner, lease_until_ms],
+            "claiming an outbox row",
+        )
+        .await?;
+    Ok(done == 1)
 }
 
 /// Rows left `sending` whose lease ran out (their sender died or hung mid-request):
@@ -315,7 +381,7 @@ pub struct AttemptOutcome<'a> {
 /// Records the outcome of a sending attempt if `owner` still holds the row (`false`:
 /// its lease ran out and the row was given up as `unknown` meanwhile).
 pub async fn finish_outbox_attempt(
-    conn: &mut AnyConnection,
+    store: &Store,
     id: &str,
     owner: &str,
     outcome: &AttemptOutcome<'_>,
@@ -327,22 +393,24 @@ pub async fn finish_outbox_attempt(
         last_error,
         next_attempt_ms,
     } = *outcome;
-    let done = sqlx::query(
-        "UPDATE outbox SET status = $2, provider_message_id = COALESCE($3, provider_message_id), \
-         last_error = $4, next_attempt_ms = $5, updated_ms = $6, claimed_by = NULL, \
-         lease_until_ms = NULL WHERE id = $1 AND status = 'sending' AND claimed_by = $7",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(provider_message_id)
-    .bind(last_error)
-    .bind(next_attempt_ms)
-    .bind(now_ms)
-    .bind(owner)
-    .execute(conn)
-    .await
-    .context("recording an outbox attempt")?;
-    Ok(done.rows_affected() == 1)
+    let done = store
+        .write_execute(
+            "UPDATE outbox SET status = $2, provider_message_id = COALESCE($3, provider_message_id), \
+             last_error = $4, next_attempt_ms = $5, updated_ms = $6, claimed_by = NULL, \
+             lease_until_ms = NULL WHERE id = $1 AND status = 'sending' AND claimed_by = $7",
+            values![
+                id,
+                status,
+                provider_message_id,
+                last_error,
+                next_attempt_ms,
+                now_ms,
+                owner
+            ],
+            "recording an outbox attempt",
+        )
+        .await?;
+    Ok(done == 1)
 }
 
 /// The row sent with this provider message id (wamid, mid).

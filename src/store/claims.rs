@@ -8,9 +8,11 @@
 //! claim the same row); on SQLite the claim runs on the one writer, which is as good.
 
 use anyhow::Context;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 
-use super::channels::DeliveryRow;
+use super::channels::{DeliveryRow, delivery_columns, delivery_from};
+use super::sql::values;
+use super::{Backend, Store};
 
 /// Milliseconds since 1970 on the system clock.
 pub fn wall_ms() -> i64 {
@@ -24,50 +26,43 @@ pub fn new_instance_id() -> String {
     super::new_id("inst")
 }
 
-fn is_postgres(conn: &AnyConnection) -> bool {
-    conn.backend_name() != "SQLite"
-}
+const CLAIM_DELIVERIES: &str = concat!(
+    "UPDATE webhook_deliveries SET claimed_by = $1, lease_until_ms = $2 WHERE id IN \
+     (SELECT id FROM webhook_deliveries WHERE processed_ms IS NULL \
+      AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+      ORDER BY received_ms, id LIMIT $4) RETURNING ",
+    delivery_columns!()
+);
+/// PostgreSQL: two instances claiming at once skip each other's rows.
+const CLAIM_DELIVERIES_LOCKED: &str = concat!(
+    "UPDATE webhook_deliveries SET claimed_by = $1, lease_until_ms = $2 WHERE id IN \
+     (SELECT id FROM webhook_deliveries WHERE processed_ms IS NULL \
+      AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
+      ORDER BY received_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
+    delivery_columns!()
+);
 
 /// Claims up to `limit` unprocessed deliveries nobody holds (never claimed, or whose
 /// lease ran out), oldest first, for `owner` until `until_ms`.
 pub async fn claim_deliveries(
-    conn: &mut AnyConnection,
+    store: &Store,
     owner: &str,
     now_ms: i64,
     until_ms: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<DeliveryRow>> {
-    let lock = if is_postgres(conn) {
-        " FOR UPDATE SKIP LOCKED"
-    } else {
-        ""
+    let sql = match store.backend() {
+        Backend::Postgres => CLAIM_DELIVERIES_LOCKED,
+        Backend::Sqlite => CLAIM_DELIVERIES,
     };
-    let sql = format!(
-        "UPDATE webhook_deliveries SET claimed_by = $1, lease_until_ms = $2 WHERE id IN \
-         (SELECT id FROM webhook_deliveries WHERE processed_ms IS NULL \
-          AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
-          ORDER BY received_ms, id LIMIT $4{lock}) \
-         RETURNING id, channel, received_ms, body"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(owner)
-        .bind(until_ms)
-        .bind(now_ms)
-        .bind(limit)
-        .fetch_all(conn)
-        .await
-        .context("claiming webhook deliveries")?;
-    let mut out = rows
-        .iter()
-        .map(|r| {
-            Ok(DeliveryRow {
-                id: r.try_get("id")?,
-                channel: r.try_get("channel")?,
-                received_ms: r.try_get("received_ms")?,
-                body: r.try_get("body")?,
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut out = store
+        .write_fetch(
+            sql,
+            values![owner, until_ms, now_ms, limit],
+            delivery_from,
+            "claiming webhook deliveries",
+        )
+        .await?;
     // RETURNING keeps no order.
     out.sort_by(|a, b| (a.received_ms, &a.id).cmp(&(b.received_ms, &b.id)));
     Ok(out)
@@ -76,62 +71,53 @@ pub async fn claim_deliveries(
 /// Marks a delivery processed, with what went wrong (never message text), if `owner`
 /// still holds it; `false` when another instance took it over (its lease ran out).
 pub async fn finish_delivery(
-    conn: &mut AnyConnection,
+    store: &Store,
     id: &str,
     owner: &str,
     now_ms: i64,
     error: Option<&str>,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "UPDATE webhook_deliveries SET processed_ms = $3, error = $4, lease_until_ms = NULL \
-         WHERE id = $1 AND claimed_by = $2 AND processed_ms IS NULL",
-    )
-    .bind(id)
-    .bind(owner)
-    .bind(now_ms)
-    .bind(error)
-    .execute(conn)
-    .await
-    .context("marking a webhook delivery processed")?;
-    Ok(done.rows_affected() == 1)
+    let done = store
+        .write_execute(
+            "UPDATE webhook_deliveries SET processed_ms = $3, error = $4, lease_until_ms = NULL \
+             WHERE id = $1 AND claimed_by = $2 AND processed_ms IS NULL",
+            values![id, owner, now_ms, error],
+            "marking a webhook delivery processed",
+        )
+        .await?;
+    Ok(done == 1)
 }
 
 /// Takes the named lease for `owner` until `until_ms` when it is free, run out, or
 /// `owner`'s already; `false` when another owner holds it.
 pub async fn acquire_lease(
-    conn: &mut AnyConnection,
+    store: &Store,
     name: &str,
     owner: &str,
     now_ms: i64,
     until_ms: i64,
 ) -> anyhow::Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO leases (name, owner, until_ms) VALUES ($1, $2, $3) \
-         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms \
-         WHERE leases.until_ms < $4 OR leases.owner = excluded.owner",
-    )
-    .bind(name)
-    .bind(owner)
-    .bind(until_ms)
-    .bind(now_ms)
-    .execute(conn)
-    .await
-    .context("taking a lease")?;
-    Ok(done.rows_affected() == 1)
+    let done = store
+        .write_execute(
+            "INSERT INTO leases (name, owner, until_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until_ms = excluded.until_ms \
+             WHERE leases.until_ms < $4 OR leases.owner = excluded.owner",
+            values![name, owner, until_ms, now_ms],
+            "taking a lease",
+        )
+        .await?;
+    Ok(done == 1)
 }
 
 /// Gives a lease back (only `owner`'s).
-pub async fn release_lease(
-    conn: &mut AnyConnection,
-    name: &str,
-    owner: &str,
-) -> anyhow::Result<()> {
-    sqlx::query("DELETE FROM leases WHERE name = $1 AND owner = $2")
-        .bind(name)
-        .bind(owner)
-        .execute(conn)
-        .await
-        .context("giving a lease back")?;
+pub async fn release_lease(store: &Store, name: &str, owner: &str) -> anyhow::Result<()> {
+    store
+        .write_execute(
+            "DELETE FROM leases WHERE name = $1 AND owner = $2",
+            values![name, owner],
+            "giving a lease back",
+        )
+        .await?;
     Ok(())
 }
 
@@ -171,8 +157,7 @@ impl LeaseGuard {
     /// take it at once); dropping the guard gives it back a moment later.
     pub async fn release(mut self) -> anyhow::Result<()> {
         let name = std::mem::take(&mut self.name);
-        let mut conn = self.store.write_one().await?;
-        release_lease(&mut conn, &name, self.store.instance_id()).await
+        release_lease(&self.store, &name, self.store.instance_id()).await
     }
 }
 
@@ -186,11 +171,9 @@ impl Drop for LeaseGuard {
         // Outside a runtime (a test tearing down) the lease simply runs out.
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move {
-                if let Ok(mut conn) = store.write_one().await {
-                    let owner = store.instance_id().to_string();
-                    if let Err(e) = release_lease(&mut conn, &name, &owner).await {
-                        tracing::warn!(error = format!("{e:#}"), "a lease was not given back");
-                    }
+                let owner = store.instance_id().to_string();
+                if let Err(e) = release_lease(&store, &name, &owner).await {
+                    tracing::warn!(error = format!("{e:#}"), "a lease was not given back");
                 }
             });
         }
@@ -204,10 +187,7 @@ impl super::Store {
         let mut wait = std::time::Duration::from_millis(20);
         loop {
             let now = wall_ms();
-            let got = {
-                let mut conn = self.write_one().await?;
-                acquire_lease(&mut conn, name, self.instance_id(), now, now + lease_ms).await?
-            };
+            let got = acquire_lease(self, name, self.instance_id(), now, now + lease_ms).await?;
             if got {
                 return Ok(LeaseGuard {
                     store: self.clone(),

@@ -7,7 +7,8 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{Store, lite};
+use super::sql::{self, values};
+use super::{Cols, Store, lite};
 
 /// A stored conversation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -34,24 +35,161 @@ pub struct ConversationRow {
     pub updated_ms: i64,
 }
 
-const CONVERSATION_COLUMNS: &str = "id, channel, external_id, token_hash, customer_id, language, \
-     failed_verifications, locked_until_ms, taken_over_by, state, created_ms, last_inbound_ms, updated_ms";
+/// A conversation's columns, as [`conversation_from`] reads them.
+macro_rules! conversation_columns {
+    () => {
+        "id, channel, external_id, token_hash, customer_id, language, failed_verifications, \
+         locked_until_ms, taken_over_by, state, created_ms, last_inbound_ms, updated_ms"
+    };
+}
+
+const CONVERSATION_COLUMNS: &str = conversation_columns!();
+
+/// The one decoder of a conversation row, for both drivers.
+pub(crate) fn conversation_from(r: &dyn Cols) -> anyhow::Result<ConversationRow> {
+    Ok(ConversationRow {
+        id: r.text("id")?,
+        channel: r.text("channel")?,
+        external_id: r.opt_text("external_id")?,
+        token_hash: r.opt_text("token_hash")?,
+        customer_id: r.opt_text("customer_id")?,
+        language: r.text("language")?,
+        failed_verifications: r.int("failed_verifications")?,
+        locked_until_ms: r.opt_int("locked_until_ms")?,
+        taken_over_by: r.opt_text("taken_over_by")?,
+        state: r.text("state")?,
+        created_ms: r.int("created_ms")?,
+        last_inbound_ms: r.opt_int("last_inbound_ms")?,
+        updated_ms: r.int("updated_ms")?,
+    })
+}
 
 fn conversation_from_row(r: &AnyRow) -> anyhow::Result<ConversationRow> {
-    Ok(ConversationRow {
-        id: r.try_get("id")?,
-        channel: r.try_get("channel")?,
-        external_id: r.try_get("external_id")?,
-        token_hash: r.try_get("token_hash")?,
-        customer_id: r.try_get("customer_id")?,
-        language: r.try_get("language")?,
-        failed_verifications: r.try_get("failed_verifications")?,
-        locked_until_ms: r.try_get("locked_until_ms")?,
-        taken_over_by: r.try_get("taken_over_by")?,
-        state: r.try_get("state")?,
-        created_ms: r.try_get("created_ms")?,
-        last_inbound_ms: r.try_get("last_inbound_ms")?,
-        updated_ms: r.try_get("updated_ms")?,
+    conversation_from(r)
+}
+
+const CONVERSATION_BY_ID: &str = concat!(
+    "SELECT ",
+    conversation_columns!(),
+    " FROM conversations WHERE id = $1"
+);
+const CONVERSATION_BY_SENDER: &str = concat!(
+    "SELECT ",
+    conversation_columns!(),
+    " FROM conversations WHERE channel = $1 AND external_id = $2 \
+     ORDER BY created_ms DESC LIMIT 1"
+);
+
+/// A conversation by id, read as [`super::Store::read_fetch`] reads (on a SQLite file
+/// through a reading connection on the calling thread).
+pub async fn load_conversation(store: &Store, id: &str) -> anyhow::Result<Option<ConversationRow>> {
+    let mut rows = store
+        .read_fetch(
+            CONVERSATION_BY_ID,
+            &values![id],
+            conversation_from,
+            "reading a conversation",
+        )
+        .await?;
+    Ok(rows.pop())
+}
+
+/// What the inbox needs to know of a sender before its message is stored, in one read:
+/// its newest conversation on the channel, the customer it was linked to, and (when it
+/// was not) the one customer whose phone number it wrote from.
+#[derive(Clone, Debug, Default)]
+pub struct SenderView {
+    pub conversation: Option<ConversationRow>,
+    pub linked: Option<String>,
+    pub by_phone: Option<String>,
+}
+
+const LINKED_CUSTOMER: &str =
+    "SELECT customer_id FROM channel_identities WHERE channel = $1 AND external_id = $2";
+const CUSTOMER_BY_PHONE: &str = "SELECT id FROM customers WHERE phone = $1 LIMIT 2";
+
+fn customer_id_from(r: &dyn Cols) -> anyhow::Result<String> {
+    r.text("customer_id")
+}
+fn id_from(r: &dyn Cols) -> anyhow::Result<String> {
+    r.text("id")
+}
+
+fn sender_view_on(
+    c: &rusqlite::Connection,
+    channel: &str,
+    sender: &str,
+    phone: Option<&str>,
+) -> anyhow::Result<SenderView> {
+    let conversation = sql::lite_fetch(
+        c,
+        CONVERSATION_BY_SENDER,
+        &values![channel, sender],
+        conversation_from,
+    )?
+    .pop();
+    let linked = sql::lite_fetch(
+        c,
+        LINKED_CUSTOMER,
+        &values![channel, sender],
+        customer_id_from,
+    )?
+    .pop();
+    let by_phone = match (&linked, phone) {
+        (None, Some(p)) => unique(sql::lite_fetch(c, CUSTOMER_BY_PHONE, &values![p], id_from)?),
+        _ => None,
+    };
+    Ok(SenderView {
+        conversation,
+        linked,
+        by_phone,
+    })
+}
+
+/// Two customers sharing a number identify nobody.
+fn unique(mut ids: Vec<String>) -> Option<String> {
+    (ids.len() == 1).then(|| ids.remove(0))
+}
+
+/// See [`SenderView`].
+pub async fn sender_view(
+    store: &Store,
+    channel: &str,
+    sender: &str,
+    phone: Option<&str>,
+) -> anyhow::Result<SenderView> {
+    if let Some(lite) = store.lite() {
+        return lite
+            .read(|c| sender_view_on(c, channel, sender, phone))
+            .context("reading what is known of a sender");
+    }
+    let mut conn = store.read().await?;
+    let conversation = sql::fetch(
+        &mut conn,
+        CONVERSATION_BY_SENDER,
+        &values![channel, sender],
+        conversation_from,
+    )
+    .await?
+    .pop();
+    let linked = sql::fetch(
+        &mut conn,
+        LINKED_CUSTOMER,
+        &values![channel, sender],
+        customer_id_from,
+    )
+    .await?
+    .pop();
+    let by_phone = match (&linked, phone) {
+        (None, Some(p)) => {
+            unique(sql::fetch(&mut conn, CUSTOMER_BY_PHONE, &values![p], id_from).await?)
+        }
+        _ => None,
+    };
+    Ok(SenderView {
+        conversation,
+        linked,
+        by_phone,
     })
 }
 
@@ -478,8 +616,15 @@ pub async fn list_messages(
     .await
 }
 
-const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, role, text, action, actions, \
-     tool_calls, grounding, engine_stats, channel_message_id, author, created_ms";
+/// A message's columns, as [`message_from`] reads them.
+macro_rules! message_columns {
+    () => {
+        "id, conversation_id, seq, role, text, action, actions, tool_calls, grounding, \
+         engine_stats, channel_message_id, author, created_ms"
+    };
+}
+
+const MESSAGE_COLUMNS: &str = message_columns!();
 
 async fn select_messages(
     conn: &mut AnyConnection,
@@ -498,22 +643,48 @@ async fn select_messages(
     rows.iter().map(message_from_row).collect()
 }
 
-fn message_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<MessageRow> {
+/// The one decoder of a message row, for both drivers.
+pub(crate) fn message_from(r: &dyn Cols) -> anyhow::Result<MessageRow> {
     Ok(MessageRow {
-        id: r.try_get("id")?,
-        conversation_id: r.try_get("conversation_id")?,
-        seq: r.try_get("seq")?,
-        role: Role::parse(&r.try_get::<String, _>("role")?)?,
-        text: r.try_get("text")?,
-        action: r.try_get("action")?,
-        actions: r.try_get("actions")?,
-        tool_calls: r.try_get("tool_calls")?,
-        grounding: r.try_get("grounding")?,
-        engine_stats: r.try_get("engine_stats")?,
-        channel_message_id: r.try_get("channel_message_id")?,
-        author: r.try_get("author")?,
-        created_ms: r.try_get("created_ms")?,
+        id: r.text("id")?,
+        conversation_id: r.text("conversation_id")?,
+        seq: r.int("seq")?,
+        role: Role::parse(&r.text("role")?)?,
+        text: r.text("text")?,
+        action: r.opt_text("action")?,
+        actions: r.opt_text("actions")?,
+        tool_calls: r.opt_text("tool_calls")?,
+        grounding: r.opt_text("grounding")?,
+        engine_stats: r.opt_text("engine_stats")?,
+        channel_message_id: r.opt_text("channel_message_id")?,
+        author: r.opt_text("author")?,
+        created_ms: r.int("created_ms")?,
     })
+}
+
+fn message_from_row(r: &sqlx::any::AnyRow) -> anyhow::Result<MessageRow> {
+    message_from(r)
+}
+
+/// The whole message stored with a channel message id, read as
+/// [`super::Store::read_fetch`] reads.
+pub async fn load_message_by_channel_id(
+    store: &Store,
+    channel_message_id: &str,
+) -> anyhow::Result<Option<MessageRow>> {
+    let mut rows = store
+        .read_fetch(
+            concat!(
+                "SELECT ",
+                message_columns!(),
+                " FROM messages WHERE channel_message_id = $1"
+            ),
+            &values![channel_message_id],
+            message_from,
+            "reading a message by its channel id",
+        )
+        .await?;
+    Ok(rows.pop())
 }
 
 /// The whole message stored with a channel message id (a wamid, a mid), if one is.

@@ -408,6 +408,12 @@ impl super::Cols for LiteRow {
             other => Err(anyhow!("column {col} is {:?}, not text", other.data_type())),
         }
     }
+    fn opt_int(&self, col: &str) -> anyhow::Result<Option<i64>> {
+        match self.get(col)? {
+            rusqlite::types::Value::Null => Ok(None),
+            _ => self.int(col).map(Some),
+        }
+    }
     fn int(&self, col: &str) -> anyhow::Result<i64> {
         match self.get(col)? {
             rusqlite::types::Value::Integer(i) => Ok(*i),

@@ -19,6 +19,7 @@ pub mod notices;
 pub mod records;
 pub mod saved_replies;
 pub mod scratch;
+pub(crate) mod sql;
 pub mod staff;
 pub mod verification;
 
@@ -388,6 +389,7 @@ pub(crate) trait Cols {
     fn text(&self, col: &str) -> anyhow::Result<String>;
     fn opt_text(&self, col: &str) -> anyhow::Result<Option<String>>;
     fn int(&self, col: &str) -> anyhow::Result<i64>;
+    fn opt_int(&self, col: &str) -> anyhow::Result<Option<i64>>;
 }
 
 impl Cols for sqlx::any::AnyRow {
@@ -400,6 +402,10 @@ impl Cols for sqlx::any::AnyRow {
         Ok(self.try_get(col)?)
     }
     fn int(&self, col: &str) -> anyhow::Result<i64> {
+        use sqlx::Row;
+        Ok(self.try_get(col)?)
+    }
+    fn opt_int(&self, col: &str) -> anyhow::Result<Option<i64>> {
         use sqlx::Row;
         Ok(self.try_get(col)?)
     }

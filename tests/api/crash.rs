@@ -79,15 +79,13 @@ async fn stored(app: &TestApp, conversation_id: &str, role: Role, text: &str, wa
     tx.commit().await.unwrap();
 }
 
-async fn messages(app: &TestApp, conversation_id: &str) -> Vec<MessageRow> {
-    let mut conn = app.store.read().await.unwrap();
-    conversations::list_messages(&mut conn, conversation_id, 0)
-        .await
-        .unwrap()
-}
-
-#[tokio::test]
-async fn a_message_stored_before_a_crash_without_its_reply_is_answered_once_by_the_next_instance() {
+/// An app whose stranger has written once and been answered: the conversation and how
+/// many sends reached Graph so far.
+async fn after_a_first_exchange() -> (
+    crate::webhooks::Meta,
+    verity::store::conversations::ConversationRow,
+    usize,
+) {
     let m = meta_app_with(|_| {}).await;
     post_wa(
         &m.app,
@@ -97,6 +95,19 @@ async fn a_message_stored_before_a_crash_without_its_reply_is_answered_once_by_t
     settle(&m.app).await;
     let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
     let sent_before = to_wa(&m.graph, STRANGER).len();
+    (m, conv, sent_before)
+}
+
+async fn messages(app: &TestApp, conversation_id: &str) -> Vec<MessageRow> {
+    let mut conn = app.store.read().await.unwrap();
+    conversations::list_messages(&mut conn, conversation_id, 0)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_message_stored_before_a_crash_without_its_reply_is_answered_once_by_the_next_instance() {
+    let (m, conv, sent_before) = after_a_first_exchange().await;
     // The instance stored the customer's message, then died; its delivery stays claimed.
     let text = "Wann kommt meine Lieferung?";
     stored(&m.app, &conv.id, Role::Customer, text, Some("wamid.cut")).await;
@@ -131,15 +142,7 @@ async fn a_message_stored_before_a_crash_without_its_reply_is_answered_once_by_t
 
 #[tokio::test]
 async fn a_reply_stored_before_a_crash_without_its_outbox_rows_is_sent_once() {
-    let m = meta_app_with(|_| {}).await;
-    post_wa(
-        &m.app,
-        &wa_delivery(vec![wa_text(STRANGER, "wamid.first", "Hallo")]),
-    )
-    .await;
-    settle(&m.app).await;
-    let conv = conversation_of(&m.app, "whatsapp", STRANGER).await;
-    let sent_before = to_wa(&m.graph, STRANGER).len();
+    let (m, conv, sent_before) = after_a_first_exchange().await;
     // The instance stored the message and the reply, then died before queueing it.
     stored(
         &m.app,
@@ -382,4 +385,79 @@ async fn a_status_report_that_comes_while_the_send_still_waits_settles_it_when_i
         "the row was not settled by the status that came early: {:?}",
         outbox_rows(&m.app, &conv.id).await
     );
+}
+
+#[tokio::test]
+async fn a_web_message_stored_before_a_crash_without_its_reply_is_answered_once_when_the_client_retries()
+ {
+    let app = crate::helpers::spawn_app().await;
+    let (id, token) = crate::web::open_session(&app).await;
+    // The instance stored the customer's message, then died before the reply.
+    let text = "Wie lange dauert die Lieferung?";
+    stored(
+        &app,
+        &id,
+        Role::Customer,
+        text,
+        Some(&format!("web:{id}:cut-0001")),
+    )
+    .await;
+    let before = messages(&app, &id).await.len();
+    // The widget retries with the same client_id.
+    let msg = serde_json::json!({"text": text, "client_id": "cut-0001"});
+    let (status, body) = crate::web::post(&app, &id, &token, &msg).await;
+    assert_eq!(status, 200);
+    assert!(body["reply"]["text"].is_string(), "answered: {body}");
+    let all = messages(&app, &id).await;
+    assert_eq!(
+        all.len(),
+        before + 1,
+        "one reply, the message not stored again"
+    );
+    assert_eq!(all[before].role, Role::Bot);
+    // Once: a further retry is not answered again.
+    let (status, body) = crate::web::post(&app, &id, &token, &msg).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["reply"], Value::Null, "{body}");
+    assert_eq!(messages(&app, &id).await.len(), all.len());
+}
+
+#[tokio::test]
+async fn a_turn_waits_while_another_process_holds_the_conversations_turn() {
+    let app = crate::helpers::spawn_app().await;
+    let (id, token) = crate::web::open_session(&app).await;
+    let lease = format!("turn:{id}");
+    let now = wall_ms();
+    assert!(
+        verity::store::claims::acquire_lease(&app.store, &lease, "inst_other", now, now + 60_000)
+            .await
+            .unwrap()
+    );
+    let before = messages(&app, &id).await.len();
+    let answered = std::sync::atomic::AtomicBool::new(false);
+    let msg = serde_json::json!({"text": "Wie lange dauert die Lieferung?"});
+    let turn = async {
+        let out = crate::web::post(&app, &id, &token, &msg).await;
+        answered.store(true, std::sync::atomic::Ordering::SeqCst);
+        out
+    };
+    let other = async {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(
+            !answered.load(std::sync::atomic::Ordering::SeqCst),
+            "the turn waits for the other process"
+        );
+        assert_eq!(
+            messages(&app, &id).await.len(),
+            before,
+            "nothing stored while the other process holds the turn"
+        );
+        verity::store::claims::release_lease(&app.store, &lease, "inst_other")
+            .await
+            .unwrap();
+    };
+    let ((status, body), ()) = tokio::join!(turn, other);
+    assert_eq!(status, 200);
+    assert!(body["reply"]["text"].is_string(), "{body}");
+    assert_eq!(messages(&app, &id).await.len(), before + 2);
 }

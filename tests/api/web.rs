@@ -182,7 +182,7 @@ async fn configured_origins_may_embed_the_widget_and_others_may_not() {
     assert!(exposed.contains("retry-after"), "{exposed}");
 }
 
-async fn open_session(app: &TestApp) -> (String, String) {
+pub async fn open_session(app: &TestApp) -> (String, String) {
     let r: Value = app
         .client
         .post(app.url("/api/v1/chat/sessions"))
@@ -199,7 +199,7 @@ async fn open_session(app: &TestApp) -> (String, String) {
     )
 }
 
-async fn post(app: &TestApp, id: &str, token: &str, body: &Value) -> (u16, Value) {
+pub async fn post(app: &TestApp, id: &str, token: &str, body: &Value) -> (u16, Value) {
     let r = app
         .client
         .post(app.url(&format!("/api/v1/chat/sessions/{id}/messages")))

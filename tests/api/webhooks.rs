@@ -266,6 +266,7 @@ async fn replies(app: &TestApp, channel: &str, sender: &str) -> Vec<Reply> {
             body: body.clone(),
             status: 0,
             message_id: None,
+            at: std::time::Instant::now(),
         });
         match out.last_mut() {
             Some((id, reply)) if *id == r.message_id && r.message_id.is_some() => {
@@ -1450,9 +1451,8 @@ async fn deliveries_left_unprocessed_are_picked_up_by_the_worker() {
     let m = meta_app().await;
     // As if a previous process stored it and stopped before processing.
     let body = wa_delivery(vec![wa_text(STRANGER, "wamid.restart", "Hallo")]).to_string();
-    let mut tx = m.app.store.begin().await.unwrap();
     db::insert_delivery(
-        tx.conn(),
+        &m.app.store,
         "dlv_left_over",
         "whatsapp",
         demo_now().timestamp_millis(),
@@ -1460,7 +1460,6 @@ async fn deliveries_left_unprocessed_are_picked_up_by_the_worker() {
     )
     .await
     .unwrap();
-    tx.commit().await.unwrap();
     settle(&m.app).await;
     assert_eq!(to_wa(&m.graph, STRANGER).len(), 2);
     let metrics = verity::http::metrics_handle().render();
