@@ -345,27 +345,13 @@ pub async fn unknown_tracking_numbers(
     conn: &mut AnyConnection,
     numbers: &[&str],
 ) -> anyhow::Result<HashSet<String>> {
-    let mut unknown = HashSet::new();
-    for chunk in numbers.chunks(500) {
-        // VALUES names its column `column1` on both SQLite and PostgreSQL.
-        let sql = format!(
-            "SELECT v.column1 FROM (VALUES {}) AS v \
-             WHERE NOT EXISTS (SELECT 1 FROM shipments s WHERE s.tracking_number = v.column1)",
-            placeholders(conn, 0, chunk.len(), 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for n in chunk {
-            q = q.bind(*n);
-        }
-        for r in q
-            .fetch_all(&mut *conn)
-            .await
-            .context("looking up shipments")?
-        {
-            unknown.insert(r.try_get::<String, _>(0)?);
-        }
-    }
-    Ok(unknown)
+    strings_over_values(conn, numbers, "looking up shipments", |values| {
+        format!(
+            "SELECT v.column1 FROM (VALUES {values}) AS v \
+             WHERE NOT EXISTS (SELECT 1 FROM shipments s WHERE s.tracking_number = v.column1)"
+        )
+    })
+    .await
 }
 
 /// The order numbers of these shipments (those known).
@@ -373,26 +359,39 @@ pub async fn orders_of_shipments(
     conn: &mut AnyConnection,
     numbers: &[&str],
 ) -> anyhow::Result<HashSet<String>> {
-    let mut orders = HashSet::new();
-    for chunk in numbers.chunks(500) {
-        let sql = format!(
-            "SELECT DISTINCT s.order_number FROM shipments s JOIN (VALUES {}) AS v \
-             ON s.tracking_number = v.column1",
-            placeholders(conn, 0, chunk.len(), 1)
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
+    strings_over_values(
+        conn,
+        numbers,
+        "looking up the orders of shipments",
+        |values| {
+            format!(
+                "SELECT DISTINCT s.order_number FROM shipments s JOIN (VALUES {values}) AS v \
+             ON s.tracking_number = v.column1"
+            )
+        },
+    )
+    .await
+}
+
+/// The first column of a query over `values` (a `VALUES` list named `v`, whose column
+/// is `column1` on both SQLite and PostgreSQL), run in chunks of 500 values.
+async fn strings_over_values(
+    conn: &mut AnyConnection,
+    values: &[&str],
+    what: &'static str,
+    sql: impl Fn(&str) -> String,
+) -> anyhow::Result<HashSet<String>> {
+    let mut out = HashSet::new();
+    for chunk in values.chunks(500) {
+        let mut q = sqlx::query(AssertSqlSafe(sql(&placeholders(conn, 0, chunk.len(), 1))));
         for n in chunk {
             q = q.bind(*n);
         }
-        for r in q
-            .fetch_all(&mut *conn)
-            .await
-            .context("looking up the orders of shipments")?
-        {
-            orders.insert(r.try_get::<String, _>(0)?);
+        for r in q.fetch_all(&mut *conn).await.context(what)? {
+            out.insert(r.try_get::<String, _>(0)?);
         }
     }
-    Ok(orders)
+    Ok(out)
 }
 
 /// Counts rows of the main tables (for the CLI's summary and tests).
