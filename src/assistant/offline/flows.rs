@@ -431,7 +431,25 @@ impl Turn {
                 self.offer("handoff");
                 Ok(())
             }
-            Intent::Detail { detail } => self.detail(ctx, detail, &target).await,
+            Intent::Detail { detail } => {
+                // "Kann der Fahrer es morgen beim Nachbarn abgeben?" asks for a
+                // redelivery too: it is proposed, after the answer to the question; when
+                // the policy says no, its reason answers the question already.
+                if s.has(Intent::Redelivery) && ctx.state.pending.is_none() {
+                    let before = self.parts.len();
+                    self.propose(ctx, Remedy::Redelivery, Some(&target)).await?;
+                    if self.kinds[before..].iter().any(|k| k == "refused") {
+                        return Ok(());
+                    }
+                    let (parts, kinds) =
+                        (self.parts.split_off(before), self.kinds.split_off(before));
+                    self.detail(ctx, detail, &target).await?;
+                    self.parts.extend(parts);
+                    self.kinds.extend(kinds);
+                    return Ok(());
+                }
+                self.detail(ctx, detail, &target).await
+            }
             Intent::NotReceived | Intent::WrongItem | Intent::Damaged => {
                 let claim = match intent {
                     Intent::NotReceived => "not_received",
