@@ -446,6 +446,22 @@ impl Assistant {
         }
         let now = self.clock.now();
         let understood = self.understand(inbound, &conv, &state, now);
+        // "STOP" / "START": the notices, whichever engine answers.
+        if let Some(on) = super::optout::asked(&understood.input) {
+            let reply = super::optout::answer(
+                &self.store,
+                &conv,
+                on,
+                understood.language,
+                now.timestamp_millis(),
+            )
+            .await?;
+            let verdict = grounding::check(&reply.text, &evidence, reply.language);
+            stream.finish(&reply.text);
+            return self
+                .store_turn(conv, state, &reply, &verdict, None, None, started)
+                .await;
+        }
         let mut turn = Turn {
             store: &self.store,
             policy: &self.policy,
