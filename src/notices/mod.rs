@@ -10,6 +10,7 @@
 //! waits until the morning), a daily cap per person, an age limit; opt-outs and staff
 //! holds are respected. Nothing here logs an address or a text.
 
+pub mod chat;
 pub mod links;
 
 use chrono::{DateTime, TimeDelta, Utc};
