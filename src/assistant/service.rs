@@ -507,9 +507,15 @@ impl Assistant {
             .await?;
             let verdict = grounding::check(&reply.text, &evidence, reply.language);
             stream.finish(&reply.text);
-            return self
-                .store_turn(conv, state, &reply, &verdict, None, None, started)
-                .await;
+            conv.language = reply.language.as_str().to_string();
+            conv.state = state.to_json();
+            // No engine answered: the stats say so (an eval replay scripts no model here).
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            let stats = json!({"engine": "notices", "duration_ms": elapsed, "contradictions": []});
+            let out = self
+                .store_reply(&mut conv, &reply, &verdict, None, stats, Vec::new())
+                .await?;
+            return Ok(TurnOutcome::Replied(Box::new(out)));
         }
         let mut turn = Turn {
             store: &self.store,

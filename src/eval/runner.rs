@@ -343,6 +343,10 @@ fn replay_steps(s: &Scenario, offline: &Run) -> Vec<Option<Vec<FakeStep>>> {
             turn.say.as_ref()?;
             let record = offline.turns.iter().find(|t| t.turn == i + 1)?;
             let last = record.observed.messages.last()?;
+            // Answered before any engine ("STOP"): the model is not asked.
+            if last.engine_stats["engine"] == "notices" {
+                return None;
+            }
             let calls: Vec<FakeToolCall> = record
                 .observed
                 .messages
