@@ -242,6 +242,61 @@ impl Assistant {
             .await
     }
 
+    /// A message Verity sends first in a conversation (a notice about `order`), in
+    /// `locale`: grounded on the order's record (`get_order`, and `track_shipment` for
+    /// the shipment it is about), stored as the bot's with `actions`, and the order in
+    /// focus for what the customer answers. The conversation must be verified for a
+    /// person who may see the order (the tools refuse otherwise).
+    pub async fn speak_first(
+        &self,
+        conversation: &ConversationRow,
+        reply: EngineReply,
+        order: &str,
+        tracking: Option<&str>,
+    ) -> anyhow::Result<Outbound> {
+        let lock = self.lock_for(&conversation.id);
+        let _turn = lock.lock().await;
+        let locale = reply.language;
+        let mut conv = conversation.clone();
+        conv.language = locale.as_str().to_string();
+        let mut state = ConversationState::from_json(&conv.state);
+        let mut calls = Vec::new();
+        {
+            let mut ctx = ToolContext {
+                store: &self.store,
+                policy: &self.policy,
+                now: self.clock.now(),
+                conversation: &mut conv,
+                state: &mut state,
+                locale,
+                reads: Default::default(),
+                client: None,
+            };
+            let args = json!({ "order_number": order });
+            calls.push(super::tools::call_tool(&mut ctx, "get_order", &args).await?);
+            if let Some(t) = tracking {
+                let args = json!({ "tracking_number": t });
+                calls.push(super::tools::call_tool(&mut ctx, "track_shipment", &args).await?);
+            }
+        }
+        state.focus_order = Some(order.to_string());
+        state.focus_tracking = tracking.map(str::to_string);
+        if !state.orders_discussed.iter().any(|o| o == order) {
+            state.orders_discussed.push(order.to_string());
+        }
+        conv.state = state.to_json();
+        let reply = EngineReply {
+            tool_calls: calls,
+            ..reply
+        };
+        let parts = self.memory.calls(&reply.tool_calls);
+        let evidence = memory::merge(self.policy.time_zone, std::iter::once(&parts));
+        let verdict = grounding::check(&reply.text, &evidence, locale);
+        let stats = offline_stats(0.0, &reply.contradictions);
+        self.store_reply(&mut conv, &reply, &verdict, None, stats, parts)
+            .await
+    }
+
     fn lock_for(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
         locks.retain(|_, l| Arc::strong_count(l) > 1);
@@ -440,6 +495,28 @@ impl Assistant {
         }
         let now = self.clock.now();
         let understood = self.understand(inbound, &conv, &state, now);
+        // "STOP" / "START": the notices, whichever engine answers.
+        if let Some(on) = super::optout::asked(&understood.input) {
+            let reply = super::optout::answer(
+                &self.store,
+                &conv,
+                on,
+                understood.language,
+                now.timestamp_millis(),
+            )
+            .await?;
+            let verdict = grounding::check(&reply.text, &evidence, reply.language);
+            stream.finish(&reply.text);
+            conv.language = reply.language.as_str().to_string();
+            conv.state = state.to_json();
+            // No engine answered: the stats say so (an eval replay scripts no model here).
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            let stats = json!({"engine": "notices", "duration_ms": elapsed, "contradictions": []});
+            let out = self
+                .store_reply(&mut conv, &reply, &verdict, None, stats, Vec::new())
+                .await?;
+            return Ok(TurnOutcome::Replied(Box::new(out)));
+        }
         let mut turn = Turn {
             store: &self.store,
             policy: &self.policy,

@@ -181,6 +181,11 @@ pub enum Intent {
     GeneralQuestion {
         topic: Topic,
     },
+    /// "STOP", "keine Nachrichten mehr" (`on: false`); "START", "Benachrichtigungen
+    /// wieder an" (`on: true`): the notices Verity sends first ([`lexicon::notices`]).
+    Notices {
+        on: bool,
+    },
     /// Nothing matched.
     Unknown,
 }
@@ -276,6 +281,7 @@ pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
     let words = tokens.iter().filter(|t| !t.number).count();
 
     let mut intents = found.intents;
+    lexicon::notices::settle(&tokens, &mut intents);
     // "I got it after all": no report that it has not come.
     let received = found.received
         && !text.contains('?')

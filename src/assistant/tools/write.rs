@@ -66,6 +66,17 @@ pub(super) async fn report_problem(
         .map(TrackingNumber::as_str)
         .unwrap_or(order.as_str());
     let id = format!("cr-{}-{}-{target}", ctx.conversation.id, claim.as_str());
+    // Event ids are at most 64 characters (a conversation id and a 20-digit tracking
+    // number are more): a longer one is its digest, the same for the same report.
+    let id = if id.len() > 64 {
+        use sha2::Digest;
+        format!(
+            "cr-{}",
+            &hex::encode(sha2::Sha256::digest(id.as_bytes()))[..48]
+        )
+    } else {
+        id
+    };
     let event = Event {
         id: EventId::parse(&id).map_err(anyhow::Error::msg)?,
         occurred_at: ctx.now.fixed_offset(),
