@@ -180,7 +180,7 @@ impl Assistant {
         let mut conv = conversation.clone();
         let mut state = ConversationState::from_json(&conv.state);
         let now = self.clock.now();
-        let record = {
+        let called = {
             let mut ctx = ToolContext {
                 store: &self.store,
                 policy: &self.policy,
@@ -191,23 +191,17 @@ impl Assistant {
                 reads: Default::default(),
                 client: None,
             };
-            super::tools::call_tool(&mut ctx, "list_cases", &json!({})).await?
+            super::tools::call(&mut ctx, "list_cases", &json!({})).await?
         };
-        let parse = |v: &serde_json::Value| {
-            v.as_str()
-                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                .map(|d| d.with_timezone(&chrono::Utc))
-        };
-        let open: Vec<minijinja::Value> = record.result["cases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|c| matches!(c["status"].as_str(), Some("open" | "in_progress")))
+        let open: Vec<minijinja::Value> = called
+            .output
+            .cases()
+            .iter()
+            .filter(|c| c.is_open())
             .map(|c| {
-                let kind = c["kind"].as_str().unwrap_or("handoff");
-                let slot = &c["details"]["slot"];
-                let slot = match (parse(&slot[0]), parse(&slot[1])) {
-                    (Some(s), Some(e)) if kind == "callback" => {
+                let kind = c.kind.as_str();
+                let slot = match c.slot() {
+                    Some((s, e)) if kind == "callback" => {
                         reply::slot_text(s, e, self.policy.time_zone, locale)
                     }
                     _ => String::new(),
@@ -216,7 +210,7 @@ impl Assistant {
                     kind => kind,
                     label => reply::action_label(kind, locale),
                     slot => slot,
-                    order => c["order_number"].as_str().unwrap_or(""),
+                    order => c.order_number.as_deref().unwrap_or(""),
                 }
             })
             .collect();
@@ -227,7 +221,7 @@ impl Assistant {
                 minijinja::context! { open => open },
             ),
             language: locale,
-            tool_calls: vec![record],
+            tool_calls: vec![called.record],
             ..EngineReply::default()
         };
         let parts = self.memory.calls(&reply.tool_calls);
