@@ -14,8 +14,9 @@
 //! second offered by all clients together, default 2000; `0`: closed loop, each client
 //! posts its next delivery as soon as the last was acknowledged), `VERITY_BENCH_CLIENTS`
 //! (default 64), `VERITY_BENCH_SECONDS` (default 10), `VERITY_BENCH_SENDERS` (default
-//! 500). The generator runs in the same process as the server (one multi-threaded
-//! runtime) and shares the machine's cores with it.
+//! 500); `VERITY_CHANNEL_CONCURRENCY` as for the server. The generator runs in the
+//! same process as the server (one multi-threaded runtime) and shares the machine's
+//! cores with it.
 #![expect(
     clippy::unwrap_used,
     reason = "a benchmark that fails should stop loudly"
@@ -123,6 +124,10 @@ async fn main() {
             whatsapp_access_token: Some(Secret::new("bench-token")),
             whatsapp_phone_number_id: Some(PHONE_NUMBER_ID.into()),
             graph_api_url: graph.base.clone(),
+            concurrency: env_or(
+                "VERITY_CHANNEL_CONCURRENCY",
+                ChannelConfig::default().concurrency,
+            ),
             ..ChannelConfig::default()
         },
         ..Config::default()

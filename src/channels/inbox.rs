@@ -30,7 +30,7 @@ use crate::domain::Locale;
 use crate::store::channels::{self as db, DeliveryRow};
 use crate::store::claims;
 use crate::store::conversations::{self, ConversationRow, MessageRow, Role};
-use crate::store::{Store, new_id, new_sorted_id, records};
+use crate::store::{Store, new_sorted_id, records};
 
 /// After this long without a message, a sender's next message opens a new conversation.
 const CONVERSATION_IDLE_MS: i64 = 24 * 3600 * 1000;
@@ -38,6 +38,58 @@ const CONVERSATION_IDLE_MS: i64 = 24 * 3600 * 1000;
 const BATCH: usize = 200;
 /// Deliveries claimed and waiting per worker permit at most.
 const QUEUED_PER_WORKER: usize = 4;
+
+/// How much lower than the request threads' the channel workers' OS priority is (nice).
+const WORKERS_NICE: i32 = 10;
+
+/// The runtime the inbox's and the outbox's workers run on: as many threads as cores,
+/// each at a lower OS priority (nice +10) than the threads that answer HTTP requests.
+/// A backlog of deliveries then takes the CPU only when the acknowledgements (and the
+/// web chat) leave it: a webhook is acknowledged in milliseconds however many turns
+/// wait behind it, and the backlog drains at the speed the machine has left.
+pub fn workers_runtime() -> std::io::Result<WorkersRuntime> {
+    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("verity-channels")
+        .on_thread_start(|| {
+            // Linux gives each thread a nice value of its own; elsewhere this fails and
+            // the workers simply run at the same priority as everything else.
+            let tid = rustix::thread::gettid();
+            if let Err(e) = rustix::process::setpriority_process(Some(tid), WORKERS_NICE) {
+                tracing::debug!(error = %e, "the channel workers' priority was not lowered");
+            }
+        })
+        .enable_all()
+        .build()?;
+    Ok(WorkersRuntime(Some(runtime)))
+}
+
+/// The channel workers' runtime; dropped (also inside another runtime, as when the
+/// server's task is aborted) without waiting for its threads.
+pub struct WorkersRuntime(Option<tokio::runtime::Runtime>);
+
+impl WorkersRuntime {
+    /// Runs a task on the workers' runtime.
+    pub fn spawn<F>(&self, task: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: std::future::Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match &self.0 {
+            Some(rt) => rt.spawn(task),
+            None => tokio::spawn(task),
+        }
+    }
+}
+
+impl Drop for WorkersRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
 
 /// What the inbox's workers need from the app; cheap to clone, alive while they run.
 pub trait Workers: Clone + Send + Sync + 'static {
@@ -78,7 +130,8 @@ impl Inbox {
 
     /// Stores a raw delivery whose signature was verified, and wakes the worker.
     pub async fn receive(&self, channel: Channel, body: &str) -> anyhow::Result<String> {
-        let id = new_id("dlv");
+        // Sorted by time: a new row lands at the end of the deliveries' key index.
+        let id = new_sorted_id("dlv");
         // One statement, atomic on its own: stored (and durable) when it returns.
         db::insert_delivery(
             &self.store,
@@ -150,11 +203,14 @@ impl Inbox {
                     futures_util::future::join_all(before).await;
                     let permit = permits.acquire_owned().await;
                     let inbox = workers.inbox();
-                    inbox
-                        .finish(&d, parsed, workers.assistant(), workers.outbox())
+                    let error = inbox
+                        .settle(&d, parsed, workers.assistant(), workers.outbox())
                         .await;
+                    // Its replies are queued (durable): the sender's next delivery and
+                    // another one's may go on while this one is marked processed.
                     drop(permit);
                     drop(done);
+                    inbox.mark(&d, error).await;
                     in_flight
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -200,24 +256,25 @@ impl Inbox {
             }
             n += claimed.len();
             for d in &claimed {
-                self.finish(d, parse(d), assistant, outbox).await;
+                let error = self.settle(d, parse(d), assistant, outbox).await;
+                self.mark(d, error).await;
             }
         }
     }
 
-    /// Processes a claimed delivery and marks it processed (if still ours).
-    async fn finish(
+    /// Processes a claimed delivery; what went wrong, if anything (for [`Self::mark`]).
+    async fn settle(
         &self,
         d: &DeliveryRow,
         parsed: anyhow::Result<(Channel, Vec<Event>)>,
         assistant: &Assistant,
         outbox: &Outbox,
-    ) {
+    ) -> Option<String> {
         let result = match parsed {
             Ok((channel, events)) => self.process(channel, events, assistant, outbox).await,
             Err(e) => Err(e),
         };
-        let error = match result {
+        match result {
             Ok(()) => None,
             Err(e) => {
                 tracing::error!(delivery.id = %d.id, channel = %d.channel, error = format!("{e:#}"),
@@ -226,7 +283,11 @@ impl Inbox {
                     .increment(1);
                 Some(super::clip(&format!("{e:#}"), 500))
             }
-        };
+        }
+    }
+
+    /// Marks a processed delivery processed (if still ours), with what went wrong.
+    async fn mark(&self, d: &DeliveryRow, error: Option<String>) {
         let marked = claims::finish_delivery(
             &self.store,
             &d.id,

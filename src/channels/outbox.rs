@@ -30,7 +30,7 @@ use crate::domain::Locale;
 use crate::store::channels::{self as db, AttemptOutcome, OutboxRow};
 use crate::store::claims;
 use crate::store::conversations::ConversationRow;
-use crate::store::{Store, new_id};
+use crate::store::{Store, new_sorted_id};
 
 /// WhatsApp (and Messenger's standard messaging) accept free-form messages only within
 /// 24 hours of the customer's last message.
@@ -158,7 +158,8 @@ impl Outbox {
             .is_none_or(|t| now - t > SERVICE_WINDOW_MS);
         let mut rows = Vec::with_capacity(payloads.len());
         for p in &payloads {
-            let id = new_id("out");
+            // Sorted by time: a new row lands at the end of the outbox's key index.
+            let id = new_sorted_id("out");
             let p = tagged(channel, p, &id);
             rows.push(OutboxRow {
                 id,

@@ -193,14 +193,17 @@ pub async fn serve_until(
         let lease_ms = i64::try_from(state.config.channels.lease_ms).unwrap_or(15_000);
         tokio::spawn(async move { state.store.renew_claims_forever(lease_ms).await })
     };
-    // The channel workers: process stored webhook deliveries, send the outbox.
+    // The channel workers: process stored webhook deliveries, send the outbox; on a
+    // runtime of their own at a lower priority (see `workers_runtime`).
+    let workers = crate::channels::inbox::workers_runtime()
+        .map_err(|e| anyhow::anyhow!("starting the channel workers' runtime: {e}"))?;
     let inbox_worker = {
         let state = state.clone();
-        tokio::spawn(Inbox::run(state))
+        workers.spawn(Inbox::run(state))
     };
     let outbox_worker = {
         let state = state.clone();
-        tokio::spawn(Outbox::run(state))
+        workers.spawn(Outbox::run(state))
     };
     // The notices' time sweep (stale tracking, overdue promises).
     let sweep = (state.config.sweep_interval_secs > 0).then(|| {
@@ -221,6 +224,8 @@ pub async fn serve_until(
     heartbeat.abort();
     inbox_worker.abort();
     outbox_worker.abort();
+    // Their tasks are aborted; the threads go without being waited for.
+    drop(workers);
     if let Some(s) = sweep {
         s.abort();
     }

@@ -20,7 +20,7 @@ pub struct DeliveryRow {
 }
 
 /// Stores a raw delivery: durable when it returns (on a SQLite file committed with the
-/// other writes waiting, see [`super::lite`]).
+/// other writes waiting, ahead of the ordinary ones, see [`super::lite`]).
 pub async fn insert_delivery(
     store: &Store,
     id: &str,
@@ -29,7 +29,7 @@ pub async fn insert_delivery(
     body: &str,
 ) -> anyhow::Result<()> {
     store
-        .write_execute(
+        .write_execute_urgent(
             "INSERT INTO webhook_deliveries (id, channel, received_ms, body) VALUES ($1, $2, $3, $4)",
             values![id, channel, received_ms, body],
             "storing a webhook delivery",

@@ -9,7 +9,10 @@
 //! the messages table, of an index) goes to the write-ahead log once per batch instead
 //! of once per write. A writer whose last batch had more than one write waits half a
 //! millisecond for more before it commits: under load the batches grow, and with them
-//! the pages shared.
+//! the pages shared. Writes wait in two lanes: an urgent one (a webhook delivery stored
+//! before it is acknowledged) goes into the next batch ahead of every ordinary write
+//! waiting, and a batch takes a bounded number of ordinary ones, so an acknowledgement
+//! waits for at most the batch being committed, never for a backlog of turn writes.
 //!
 //! A second thread copies the write-ahead log back into the database file every 100 ms
 //! (a passive checkpoint, which never waits for anyone): the writer would otherwise do
@@ -40,6 +43,10 @@ const CATCH_UP_PASSES: usize = 8;
 const FEW_FRAMES: i64 = 256;
 /// The most writes committed together.
 const MAX_BATCH: usize = 256;
+/// The most ordinary writes (the turns', the outbox's) in one batch: a batch runs
+/// them one after another, and an urgent write arriving meanwhile waits for its commit.
+/// At a few tens of microseconds each, this many take a millisecond or two.
+const MAX_ORDINARY: usize = 48;
 /// How long a busy writer waits for more writes before it commits: the pages writes
 /// share (the ends of the messages table and its indexes) then go to the log once for
 /// more of them.
@@ -47,6 +54,8 @@ const GATHER: Duration = Duration::from_micros(500);
 /// Per connection; a statement of the hot path is compiled once.
 const STATEMENT_CACHE: usize = 64;
 
+/// The writer's page cache.
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
 /// Reading connections kept between reads.
 const IDLE_READERS: usize = 8;
 /// A reader's page cache, emptied anyway whenever another connection wrote.
@@ -55,11 +64,93 @@ const READER_CACHE_KIB: i64 = 2048;
 /// The writer's thread, the checkpointer (both stop when the last handle is dropped),
 /// and reading connections for the turn's reads.
 pub(crate) struct Lite {
-    jobs: mpsc::Sender<Box<dyn Job>>,
+    jobs: Arc<Queue>,
     /// Dropped with the store: the checkpointer sees its channel close and stops.
     _checkpoints: mpsc::Sender<()>,
     path: String,
     readers: std::sync::Mutex<Vec<Connection>>,
+}
+
+/// The writes waiting for the writer, in two lanes: urgent ones (a webhook delivery
+/// stored before its acknowledgement) go into the next batch ahead of every ordinary
+/// one, and a batch takes at most [`MAX_ORDINARY`] ordinary ones, so an acknowledgement
+/// never waits behind a backlog of turn writes, only behind the batch being committed.
+struct Queue {
+    lanes: std::sync::Mutex<Lanes>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Lanes {
+    urgent: std::collections::VecDeque<Box<dyn Job>>,
+    ordinary: std::collections::VecDeque<Box<dyn Job>>,
+    /// The store is gone: the writer finishes what waits and stops.
+    closed: bool,
+}
+
+/// Which lane a write waits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lane {
+    Urgent,
+    Ordinary,
+}
+
+impl Queue {
+    fn push(&self, job: Box<dyn Job>, lane: Lane) -> anyhow::Result<()> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        if lanes.closed {
+            anyhow::bail!("the database writer has stopped");
+        }
+        match lane {
+            Lane::Urgent => lanes.urgent.push_back(job),
+            Lane::Ordinary => lanes.ordinary.push_back(job),
+        }
+        drop(lanes);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    fn close(&self) {
+        self.lanes.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
+        self.ready.notify_one();
+    }
+
+    /// The next batch: every urgent write waiting, then ordinary ones up to
+    /// [`MAX_ORDINARY`]. A writer that was `busy` (its last batch had company) waits up
+    /// to [`GATHER`] for more ordinary writes before it commits, unless an urgent one
+    /// waits. `None` once the store is gone and nothing waits.
+    fn next_batch(&self, busy: bool) -> Option<Vec<Box<dyn Job>>> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        while lanes.urgent.is_empty() && lanes.ordinary.is_empty() {
+            if lanes.closed {
+                return None;
+            }
+            lanes = self.ready.wait(lanes).unwrap_or_else(|p| p.into_inner());
+        }
+        if busy && lanes.urgent.is_empty() {
+            let until = std::time::Instant::now() + GATHER;
+            while lanes.urgent.is_empty() && lanes.ordinary.len() < MAX_ORDINARY {
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                lanes = self
+                    .ready
+                    .wait_timeout(lanes, left)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+        }
+        let urgent = lanes.urgent.len().min(MAX_BATCH);
+        let ordinary = lanes
+            .ordinary
+            .len()
+            .min(MAX_ORDINARY)
+            .min(MAX_BATCH - urgent);
+        let mut batch: Vec<Box<dyn Job>> = lanes.urgent.drain(..urgent).collect();
+        batch.extend(lanes.ordinary.drain(..ordinary));
+        Some(batch)
+    }
 }
 
 trait Job: Send {
@@ -123,9 +214,17 @@ impl Lite {
     /// Starts the writer and the checkpointer on the database file at `path` (already
     /// migrated, in write-ahead-log mode).
     pub(crate) fn start(path: &str, gate: Gate) -> anyhow::Result<Self> {
-        let writer = open(path, 2 * 1024)?;
+        // The writer's working set (the ends of the messages, deliveries and outbox tables
+        // and their indexes, the conversations being answered) stays in its cache: a page
+        // read back from the file is a system call and a copy (measured with 2 MiB: about two
+        // fifths of the writer's time under the WhatsApp load).
+        let writer = open(path, WRITER_CACHE_KIB)?;
         let checkpointer = open(path, 1024)?;
-        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
+        let jobs = Arc::new(Queue {
+            lanes: std::sync::Mutex::new(Lanes::default()),
+            ready: std::sync::Condvar::new(),
+        });
+        let queue = jobs.clone();
         let (stop, stopped) = mpsc::channel::<()>();
         let page: i64 = checkpointer.query_row("PRAGMA page_size", [], |r| r.get(0))?;
         let restart_after = RESTART_AFTER_BYTES / page.max(512);
@@ -191,42 +290,45 @@ impl Lite {
         T: Send + 'static,
         F: FnMut(&Connection) -> anyhow::Result<T> + Send + 'static,
     {
+        self.write_in(Lane::Ordinary, work).await
+    }
+
+    /// How many writes wait for the writer (for tests).
+    #[cfg(test)]
+    pub(crate) fn waiting(&self) -> usize {
+        let lanes = self.jobs.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        lanes.urgent.len() + lanes.ordinary.len()
+    }
+
+    /// [`Self::write`] in the given lane (see [`Queue`]).
+    pub(crate) async fn write_in<T, F>(&self, lane: Lane, work: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&Connection) -> anyhow::Result<T> + Send + 'static,
+    {
         let (done, result) = tokio::sync::oneshot::channel();
         let job = Work {
             work: Some(work),
             out: None,
             done,
         };
-        self.jobs
-            .send(Box::new(job))
-            .map_err(|_| anyhow!("the database writer has stopped"))?;
+        self.jobs.push(Box::new(job), lane)?;
         result
             .await
             .map_err(|_| anyhow!("the database writer dropped a write"))?
     }
 }
 
-fn write_loop(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, gate: &Gate) {
+impl Drop for Lite {
+    fn drop(&mut self) {
+        self.jobs.close();
+    }
+}
+
+fn write_loop(mut conn: Connection, queue: &Queue, gate: &Gate) {
     // Whether the last batch had company: only a busy writer waits for more.
     let mut busy = false;
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        let until = std::time::Instant::now() + if busy { GATHER } else { Duration::ZERO };
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => {
-                    let left = until.saturating_duration_since(std::time::Instant::now());
-                    if left.is_zero() {
-                        break;
-                    }
-                    match queue.recv_timeout(left) {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-            }
-        }
+    while let Some(mut batch) = queue.next_batch(busy) {
         busy = batch.len() > 1;
         let asked = std::time::Instant::now();
         let failed = {

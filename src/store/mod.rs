@@ -13,6 +13,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod inspect;
+pub mod lookups;
 pub mod notes;
 pub mod notice_sends;
 pub mod notices;
@@ -533,6 +534,61 @@ mod tests {
             .await;
         assert!(failed.is_err());
         assert_eq!(audit_count(&store).await, 84);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_urgent_write_overtakes_a_backlog_of_ordinary_writes() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let store = Store::connect(&dir.path().join("u.db").to_string_lossy())
+            .await
+            .expect("a file store");
+        let done = Arc::new(AtomicUsize::new(0));
+        // The writer waits at the gate while a backlog builds up behind it.
+        let tx = store.begin().await.expect("a transaction");
+        let backlog: Vec<_> = (0..600)
+            .map(|_| {
+                let (store, done) = (store.clone(), done.clone());
+                tokio::spawn(async move {
+                    store
+                        .lite()
+                        .expect("the writer")
+                        .write(move |c| {
+                            lite_audit(c)?;
+                            done.fetch_add(1, Ordering::SeqCst);
+                            Ok(())
+                        })
+                        .await
+                })
+            })
+            .collect();
+        while store.lite().expect("the writer").waiting() < 550 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let urgent = {
+            let (store, done) = (store.clone(), done.clone());
+            tokio::spawn(async move {
+                let lite = store.lite().expect("the writer");
+                // How many ordinary writes ran before it, counted on the writer's thread.
+                lite.write_in(lite::Lane::Urgent, move |c| {
+                    lite_audit(c)?;
+                    Ok(done.load(Ordering::SeqCst))
+                })
+                .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tx.commit().await.expect("committed");
+        let before = urgent.await.expect("joined").expect("written");
+        assert!(
+            before < 600 - 300,
+            "{before} of 600 ordinary writes landed before the urgent one"
+        );
+        for w in backlog {
+            w.await.expect("joined").expect("written");
+        }
+        assert_eq!(audit_count(&store).await, 601);
     }
 
     #[test]

@@ -142,10 +142,33 @@ impl Store {
         values: impl Into<Vec<Value>>,
         what: &'static str,
     ) -> anyhow::Result<u64> {
-        let values: Vec<Value> = values.into();
+        self.write_execute_in(lite::Lane::Ordinary, sql, values.into(), what)
+            .await
+    }
+
+    /// [`Self::write_execute`] for a write someone waits for at the door (a webhook
+    /// delivery before its acknowledgement): on a SQLite file it goes into the writer's
+    /// next batch ahead of the ordinary writes waiting (see [`lite`]).
+    pub(crate) async fn write_execute_urgent(
+        &self,
+        sql: &'static str,
+        values: impl Into<Vec<Value>>,
+        what: &'static str,
+    ) -> anyhow::Result<u64> {
+        self.write_execute_in(lite::Lane::Urgent, sql, values.into(), what)
+            .await
+    }
+
+    async fn write_execute_in(
+        &self,
+        lane: lite::Lane,
+        sql: &'static str,
+        values: Vec<Value>,
+        what: &'static str,
+    ) -> anyhow::Result<u64> {
         if let Some(lite) = self.lite() {
             return lite
-                .write(move |c| lite_execute(c, sql, &values))
+                .write_in(lane, move |c| lite_execute(c, sql, &values))
                 .await
                 .context(what);
         }
@@ -295,6 +318,55 @@ mod tests {
         claims::release_lease(store, "sender:x", "inst_x")
             .await
             .expect("given back");
+        // A turn's two writes: the customer's message (a redelivery stores nothing), then
+        // the reply with what the turn changed in the conversation.
+        let message =
+            |id: &str, role, channel_message_id: Option<&str>| conversations::MessageRow {
+                id: id.into(),
+                conversation_id: "conv_1".into(),
+                seq: 0,
+                role,
+                text: "Wo ist mein Paket?".into(),
+                action: None,
+                actions: None,
+                tool_calls: None,
+                grounding: None,
+                engine_stats: None,
+                channel_message_id: channel_message_id.map(str::to_string),
+                author: None,
+                created_ms: 20,
+            };
+        let (mut turned, inbound) = conversations::record_inbound(
+            store,
+            message("msg_a", conversations::Role::Customer, Some("wamid.a")),
+            21,
+        )
+        .await
+        .expect("stored")
+        .expect("a new message");
+        assert_eq!((inbound.seq, turned.last_inbound_ms), (1, Some(21)));
+        assert!(
+            conversations::record_inbound(
+                store,
+                message("msg_b", conversations::Role::Customer, Some("wamid.a")),
+                22,
+            )
+            .await
+            .expect("read")
+            .is_none(),
+            "a redelivery stores nothing"
+        );
+        turned.language = "en".into();
+        turned.customer_id = Some("cust_1".into());
+        turned.state = r#"{"orders":["A-1"]}"#.into();
+        let reply = conversations::record_reply(
+            store,
+            message("msg_c", conversations::Role::Bot, None),
+            turned,
+        )
+        .await
+        .expect("stored");
+        assert_eq!(reply.seq, 2);
         let first = channels::first_unsent_outbox(store, "conv_1")
             .await
             .expect("read");
@@ -307,6 +379,10 @@ mod tests {
             "SELECT id, status, attempts, position, claimed_by, lease_until_ms, provider_message_id, \
              next_attempt_ms, updated_ms, unknown_resends FROM outbox ORDER BY id",
             "SELECT name, owner, until_ms FROM leases ORDER BY name",
+            "SELECT id, conversation_id, seq, role, text, channel_message_id, created_ms \
+             FROM messages ORDER BY id",
+            "SELECT id, customer_id, language, state, last_inbound_ms, updated_ms \
+             FROM conversations ORDER BY id",
         ] {
             use sqlx::Row;
             for r in sqlx::query(sql).fetch_all(&mut *conn).await.expect("rows") {
@@ -335,7 +411,7 @@ mod tests {
         assert!(memory.lite().is_none(), "in memory, sqlx writes");
         let through_lite = writes(&file).await;
         let through_sqlx = writes(&memory).await;
-        assert!(through_lite.len() >= 6, "{through_lite:?}");
+        assert!(through_lite.len() >= 9, "{through_lite:?}");
         assert_eq!(through_lite, through_sqlx);
     }
 }
