@@ -24,7 +24,10 @@ pub struct OrderLookup {
     pub remedy: Option<RemedyContext>,
 }
 
-fn remedy_from(cases: Vec<crate::truth::ExistingCase>, view_replacement: bool) -> RemedyContext {
+pub(crate) fn remedy_from(
+    cases: Vec<crate::truth::ExistingCase>,
+    view_replacement: bool,
+) -> RemedyContext {
     let replacement_created = view_replacement
         || cases
             .iter()
@@ -35,7 +38,7 @@ fn remedy_from(cases: Vec<crate::truth::ExistingCase>, view_replacement: bool) -
     }
 }
 
-fn any_replacement(shipments: &[crate::domain::Shipment]) -> bool {
+pub(crate) fn any_replacement(shipments: &[crate::domain::Shipment]) -> bool {
     shipments
         .iter()
         .any(|s| s.kind == crate::domain::ShipmentKind::Replacement)
