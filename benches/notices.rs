@@ -7,11 +7,12 @@
 //! `VERITY_BENCH_SWEEP_ORDERS` (default 100,000), `VERITY_BENCH_POSTGRES_URL` (an admin
 //! URL: (b) on PostgreSQL too), `VERITY_BENCH_ONLY` (`latency` or `sweep`).
 //!
-//! (a) `verity serve` on a SQLite file, 5,000 orders of 5,000 customers with an email
+//! (a) `verity serve` on a SQLite file, 21,000 orders of 21,000 customers with an email
 //! loaded first (their notices decided before timing). Then batches of 1,000 events
 //! (`POST /api/v1/ingest`, NDJSON) are due at the rate, up to 8 in flight: 998 carrier
-//! scans of the first 2,500 shipments (nothing to tell) and, for one order of the other
-//! 2,500, a delivered scan and a driver who found nobody home (one notice). A poller
+//! scans of the first 20,000 shipments (nothing to tell; 25 scans each after 500,000
+//! events) and, for one order of the other 1,000, a delivered scan and a driver who
+//! found nobody home (one notice). A poller
 //! reads the store file every 10 ms; a notice's latency runs from the start of the call
 //! that carried its contradiction to the poll that first saw its outbox row. The rate
 //! reached is reported beside the one offered: a server that cannot take the feed shows
@@ -38,9 +39,9 @@ use serde_json::json;
 
 const TOKEN: &str = "bench-token";
 const BATCH: usize = 1_000;
-const SHIPMENTS: usize = 5_000;
+const SHIPMENTS: usize = 21_000;
 /// Shipments `0..QUIET` get plain scans; the others one contradiction each.
-const QUIET: usize = 2_500;
+const QUIET: usize = 20_000;
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

@@ -245,6 +245,10 @@ pub async fn notify_orders(
     notify_numbers(store, policy, links, now, &numbers, &HashMap::new()).await
 }
 
+/// Batches read and decided at once (on their own threads) while the one before is
+/// written; the writes go one after the other.
+const READ_AHEAD: usize = 2;
+
 /// The notices of orders by number, in batches of [`BATCH`], removing the marks given
 /// (order → mark) with them. A batch that fails is tried again order by order, so that
 /// one failing order (logged; its mark stays for the sweep) holds up no other.
@@ -256,9 +260,23 @@ async fn notify_numbers(
     numbers: &[String],
     marks: &HashMap<String, String>,
 ) -> usize {
-    let mut n = 0;
+    use futures_util::StreamExt;
+    let mut batches = Vec::new();
     for chunk in numbers.chunks(BATCH) {
-        match notify_batch(store, policy, links, now, chunk, marks).await {
+        let (store, policy, chunk) = (store.clone(), policy.clone(), chunk.to_vec());
+        batches.push(async move {
+            let plan = prepare(&store, &policy, now, &chunk).await;
+            (chunk, plan)
+        });
+    }
+    let mut planned = futures_util::stream::iter(batches).buffered(READ_AHEAD);
+    let mut n = 0;
+    while let Some((chunk, plan)) = planned.next().await {
+        let written = match plan {
+            Ok(plan) => write_batch(store, policy, links, now, &chunk, plan, marks).await,
+            Err(e) => Err(e),
+        };
+        match written {
             Ok(k) => n += k,
             Err(e) if chunk.len() == 1 => {
                 tracing::error!(order = %chunk[0], error = format!("{e:#}"), "notices");
@@ -268,7 +286,7 @@ async fn notify_numbers(
                     error = format!("{e:#}"),
                     "a batch of notices failed; order by order"
                 );
-                for one in chunk {
+                for one in &chunk {
                     match notify_batch(store, policy, links, now, std::slice::from_ref(one), marks)
                         .await
                     {
@@ -359,6 +377,36 @@ async fn notify_batch(
     numbers: &[String],
     marks: &HashMap<String, String>,
 ) -> anyhow::Result<usize> {
+    let plan = prepare(store, policy, now, numbers).await?;
+    write_batch(store, policy, links, now, numbers, plan, marks).await
+}
+
+/// Reads a batch of orders and decides what they call for (the deciding on a blocking
+/// thread: it is all computation).
+async fn prepare(
+    store: &Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    numbers: &[String],
+) -> anyhow::Result<Plan> {
+    if !policy.notices.enabled {
+        return Ok(Plan::default());
+    }
+    let data = db::load_orders(store, numbers).await?;
+    let policy = policy.clone();
+    Ok(tokio::task::spawn_blocking(move || plan(data, &policy, now)).await?)
+}
+
+/// Writes what a batch calls for, and removes its marks, in one transaction.
+async fn write_batch(
+    store: &Store,
+    policy: &Policy,
+    links: &Links,
+    now: DateTime<Utc>,
+    numbers: &[String],
+    plan: Plan,
+    marks: &HashMap<String, String>,
+) -> anyhow::Result<usize> {
     if !policy.notices.enabled {
         return Ok(0);
     }
@@ -366,11 +414,6 @@ async fn notify_batch(
         .iter()
         .filter_map(|n| marks.get(n).map(|m| (n.clone(), m.clone())))
         .collect();
-    let data = db::load_orders(store, numbers).await?;
-    let plan = {
-        let policy = policy.clone();
-        tokio::task::spawn_blocking(move || plan(data, &policy, now)).await?
-    };
     if plan.orders.is_empty()
         && plan.watch.is_empty()
         && plan.unwatch.is_empty()
