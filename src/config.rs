@@ -237,6 +237,9 @@ pub struct ChannelConfig {
     pub smtp_url: Option<Secret>,
     /// `VERITY_MAIL_FROM`: the sender of notice emails (`Kundenservice <service@shop.example>`).
     pub mail_from: Option<String>,
+    /// `VERITY_WHATSAPP_NOTICE_TEMPLATE` (and `…_LANGUAGES`): the approved template a
+    /// notice goes out as on WhatsApp outside the 24-hour window. Unset: email instead.
+    pub whatsapp_notice_template: Option<crate::truth::notices::WhatsAppTemplate>,
 }
 
 impl Default for ChannelConfig {
@@ -262,6 +265,7 @@ impl Default for ChannelConfig {
             concurrency: 32,
             smtp_url: None,
             mail_from: None,
+            whatsapp_notice_template: None,
         }
     }
 }
@@ -316,6 +320,15 @@ impl ChannelConfig {
             concurrency: number("VERITY_CHANNEL_CONCURRENCY", d.concurrency)?.clamp(1, 1024),
             smtp_url: secret("VERITY_SMTP_URL"),
             mail_from: text("VERITY_MAIL_FROM"),
+            whatsapp_notice_template: text("VERITY_WHATSAPP_NOTICE_TEMPLATE")
+                .map(|name| {
+                    crate::truth::notices::WhatsAppTemplate::parse(
+                        &name,
+                        text("VERITY_WHATSAPP_NOTICE_TEMPLATE_LANGUAGES").as_deref(),
+                    )
+                })
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("VERITY_WHATSAPP_NOTICE_TEMPLATE_LANGUAGES: {e}"))?,
         })
     }
 }

@@ -17,6 +17,7 @@ pub struct ShipmentLookup {
 }
 
 /// An order's view with the locale of its customer (when known).
+#[derive(Debug)]
 pub struct OrderLookup {
     pub view: OrderView,
     pub customer_locale: Option<Locale>,

@@ -9,6 +9,7 @@ pub mod llm;
 pub mod memory;
 pub mod nlu;
 pub mod offline;
+pub mod optout;
 pub mod reply;
 pub mod service;
 pub mod state;

@@ -180,7 +180,7 @@ impl Assistant {
         let mut conv = conversation.clone();
         let mut state = ConversationState::from_json(&conv.state);
         let now = self.clock.now();
-        let record = {
+        let called = {
             let mut ctx = ToolContext {
                 store: &self.store,
                 policy: &self.policy,
@@ -191,23 +191,17 @@ impl Assistant {
                 reads: Default::default(),
                 client: None,
             };
-            super::tools::call_tool(&mut ctx, "list_cases", &json!({})).await?
+            super::tools::call(&mut ctx, "list_cases", &json!({})).await?
         };
-        let parse = |v: &serde_json::Value| {
-            v.as_str()
-                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                .map(|d| d.with_timezone(&chrono::Utc))
-        };
-        let open: Vec<minijinja::Value> = record.result["cases"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|c| matches!(c["status"].as_str(), Some("open" | "in_progress")))
+        let open: Vec<minijinja::Value> = called
+            .output
+            .cases()
+            .iter()
+            .filter(|c| c.is_open())
             .map(|c| {
-                let kind = c["kind"].as_str().unwrap_or("handoff");
-                let slot = &c["details"]["slot"];
-                let slot = match (parse(&slot[0]), parse(&slot[1])) {
-                    (Some(s), Some(e)) if kind == "callback" => {
+                let kind = c.kind.as_str();
+                let slot = match c.slot() {
+                    Some((s, e)) if kind == "callback" => {
                         reply::slot_text(s, e, self.policy.time_zone, locale)
                     }
                     _ => String::new(),
@@ -216,7 +210,7 @@ impl Assistant {
                     kind => kind,
                     label => reply::action_label(kind, locale),
                     slot => slot,
-                    order => c["order_number"].as_str().unwrap_or(""),
+                    order => c.order_number.as_deref().unwrap_or(""),
                 }
             })
             .collect();
@@ -227,7 +221,7 @@ impl Assistant {
                 minijinja::context! { open => open },
             ),
             language: locale,
-            tool_calls: vec![record],
+            tool_calls: vec![called.record],
             ..EngineReply::default()
         };
         let parts = self.memory.calls(&reply.tool_calls);
@@ -244,6 +238,61 @@ impl Assistant {
         }
         conv.state = state.to_json();
         let stats = offline_stats(0.0, &[]);
+        self.store_reply(&mut conv, &reply, &verdict, None, stats, parts)
+            .await
+    }
+
+    /// A message Verity sends first in a conversation (a notice about `order`), in
+    /// `locale`: grounded on the order's record (`get_order`, and `track_shipment` for
+    /// the shipment it is about), stored as the bot's with `actions`, and the order in
+    /// focus for what the customer answers. The conversation must be verified for a
+    /// person who may see the order (the tools refuse otherwise).
+    pub async fn speak_first(
+        &self,
+        conversation: &ConversationRow,
+        reply: EngineReply,
+        order: &str,
+        tracking: Option<&str>,
+    ) -> anyhow::Result<Outbound> {
+        let lock = self.lock_for(&conversation.id);
+        let _turn = lock.lock().await;
+        let locale = reply.language;
+        let mut conv = conversation.clone();
+        conv.language = locale.as_str().to_string();
+        let mut state = ConversationState::from_json(&conv.state);
+        let mut calls = Vec::new();
+        {
+            let mut ctx = ToolContext {
+                store: &self.store,
+                policy: &self.policy,
+                now: self.clock.now(),
+                conversation: &mut conv,
+                state: &mut state,
+                locale,
+                reads: Default::default(),
+                client: None,
+            };
+            let args = json!({ "order_number": order });
+            calls.push(super::tools::call_tool(&mut ctx, "get_order", &args).await?);
+            if let Some(t) = tracking {
+                let args = json!({ "tracking_number": t });
+                calls.push(super::tools::call_tool(&mut ctx, "track_shipment", &args).await?);
+            }
+        }
+        state.focus_order = Some(order.to_string());
+        state.focus_tracking = tracking.map(str::to_string);
+        if !state.orders_discussed.iter().any(|o| o == order) {
+            state.orders_discussed.push(order.to_string());
+        }
+        conv.state = state.to_json();
+        let reply = EngineReply {
+            tool_calls: calls,
+            ..reply
+        };
+        let parts = self.memory.calls(&reply.tool_calls);
+        let evidence = memory::merge(self.policy.time_zone, std::iter::once(&parts));
+        let verdict = grounding::check(&reply.text, &evidence, locale);
+        let stats = offline_stats(0.0, &reply.contradictions);
         self.store_reply(&mut conv, &reply, &verdict, None, stats, parts)
             .await
     }
@@ -446,6 +495,28 @@ impl Assistant {
         }
         let now = self.clock.now();
         let understood = self.understand(inbound, &conv, &state, now);
+        // "STOP" / "START": the notices, whichever engine answers.
+        if let Some(on) = super::optout::asked(&understood.input) {
+            let reply = super::optout::answer(
+                &self.store,
+                &conv,
+                on,
+                understood.language,
+                now.timestamp_millis(),
+            )
+            .await?;
+            let verdict = grounding::check(&reply.text, &evidence, reply.language);
+            stream.finish(&reply.text);
+            conv.language = reply.language.as_str().to_string();
+            conv.state = state.to_json();
+            // No engine answered: the stats say so (an eval replay scripts no model here).
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            let stats = json!({"engine": "notices", "duration_ms": elapsed, "contradictions": []});
+            let out = self
+                .store_reply(&mut conv, &reply, &verdict, None, stats, Vec::new())
+                .await?;
+            return Ok(TurnOutcome::Replied(Box::new(out)));
+        }
         let mut turn = Turn {
             store: &self.store,
             policy: &self.policy,

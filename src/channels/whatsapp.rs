@@ -210,6 +210,39 @@ pub fn payloads(
     out
 }
 
+/// A template message (the only kind WhatsApp delivers outside the 24-hour window):
+/// the approved template `name` in `language`, its body's text parameters in order.
+/// A parameter may hold no line breaks, tabs or runs of spaces, and is clipped.
+pub fn template_payload(recipient: &str, name: &str, language: &str, params: &[&str]) -> Value {
+    let parameters: Vec<Value> = params
+        .iter()
+        .map(|p| {
+            let flat = p.split_whitespace().collect::<Vec<_>>().join(" ");
+            json!({"type": "text", "text": clip(&flat, TEMPLATE_PARAM_LIMIT)})
+        })
+        .collect();
+    let mut v = json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "type": "template",
+        "template": {
+            "name": name,
+            "language": {"code": language},
+            "components": [{"type": "body", "parameters": parameters}]
+        }
+    });
+    let key = if recipient.bytes().all(|b| b.is_ascii_digit()) {
+        "to"
+    } else {
+        "recipient"
+    };
+    v[key] = json!(recipient);
+    v
+}
+
+/// Longest text of one template parameter.
+pub const TEMPLATE_PARAM_LIMIT: usize = 1024;
+
 /// The message id in the Graph API's answer to a send.
 pub fn sent_message_id(answer: &Value) -> Option<String> {
     answer["messages"][0]["id"].as_str().map(str::to_string)
@@ -283,6 +316,33 @@ mod tests {
         assert_eq!(m.sender, "DE.1234567890");
         assert_eq!(m.phone, None);
         assert!(parse(b"{\"object\":\"page\"}").is_err());
+    }
+
+    #[test]
+    fn a_template_carries_its_parameters_flat_and_clipped() {
+        let p = template_payload(
+            "4917000000001",
+            "order_notice",
+            "de",
+            &["A-1", "eins\nzwei   drei"],
+        );
+        assert_eq!(
+            p,
+            json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual",
+                "to": "4917000000001", "type": "template",
+                "template": {"name": "order_notice", "language": {"code": "de"},
+                    "components": [{"type": "body", "parameters": [
+                        {"type": "text", "text": "A-1"}, {"type": "text", "text": "eins zwei drei"}]}]}
+            })
+        );
+        let long = "x".repeat(3000);
+        let p = template_payload("DE.1", "t", "en_US", &[&long]);
+        assert_eq!(p["recipient"], "DE.1");
+        let text = p["template"]["components"][0]["parameters"][0]["text"]
+            .as_str()
+            .unwrap();
+        assert!(text.chars().count() <= TEMPLATE_PARAM_LIMIT);
     }
 
     #[test]

@@ -184,6 +184,18 @@ impl Driver {
         }
     }
 
+    /// What reached a WhatsApp or Messenger customer that no turn sent (a notice before
+    /// the first turn), once the outbox has sent it; `None` on the web.
+    pub async fn received(&self) -> anyhow::Result<Option<Value>> {
+        match self {
+            Driver::Web(_) => Ok(None),
+            Driver::Webhook(h) => {
+                h.settle().await?;
+                h.reply().await
+            }
+        }
+    }
+
     /// Sends a text or a pressed action, as the channel would.
     pub async fn send(&self, message: &Message) -> anyhow::Result<Sent> {
         match self {

@@ -9,6 +9,7 @@
 
 pub mod channel;
 pub mod expect;
+pub mod notice;
 pub mod perturb;
 pub mod received;
 pub mod report;

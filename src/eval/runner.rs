@@ -343,6 +343,10 @@ fn replay_steps(s: &Scenario, offline: &Run) -> Vec<Option<Vec<FakeStep>>> {
             turn.say.as_ref()?;
             let record = offline.turns.iter().find(|t| t.turn == i + 1)?;
             let last = record.observed.messages.last()?;
+            // Answered before any engine ("STOP"): the model is not asked.
+            if last.engine_stats["engine"] == "notices" {
+                return None;
+            }
             let calls: Vec<FakeToolCall> = record
                 .observed
                 .messages
@@ -437,6 +441,8 @@ async fn run_once(
 /// The server of one scenario, stopped when dropped.
 struct Server {
     base: String,
+    /// The server's state, for what a scenario sets up in-process (`notice:`).
+    state: http::AppState,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -466,11 +472,12 @@ impl Server {
         };
         let state = App::state(store, config, clock, policy);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(http::serve_until(state, listener, async {
+        let task = tokio::spawn(http::serve_until(state.clone(), listener, async {
             let _ = rx.await;
         }));
         Ok(Server {
             base,
+            state,
             stop: Some(tx),
             task: Some(task),
         })
@@ -580,6 +587,7 @@ async fn try_run(
     .await?;
     let result = converse(
         s,
+        &server.state,
         &store,
         &server.base,
         &known,
@@ -650,8 +658,10 @@ async fn try_run(
 }
 
 /// The conversation itself: the opening, then every turn with its checks.
+#[allow(clippy::too_many_arguments)]
 async fn converse(
     s: &Scenario,
+    app: &App,
     store: &Store,
     base: &str,
     known: &[inspect::Identifying],
@@ -665,6 +675,18 @@ async fn converse(
         Driver::open(s, base, graph.map(|g| (g, store)), replay.is_some()).await?;
     // WhatsApp and Messenger: the conversation starts with the first message.
     let mut conv = driver.conversation_id().await?.unwrap_or_default();
+    // `notice:`: Verity's notice is the conversation's first message.
+    let mut notice = None;
+    if let Some(n) = &s.notice {
+        let opened = Some(conv.as_str()).filter(|c| !c.is_empty());
+        let (id, told) = super::notice::start(app, s, n, opened).await?;
+        conv = id;
+        // As the customer got it: through the Graph API on WhatsApp, the reply on the web.
+        notice = match driver.received().await? {
+            Some(got) => Some(got),
+            None => Some(serde_json::to_value(&told)?),
+        };
+    }
     let mut seen_seq = 0;
     let mut customer_wrote = String::new();
 
@@ -673,19 +695,28 @@ async fn converse(
     seen_seq = last;
     let mut observed = Observed {
         status,
-        reply: opening.last().map(|m| serde_json::json!({"text": m.text})),
+        reply: notice.or_else(|| opening.last().map(|m| serde_json::json!({"text": m.text}))),
         messages: opening,
         delivered: Vec::new(),
     };
     grade(store, &conv, s.channel, tz, &mut observed).await?;
-    turns.push(implicit(
+    let own = match &s.notice {
+        Some(_) => own_person(store, &conv).await?,
+        None => None,
+    };
+    let mut opening = implicit(
         0,
         "(session opened)".into(),
         observed,
         known,
-        None,
+        own.as_deref(),
         "",
-    ));
+    );
+    if let Some(n) = &s.notice {
+        let checked = expect::check_turn(&n.expect, &opening.observed);
+        opening.failures.extend(checked);
+    }
+    turns.push(opening);
 
     for (i, turn) in s.turns.iter().enumerate() {
         let message = turn.message()?;
@@ -715,28 +746,7 @@ async fn converse(
         }
         let (messages, last) = bot_messages(store, &conv, seen_seq).await?;
         seen_seq = last;
-        let own = {
-            let mut c = store.read().await?;
-            let person = conversations::get_conversation(&mut c, &conv)
-                .await?
-                .and_then(|c| c.customer_id);
-            // A contact of an order sees that order, which is its customer's data.
-            match person {
-                Some(p) if crate::domain::contact::is_contact_id(&p) => {
-                    match crate::store::contacts::get_contact(&mut c, &p).await? {
-                        Some(k) => {
-                            let n = crate::domain::OrderNumber::parse(&k.order_number)
-                                .map_err(anyhow::Error::msg)?;
-                            crate::store::records::order_customer(&mut c, &n)
-                                .await?
-                                .map(|id| id.as_str().to_string())
-                        }
-                        None => None,
-                    }
-                }
-                other => other,
-            }
-        };
+        let own = own_person(store, &conv).await?;
         let mut observed = Observed {
             status,
             reply,
@@ -765,6 +775,31 @@ async fn converse(
         turns.push(record);
     }
     Ok(turns)
+}
+
+/// The customer whose data the conversation may show: its verified customer, or the
+/// customer of the order of its verified contact.
+async fn own_person(store: &Store, conv: &str) -> anyhow::Result<Option<String>> {
+    let mut c = store.read().await?;
+    let person = conversations::get_conversation(&mut c, conv)
+        .await?
+        .and_then(|c| c.customer_id);
+    // A contact of an order sees that order, which is its customer's data.
+    Ok(match person {
+        Some(p) if crate::domain::contact::is_contact_id(&p) => {
+            match crate::store::contacts::get_contact(&mut c, &p).await? {
+                Some(k) => {
+                    let n = crate::domain::OrderNumber::parse(&k.order_number)
+                        .map_err(anyhow::Error::msg)?;
+                    crate::store::records::order_customer(&mut c, &n)
+                        .await?
+                        .map(|id| id.as_str().to_string())
+                }
+                None => None,
+            }
+        }
+        other => other,
+    })
 }
 
 /// The checks of every turn: no server error, every reply grounded, no leak.

@@ -76,12 +76,29 @@ pub struct Scenario {
     /// server's default.
     #[serde(default)]
     pub language: Option<String>,
+    /// Optional (an addition to the format of docs/evals.md): the conversation starts
+    /// from Verity's notice about this order, and the first turn answers it.
+    #[serde(default)]
+    pub notice: Option<NoticeStart>,
     pub turns: Vec<Turn>,
     #[serde(default, rename = "final")]
     pub final_: Final,
     /// The file it came from (set when loaded).
     #[serde(skip)]
     pub file: PathBuf,
+}
+
+/// `notice:`: the order (and optionally the contradiction code) Verity tells the
+/// customer about before the first turn.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeStart {
+    pub order: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    /// What must be true of the notice itself (the keys of a turn's `expect`).
+    #[serde(default)]
+    pub expect: Expect,
 }
 
 /// One customer turn: a text or a pressed action, and what must be true after it.
@@ -185,6 +202,21 @@ impl Scenario {
                 super::expect::regex(re).with_context(|| format!("turn {}", i + 1))?;
             }
         }
+        if let Some(n) = &self.notice {
+            for re in n
+                .expect
+                .reply_matches
+                .iter()
+                .chain(&n.expect.reply_not_matches)
+            {
+                super::expect::regex(re).context("notice")?;
+            }
+            crate::domain::OrderNumber::parse(&n.order)
+                .map_err(|e| anyhow::anyhow!("notice.order: {e}"))?;
+            if self.channel == ChannelKind::Messenger {
+                bail!("notice: a scenario starting from a notice runs on web or whatsapp");
+            }
+        }
         if let Some(l) = &self.language {
             crate::domain::Locale::parse(l).map_err(|e| anyhow::anyhow!("language: {e}"))?;
         }
@@ -271,6 +303,31 @@ mod tests {
         assert_eq!(s.data, DataSource::Empty);
         assert_eq!(s.turns[0].message().unwrap(), Message::Say("hallo".into()));
         assert!(s.final_.cases.is_empty());
+    }
+
+    #[test]
+    fn a_notice_start_names_an_order_and_refuses_what_it_cannot_do() {
+        let with = |notice: &str, channel: &str| {
+            Scenario::parse(
+                &format!(
+                    "id: x\nnow: \"2025-09-11T09:30:00+02:00\"\nchannel: {channel}\nnotice: {notice}\nturns:\n  - say: ja\n"
+                ),
+                Path::new("x.yaml"),
+            )
+        };
+        let s = with(
+            "{order: A-1, code: stale_tracking, expect: {suggests: [callback]}}",
+            "web",
+        )
+        .unwrap();
+        let n = s.notice.unwrap();
+        assert_eq!(n.order, "A-1");
+        assert_eq!(n.code.as_deref(), Some("stale_tracking"));
+        assert_eq!(n.expect.suggests, ["callback"]);
+        assert!(with("{order: A-1}", "messenger").is_err());
+        assert!(with("{order: \"\"}", "web").is_err());
+        assert!(with("{order: A-1, ordr: x}", "web").is_err());
+        assert!(with("{order: A-1, expect: {reply_matches: [\"(\"]}}", "web").is_err());
     }
 
     #[test]

@@ -181,9 +181,16 @@ pub async fn uniform_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let wanted = match surface {
         Surface::Console => "text/html",
         Surface::Api => "application/json",
+        // A page of its own (the order page's "this link is not valid") stays a page.
+        Surface::Other if content_type.starts_with("text/html") => return resp,
         Surface::Other
             if status == StatusCode::NOT_FOUND || status == StatusCode::METHOD_NOT_ALLOWED =>
         {
@@ -191,11 +198,6 @@ pub async fn uniform_errors(req: Request, next: Next) -> Response {
         }
         Surface::Other => return resp,
     };
-    let content_type = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
     if content_type.starts_with(wanted) {
         return resp;
     }

@@ -101,7 +101,11 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 impl App {
     /// Builds the shared state for the router.
-    pub fn state(store: Store, config: Config, clock: Clock, policy: Policy) -> AppState {
+    pub fn state(store: Store, config: Config, clock: Clock, mut policy: Policy) -> AppState {
+        // The WhatsApp notice template is a channel setting, told to the notice rules.
+        if config.channels.whatsapp_notice_template.is_some() {
+            policy.notices.whatsapp_template = config.channels.whatsapp_notice_template.clone();
+        }
         let mut assistant = Assistant::new(store.clone(), policy.clone(), clock)
             .with_lease_ms(config.channels.lease_ms);
         if let Some(llm) = &config.llm {

@@ -3,7 +3,7 @@
 //! button) records the opt-out. The signed token is the authentication.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
@@ -14,6 +14,7 @@ use crate::notices;
 pub async fn unsubscribe_show(
     State(app): State<AppState>,
     Path(token): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     Ok(
         match notices::unsubscriber(&app.store, &app.links, &token).await? {
@@ -21,7 +22,7 @@ pub async fn unsubscribe_show(
                 let action = format!("/notices/unsubscribe/{token}");
                 Html(notices::page(locale, "unsubscribe_question", Some(&action))).into_response()
             }
-            None => invalid(),
+            None => invalid(&headers),
         },
     )
 }
@@ -29,6 +30,7 @@ pub async fn unsubscribe_show(
 pub async fn unsubscribe(
     State(app): State<AppState>,
     Path(token): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     Ok(
         match notices::unsubscriber(&app.store, &app.links, &token).await? {
@@ -36,15 +38,17 @@ pub async fn unsubscribe(
                 notices::opt_out(&app.store, &person, "email", app.clock.now_ms()).await?;
                 Html(notices::page(locale, "unsubscribed", None)).into_response()
             }
-            None => invalid(),
+            None => invalid(&headers),
         },
     )
 }
 
-/// `GET /o/{token}`: the order page of a notice's signed link.
+/// `GET /o/{token}`: the order page of a notice's signed link; a link that is no (more)
+/// good gets its page in the browser's language.
 pub async fn order_page(
     State(app): State<AppState>,
     Path(token): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let page =
         notices::order_page(&app.store, &app.policy, &app.links, app.clock.now(), &token).await?;
@@ -52,17 +56,25 @@ pub async fn order_page(
         notices::OrderPage::Page(html) => Html(html).into_response(),
         notices::OrderPage::Expired => (
             StatusCode::GONE,
-            Html(notices::page(Locale::De, "link_expired", None)),
+            Html(notices::page(language(&headers), "link_expired", None)),
         )
             .into_response(),
-        notices::OrderPage::Invalid => invalid(),
+        notices::OrderPage::Invalid => invalid(&headers),
     })
 }
 
-fn invalid() -> Response {
+fn invalid(headers: &HeaderMap) -> Response {
     (
         StatusCode::NOT_FOUND,
-        Html(notices::page(Locale::De, "link_invalid", None)),
+        Html(notices::page(language(headers), "link_invalid", None)),
     )
         .into_response()
+}
+
+/// The first language of `Accept-Language` Verity speaks, else German (as the console).
+fn language(headers: &HeaderMap) -> Locale {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    crate::console::templates::language(None, accept)
 }

@@ -26,6 +26,7 @@
 //! with time alone ([`crate::truth::notices::changes_with_time`]), kept as the notices
 //! reconcile them and read by the index on when they were placed.
 
+pub mod chat;
 pub mod links;
 
 use std::collections::HashMap;
@@ -56,6 +57,10 @@ pub struct Composed {
     pub html: String,
     /// The remedies as buttons (WhatsApp, Messenger).
     pub actions: Vec<SuggestedAction>,
+    /// What happened in one line (a WhatsApp template's summary parameter).
+    pub headline: String,
+    /// The order it is about.
+    pub number: String,
 }
 
 /// Where a notice goes.
@@ -67,6 +72,13 @@ enum Route {
         channel: &'static str,
         conversation_id: String,
         recipient: String,
+    },
+    /// WhatsApp outside the window: the approved template, in the person's language.
+    Template {
+        conversation_id: String,
+        recipient: String,
+        name: String,
+        language: String,
     },
     None,
 }
@@ -133,6 +145,7 @@ pub fn compose(
             .map(|t| crate::prompts::tidy(&t))
     };
     let subject = render("subject", link, unsubscribe)?;
+    let headline = render("headline", link, unsubscribe)?;
     let text = render("body", link, unsubscribe)?;
     let html = if channel == "email" {
         let lines: Vec<String> = render("body", None, None)?
@@ -159,6 +172,8 @@ pub fn compose(
         text,
         html,
         actions,
+        headline,
+        number: view.order.number.as_str().to_string(),
     })
 }
 
@@ -466,7 +481,7 @@ async fn store_notice(
     let number = view.order.number.as_str();
     let person = who.id.clone();
     let now_ms = now.timestamp_millis();
-    let route = route_for(conn, who, now_ms).await?;
+    let route = route_for(conn, who, now_ms, rules).await?;
     let locale = who.locale;
     let send_after = rules.send_after(now, policy.time_zone).timestamp_millis();
     let (status, reason) = if db::opted_out(conn, &person).await? {
@@ -485,6 +500,7 @@ async fn store_notice(
     let channel = match &route {
         Route::Email(_) => "email",
         Route::Chat { channel, .. } => channel,
+        Route::Template { .. } => "whatsapp",
         Route::None => "none",
     };
     let notice_id = new_id("ntc");
@@ -697,11 +713,15 @@ pub async fn run_sweep(app: std::sync::Arc<crate::http::App>, every: std::time::
     }
 }
 
-/// The person's last channel with Verity when its window is open, else email.
+/// The person's last channel with Verity when its window is open; WhatsApp outside its
+/// window with the approved template when one is configured; else email. A chat
+/// address that said "STOP" before its sender was verified gets nothing
+/// ([`address_key`]): the notice goes by email then.
 async fn route_for(
     conn: &mut sqlx::AnyConnection,
     customer: &Person,
     now_ms: i64,
+    rules: &crate::truth::notices::NoticePolicy,
 ) -> anyhow::Result<Route> {
     if let Some(last) = db::last_chat(conn, &customer.id).await? {
         let open = last
@@ -712,12 +732,24 @@ async fn route_for(
             "messenger" => Some("messenger"),
             _ => None,
         };
-        if let (true, Some(channel), Some(recipient)) = (open, channel, last.external_id) {
-            return Ok(Route::Chat {
-                channel,
-                conversation_id: last.id,
-                recipient,
-            });
+        if let (Some(channel), Some(recipient)) = (channel, last.external_id)
+            && !db::opted_out(conn, &address_key(channel, &recipient)).await?
+        {
+            if open {
+                return Ok(Route::Chat {
+                    channel,
+                    conversation_id: last.id,
+                    recipient,
+                });
+            }
+            if let (true, Some(t)) = (channel == "whatsapp", &rules.whatsapp_template) {
+                return Ok(Route::Template {
+                    conversation_id: last.id,
+                    recipient,
+                    name: t.name.clone(),
+                    language: t.language(customer.locale).to_string(),
+                });
+            }
         }
     }
     Ok(match &customer.email {
@@ -768,6 +800,22 @@ async fn queue(
                 payloads,
             )
         }
+        Route::Template {
+            conversation_id,
+            recipient,
+            name,
+            language,
+        } => (
+            "whatsapp",
+            conversation_id.clone(),
+            recipient.clone(),
+            vec![whatsapp::template_payload(
+                recipient,
+                name,
+                language,
+                &[&composed.number, &composed.headline],
+            )],
+        ),
         Route::None => return Ok(()),
     };
     for (i, p) in payloads.iter().enumerate() {
@@ -857,7 +905,15 @@ pub async fn unsubscriber(
         .map(|c| (person, c.locale)))
 }
 
-/// Records that a person wants no more notices (from any channel).
+/// The opt-out key of a chat address (`whatsapp~<wa_id>`, `messenger~<psid>`): what an
+/// unverified sender's "STOP" is recorded under, beside the person ids. `~` is in no
+/// customer id, and `contact~` is no channel, so it is never taken for a person.
+pub fn address_key(channel: &str, external_id: &str) -> String {
+    format!("{channel}~{external_id}")
+}
+
+/// Records that a person (or a chat address, [`address_key`]) wants no more notices,
+/// from any channel; audited.
 pub async fn opt_out(
     store: &Store,
     person: &str,
@@ -866,18 +922,48 @@ pub async fn opt_out(
 ) -> anyhow::Result<()> {
     let mut tx = store.begin().await?;
     db::opt_out(tx.conn(), person, channel, now_ms).await?;
-    crate::store::audit::insert_audit(
-        tx.conn(),
-        now_ms,
-        "customer",
-        "notices.opt_out",
-        None,
-        &serde_json::json!({ "channel": channel }),
-    )
-    .await?;
+    audit_choice(tx.conn(), "notices.opt_out", person, channel, now_ms).await?;
     tx.commit().await?;
     metrics::counter!("verity_notice_optouts_total", "channel" => channel.to_string()).increment(1);
     Ok(())
+}
+
+/// Clears an opt-out ("START", "Benachrichtigungen wieder an"); audited. `true` when
+/// there was one.
+pub async fn opt_in(
+    store: &Store,
+    person: &str,
+    channel: &str,
+    now_ms: i64,
+) -> anyhow::Result<bool> {
+    let mut tx = store.begin().await?;
+    let cleared = db::opt_in(tx.conn(), person).await?;
+    if cleared {
+        audit_choice(tx.conn(), "notices.opt_in", person, channel, now_ms).await?;
+    }
+    tx.commit().await?;
+    Ok(cleared)
+}
+
+/// The audit entry of an opt-out or opt-in: the person it is about (a chat address is
+/// not named: it carries a phone number).
+async fn audit_choice(
+    conn: &mut sqlx::AnyConnection,
+    action: &str,
+    person: &str,
+    channel: &str,
+    now_ms: i64,
+) -> anyhow::Result<()> {
+    let address = person.contains('~') && !is_contact_id(person);
+    crate::store::audit::insert_audit(
+        conn,
+        now_ms,
+        "customer",
+        action,
+        (!address).then_some(person),
+        &serde_json::json!({ "channel": channel, "chat_address": address }),
+    )
+    .await
 }
 
 /// What an order page shows.

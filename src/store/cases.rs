@@ -167,6 +167,24 @@ pub struct CaseRow {
     pub created_ms: i64,
 }
 
+impl CaseRow {
+    /// A callback's slot (start and end), as its details record it.
+    pub fn slot(&self) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+        let at = |v: &serde_json::Value| {
+            v.as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| d.with_timezone(&chrono::Utc))
+        };
+        let slot = &self.details["slot"];
+        Some((at(&slot[0])?, at(&slot[1])?))
+    }
+
+    /// Open or being worked on.
+    pub fn is_open(&self) -> bool {
+        matches!(self.status.as_str(), "open" | "in_progress")
+    }
+}
+
 /// The cases of a customer, newest first.
 pub async fn list_cases_for_customer(
     conn: &mut AnyConnection,

@@ -166,6 +166,30 @@ pub async fn opt_out(
     Ok(())
 }
 
+/// Clears a person's opt-out; `true` when there was one.
+pub async fn opt_in(conn: &mut AnyConnection, person: &str) -> anyhow::Result<bool> {
+    let done = sqlx::query("DELETE FROM notice_optouts WHERE person = $1")
+        .bind(person)
+        .execute(conn)
+        .await
+        .context("clearing an opt-out")?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// A person's opt-out: the channel they asked on and when.
+pub async fn get_optout(
+    conn: &mut AnyConnection,
+    person: &str,
+) -> anyhow::Result<Option<(String, i64)>> {
+    let row = sqlx::query("SELECT channel, created_ms FROM notice_optouts WHERE person = $1")
+        .bind(person)
+        .fetch_optional(conn)
+        .await
+        .context("reading an opt-out")?;
+    row.map(|r| Ok((r.try_get("channel")?, r.try_get("created_ms")?)))
+        .transpose()
+}
+
 /// Whether a person opted out of notices.
 pub async fn opted_out(conn: &mut AnyConnection, person: &str) -> anyhow::Result<bool> {
     let row = sqlx::query("SELECT 1 FROM notice_optouts WHERE person = $1")

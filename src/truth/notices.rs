@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
 use super::view::{Contradiction, ContradictionCode, OrderView};
-use crate::domain::ContactRole;
+use crate::domain::{ContactRole, Locale};
 
 /// `[notices]` in `policy.toml`; every key optional.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -37,6 +37,53 @@ pub struct NoticePolicy {
     pub sweep_window_days: u32,
     /// The roles of an order's contacts that are told too (the customer always is).
     pub roles: Vec<ContactRole>,
+    /// The approved WhatsApp template for notices outside the 24-hour window
+    /// (`VERITY_WHATSAPP_NOTICE_TEMPLATE`, not `policy.toml`); `None`: email instead.
+    #[serde(skip)]
+    pub whatsapp_template: Option<WhatsAppTemplate>,
+}
+
+/// An approved WhatsApp message template (Cloud API `type: "template"`) whose body takes
+/// two text parameters: the order number and a short summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WhatsAppTemplate {
+    pub name: String,
+    /// The template's language code per locale (`VERITY_WHATSAPP_NOTICE_TEMPLATE_LANGUAGES`,
+    /// `de=de,en=en_US`); a locale not named uses its own code (`de`, `en`).
+    pub languages: Vec<(Locale, String)>,
+}
+
+impl WhatsAppTemplate {
+    /// Parses the template name and the language list (`de=de,en=en_US`).
+    pub fn parse(name: &str, languages: Option<&str>) -> Result<Self, String> {
+        let mut out = Vec::new();
+        for pair in languages
+            .unwrap_or_default()
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+        {
+            let (l, code) = pair.split_once('=').ok_or_else(|| {
+                format!("expected locale=code pairs like \"de=de,en=en_US\", got {pair:?}")
+            })?;
+            let code = code.trim();
+            if code.is_empty() {
+                return Err(format!("an empty template language for {l:?}"));
+            }
+            out.push((Locale::parse(l.trim())?, code.to_string()));
+        }
+        Ok(Self {
+            name: name.trim().to_string(),
+            languages: out,
+        })
+    }
+
+    /// The template language for a person's locale.
+    pub fn language(&self, locale: Locale) -> &str {
+        self.languages
+            .iter()
+            .find(|(l, _)| *l == locale)
+            .map_or(locale.as_str(), |(_, c)| c.as_str())
+    }
 }
 
 impl Default for NoticePolicy {
@@ -57,6 +104,7 @@ impl Default for NoticePolicy {
                 ContactRole::Recipient,
                 ContactRole::Stakeholder,
             ],
+            whatsapp_template: None,
         }
     }
 }
@@ -182,6 +230,19 @@ fn de_quiet<'de, D: Deserializer<'de>>(d: D) -> Result<Option<QuietHours>, D::Er
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whatsapp_template_language_is_the_named_code_or_the_locales_own() {
+        let t = WhatsAppTemplate::parse(" order_notice ", Some("en=en_US, de-AT=de")).unwrap();
+        assert_eq!(t.name, "order_notice");
+        assert_eq!(t.language(Locale::En), "en_US");
+        assert_eq!(t.language(Locale::De), "de");
+        let plain = WhatsAppTemplate::parse("n", None).unwrap();
+        assert_eq!(plain.language(Locale::En), "en");
+        assert!(WhatsAppTemplate::parse("n", Some("en")).is_err());
+        assert!(WhatsAppTemplate::parse("n", Some("fr=fr")).is_err());
+        assert!(WhatsAppTemplate::parse("n", Some("en=")).is_err());
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)

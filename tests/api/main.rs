@@ -15,6 +15,7 @@ mod live;
 mod llm;
 mod notes;
 mod notice_batches;
+mod notice_channels;
 mod notices;
 mod ops;
 mod replies;

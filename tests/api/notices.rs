@@ -257,6 +257,31 @@ async fn the_order_page_of_a_notice_shows_the_same_facts_and_refuses_tampering_a
     tampered.push(if last == '0' { '1' } else { '0' });
     let r = app.client.get(&tampered).send().await.unwrap();
     assert_eq!(r.status(), 404);
+    // Its page in the browser's language, German when it asks for none Verity speaks.
+    let r = app
+        .client
+        .get(&tampered)
+        .header("accept-language", "fr-FR, en;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("lang=\"en\"") && html.contains("This link is not valid"),
+        "{html}"
+    );
+    let r = app
+        .client
+        .get(app.url("/o/nothing-of-ours"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("lang=\"de\"") && html.contains("Dieser Link ist nicht"),
+        "{html}"
+    );
 
     // The same link after its validity (14 days by default), on a server with the same
     // key and data: gone.
@@ -266,10 +291,12 @@ async fn the_order_page_of_a_notice_shows_the_same_facts_and_refuses_tampering_a
     let r = later
         .client
         .get(later.url(&format!("/o/{token}")))
+        .header("accept-language", "en-GB,en;q=0.9")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 410);
+    assert!(r.text().await.unwrap().contains("This link has expired"));
     // A server with another key does not open it at all.
     let other = spawn_app_at(Clock::Fixed(at(DAYTIME)), |_| {}).await;
     other.ingest_ok(ndjson(&items)).await;

@@ -20,7 +20,8 @@ use self::stream::StreamOut;
 use super::grounding::{self, Support, Verdict};
 use super::memory::Memory;
 use super::reply::{EngineReply, SuggestedAction, action_label};
-use super::tools::{ToolCallRecord, ToolContext, ToolSpec, call_tool, registry};
+use super::tools::output::Unverified;
+use super::tools::{Called, ToolCallRecord, ToolContext, ToolOutput, ToolSpec, call, registry};
 use crate::config::LlmConfig;
 use crate::domain::Locale;
 use crate::store::conversations::{MessageRow, Role};
@@ -110,6 +111,8 @@ struct Run<'a> {
     evidence: Support,
     memory: &'a Memory,
     records: Vec<ToolCallRecord>,
+    /// The typed results of `records`, one for one.
+    outputs: Vec<ToolOutput>,
     language: Locale,
     /// The proposal shown before this turn, and whether the customer said yes to it now.
     confirmable: Option<String>,
@@ -138,12 +141,14 @@ impl LlmEngine {
     ) -> anyhow::Result<LlmOutcome> {
         let tools = prompt::tools().map_err(anyhow::Error::msg)?;
         let mut records = Vec::new();
+        let mut outputs = Vec::new();
         // The verified customer's orders, with their open contradictions, go into the
         // context: a plain status question then needs one tool round at most.
         let orders = if ctx.customer().is_some() {
-            let r = call_tool(ctx, "list_orders", &json!({})).await?;
-            let json = r.result.to_string();
-            records.push(r);
+            let called = call(ctx, "list_orders", &json!({})).await?;
+            let json = called.record.result.to_string();
+            records.push(called.record);
+            outputs.push(called.output);
             Some(json)
         } else {
             None
@@ -195,6 +200,7 @@ impl LlmEngine {
             evidence,
             memory: input.memory,
             records,
+            outputs,
             language: input.language,
             confirmable: pending.filter(|_| input.customer_said_yes).map(|p| p.id),
             offer_person: input.offer_person,
@@ -301,11 +307,13 @@ impl LlmEngine {
                     "function": {"name": c.name, "arguments": c.arguments}})).collect::<Vec<_>>(),
             }));
             for call in &completion.tool_calls {
-                let record = run_call(ctx, call, run.confirmable.as_deref()).await?;
+                let called = run_call(ctx, call, run.confirmable.as_deref()).await?;
+                let record = called.record;
                 run.evidence.add(&run.memory.result(&record.result));
                 run.messages.push(json!({
                     "role": "tool", "tool_call_id": call.id, "content": record.result.to_string()}));
                 run.records.push(record);
+                run.outputs.push(called.output);
             }
         }
         Ok(Err(LoopError::RoundLimit))
@@ -341,44 +349,46 @@ async fn run_call(
     ctx: &mut ToolContext<'_>,
     call: &RequestedCall,
     confirmable: Option<&str>,
-) -> anyhow::Result<ToolCallRecord> {
-    let refused = |arguments: Value, code: &str, message: String| ToolCallRecord {
-        name: call.name.clone(),
-        arguments,
-        result: json!({"error": {"code": code, "message": message}}),
-        duration_ms: 0.0,
+) -> anyhow::Result<Called> {
+    let refused = |arguments: Value, code: &'static str, message: String| {
+        Called::new(
+            &call.name,
+            arguments,
+            ToolOutput::refused(code, message),
+            0.0,
+        )
     };
     let args: Value = match serde_json::from_str(&call.arguments) {
         Ok(v) => v,
         Err(e) => {
-            return Ok(refused(
+            return refused(
                 Value::String(call.arguments.clone()),
                 "bad_arguments",
                 format!("the arguments are not valid JSON ({e}); send a JSON object"),
-            ));
+            );
         }
     };
     let Some(spec) = registry().into_iter().find(|t| t.name == call.name) else {
-        return Ok(refused(
+        return refused(
             args,
             "unknown_tool",
             format!("there is no tool named {}", call.name),
-        ));
+        );
     };
     if let Err(problem) = validate(&spec, &args) {
-        return Ok(refused(args, "bad_arguments", problem));
+        return refused(args, "bad_arguments", problem);
     }
     if spec.name == "confirm_remedy" {
         let pending = ctx.state.pending.as_ref().map(|p| p.id.as_str());
         if confirmable.is_none() || pending != confirmable {
-            return Ok(refused(
+            return refused(
                 args,
                 "not_confirmed",
                 "the customer has not said yes to a proposal shown in an earlier message: present the proposal and ask first".into(),
-            ));
+            );
         }
     }
-    call_tool(ctx, spec.name, &args).await
+    super::tools::call(ctx, spec.name, &args).await
 }
 
 /// Checks arguments against a tool's JSON schema (the subset the registry uses: an
@@ -423,38 +433,36 @@ pub(crate) fn validate(spec: &ToolSpec, args: &Value) -> Result<(), String> {
 fn build_reply(text: String, ctx: &ToolContext<'_>, run: &Run<'_>) -> EngineReply {
     let mut contradictions: Vec<String> = Vec::new();
     let mut remedies: Vec<String> = Vec::new();
-    for r in run.records.iter().filter(|r| {
+    let calls = || run.records.iter().zip(&run.outputs);
+    for (_, out) in calls().filter(|(r, _)| {
         matches!(
             r.name.as_str(),
             "get_order" | "track_shipment" | "report_problem"
         )
     }) {
-        collect_contradictions(&r.result, &mut contradictions, &mut remedies);
+        collect_contradictions(out, &mut contradictions, &mut remedies);
     }
     // A refused proposal names what can be done instead.
     let mut alternatives: Vec<String> = Vec::new();
-    for r in run.records.iter().filter(|r| r.name == "propose_remedy") {
-        if r.result["allowed"] == false {
-            for a in r.result["alternatives"].as_array().into_iter().flatten() {
-                if let Some(a) = a.as_str()
-                    && !alternatives.iter().any(|x| x == a)
-                {
-                    alternatives.push(a.to_string());
-                }
-            }
+    for (_, out) in calls().filter(|(r, _)| r.name == "propose_remedy") {
+        let refused = out.decision().filter(|d| !d.allowed);
+        for a in refused
+            .into_iter()
+            .flat_map(|d| d.alternatives.iter().flatten())
+        {
+            push_new(&mut alternatives, a.as_str());
         }
     }
     remedies.retain(|r| !alternatives.contains(r));
     alternatives.append(&mut remedies);
     let mut remedies = alternatives;
     // A way out to a person once verification is locked or a problem was reported.
-    let way_out = run.records.iter().any(|r| {
-        r.result["reason"] == "locked"
-            || (r.name == "report_problem" && r.result["recorded"] == true)
+    let way_out = calls().any(|(r, out)| {
+        let reason = out.verification().and_then(|v| v.reason);
+        reason == Some(Unverified::Locked)
+            || (r.name == "report_problem" && out.recorded())
             // Verification failed again in this conversation: a person can help.
-            || (r.name == "verify_customer"
-                && r.result["reason"] == "no_match"
-                && ctx.conversation.failed_verifications >= 2)
+            || (reason == Some(Unverified::NoMatch) && ctx.conversation.failed_verifications >= 2)
     });
     if (way_out || run.offer_person) && !remedies.iter().any(|x| x == "handoff") {
         remedies.push("handoff".into());
@@ -480,49 +488,24 @@ fn build_reply(text: String, ctx: &ToolContext<'_>, run: &Run<'_>) -> EngineRepl
             .collect(),
         contradictions,
         tool_calls: run.records.clone(),
-        handoff: run
-            .records
-            .iter()
-            .any(|r| r.name == "handoff_to_human" && r.result["handoff"] == true),
+        handoff: run.outputs.iter().any(ToolOutput::handed_off),
         language: run.language,
     }
 }
 
-fn collect_contradictions(v: &Value, codes: &mut Vec<String>, remedies: &mut Vec<String>) {
-    match v {
-        Value::Object(map) => {
-            // A shipment's contradictions, and (from `track_shipment`) the order's.
-            let lists = ["contradictions", "order_contradictions"]
-                .iter()
-                .filter_map(|k| map.get(*k).and_then(Value::as_array));
-            for list in lists {
-                for c in list {
-                    if let Some(code) = c["code"].as_str()
-                        && !codes.iter().any(|x| x == code)
-                    {
-                        codes.push(code.to_string());
-                    }
-                    for r in c["remedies"].as_array().into_iter().flatten() {
-                        if let Some(r) = r.as_str()
-                            && !remedies.iter().any(|x| x == r)
-                        {
-                            remedies.push(r.to_string());
-                        }
-                    }
-                }
-            }
-            for (k, child) in map {
-                if k != "contradictions" && k != "order_contradictions" {
-                    collect_contradictions(child, codes, remedies);
-                }
-            }
+/// The contradictions a result presents and their remedies, each once.
+fn collect_contradictions(out: &ToolOutput, codes: &mut Vec<String>, remedies: &mut Vec<String>) {
+    for c in out.contradictions() {
+        push_new(codes, c.code.as_str());
+        for r in &c.remedies {
+            push_new(remedies, r.as_str());
         }
-        Value::Array(items) => {
-            for i in items {
-                collect_contradictions(i, codes, remedies);
-            }
-        }
-        _ => {}
+    }
+}
+
+fn push_new(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_string());
     }
 }
 
@@ -564,21 +547,38 @@ mod tests {
     }
 
     #[test]
-    fn contradictions_and_remedies_are_found_anywhere_in_a_result() {
-        let mut codes = Vec::new();
-        let mut remedies = Vec::new();
+    fn contradictions_and_remedies_are_collected_once_each() {
+        use crate::assistant::tools::output::ShipmentsAnswer;
+        use crate::truth::{Contradiction, ContradictionCode, Remedy};
+        let c = |code, remedies: &[Remedy]| Contradiction {
+            code,
+            tracking_number: None,
+            evidence: Vec::new(),
+            facts: Vec::new(),
+            remedies: remedies.to_vec(),
+        };
+        let out = ToolOutput::Shipments(ShipmentsAnswer {
+            order_number: None,
+            shipments: Vec::new(),
+            order_contradictions: Some(vec![
+                c(ContradictionCode::PromiseOverdue, &[Remedy::ReturnLabel]),
+                c(
+                    ContradictionCode::ShippedAfterCancellation,
+                    &[Remedy::Handoff, Remedy::ReturnLabel],
+                ),
+            ]),
+        });
+        let (mut codes, mut remedies) = (Vec::new(), Vec::new());
+        collect_contradictions(&out, &mut codes, &mut remedies);
+        collect_contradictions(&out, &mut codes, &mut remedies);
+        assert_eq!(codes, ["promise_overdue", "shipped_after_cancellation"]);
+        assert_eq!(remedies, ["return_label", "handoff"]);
+        let (mut none, mut nothing) = (Vec::new(), Vec::new());
         collect_contradictions(
-            &json!({"shipments": [{"shipment": {"contradictions": [
-                {"code": "delivered_but_driver_reports_failure", "remedies": ["callback", "redelivery"]}]}}],
-                "order_contradictions": [{"code": "promise_overdue", "remedies": ["return_label"]}]}),
-            &mut codes,
-            &mut remedies,
+            &ToolOutput::refused("not_found", "no"),
+            &mut none,
+            &mut nothing,
         );
-        // The order's own first (at the top of the result), then the shipment's.
-        assert_eq!(
-            codes,
-            ["promise_overdue", "delivered_but_driver_reports_failure"]
-        );
-        assert_eq!(remedies, ["return_label", "callback", "redelivery"]);
+        assert!(none.is_empty() && nothing.is_empty());
     }
 }

@@ -17,7 +17,8 @@
 //!    the same position the more specific phrase first. `where_is_my_parcel` is the
 //!    vaguest request and goes after the other requests when it is not alone
 //!    ("Wo ist mein Paket? Laut Tracking zugestellt, aber nicht da" is mainly
-//!    `not_received`).
+//!    `not_received`). A question when the driver comes goes after a redelivery
+//!    asked for in the same message.
 
 use std::sync::LazyLock;
 
@@ -284,11 +285,18 @@ fn order(accepted: &[Candidate]) -> Vec<Intent> {
     let mut keyed: Vec<(Key, Intent)> = accepted
         .iter()
         .map(|c| {
-            let vague = c.intent == Intent::WhereIsMyParcel
+            let vague = (c.intent == Intent::WhereIsMyParcel
                 && accepted
                     .iter()
                     .any(|o| group(o.intent) == 0 && o.intent != c.intent)
-                && requests > 1;
+                && requests > 1)
+                // "Kann der Fahrer es morgen beim Nachbarn abgeben?" asks for a
+                // redelivery; when the driver comes is part of that answer.
+                || (c.intent
+                    == (Intent::Detail {
+                        detail: super::Detail::NextAttempt,
+                    })
+                    && accepted.iter().any(|o| o.intent == Intent::Redelivery));
             let key = (
                 group(c.intent),
                 vague,

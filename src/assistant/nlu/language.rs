@@ -195,6 +195,9 @@ pub fn requested(tokens: &[Token]) -> Option<Locale> {
         "do",
         "you",
     ];
+    const NOT: &[&str] = &[
+        "dont", "don", "not", "no", "cant", "cannot", "kein", "keine", "nicht", "kaum",
+    ];
     let mut found = None;
     for (i, t) in tokens.iter().enumerate() {
         let lang = match t.text.as_str() {
@@ -205,7 +208,16 @@ pub fn requested(tokens: &[Token]) -> Option<Locale> {
         let near = tokens[i.saturating_sub(3)..tokens.len().min(i + 3)]
             .iter()
             .any(|n| ASKING.contains(&n.text.as_str()));
-        if near {
+        // "I don't speak German", "ich spreche kein Englisch": the other language.
+        let negated = tokens[i.saturating_sub(3)..i]
+            .iter()
+            .any(|n| NOT.contains(&n.text.as_str()));
+        if negated {
+            found = Some(match lang {
+                Locale::De => Locale::En,
+                Locale::En => Locale::De,
+            });
+        } else if near {
             found = Some(lang);
         }
     }
@@ -263,6 +275,22 @@ mod tests {
         assert_eq!(
             verdict("Do you speak German?"),
             Verdict::Confident(Locale::De)
+        );
+    }
+
+    #[test]
+    fn not_speaking_a_language_asks_for_the_other() {
+        assert_eq!(
+            verdict("sorry, I don't speak German. order A-100283 zip 20095"),
+            Verdict::Confident(Locale::En)
+        );
+        assert_eq!(
+            verdict("Ich spreche leider kein Englisch"),
+            Verdict::Confident(Locale::De)
+        );
+        assert_eq!(
+            verdict("I do not speak German well"),
+            Verdict::Confident(Locale::En)
         );
     }
 

@@ -181,6 +181,11 @@ pub enum Intent {
     GeneralQuestion {
         topic: Topic,
     },
+    /// "STOP", "keine Nachrichten mehr" (`on: false`); "START", "Benachrichtigungen
+    /// wieder an" (`on: true`): the notices Verity sends first ([`lexicon::notices`]).
+    Notices {
+        on: bool,
+    },
     /// Nothing matched.
     Unknown,
 }
@@ -276,6 +281,7 @@ pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
     let words = tokens.iter().filter(|t| !t.number).count();
 
     let mut intents = found.intents;
+    lexicon::notices::settle(&tokens, &mut intents);
     // "I got it after all": no report that it has not come.
     let received = found.received
         && !text.contains('?')
@@ -302,9 +308,13 @@ pub fn understand(text: &str, ctx: &NluContext) -> Understanding {
         .iter()
         .any(|i| matches!(i, Intent::NotReceived | Intent::WrongItem | Intent::Damaged));
     // A report is the customer's about the order unless the message places the broken
-    // or missing thing elsewhere ("mein alter Wasserkocher", "my phone, last year") and
-    // ties it to no delivery ("ist kaputt angekommen").
-    let report_unsure = reports && found.other_thing && !found.order_context;
+    // or missing thing elsewhere ("mein alter Wasserkocher", "my phone, last year", "mein
+    // Toaster zu Hause ist auch kaputt") and ties it neither to a delivery ("ist kaputt
+    // angekommen") nor to an order it names.
+    let tied = found.order_context
+        || !entities.order_numbers.is_empty()
+        || !entities.tracking_numbers.is_empty();
+    let report_unsure = reports && found.other_thing && !tied;
     // "hallo, wie lange habe ich Zeit für eine Rcüksendung": a greeting before words
     // nothing else matched is not just a greeting; the rest was not understood.
     let greeting_before_more = intents == [Intent::Greeting]

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use super::{EngineReply, Intent, Signals, TurnInput};
 use crate::assistant::reply::SuggestedAction;
 use crate::assistant::reply::{action_label, render_reply, slot_text};
-use crate::assistant::tools::{ToolCallRecord, ToolContext, call_tool};
+use crate::assistant::tools::output::{Unverified, Verification};
+use crate::assistant::tools::{ToolCallRecord, ToolContext, ToolOutput};
 use crate::domain::Locale;
 use crate::truth::Remedy;
 
@@ -63,11 +64,10 @@ impl Turn {
         ctx: &mut ToolContext<'_>,
         name: &str,
         args: Value,
-    ) -> anyhow::Result<Value> {
-        let record = call_tool(ctx, name, &args).await?;
-        let result = record.result.clone();
-        self.calls.push(record);
-        Ok(result)
+    ) -> anyhow::Result<ToolOutput> {
+        let called = crate::assistant::tools::call(ctx, name, &args).await?;
+        self.calls.push(called.record);
+        Ok(called.output)
     }
 
     fn finish(self) -> EngineReply {
@@ -205,8 +205,12 @@ impl Turn {
             let already_mine = ctx.customer().is_some()
                 && order.is_some()
                 && (postcode.is_some() || email.is_some());
-            let r = self.tool(ctx, "verify_customer", args).await?;
-            if r["verified"] != true {
+            let out = self.tool(ctx, "verify_customer", args).await?;
+            let Some(r) = out.verification() else {
+                self.say("verify_failed", context! {});
+                return Ok(());
+            };
+            let Some(who) = r.who.as_ref().filter(|_| r.verified) else {
                 if already_mine {
                     // A verified customer naming another order: that order is not theirs.
                     self.say("not_found", context! {});
@@ -216,24 +220,24 @@ impl Turn {
                     ctx.state.pending_intent = later;
                 }
                 ctx.state.failed_verifications = ctx.state.failed_verifications.saturating_add(1);
-                self.verification_failed(&r)?;
+                self.verification_failed(r);
                 // Repeated failures: a person is offered, as a button from the second
                 // and in words from the third.
-                if ctx.state.failed_verifications >= 3 && r["reason"] != "locked" {
+                if ctx.state.failed_verifications >= 3 && r.reason != Some(Unverified::Locked) {
                     self.offer_person();
                 } else if ctx.state.failed_verifications >= 2 {
                     self.offer("handoff");
                 }
                 return Ok(());
-            }
+            };
             ctx.state.unverified_order = None;
             ctx.state.failed_verifications = 0;
             self.say(
                 "verified",
                 context! {
-                    name => r["customer_name"].as_str().unwrap_or(""),
-                    salutation => r["salutation"].as_str(),
-                    family_name => r["family_name"].as_str(),
+                    name => &who.customer_name,
+                    salutation => who.salutation,
+                    family_name => &who.family_name,
                 },
             );
             let intent = data_intent
@@ -289,22 +293,21 @@ impl Turn {
         self.small_talk(ctx, text, s).await
     }
 
-    fn verification_failed(&mut self, r: &Value) -> anyhow::Result<()> {
-        match r["reason"].as_str() {
-            Some("locked") => {
+    fn verification_failed(&mut self, r: &Verification) {
+        match r.reason {
+            Some(Unverified::Locked) => {
                 self.say(
                     "locked",
-                    context! { minutes => r["retry_after_minutes"].as_i64().unwrap_or(30) },
+                    context! { minutes => r.retry_after_minutes.unwrap_or(30) },
                 );
                 self.offer("handoff");
             }
-            Some("missing") if r["needs"][0] == "order_number" => {
+            Some(Unverified::Missing) if r.needs == Some(["order_number"]) => {
                 self.say("ask_order_number", context! {})
             }
-            Some("missing") => self.say("ask_postcode", context! {}),
+            Some(Unverified::Missing) => self.say("ask_postcode", context! {}),
             _ => self.say("verify_failed", context! {}),
         }
-        Ok(())
     }
 
     async fn small_talk(
@@ -324,14 +327,7 @@ impl Turn {
             let r = self
                 .tool(ctx, "search_help", json!({"query": text}))
                 .await?;
-            let articles: Vec<String> = r["articles"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x["text"].as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let articles = r.help_texts();
             if articles.is_empty() {
                 if s.has(Intent::Greeting) && !s.injection {
                     self.say("greeting", context! {});
@@ -375,11 +371,10 @@ impl Turn {
         if s.refers_to_other {
             let r = self.tool(ctx, "list_orders", json!({})).await?;
             let focus = ctx.state.focus_order.clone();
-            let other = r["orders"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|o| o["order_number"].as_str())
+            let other = r
+                .orders()
+                .iter()
+                .map(|o| o.number())
                 .find(|n| Some(*n) != focus.as_deref())
                 .map(str::to_string);
             return Ok(match other {
@@ -400,12 +395,7 @@ impl Turn {
             }));
         }
         let r = self.tool(ctx, "list_orders", json!({})).await?;
-        let orders: Vec<String> = r["orders"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|o| o["order_number"].as_str().map(str::to_string))
-            .collect();
+        let orders: Vec<String> = r.orders().iter().map(|o| o.number().to_string()).collect();
         if orders.len() == 1 {
             return Ok(Some(Target {
                 order: orders.first().cloned(),
@@ -441,7 +431,25 @@ impl Turn {
                 self.offer("handoff");
                 Ok(())
             }
-            Intent::Detail { detail } => self.detail(ctx, detail, &target).await,
+            Intent::Detail { detail } => {
+                // "Kann der Fahrer es morgen beim Nachbarn abgeben?" asks for a
+                // redelivery too: it is proposed, after the answer to the question; when
+                // the policy says no, its reason answers the question already.
+                if s.has(Intent::Redelivery) && ctx.state.pending.is_none() {
+                    let before = self.parts.len();
+                    self.propose(ctx, Remedy::Redelivery, Some(&target)).await?;
+                    if self.kinds[before..].iter().any(|k| k == "refused") {
+                        return Ok(());
+                    }
+                    let (parts, kinds) =
+                        (self.parts.split_off(before), self.kinds.split_off(before));
+                    self.detail(ctx, detail, &target).await?;
+                    self.parts.extend(parts);
+                    self.kinds.extend(kinds);
+                    return Ok(());
+                }
+                self.detail(ctx, detail, &target).await
+            }
             Intent::NotReceived | Intent::WrongItem | Intent::Damaged => {
                 let claim = match intent {
                     Intent::NotReceived => "not_received",
@@ -466,7 +474,7 @@ impl Turn {
                 let r = self
                     .tool(ctx, "search_help", json!({"query": "return Rücksendung"}))
                     .await?;
-                if let Some(text) = r["articles"][0]["text"].as_str() {
+                if let Some(text) = r.help_texts().first() {
                     self.say("help", context! { articles => vec![text.to_string()] });
                 }
                 if self.allowed(ctx, Remedy::ReturnLabel, &target).await? {
@@ -486,33 +494,17 @@ impl Turn {
         let r = self
             .tool(ctx, "track_shipment", target.args_with(json!({})))
             .await?;
-        if r.get("error").is_some() {
+        let Some(r) = r.shipments() else {
             self.say("not_found", context! {});
             return Ok(());
-        }
+        };
         let mut offers: Vec<String> = Vec::new();
-        let mut contradictions: Vec<&Value> = Vec::new();
-        for item in r["shipments"].as_array().into_iter().flatten() {
-            contradictions.extend(
-                item["shipment"]["contradictions"]
-                    .as_array()
-                    .into_iter()
-                    .flatten(),
-            );
-        }
-        contradictions.extend(r["order_contradictions"].as_array().into_iter().flatten());
-        for c in contradictions {
-            if let Some(code) = c["code"].as_str()
-                && !self.contradictions.iter().any(|x| x == code)
-            {
+        for c in r.contradictions() {
+            let code = c.code.as_str();
+            if !self.contradictions.iter().any(|x| x == code) {
                 self.contradictions.push(code.to_string());
             }
-            for remedy in c["remedies"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
+            for remedy in c.remedies.iter().map(|r| r.as_str()) {
                 if !offers.iter().any(|o| o == remedy) {
                     offers.push(remedy.to_string());
                 }
@@ -613,7 +605,7 @@ impl Turn {
             .await?;
         let order = ctx.state.focus_order.clone().unwrap_or_default();
         let view = match crate::domain::OrderNumber::parse(&order) {
-            Ok(n) if r.get("error").is_none() => ctx.order_view(&n).await?,
+            Ok(n) if !r.is_refusal() => ctx.order_view(&n).await?,
             _ => None,
         };
         let Some(found) = view else {
@@ -670,8 +662,8 @@ impl Turn {
         }
         if args.get("order_number").is_none() && args.get("tracking_number").is_none() {
             let r = self.tool(ctx, "list_orders", json!({})).await?;
-            match r["orders"].as_array().map(Vec::as_slice) {
-                Some([only]) => args["order_number"] = only["order_number"].clone(),
+            match r.orders() {
+                [only] => args["order_number"] = json!(only.number()),
                 _ => {
                     self.say("which_order", context! { orders => Vec::<String>::new() });
                     return Ok(());
@@ -679,17 +671,16 @@ impl Turn {
             }
         }
         let r = self.tool(ctx, "propose_remedy", args).await?;
-        if r.get("error").is_some() {
+        let Some(r) = r.decision() else {
             self.say("not_found", context! {});
             return Ok(());
-        }
-        if r["allowed"] != true {
-            let offers: Vec<String> = r["alternatives"]
-                .as_array()
-                .into_iter()
+        };
+        if !r.allowed {
+            let offers: Vec<String> = r
+                .alternatives
+                .iter()
                 .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
+                .map(|a| a.as_str().to_string())
                 .collect();
             for o in &offers {
                 self.offer(o);
@@ -703,13 +694,13 @@ impl Turn {
                 context! {
                     remedy => remedy.as_str(),
                     label => action_label(remedy.as_str(), self.locale),
-                    reason => r["reason"].as_str().unwrap_or(""),
+                    reason => &r.reason,
                     offers => labels,
                 },
             );
             return Ok(());
         }
-        let slot = self.slot_of(ctx, &r["proposal"]["slot"]);
+        let slot = self.slot_of(ctx, r.proposal.as_ref().and_then(|p| p.slot.as_ref()));
         self.say(
             "proposal",
             context! { remedy => remedy.as_str(), slot => slot },
@@ -719,13 +710,16 @@ impl Turn {
         Ok(())
     }
 
-    fn slot_of(&self, ctx: &ToolContext<'_>, slot: &Value) -> String {
-        let parse = |v: &Value| {
-            v.as_str()
-                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+    fn slot_of(&self, ctx: &ToolContext<'_>, slot: Option<&(String, String)>) -> String {
+        let parse = |v: &str| {
+            chrono::DateTime::parse_from_rfc3339(v)
+                .ok()
                 .map(|d| d.with_timezone(&chrono::Utc))
         };
-        match (parse(&slot[0]), parse(&slot[1])) {
+        let Some((start, end)) = slot else {
+            return String::new();
+        };
+        match (parse(start), parse(end)) {
             (Some(start), Some(end)) => slot_text(start, end, ctx.policy.time_zone, self.locale),
             _ => String::new(),
         }
@@ -739,15 +733,12 @@ impl Turn {
         let r = self
             .tool(ctx, "confirm_remedy", json!({"proposal_id": pending.id}))
             .await?;
-        if let Some(case) = r.get("case") {
-            let slot = self.slot_of(ctx, &case["slot"]);
-            let remedy = case["kind"]
-                .as_str()
-                .unwrap_or(pending.remedy.as_str())
-                .to_string();
+        if let Some(answer) = r.case() {
+            let slot = self.slot_of(ctx, answer.case.new_slot());
+            let remedy = answer.case.kind().unwrap_or(pending.remedy).as_str();
             self.say(
                 "confirmed",
-                context! { remedy => remedy, slot => slot, created => r["created"] == true },
+                context! { remedy => remedy, slot => slot, created => answer.created },
             );
             if pending.remedy == Remedy::Handoff {
                 self.handoff = true;
@@ -758,7 +749,7 @@ impl Turn {
                 context! {
                     remedy => pending.remedy.as_str(),
                     label => action_label(pending.remedy.as_str(), self.locale),
-                    reason => r["reason"].as_str().or(r["error"]["message"].as_str()).unwrap_or(""),
+                    reason => r.decision().map(|d| d.reason.as_str()).or(r.refusal_message()).unwrap_or(""),
                     offers => Vec::<String>::new(),
                 },
             );
@@ -779,7 +770,7 @@ impl Turn {
                 json!({"reason": "customer asked for a person"}),
             )
             .await?;
-        if r["handoff"] != true {
+        if !r.handed_off() {
             // Too many handoffs without verification from this client.
             self.say("handoff_limited", context! {});
             return Ok(());

@@ -7,8 +7,9 @@
 //! and per client across sessions, channels and instances, and per conversation; enough
 //! of them lock verification, each lock of a key longer than the one before.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::output::{Unverified, Verification, Verified};
 use super::{ToolContext, arg};
 use crate::domain::OrderNumber;
 use crate::domain::lockout::{self, KeyKind};
@@ -20,8 +21,8 @@ pub const MAX_FAILED_VERIFICATIONS: i64 = lockout::MAX_FAILURES;
 /// How long the first lock lasts.
 pub const LOCK_MINUTES: i64 = lockout::FIRST_LOCK_MINUTES;
 
-fn locked(minutes: i64) -> Value {
-    json!({"verified": false, "reason": "locked", "retry_after_minutes": minutes.max(1)})
+fn locked(minutes: i64) -> Verification {
+    Verification::locked(minutes)
 }
 
 /// The keys an attempt is counted against.
@@ -39,7 +40,7 @@ fn attempt_keys(ctx: &ToolContext<'_>, order: &str, email: Option<&str>) -> Vec<
 pub(super) async fn verify_customer(
     ctx: &mut ToolContext<'_>,
     args: &Value,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<Verification> {
     let now_ms = ctx.now_ms();
     if let Some(until) = ctx.conversation.locked_until_ms
         && until > now_ms
@@ -51,10 +52,10 @@ pub(super) async fn verify_customer(
     let email = arg(args, "email");
     let Some(order) = order else {
         // An email (or a postcode) alone proves nothing: ask for the order number.
-        return Ok(json!({"verified": false, "reason": "missing", "needs": ["order_number"]}));
+        return Ok(Verification::missing("order_number"));
     };
     if postcode.is_none() && email.is_none() {
-        return Ok(json!({"verified": false, "reason": "missing", "needs": ["postcode_or_email"]}));
+        return Ok(Verification::missing("postcode_or_email"));
     }
     // Count the attempt first, everywhere it counts; a locked key answers nothing more.
     let keys = attempt_keys(ctx, order, email);
@@ -155,10 +156,13 @@ pub(super) async fn verify_customer(
     let name = found.as_ref().map(|c| c.name.clone()).unwrap_or_default();
     let salutation = found.as_ref().and_then(|c| c.salutation);
     let family_name = found.as_ref().map(|c| c.family_name());
-    Ok(
-        json!({"verified": true, "customer_name": name, "salutation": salutation,
-               "family_name": family_name, "order_number": order}),
-    )
+    Ok(Verification::verified(Verified {
+        customer_name: name,
+        salutation,
+        family_name,
+        order_number: order.to_string(),
+        contact: None,
+    }))
 }
 
 /// A successful attempt is not held against its keys.
@@ -174,7 +178,7 @@ async fn uncount(ctx: &ToolContext<'_>, keys: &[(KeyKind, String)]) -> anyhow::R
 /// speaks for the contact's person id, which no read tool takes for a customer, and
 /// sees the contact's order only (see `ToolContext::owned_view`). The sender is not
 /// linked to anyone: a contact verifies again in a new conversation.
-fn verified_contact(ctx: &mut ToolContext<'_>, c: contacts::ContactRow) -> Value {
+fn verified_contact(ctx: &mut ToolContext<'_>, c: contacts::ContactRow) -> Verification {
     if ctx.conversation.customer_id.as_deref() != Some(c.person_id.as_str()) {
         *ctx.state = Default::default();
     }
@@ -182,8 +186,13 @@ fn verified_contact(ctx: &mut ToolContext<'_>, c: contacts::ContactRow) -> Value
     ctx.conversation.failed_verifications = 0;
     ctx.conversation.locked_until_ms = None;
     ctx.state.focus_on_order(&c.order_number);
-    json!({"verified": true, "customer_name": c.name, "salutation": null,
-           "family_name": null, "order_number": c.order_number, "contact": c.role})
+    Verification::verified(Verified {
+        customer_name: c.name,
+        salutation: None,
+        family_name: None,
+        order_number: c.order_number,
+        contact: Some(c.role),
+    })
 }
 
 /// A failed attempt: it stays counted; a key at its limit locks, and so does the
@@ -192,7 +201,7 @@ async fn failed(
     ctx: &mut ToolContext<'_>,
     keys: &[(KeyKind, String)],
     now_ms: i64,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<Verification> {
     let mut locked_until = None::<i64>;
     {
         let mut conn = ctx.store.write_one().await?;
@@ -222,6 +231,6 @@ async fn failed(
     }
     Ok(match locked_until {
         Some(until) => locked(lockout::minutes_left(until, now_ms)),
-        None => json!({"verified": false, "reason": "no_match"}),
+        None => Verification::failed(Unverified::NoMatch),
     })
 }

@@ -4,6 +4,7 @@
 //! `confirm_remedy` acts only on a proposal this conversation was shown.
 
 mod identity;
+pub mod output;
 mod read;
 mod write;
 
@@ -20,6 +21,7 @@ use crate::store::conversations::ConversationRow;
 use crate::truth::Policy;
 
 pub use identity::{LOCK_MINUTES, MAX_FAILED_VERIFICATIONS};
+pub use output::ToolOutput;
 
 /// Everything a tool may use during one turn. Tools change `conversation` and `state`
 /// in memory; the conversation service saves them with the reply.
@@ -236,32 +238,35 @@ pub fn registry() -> Vec<ToolSpec> {
 }
 
 /// A refusal the model (or the dialogue policy) reads; never a crash.
-pub(crate) fn refusal(code: &str, message: &str) -> Value {
-    json!({"error": {"code": code, "message": message}})
+pub(crate) fn refusal(code: &'static str, message: &str) -> ToolOutput {
+    ToolOutput::refused(code, message)
+}
+
+/// One tool call: its typed result, which the engine reads, and its record (the same
+/// result serialized once), which is stored with the reply and read by a model.
+pub struct Called {
+    pub output: ToolOutput,
+    pub record: ToolCallRecord,
 }
 
 /// Runs one tool and records the call. Bad arguments and refusals come back as results;
 /// only failures of the store are errors.
-pub async fn call_tool(
+pub async fn call(
     ctx: &mut ToolContext<'_>,
     name: &str,
     arguments: &Value,
-) -> anyhow::Result<ToolCallRecord> {
+) -> anyhow::Result<Called> {
     let started = Instant::now();
     let args = match arguments {
         Value::Object(_) => arguments.clone(),
         Value::Null => json!({}),
         _ => {
-            return Ok(record(
-                name,
-                arguments,
-                refusal("bad_arguments", "arguments must be a JSON object"),
-                started,
-            ));
+            let output = refusal("bad_arguments", "arguments must be a JSON object");
+            return record(name, arguments, output, started);
         }
     };
-    let result = match name {
-        "verify_customer" => identity::verify_customer(ctx, &args).await?,
+    let output = match name {
+        "verify_customer" => ToolOutput::Verification(identity::verify_customer(ctx, &args).await?),
         "list_orders" => read::list_orders(ctx).await?,
         "get_order" => read::get_order(ctx, &args).await?,
         "track_shipment" => read::track_shipment(ctx, &args).await?,
@@ -274,15 +279,50 @@ pub async fn call_tool(
         other => refusal("unknown_tool", &format!("there is no tool named {other}")),
     };
     metrics::counter!("verity_tool_calls_total", "tool" => name.to_string()).increment(1);
-    Ok(record(name, &args, result, started))
+    record(name, &args, output, started)
 }
 
-fn record(name: &str, arguments: &Value, result: Value, started: Instant) -> ToolCallRecord {
-    ToolCallRecord {
-        name: name.to_string(),
-        arguments: arguments.clone(),
-        result,
-        duration_ms: started.elapsed().as_secs_f64() * 1000.0,
+/// Runs one tool for an engine that reads the record only (the model's).
+pub async fn call_tool(
+    ctx: &mut ToolContext<'_>,
+    name: &str,
+    arguments: &Value,
+) -> anyhow::Result<ToolCallRecord> {
+    Ok(call(ctx, name, arguments).await?.record)
+}
+
+fn record(
+    name: &str,
+    arguments: &Value,
+    output: ToolOutput,
+    started: Instant,
+) -> anyhow::Result<Called> {
+    Called::new(
+        name,
+        arguments.clone(),
+        output,
+        started.elapsed().as_secs_f64() * 1000.0,
+    )
+}
+
+impl Called {
+    /// A call and its record: the output serialized once.
+    pub fn new(
+        name: &str,
+        arguments: Value,
+        output: ToolOutput,
+        duration_ms: f64,
+    ) -> anyhow::Result<Self> {
+        let result = serde_json::to_value(&output)?;
+        Ok(Self {
+            output,
+            record: ToolCallRecord {
+                name: name.to_string(),
+                arguments,
+                result,
+                duration_ms,
+            },
+        })
     }
 }
 

@@ -1,8 +1,12 @@
 //! Read tools: only the verified customer's orders, shipments and cases; anything else
 //! reads as "not found", the same answer as for a number that does not exist.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::output::{
+    CaseList, HelpAnswer, HelpArticle, OrderAnswer, OrderItem, OrderList, ShipmentAnswer,
+    ShipmentRef, ShipmentsAnswer, ToolOutput,
+};
 use super::{ToolContext, arg, refusal};
 use crate::assistant::help;
 use crate::domain::{OrderNumber, TrackingNumber};
@@ -10,14 +14,14 @@ use crate::lookup;
 use crate::store::{cases, records};
 use crate::truth::summary;
 
-pub(crate) fn not_verified() -> Value {
+pub(crate) fn not_verified() -> ToolOutput {
     refusal(
         "not_verified",
         "the customer is not verified yet: ask for the order number and the delivery postcode (or the account email)",
     )
 }
 
-pub(crate) fn not_found(what: &str) -> Value {
+pub(crate) fn not_found(what: &str) -> ToolOutput {
     refusal("not_found", &format!("no {what} of this customer matches"))
 }
 
@@ -55,7 +59,7 @@ pub(crate) async fn owned_shipment(
     Ok(owned_order(ctx, order.as_str()).await?.map(|o| (t, o)))
 }
 
-pub(super) async fn list_orders(ctx: &mut ToolContext<'_>) -> anyhow::Result<Value> {
+pub(super) async fn list_orders(ctx: &mut ToolContext<'_>) -> anyhow::Result<ToolOutput> {
     let Some(customer) = ctx.customer().map(str::to_string) else {
         return Ok(not_verified());
     };
@@ -74,26 +78,19 @@ pub(super) async fn list_orders(ctx: &mut ToolContext<'_>) -> anyhow::Result<Val
     let mut orders = Vec::new();
     for n in numbers.iter().take(10) {
         if let Some(found) = ctx.order_view(n).await? {
-            let v = &found.view;
-            orders.push(json!({
-                "order_number": v.order.number,
-                "placed_at": v.order.placed_at,
-                "total": v.order.total,
-                "currency": v.order.currency,
-                "in_dispute": v.in_dispute,
-                // The open contradictions, by code: what a reply must not gloss over.
-                "contradictions": v.all_contradictions().map(|c| json!({
-                    "code": c.code, "tracking_number": c.tracking_number})).collect::<Vec<_>>(),
-                "shipments": v.shipments.iter().map(|s| json!({
-                    "tracking_number": s.tracking_number, "kind": s.kind, "status": s.status,
-                    "in_dispute": s.in_dispute})).collect::<Vec<_>>(),
-            }));
+            orders.push(OrderItem(found));
         }
     }
-    Ok(json!({"orders": orders, "more": numbers.len().saturating_sub(10)}))
+    Ok(ToolOutput::Orders(OrderList {
+        orders,
+        more: numbers.len().saturating_sub(10),
+    }))
 }
 
-pub(super) async fn get_order(ctx: &mut ToolContext<'_>, args: &Value) -> anyhow::Result<Value> {
+pub(super) async fn get_order(
+    ctx: &mut ToolContext<'_>,
+    args: &Value,
+) -> anyhow::Result<ToolOutput> {
     if ctx.customer().is_none() {
         return Ok(not_verified());
     }
@@ -107,14 +104,17 @@ pub(super) async fn get_order(ctx: &mut ToolContext<'_>, args: &Value) -> anyhow
         return Ok(not_found("order"));
     };
     ctx.state.focus_on_order(n.as_str());
-    let text = summary(&found.view, ctx.locale, ctx.policy);
-    Ok(json!({"order": found.view, "summary": text}))
+    let summary = summary(&found.view, ctx.locale, ctx.policy);
+    Ok(ToolOutput::Order(OrderAnswer {
+        order: found,
+        summary,
+    }))
 }
 
 pub(super) async fn track_shipment(
     ctx: &mut ToolContext<'_>,
     args: &Value,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<ToolOutput> {
     if ctx.customer().is_none() {
         return Ok(not_verified());
     }
@@ -127,8 +127,15 @@ pub(super) async fn track_shipment(
         };
         ctx.state.focus_on_order(order.as_str());
         ctx.state.focus_tracking = Some(t.as_str().to_string());
-        let text = summary(&found.view, ctx.locale, ctx.policy);
-        return Ok(json!({"shipments": [{"shipment": found.view, "summary": text}]}));
+        let summary = summary(&found.view, ctx.locale, ctx.policy);
+        return Ok(ToolOutput::Shipments(ShipmentsAnswer {
+            order_number: None,
+            shipments: vec![ShipmentAnswer {
+                shipment: ShipmentRef::Own(Box::new(found.view)),
+                summary,
+            }],
+            order_contradictions: None,
+        }));
     }
     let number = arg(args, "order_number")
         .map(str::to_string)
@@ -146,32 +153,39 @@ pub(super) async fn track_shipment(
         return Ok(not_found("order"));
     };
     ctx.state.focus_on_order(n.as_str());
-    let shipments: Vec<Value> = found
-        .view
-        .shipments
-        .iter()
-        .map(|s| json!({"shipment": s, "summary": summary(s, ctx.locale, ctx.policy)}))
+    let shipments = (0..found.view.shipments.len())
+        .map(|i| ShipmentAnswer {
+            summary: summary(&found.view.shipments[i], ctx.locale, ctx.policy),
+            shipment: ShipmentRef::InOrder(found.clone(), i),
+        })
         .collect();
-    Ok(json!({"order_number": n, "shipments": shipments,
-              "order_contradictions": found.view.contradictions}))
+    Ok(ToolOutput::Shipments(ShipmentsAnswer {
+        order_number: Some(n),
+        shipments,
+        order_contradictions: Some(found.view.contradictions.clone()),
+    }))
 }
 
-pub(super) async fn list_cases(ctx: &mut ToolContext<'_>) -> anyhow::Result<Value> {
+pub(super) async fn list_cases(ctx: &mut ToolContext<'_>) -> anyhow::Result<ToolOutput> {
     let Some(customer) = ctx.customer().map(str::to_string) else {
         return Ok(not_verified());
     };
     let mut conn = ctx.store.read().await?;
     let rows = cases::list_cases_for_customer(&mut conn, &customer).await?;
-    Ok(json!({"cases": rows}))
+    Ok(ToolOutput::Cases(CaseList { cases: rows }))
 }
 
-pub(super) fn search_help(ctx: &ToolContext<'_>, args: &Value) -> Value {
+pub(super) fn search_help(ctx: &ToolContext<'_>, args: &Value) -> ToolOutput {
     let Some(query) = arg(args, "query") else {
         return refusal("bad_arguments", "query is required");
     };
-    let articles: Vec<Value> = help::search(query, 2)
+    let articles = help::search(query, 2)
         .into_iter()
-        .map(|a| json!({"id": a.id, "title": a.title(ctx.locale), "text": a.text(ctx.locale)}))
+        .map(|a| HelpArticle {
+            id: a.id.clone(),
+            title: a.title(ctx.locale).to_string(),
+            text: a.text(ctx.locale).to_string(),
+        })
         .collect();
-    json!({"articles": articles})
+    ToolOutput::Help(HelpAnswer { articles })
 }

@@ -4,6 +4,10 @@
 
 use serde_json::{Value, json};
 
+use super::output::{
+    CaseAnswer, CaseRef, Decision, HandoffAnswer, NewCaseSummary, Reported, ReportedView,
+    ToolOutput,
+};
 use super::read::{not_found, not_verified, owned_order, owned_shipment};
 use super::{ToolContext, arg, refusal};
 use crate::assistant::state::Proposal;
@@ -19,7 +23,7 @@ use crate::truth::{Remedy, Subject, callback_slots, eligibility};
 pub(super) async fn report_problem(
     ctx: &mut ToolContext<'_>,
     args: &Value,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<ToolOutput> {
     let Some(customer) = ctx.customer().map(str::to_string) else {
         return Ok(not_verified());
     };
@@ -62,6 +66,17 @@ pub(super) async fn report_problem(
         .map(TrackingNumber::as_str)
         .unwrap_or(order.as_str());
     let id = format!("cr-{}-{}-{target}", ctx.conversation.id, claim.as_str());
+    // Event ids are at most 64 characters (a conversation id and a 20-digit tracking
+    // number are more): a longer one is its digest, the same for the same report.
+    let id = if id.len() > 64 {
+        use sha2::Digest;
+        format!(
+            "cr-{}",
+            &hex::encode(sha2::Sha256::digest(id.as_bytes()))[..48]
+        )
+    } else {
+        id
+    };
     let event = Event {
         id: EventId::parse(&id).map_err(anyhow::Error::msg)?,
         occurred_at: ctx.now.fixed_offset(),
@@ -89,14 +104,17 @@ pub(super) async fn report_problem(
     let view = match &tracking {
         Some(t) => lookup::shipment(ctx.store, ctx.policy, ctx.now, t)
             .await?
-            .map(|f| serde_json::to_value(f.view))
-            .transpose()?,
+            .map(|f| ReportedView::Shipment(Box::new(f.view))),
         None => lookup::order(ctx.store, ctx.policy, ctx.now, &order)
             .await?
-            .map(|f| serde_json::to_value(f.view))
-            .transpose()?,
+            .map(|f| ReportedView::Order(Box::new(f.view))),
     };
-    Ok(json!({"recorded": true, "event_id": id, "claim": claim.as_str(), "view": view}))
+    Ok(ToolOutput::Reported(Reported {
+        recorded: true,
+        event_id: id,
+        claim: claim.as_str(),
+        view,
+    }))
 }
 
 /// The view a remedy is judged on: the shipment's when one is named, else the order's.
@@ -156,7 +174,7 @@ async fn remedy_target(
 pub(super) async fn propose_remedy(
     ctx: &mut ToolContext<'_>,
     args: &Value,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<ToolOutput> {
     if ctx.customer().is_none() {
         return Ok(not_verified());
     }
@@ -180,16 +198,16 @@ pub(super) async fn propose_remedy(
     let rctx = ctx.remedy_context(&order).await?;
     let decision = eligibility(remedy, view.subject(), &rctx, ctx.now, ctx.policy);
     if !decision.allowed {
-        let alternatives: Vec<&str> = Remedy::ALL
+        let alternatives = Remedy::ALL
             .iter()
-            .filter(|r| **r != remedy)
-            .filter(|r| eligibility(**r, view.subject(), &rctx, ctx.now, ctx.policy).allowed)
-            .map(|r| r.as_str())
+            .copied()
+            .filter(|r| *r != remedy)
+            .filter(|r| eligibility(*r, view.subject(), &rctx, ctx.now, ctx.policy).allowed)
             .collect();
-        return Ok(
-            json!({"allowed": false, "remedy": remedy, "reason": decision.reason.get(ctx.locale),
-                         "alternatives": alternatives}),
-        );
+        return Ok(ToolOutput::Decision(Decision {
+            alternatives: Some(alternatives),
+            ..Decision::refused(remedy, decision.reason.get(ctx.locale))
+        }));
     }
     let slots = if remedy == Remedy::Callback {
         callback_slots(ctx.now, ctx.policy)
@@ -197,9 +215,11 @@ pub(super) async fn propose_remedy(
         Vec::new()
     };
     if remedy == Remedy::Callback && slots.is_empty() {
-        return Ok(
-            json!({"allowed": false, "remedy": remedy, "reason": crate::prompts::text("no_slot", ctx.locale, minijinja::Value::UNDEFINED), "alternatives": ["handoff"]}),
-        );
+        let reason = crate::prompts::text("no_slot", ctx.locale, minijinja::Value::UNDEFINED);
+        return Ok(ToolOutput::Decision(Decision {
+            alternatives: Some(vec![Remedy::Handoff]),
+            ..Decision::refused(remedy, &reason)
+        }));
     }
     let proposal = Proposal {
         id: format!("p{}", ctx.state.proposals_seen.len() + 1),
@@ -213,16 +233,20 @@ pub(super) async fn propose_remedy(
     };
     ctx.state.proposals_seen.push(proposal.id.clone());
     ctx.state.pending = Some(proposal.clone());
-    Ok(
-        json!({"allowed": true, "proposal": proposal, "slots": slots,
-              "reason": decision.reason.get(ctx.locale)}),
-    )
+    Ok(ToolOutput::Decision(Decision {
+        allowed: true,
+        remedy: None,
+        reason: decision.reason.get(ctx.locale).to_string(),
+        proposal: Some(proposal),
+        slots: Some(slots),
+        alternatives: None,
+    }))
 }
 
 pub(super) async fn confirm_remedy(
     ctx: &mut ToolContext<'_>,
     args: &Value,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<ToolOutput> {
     let Some(customer) = ctx.customer().map(str::to_string) else {
         return Ok(not_verified());
     };
@@ -266,10 +290,14 @@ pub(super) async fn confirm_remedy(
         let existing = existing_case(ctx, &customer, &claim_key).await?;
         ctx.state.pending = None;
         return Ok(match existing {
-            Some(case) => json!({"case": case, "created": false}),
-            None => {
-                json!({"allowed": false, "remedy": pending.remedy, "reason": decision.reason.get(ctx.locale)})
-            }
+            Some(case) => ToolOutput::Case(CaseAnswer {
+                case: CaseRef::Existing(case),
+                created: false,
+            }),
+            None => ToolOutput::Decision(Decision::refused(
+                pending.remedy,
+                decision.reason.get(ctx.locale),
+            )),
         });
     }
     if pending.remedy == Remedy::Callback
@@ -317,41 +345,50 @@ pub(super) async fn confirm_remedy(
     ctx.forget_reads();
     ctx.state.pending = None;
     tracing::info!(conversation.id = %ctx.conversation.id, case.id = %id, created, remedy = pending.remedy.as_str(), "remedy confirmed");
-    Ok(
-        json!({"case": {"id": id, "kind": pending.remedy, "status": "open", "order_number": order,
-                       "tracking_number": tracking, "slot": pending.slot}, "created": created}),
-    )
+    Ok(ToolOutput::Case(CaseAnswer {
+        case: CaseRef::New(NewCaseSummary {
+            id,
+            kind: pending.remedy,
+            status: "open",
+            order_number: order,
+            tracking_number: tracking,
+            slot: pending.slot,
+        }),
+        created,
+    }))
 }
 
 async fn existing_case(
     ctx: &ToolContext<'_>,
     customer: &str,
     claim_key: &str,
-) -> anyhow::Result<Option<Value>> {
+) -> anyhow::Result<Option<crate::store::cases::CaseRow>> {
     let mut conn = ctx.store.read().await?;
     let cases = crate::store::cases::list_cases_for_customer(&mut conn, customer).await?;
     // The claim key is remedy:order:tracking; match on those fields.
     let mut parts = claim_key.splitn(3, ':');
     let (kind, order, tracking) = (parts.next(), parts.next(), parts.next());
-    Ok(cases
-        .into_iter()
-        .find(|c| {
-            Some(c.kind.as_str()) == kind
-                && c.order_number.as_deref() == order
-                && c.tracking_number.as_deref().unwrap_or("-") == tracking.unwrap_or("-")
-        })
-        .map(|c| json!(c)))
+    Ok(cases.into_iter().find(|c| {
+        Some(c.kind.as_str()) == kind
+            && c.order_number.as_deref() == order
+            && c.tracking_number.as_deref().unwrap_or("-") == tracking.unwrap_or("-")
+    }))
 }
 
 pub(super) async fn handoff_to_human(
     ctx: &mut ToolContext<'_>,
     args: &Value,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<ToolOutput> {
     let case_id = crate::store::new_id("case");
     let claim_key = format!("handoff:{}", ctx.conversation.id);
     if ctx.customer().is_none() && !anonymous_handoff_allowed(ctx, &claim_key).await? {
         tracing::warn!(conversation.id = %ctx.conversation.id, "too many handoffs without verification from one client");
-        return Ok(json!({"handoff": false, "reason": "rate_limited"}));
+        return Ok(ToolOutput::Handoff(HandoffAnswer {
+            handoff: false,
+            case_id: None,
+            created: None,
+            reason: Some("rate_limited"),
+        }));
     }
     let mut tx = ctx.store.begin().await?;
     let (id, created) = insert_case(
@@ -375,7 +412,12 @@ pub(super) async fn handoff_to_human(
     ctx.forget_reads();
     ctx.state.waiting_for_staff = true;
     ctx.state.pending = None;
-    Ok(json!({"handoff": true, "case_id": id, "created": created}))
+    Ok(ToolOutput::Handoff(HandoffAnswer {
+        handoff: true,
+        case_id: Some(id),
+        created: Some(created),
+        reason: None,
+    }))
 }
 
 /// Whether an unverified conversation may open a handoff case: always when it has an

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{CustomerInfo, OrderPanel, ShipmentPanel, customer_info};
-use crate::domain::{CustomerId, TrackingNumber};
+use crate::domain::contact::is_contact_id;
+use crate::domain::{CustomerId, OrderNumber, TrackingNumber};
 use crate::lookup;
 use crate::store::console as q;
 use crate::store::{Store, records};
@@ -41,6 +42,57 @@ pub struct CustomerPage {
     pub orders: Vec<OrderPanel>,
     /// The notices of those orders, and whether staff hold them.
     pub notices: Vec<crate::console::notice_holds::OrderNotices>,
+    /// The person opted out of notices: where they asked, and when.
+    pub opted_out: Option<OptOut>,
+    /// Set when the person is an order's contact (`contact~…`): their role and order.
+    pub contact: Option<ContactOf>,
+}
+
+/// A person's opt-out of notices.
+#[derive(Clone, Debug, Serialize)]
+pub struct OptOut {
+    pub channel: String,
+    pub at_ms: i64,
+}
+
+/// What a contact is to their one order.
+#[derive(Clone, Debug, Serialize)]
+pub struct ContactOf {
+    pub role: String,
+    pub order: String,
+}
+
+/// The person a page is about: a customer, or an order's contact (who sees one order).
+async fn person(
+    store: &Store,
+    id: &str,
+) -> anyhow::Result<Option<(CustomerInfo, Option<ContactOf>, Vec<OrderNumber>)>> {
+    if !is_contact_id(id) {
+        let Some(customer) = customer_info(store, id).await? else {
+            return Ok(None);
+        };
+        let cid = CustomerId::parse(id).map_err(anyhow::Error::msg)?;
+        let mut conn = store.read().await?;
+        let numbers = records::list_order_numbers_for_customer(&mut conn, &cid).await?;
+        return Ok(Some((customer, None, numbers)));
+    }
+    let mut conn = store.read().await?;
+    let Some(c) = crate::store::contacts::get_contact(&mut conn, id).await? else {
+        return Ok(None);
+    };
+    let info = CustomerInfo {
+        id: c.person_id.clone(),
+        name: c.name.clone(),
+        email: c.email.clone(),
+        phone: c.phone.clone(),
+        locale: c.locale.as_str().to_string(),
+    };
+    let of = ContactOf {
+        role: c.role.as_str().to_string(),
+        order: c.order_number.clone(),
+    };
+    let numbers = OrderNumber::parse(&c.order_number).into_iter().collect();
+    Ok(Some((info, Some(of), numbers)))
 }
 
 /// Builds a customer's page.
@@ -50,17 +102,18 @@ pub async fn customer_page(
     now: DateTime<Utc>,
     id: &str,
 ) -> anyhow::Result<Option<CustomerPage>> {
-    let Some(customer) = customer_info(store, id).await? else {
+    let Some((customer, contact, numbers)) = person(store, id).await? else {
         return Ok(None);
     };
-    let cid = CustomerId::parse(id).map_err(anyhow::Error::msg)?;
-    let (channels, convs, cases, numbers) = {
+    let (channels, convs, cases, opted_out) = {
         let mut conn = store.read().await?;
         (
             q::list_channel_identities(&mut conn, id).await?,
             q::list_conversations_for_customer(&mut conn, id).await?,
             q::list_all_cases_for_customer(&mut conn, id).await?,
-            records::list_order_numbers_for_customer(&mut conn, &cid).await?,
+            crate::store::notices::get_optout(&mut conn, id)
+                .await?
+                .map(|(channel, at_ms)| OptOut { channel, at_ms }),
         )
     };
     let mut history = Vec::new();
@@ -122,6 +175,8 @@ pub async fn customer_page(
         history,
         orders,
         notices,
+        opted_out,
+        contact,
     }))
 }
 

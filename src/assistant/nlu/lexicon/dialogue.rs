@@ -89,8 +89,9 @@ pub static ENTRIES: &[Entry] = &[
         d(Detail::NextAttempt),
         En,
         &[
-            "when driver|courier|carrier|postman|dhl|dpd|ups|hermes|gls|they come|coming|back|try|trying|return",
-            "when will|does|is driver|courier|carrier|postman|they",
+            "when driver|courier|carrier|postman|dhl|dpd|ups|hermes|gls|they|he|she|someone come|coming|back|try|trying|return",
+            "when will|does|is driver|courier|carrier|postman|they|he|she",
+            "when come|coming back|again|round",
             "next attempt|delivery|try|visit",
             "second attempt",
             "when next|another attempt|delivery|try",
@@ -195,15 +196,16 @@ pub static ENTRIES: &[Entry] = &[
         De,
         &[
             "rechnung*|quittung|beleg|zahlungsbeleg|kaufbeleg schicken|senden|zusenden|brauche|bekommen|korrigieren|aendern|kopie|fehlt|falsch",
-            "brauche|benoetige|bekomme|schicken|wo rechnung*|quittung|beleg|zahlungsbeleg|kaufbeleg",
+            "brauche|benoetige|bekomme|schicken|wo|mailen|haette|moechte rechnung*|quittung|beleg|zahlungsbeleg|kaufbeleg",
+            "rechnung*|quittung|beleg per mail|email|post",
         ],
     ),
     e(
         no(Unable::Invoice),
         En,
         &[
-            "send|need|get|copy|where invoice*|receipt*|bill",
-            "invoice*|receipt* missing|wrong|incorrect|copy",
+            "send|need|get|copy|where|email|mail|resend|forward|have|want|download invoice*|receipt*|bill",
+            "invoice*|receipt* missing|wrong|incorrect|copy|please|again",
         ],
     ),
     e(
@@ -258,6 +260,7 @@ pub static ENTRIES: &[Entry] = &[
             "kann nicht wahr sein",
             "nicht zu fassen",
             "ist doch|echt schlecht|mies|peinlich|traurig",
+            "unglaublich|unerhoert|schon wieder",
             "bringt nichts|nix",
             "hilft nicht|nichts|nix",
             "helfen|hilft mir|uns nicht|nich|nichts|nix",

@@ -126,6 +126,7 @@ pub static ENTRIES: &[Entry] = &[
             "wasnt|not|werent home|in",
             "different day|date|time",
             "leave it|parcel|package|with|at|in neighbour*|neighbor*|porch|garage|door|doorstep|mailbox|reception",
+            "deliver*|bring|drop|give neighbour*|neighbor*|porch|doorstep|reception",
             "safe place",
         ],
     ),

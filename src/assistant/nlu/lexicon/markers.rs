@@ -180,10 +180,12 @@ pub const ORDER_CONTEXT: &[&str] = &[
     "paket*|packet*|paeckchen|sendung*|lieferung*|bestell*|ware|karton|verpackung|artikel|ersatz*|lieferschein",
     "arrived|arrive|came|come|delivered|delivery|received|receive|sent|shipped|unpacked|opened",
     "parcel*|package*|order*|box|packaging|shipment*|item*|replacement|purchase*",
+    // The one who delivers: "der Kurier war nie da, obwohl ich zuhause war".
+    "kurier*|fahrer*|zusteller*|paketbote*|bote|postbote*|courier*|driver*|postman|mailman",
 ];
 
 /// Words that put a broken or missing thing outside the order: "mein alter
-/// Wasserkocher", "my old phone", "letztes Jahr".
+/// Wasserkocher", "my old phone", "letztes Jahr", "zu Hause ist auch kaputt".
 pub const OTHER_THING: &[&str] = &[
     "alt|alte|alter|altes|alten|uralt*",
     "frueher|damals|vorher",
@@ -193,6 +195,13 @@ pub const OTHER_THING: &[&str] = &[
     "last year|month|week",
     "years ago",
     "years old",
+    // Somewhere else, or one more broken thing besides: "zu Hause ist auch kaputt".
+    "zu hause",
+    "zuhause|daheim",
+    "auch kaputt|defekt|beschaedigt|kaputtgegangen",
+    "at home",
+    "also broken|damaged|broke",
+    "broken|broke|damaged too",
 ];
 
 /// Receipt after all: "ist doch noch angekommen", "I got it after all". Not when a

@@ -11,6 +11,7 @@ mod dialogue;
 mod en;
 mod function_words;
 mod markers;
+pub mod notices;
 
 pub use function_words::{ENGLISH, GERMAN};
 pub use markers::{
@@ -55,6 +56,7 @@ pub fn entries() -> impl Iterator<Item = &'static Entry> {
         .iter()
         .chain(de::ENTRIES)
         .chain(en::ENTRIES)
+        .chain(notices::ENTRIES)
         .chain(markers::CONDITIONAL)
 }
 

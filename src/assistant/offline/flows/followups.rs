@@ -3,34 +3,22 @@
 //! requests Verity cannot do here, frustration, hesitant answers, reports asked about
 //! before they are recorded, and a person offered when the bot keeps failing.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use minijinja::context;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{Target, Turn};
 use crate::assistant::nlu::{Detail, Unable};
 use crate::assistant::offline::{Intent, Signals};
 use crate::assistant::reply::action_label;
 use crate::assistant::tools::ToolContext;
-use crate::truth::{Remedy, format};
+use crate::truth::{
+    ContradictionCode, DeliveryDetails, NextStep, Remedy, ShipmentStatus, ShipmentView, Source,
+    format,
+};
 
 /// Misunderstood messages in a row after which a person is offered.
 const MISUNDERSTOOD_BEFORE_PERSON: u8 = 2;
-
-fn date_of(v: &Value) -> Option<NaiveDate> {
-    v.as_str()
-        .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-}
-
-fn instant_of(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|d| d.with_timezone(&Utc))
-}
-
-fn text_of(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_string()
-}
 
 impl Turn {
     /// An order number as the store spells it, else as typed.
@@ -65,20 +53,12 @@ impl Turn {
         let r = self
             .tool(ctx, "track_shipment", target.args_with(json!({})))
             .await?;
-        if r.get("error").is_some() {
+        let Some(r) = r.shipments() else {
             self.say("not_found", json_ctx());
             return Ok(());
-        }
-        let shipments: Vec<Value> = r["shipments"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|s| s["shipment"].clone())
-            .collect();
-        let disputed = shipments.iter().any(|s| s["in_dispute"] == true)
-            || r["order_contradictions"]
-                .as_array()
-                .is_some_and(|c| !c.is_empty());
+        };
+        let disputed = r.disputed();
+        let shipments: Vec<&ShipmentView> = r.views().collect();
         let first = target.order.is_none() || self.focus_before != target.order;
         if first && disputed {
             self.status(ctx, target).await?;
@@ -92,109 +72,96 @@ impl Turn {
         Ok(())
     }
 
-    fn pickup(&mut self, shipments: &[Value]) {
-        let step = shipments
-            .iter()
-            .flat_map(|s| s["next"].as_array().into_iter().flatten())
-            .find(|n| n["kind"] == "pickup");
+    fn pickup(&mut self, shipments: &[&ShipmentView]) {
+        let step = next_steps(shipments).find_map(|n| match n {
+            NextStep::Pickup {
+                location, until, ..
+            } => Some((location, until)),
+            _ => None,
+        });
         match step {
-            Some(n) => {
-                let until = date_of(&n["until"])
-                    .map(|d| format::date(d, self.locale))
-                    .unwrap_or_default();
+            Some((location, until)) => {
                 self.say(
                     "detail_pickup",
-                    context! { found => true, location => text_of(&n["location"]), until => until },
+                    context! {
+                        found => true,
+                        location => location.clone().unwrap_or_default(),
+                        until => format::date(*until, self.locale),
+                    },
                 );
             }
             None => {
-                let delivered = shipments.iter().any(|s| s["status"] == "delivered");
                 self.say(
                     "detail_pickup",
-                    context! { found => false, delivered => delivered },
+                    context! { found => false, delivered => delivered(shipments) },
                 );
                 self.next_attempt_if_any(shipments);
             }
         }
     }
 
-    fn next_attempt_if_any(&mut self, shipments: &[Value]) {
-        if shipments
-            .iter()
-            .flat_map(|s| s["next"].as_array().into_iter().flatten())
-            .any(|n| n["kind"] == "next_attempt")
-        {
+    fn next_attempt_if_any(&mut self, shipments: &[&ShipmentView]) {
+        if next_steps(shipments).any(|n| matches!(n, NextStep::NextAttempt { .. })) {
             self.next_attempt(shipments);
         }
     }
 
-    fn where_exactly(&mut self, ctx: &ToolContext<'_>, shipments: &[Value]) {
+    fn where_exactly(&mut self, ctx: &ToolContext<'_>, shipments: &[&ShipmentView]) {
         // Waiting for pick-up: where and until when.
-        if shipments
-            .iter()
-            .flat_map(|s| s["next"].as_array().into_iter().flatten())
-            .any(|n| n["kind"] == "pickup")
-        {
+        if awaits_pickup(shipments) {
             self.pickup(shipments);
             return;
         }
-        if let Some(d) = shipments
-            .iter()
-            .map(|s| &s["delivery"])
-            .find(|d| d.is_object())
-        {
-            let at = instant_of(&d["at"]);
-            self.say(
-                "detail_where",
-                context! {
-                    found => true,
-                    place => text_of(&d["place"]),
-                    name => text_of(&d["handed_to"]["name"]),
-                    address => text_of(&d["handed_to"]["address"]),
-                    safe_place => text_of(&d["safe_place"]),
-                    location => text_of(&d["location"]),
-                    by_scan => d["confirmed_by_scan"] == true,
-                    day => at.map(|a| self.day(ctx, a)).unwrap_or_default(),
-                    time => at.map(|a| format::time(a, ctx.policy.time_zone)).unwrap_or_default(),
-                },
-            );
+        if let Some(d) = shipments.iter().find_map(|s| s.delivery.as_ref()) {
+            self.say("detail_where", self.delivered_at(ctx, d));
             return;
         }
         // Not delivered: where the carrier saw it last.
         let last = shipments
             .iter()
-            .flat_map(|s| s["timeline"].as_array().into_iter().flatten())
-            .filter(|e| e["source"] == "carrier_scan" && e["location"].is_string())
-            .max_by_key(|e| text_of(&e["at"]));
-        let at = last.and_then(|e| instant_of(&e["at"]));
+            .flat_map(|s| s.timeline.iter())
+            .filter(|e| e.source == Source::CarrierScan && e.location.is_some())
+            .max_by_key(|e| e.at);
+        let at = last.map(|e| e.at);
         self.say(
             "detail_where",
             context! {
                 found => false,
-                location => last.map(|e| text_of(&e["location"])).unwrap_or_default(),
+                location => last.and_then(|e| e.location.clone()).unwrap_or_default(),
                 day => at.map(|a| self.day(ctx, a)).unwrap_or_default(),
                 time => at.map(|a| format::time(a, ctx.policy.time_zone)).unwrap_or_default(),
             },
         );
     }
 
-    fn next_attempt(&mut self, shipments: &[Value]) {
-        let on = shipments
-            .iter()
-            .flat_map(|s| s["next"].as_array().into_iter().flatten())
-            .find(|n| n["kind"] == "next_attempt")
-            .and_then(|n| date_of(&n["on"]));
-        let delivered = shipments.iter().any(|s| s["status"] == "delivered");
-        let pickup = shipments
-            .iter()
-            .flat_map(|s| s["next"].as_array().into_iter().flatten())
-            .any(|n| n["kind"] == "pickup");
+    /// Where and how a delivered parcel was left.
+    fn delivered_at(&self, ctx: &ToolContext<'_>, d: &DeliveryDetails) -> minijinja::Value {
+        let handed_to = d.handed_to.as_ref();
+        context! {
+            found => true,
+            place => d.place.as_str(),
+            name => handed_to.map(|h| h.name.clone()).unwrap_or_default(),
+            address => handed_to.and_then(|h| h.address.clone()).unwrap_or_default(),
+            safe_place => d.safe_place.clone().unwrap_or_default(),
+            location => d.location.clone().unwrap_or_default(),
+            by_scan => d.confirmed_by_scan,
+            day => self.day(ctx, d.at),
+            time => format::time(d.at, ctx.policy.time_zone),
+        }
+    }
+
+    fn next_attempt(&mut self, shipments: &[&ShipmentView]) {
+        let on = next_steps(shipments).find_map(|n| match n {
+            NextStep::NextAttempt { on, .. } => Some(*on),
+            _ => None,
+        });
+        let pickup = awaits_pickup(shipments);
         self.say(
             "detail_next_attempt",
             context! {
                 found => on.is_some(),
                 on => on.map(|d| format::date(d, self.locale)).unwrap_or_default(),
-                delivered => delivered,
+                delivered => delivered(shipments),
                 pickup => pickup,
             },
         );
@@ -220,45 +187,34 @@ impl Turn {
         let r = self
             .tool(ctx, "get_order", json!({"order_number": order}))
             .await?;
-        if r.get("error").is_some() {
+        let Some(r) = r.order() else {
             self.say("not_found", json_ctx());
             return Ok(());
-        }
-        let view = &r["order"];
-        let events: Vec<&Value> = view["order_events"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .collect();
+        };
+        let view = &r.order.view;
         let last = |what: &str| {
-            events
+            view.order_events
                 .iter()
-                .filter(|e| e["what"] == what)
-                .filter_map(|e| instant_of(&e["at"]))
+                .filter(|e| e.what == what)
+                .map(|e| e.at)
                 .max()
         };
         let promised = last("return_label_promised");
         let issued = last("return_label_issued").filter(|i| promised.is_none_or(|p| *i >= p));
-        let overdue = view["contradictions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|c| c["code"] == "promise_overdue");
+        let overdue = view
+            .contradictions
+            .iter()
+            .find(|c| c.code == ContradictionCode::PromiseOverdue);
         let due = overdue
             .into_iter()
-            .flat_map(|c| c["facts"].as_array().into_iter().flatten())
-            .find_map(|f| instant_of(&f["due_by"]));
+            .flat_map(|c| c.facts.iter())
+            .find_map(|f| f.due_by);
         if let Some(c) = overdue {
             if !self.contradictions.iter().any(|x| x == "promise_overdue") {
                 self.contradictions.push("promise_overdue".into());
             }
-            for remedy in c["remedies"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                self.offer(remedy);
+            for remedy in &c.remedies {
+                self.offer(remedy.as_str());
             }
         }
         let state = if issued.is_some() {
@@ -295,11 +251,10 @@ impl Turn {
     ) -> anyhow::Result<()> {
         let r = self.tool(ctx, "list_orders", json!({})).await?;
         let focus = ctx.state.focus_order.clone();
-        let others: Vec<String> = r["orders"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|o| o["order_number"].as_str())
+        let others: Vec<String> = r
+            .orders()
+            .iter()
+            .map(|o| o.number())
             .filter(|n| Some(*n) != focus.as_deref())
             .map(str::to_string)
             .collect();
@@ -358,7 +313,7 @@ impl Turn {
                 target.args_with(json!({"claim": claim})),
             )
             .await?;
-        if r.get("error").is_some() {
+        if r.is_refusal() {
             self.say("not_found", json_ctx());
             return Ok(());
         }
@@ -482,6 +437,21 @@ impl Turn {
             ctx.state.misunderstood = 0;
         }
     }
+}
+
+/// What the truth store expects next for these shipments.
+fn next_steps<'a>(shipments: &'a [&'a ShipmentView]) -> impl Iterator<Item = &'a NextStep> {
+    shipments.iter().flat_map(|s| s.next.iter())
+}
+
+fn awaits_pickup(shipments: &[&ShipmentView]) -> bool {
+    next_steps(shipments).any(|n| matches!(n, NextStep::Pickup { .. }))
+}
+
+fn delivered(shipments: &[&ShipmentView]) -> bool {
+    shipments
+        .iter()
+        .any(|s| s.status == ShipmentStatus::Delivered)
 }
 
 fn json_ctx() -> minijinja::Value {

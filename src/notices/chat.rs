@@ -1,0 +1,107 @@
+//! A notice told inside a conversation: the same text a notice on that channel has
+//! ([`super::compose`]), stored as Verity's first word in the conversation, grounded on
+//! the order's record, with the remedies as its actions and the order in focus, so the
+//! customer's answer ("ja bitte Rückruf", "STOP") is read against it; on WhatsApp and
+//! Messenger it is sent through the outbox like a reply. The eval runner
+//! starts conversations this way (`notice:` in a scenario, docs/evals.md).
+
+use anyhow::Context;
+
+use super::{Addressing, Person, compose};
+use crate::assistant::reply::EngineReply;
+use crate::assistant::service::Outbound;
+use crate::domain::OrderNumber;
+use crate::domain::contact::is_contact_id;
+use crate::http::App;
+use crate::store::{contacts, conversations, records};
+
+/// Tells the conversation's verified person the notice about `order` (the contradiction
+/// with `code`, else the first one the policy tells) as Verity's message. Refused when
+/// the order has nothing to tell or the person is not its customer or one of its contacts.
+pub async fn tell_in_conversation(
+    app: &App,
+    conversation_id: &str,
+    order: &OrderNumber,
+    code: Option<&str>,
+) -> anyhow::Result<Outbound> {
+    let now = app.clock.now();
+    let found = crate::lookup::order(&app.store, &app.policy, now, order)
+        .await?
+        .with_context(|| format!("no order {order}"))?;
+    let view = &found.view;
+    let c = view
+        .all_contradictions()
+        .filter(|c| app.policy.notices.tells(c.code))
+        .find(|c| code.is_none_or(|k| c.code.as_str() == k))
+        .with_context(|| {
+            format!(
+                "order {order} has no contradiction {} to tell",
+                code.unwrap_or("")
+            )
+        })?;
+    let conv = conversations::load_conversation(&app.store, conversation_id)
+        .await?
+        .with_context(|| format!("no conversation {conversation_id}"))?;
+    let id = conv
+        .customer_id
+        .clone()
+        .context("the conversation is not verified for anyone")?;
+    let person = {
+        let mut conn = app.store.read().await?;
+        if is_contact_id(&id) {
+            contacts::get_contact(&mut conn, &id)
+                .await?
+                .filter(|k| k.order_number == order.as_str())
+                .map(|k| Person::of_contact(&k))
+        } else if id == view.order.customer_id.as_str() {
+            records::get_customer(&mut conn, &view.order.customer_id)
+                .await?
+                .map(|c| Person::of_customer(&c))
+        } else {
+            None
+        }
+    }
+    .with_context(|| format!("the conversation's person is not one of order {order}"))?;
+    // In the chat itself no link is needed: the customer answers here.
+    let composed = compose(
+        view,
+        c,
+        &person,
+        person.locale,
+        Addressing {
+            channel: &conv.channel,
+            link: None,
+            unsubscribe: None,
+        },
+        &app.policy,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let reply = EngineReply {
+        text: composed.text,
+        actions: composed.actions,
+        contradictions: vec![c.code.as_str().to_string()],
+        language: person.locale,
+        ..EngineReply::default()
+    };
+    let tracking = c.tracking_number.as_ref().map(|t| t.as_str().to_string());
+    let out = app
+        .assistant
+        .speak_first(&conv, reply, order.as_str(), tracking.as_deref())
+        .await?;
+    // On WhatsApp and Messenger it goes out through the outbox like any reply (inside
+    // the window; outside it the outbox refuses free text and keeps it for staff).
+    let conv = conversations::load_conversation(&app.store, conversation_id)
+        .await?
+        .with_context(|| format!("no conversation {conversation_id}"))?;
+    app.outbox
+        .deliver(
+            &conv,
+            crate::channels::outbox::Outgoing {
+                message_id: Some(&out.message_id),
+                text: &out.text,
+                actions: &out.actions,
+            },
+        )
+        .await?;
+    Ok(out)
+}
