@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
-  benches=(chat_load chat_load_flood reconcile nlu grounding llm_turn status_api ingest webhook_load)
+  benches=(chat_load chat_load_flood reconcile nlu grounding llm_turn status_api ingest webhook_load
+    notices)
 fi
 logs=${VERITY_BENCH_LOGS:-target/bench-logs}
 mkdir -p "$logs"

@@ -26,7 +26,10 @@ pub struct OrderLookup {
     pub remedy: Option<RemedyContext>,
 }
 
-fn remedy_from(cases: Vec<crate::truth::ExistingCase>, view_replacement: bool) -> RemedyContext {
+pub(crate) fn remedy_from(
+    cases: Vec<crate::truth::ExistingCase>,
+    view_replacement: bool,
+) -> RemedyContext {
     let replacement_created = view_replacement
         || cases
             .iter()

@@ -73,6 +73,11 @@ pub async fn ingest(
         rejected = report.rejected,
         "ingested a batch"
     );
-    crate::notices::after_ingest(&app.0, &report.touched_orders).await;
+    crate::notices::after_ingest(
+        &app.0,
+        &report.touched_orders,
+        report.notice_mark.as_deref(),
+    )
+    .await;
     Ok(Json(report))
 }

@@ -51,6 +51,8 @@ pub struct App {
     pub live: crate::console::live::Live,
     /// Signs and checks the links in notices (order page, unsubscribe).
     pub links: crate::notices::links::Links,
+    /// Wakes the notices after a large ingestion ([`crate::notices::run_notifier`]).
+    pub notifier: crate::notices::Notifier,
 }
 
 /// The shared state of the router.
@@ -139,6 +141,7 @@ impl App {
             sessions: chat::Sessions::default(),
             live,
             metrics: metrics_handle(),
+            notifier: crate::notices::Notifier::default(),
         }))
     }
 }
@@ -210,6 +213,8 @@ pub async fn serve_until(
         let every = std::time::Duration::from_secs(state.config.sweep_interval_secs);
         tokio::spawn(crate::notices::run_sweep(state.0.clone(), every))
     });
+    // The notices of large ingestions, decided after their answer.
+    let notifier = tokio::spawn(crate::notices::run_notifier(state.0.clone()));
     let app = router::router(state);
     let served = axum::serve(
         listener,
@@ -224,6 +229,7 @@ pub async fn serve_until(
     heartbeat.abort();
     inbox_worker.abort();
     outbox_worker.abort();
+    notifier.abort();
     // Their tasks are aborted; the threads go without being waited for.
     drop(workers);
     if let Some(s) = sweep {

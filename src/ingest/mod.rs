@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::{Event, Item};
-use crate::store::events::{NewEvent, event_hashes, insert_events, insert_events_if_all_new};
+use crate::store::events::{NewEvent, insert_events_if_all_new, insert_new_events};
 use crate::store::{Store, WriteTx, audit, records};
 
 /// One item of the input, parsed or refused, with where it stood.
@@ -209,6 +209,11 @@ pub struct IngestReport {
     #[serde(skip)]
     #[schema(ignore)]
     pub touched_orders: Vec<crate::domain::OrderNumber>,
+    /// The mark with which this batch's transaction marked `touched_orders` for their
+    /// notices (`notice_pending`); `None` when it touched none.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub notice_mark: Option<String>,
 }
 
 /// Items of one type, status and reason that the report counts without listing them.
@@ -427,7 +432,24 @@ pub async fn apply_capped(
     if !lines.slots.is_empty() {
         anyhow::bail!("item {} was not reported", lines.base);
     }
-    report.touched_orders = touched_orders(tx.conn(), &ctx).await?;
+    let tracking: Vec<&str> = ctx.touched_tracking.iter().map(String::as_str).collect();
+    let touched = records::orders_of_shipments(tx.conn(), &tracking)
+        .await?
+        .into_iter()
+        .chain(ctx.touched_orders.iter().cloned())
+        .collect::<std::collections::BTreeSet<String>>();
+    report.touched_orders = touched
+        .iter()
+        .filter_map(|o| crate::domain::OrderNumber::parse(o).ok())
+        .collect();
+    if !report.touched_orders.is_empty() {
+        // In this transaction: the notices of what it stores are decided later (after
+        // the answer, or by the sweep after a crash), never forgotten.
+        let mark = crate::store::new_id("mark");
+        let orders: Vec<&str> = report.touched_orders.iter().map(|o| o.as_str()).collect();
+        crate::store::notices::mark_pending(tx.conn(), &orders, &mark, now_ms).await?;
+        report.notice_mark = Some(mark);
+    }
     audit::insert_audit(
         tx.conn(),
         now_ms,
@@ -474,21 +496,6 @@ struct BatchContext {
     touched_orders: HashSet<String>,
     /// Shipments named by accepted events (their orders are looked up at the end).
     touched_tracking: HashSet<String>,
-}
-
-/// The orders a batch touched: those named, and those of the shipments named.
-async fn touched_orders(
-    conn: &mut sqlx::AnyConnection,
-    ctx: &BatchContext,
-) -> anyhow::Result<Vec<crate::domain::OrderNumber>> {
-    let tracking: Vec<&str> = ctx.touched_tracking.iter().map(String::as_str).collect();
-    let mut all: std::collections::BTreeSet<String> =
-        ctx.touched_orders.clone().into_iter().collect();
-    all.extend(records::orders_of_shipments(conn, &tracking).await?);
-    Ok(all
-        .into_iter()
-        .filter_map(|o| crate::domain::OrderNumber::parse(&o).ok())
-        .collect())
 }
 
 async fn apply_record(
@@ -589,7 +596,7 @@ async fn flush_events(
         if insert_events_if_all_new(conn, chunk, now_ms).await? {
             inserted.extend(chunk.iter().map(|e| e.event.id.as_str()));
         } else {
-            let (s, i) = append_new_ones(conn, chunk, now_ms).await?;
+            let (s, i) = insert_new_events(conn, chunk, now_ms).await?;
             stored.extend(s);
             inserted.extend(i);
         }
@@ -650,41 +657,4 @@ async fn flush_events(
         })?;
     }
     Ok(())
-}
-
-/// Appends the events whose ids are not stored yet; returns the stored hashes of the
-/// others (duplicates or conflicts) and the ids appended now.
-async fn append_new_ones<'e>(
-    conn: &mut sqlx::AnyConnection,
-    unique: &[&'e NewEvent<'_>],
-    now_ms: i64,
-) -> anyhow::Result<(HashMap<String, String>, HashSet<&'e str>)> {
-    // Ids already stored are duplicates or conflicts.
-    let ids: Vec<&str> = unique.iter().map(|e| e.event.id.as_str()).collect();
-    let mut stored = event_hashes(conn, &ids).await?;
-    let fresh: Vec<&NewEvent<'_>> = unique
-        .iter()
-        .copied()
-        .filter(|e| !stored.contains_key(e.event.id.as_str()))
-        .collect();
-    let affected = insert_events(conn, &fresh, now_ms).await?;
-    let mut inserted: HashSet<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
-    if affected != fresh.len() as u64 {
-        // Another writer (another `verity serve` on the same PostgreSQL) stored some of
-        // these ids in the meantime: what is stored now decides.
-        let fresh_ids: Vec<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
-        let now_stored = event_hashes(conn, &fresh_ids).await?;
-        for e in &fresh {
-            let id = e.event.id.as_str();
-            match now_stored.get(id) {
-                Some(h) if *h == e.hash => {}
-                Some(h) => {
-                    inserted.remove(id);
-                    stored.insert(id.to_string(), h.clone());
-                }
-                None => anyhow::bail!("event {id} was neither stored nor found"),
-            }
-        }
-    }
-    Ok((stored, inserted))
 }

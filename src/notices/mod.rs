@@ -9,9 +9,27 @@
 //! Policy (`[notices]` in `policy.toml`): on/off per code, quiet hours (the outbox row
 //! waits until the morning), a daily cap per person, an age limit; opt-outs and staff
 //! holds are respected. Nothing here logs an address or a text.
+//!
+//! Orders are decided in batches ([`notify_orders`]): a batch's orders, shipments,
+//! events, cases, customers, contacts and stored notices are read in seven statements,
+//! reconciled in memory, and its new notices and outbox rows written in one
+//! transaction. An ingestion marks the orders it touched in its own transaction
+//! (`notice_pending`, with the ingestion's mark); a small one decides them before it
+//! answers, a bulk one wakes [`run_notifier`] and answers at once. The marks are removed
+//! in the transaction that stores the notices (unless a later ingestion marked the
+//! order again), so a crash between the answer and the notices loses none: the next
+//! [`sweep`] decides what is still marked, and what `verity ingest` marked too. Chosen
+//! over deciding everything before the answer (a bulk load would wait for it) and over
+//! a task with the orders in memory (a crash would forget them).
+//!
+//! The sweep re-reconciles the orders of `notice_watch`: those whose truth can change
+//! with time alone ([`crate::truth::notices::changes_with_time`]), kept as the notices
+//! reconcile them and read by the index on when they were placed.
 
 pub mod chat;
 pub mod links;
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
@@ -20,13 +38,14 @@ use crate::channels::outbox::SERVICE_WINDOW_MS;
 use crate::channels::{email, messenger, whatsapp};
 use crate::domain::contact::is_contact_id;
 use crate::domain::{ContactRole, Customer, Locale, OrderNumber, Salutation};
+use crate::lookup;
 use crate::store::channels::{self as outbox_db, OutboxRow};
 use crate::store::contacts::{self, ContactRow};
 use crate::store::notices::{self as db, NoticeRow};
 use crate::store::{Store, new_id, records};
-use crate::truth::notices::fingerprint;
+use crate::truth::notices::{changes_with_time, fingerprint};
 use crate::truth::summary::{BriefOptions, brief};
-use crate::truth::{Contradiction, OrderView, Policy};
+use crate::truth::{Contradiction, OrderView, Policy, reconcile_order};
 use links::{Links, OrderGrant};
 
 /// What a notice says, composed for one person and channel.
@@ -197,24 +216,23 @@ impl Person {
 /// The people an order's notices go to: its customer, then its contacts of the roles
 /// the policy names; a contact with the same email as someone before them is that
 /// person already (one email, not two).
-async fn people_of(
-    conn: &mut sqlx::AnyConnection,
-    customer: &Customer,
-    order: &OrderNumber,
-    roles: &[ContactRole],
-) -> anyhow::Result<Vec<Person>> {
+fn people_of(customer: &Customer, contacts: &[ContactRow], roles: &[ContactRole]) -> Vec<Person> {
     let mut people = vec![Person::of_customer(customer)];
-    for c in contacts::list_contacts(conn, order.as_str()).await? {
+    for c in contacts {
         let known = c
             .email
             .as_ref()
             .is_some_and(|e| people.iter().any(|p| p.email.as_ref() == Some(e)));
         if roles.contains(&c.role) && !known {
-            people.push(Person::of_contact(&c));
+            people.push(Person::of_contact(c));
         }
     }
-    Ok(people)
+    people
 }
+
+/// Orders decided together: their data read in seven statements, their notices, outbox
+/// rows and marks written in one transaction.
+const BATCH: usize = 500;
 
 /// Creates the notices an order's current truth calls for; returns how many were
 /// stored (queued, held or suppressed). The same story again stores nothing.
@@ -225,132 +243,12 @@ pub async fn notify_order(
     now: DateTime<Utc>,
     number: &OrderNumber,
 ) -> anyhow::Result<usize> {
-    let rules = &policy.notices;
-    if !rules.enabled {
-        return Ok(0);
-    }
-    let Some(found) = crate::lookup::order(store, policy, now, number).await? else {
-        return Ok(0);
-    };
-    let view = &found.view;
-    if rules.too_old(view.order.placed_at.with_timezone(&Utc), now) {
-        return Ok(0);
-    }
-    let told: Vec<&Contradiction> = view
-        .all_contradictions()
-        .filter(|c| rules.tells(c.code))
-        .collect();
-    if told.is_empty() {
-        return Ok(0);
-    }
-    let people = {
-        let mut conn = store.read().await?;
-        match records::get_customer(&mut conn, &view.order.customer_id).await? {
-            Some(customer) => people_of(&mut conn, &customer, number, &rules.roles).await?,
-            None => return Ok(0),
-        }
-    };
-    let now_ms = now.timestamp_millis();
-    let mut stored = 0;
-    let pairs: Vec<(&Contradiction, &Person)> = told
-        .iter()
-        .flat_map(|c| people.iter().map(|p| (*c, p)))
-        .collect();
-    for (c, who) in pairs {
-        let person = who.id.clone();
-        let fp = fingerprint(c);
-        let mut tx = store.begin().await?;
-        let conn = tx.conn();
-        if db::notice_exists(conn, number.as_str(), c.code.as_str(), &fp, &person).await? {
-            continue;
-        }
-        let route = route_for(conn, who, now_ms, rules).await?;
-        let locale = who.locale;
-        let send_after = rules.send_after(now, policy.time_zone).timestamp_millis();
-        let (status, reason) = if db::opted_out(conn, &person).await? {
-            ("suppressed", Some("opted_out"))
-        } else if db::held(conn, number.as_str()).await? {
-            ("held", Some("held by staff"))
-        } else if route == Route::None {
-            ("unreachable", Some("no email and no open chat window"))
-        } else if db::count_queued_since(conn, &person, now_ms - 24 * 3600 * 1000).await?
-            >= i64::from(rules.max_per_person_per_day)
-        {
-            ("suppressed", Some("daily_cap"))
-        } else {
-            ("queued", None)
-        };
-        let channel = match &route {
-            Route::Email(_) => "email",
-            Route::Chat { channel, .. } => channel,
-            Route::Template { .. } => "whatsapp",
-            Route::None => "none",
-        };
-        let notice_id = new_id("ntc");
-        let outbox_id = (status == "queued").then(|| new_id("out"));
-        let row = NoticeRow {
-            id: notice_id.clone(),
-            order_number: number.as_str().to_string(),
-            code: c.code.as_str().to_string(),
-            fingerprint: fp,
-            person: person.clone(),
-            channel: channel.to_string(),
-            locale: locale.as_str().to_string(),
-            status: status.to_string(),
-            reason: reason.map(str::to_string),
-            outbox_id: outbox_id.clone(),
-            send_after_ms: send_after,
-            created_ms: now_ms,
-        };
-        if !db::insert_notice(conn, &row).await? {
-            // Another process stored the same notice in the meantime.
-            continue;
-        }
-        if let Some(outbox_id) = outbox_id {
-            let grant = OrderGrant {
-                order_number: number.as_str().to_string(),
-                person: person.clone(),
-                expires_ms: now_ms
-                    + TimeDelta::days(i64::from(rules.link_valid_days)).num_milliseconds(),
-            };
-            let link = links.order_url(&grant);
-            let unsubscribe = links.unsubscribe_url(&person);
-            let composed = compose(
-                view,
-                c,
-                who,
-                locale,
-                Addressing {
-                    channel,
-                    link: Some(&link),
-                    unsubscribe: Some(&unsubscribe),
-                },
-                policy,
-            )
-            .map_err(anyhow::Error::msg)?;
-            queue(
-                conn,
-                &route,
-                &outbox_id,
-                &notice_id,
-                &composed,
-                &unsubscribe,
-                locale,
-                send_after,
-                now_ms,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        stored += 1;
-        metrics::counter!("verity_notices_total", "code" => c.code.as_str(), "status" => status)
-            .increment(1);
-        tracing::info!(notice.id = %notice_id, order = %number, code = c.code.as_str(), status, channel, "notice");
-    }
-    Ok(stored)
+    let numbers = [number.as_str().to_string()];
+    notify_batch(store, policy, links, now, &numbers, &HashMap::new()).await
 }
 
-/// [`notify_order`] for each order; a failing order is logged and the others go on.
+/// [`notify_order`] for each order, in batches; a failing order is logged and the
+/// others go on.
 pub async fn notify_orders(
     store: &Store,
     policy: &Policy,
@@ -358,69 +256,445 @@ pub async fn notify_orders(
     now: DateTime<Utc>,
     orders: &[OrderNumber],
 ) -> usize {
+    let numbers: Vec<String> = orders.iter().map(|o| o.as_str().to_string()).collect();
+    notify_numbers(store, policy, links, now, &numbers, &HashMap::new()).await
+}
+
+/// Batches read and decided at once (on their own threads) while the one before is
+/// written; the writes go one after the other.
+const READ_AHEAD: usize = 2;
+
+/// The notices of orders by number, in batches of [`BATCH`], removing the marks given
+/// (order → mark) with them. A batch that fails is tried again order by order, so that
+/// one failing order (logged; its mark stays for the sweep) holds up no other.
+async fn notify_numbers(
+    store: &Store,
+    policy: &Policy,
+    links: &Links,
+    now: DateTime<Utc>,
+    numbers: &[String],
+    marks: &HashMap<String, String>,
+) -> usize {
+    use futures_util::StreamExt;
+    let mut batches = Vec::new();
+    for chunk in numbers.chunks(BATCH) {
+        let (store, policy, chunk) = (store.clone(), policy.clone(), chunk.to_vec());
+        batches.push(async move {
+            let plan = prepare(&store, &policy, now, &chunk).await;
+            (chunk, plan)
+        });
+    }
+    let mut planned = futures_util::stream::iter(batches).buffered(READ_AHEAD);
     let mut n = 0;
-    for o in orders {
-        match notify_order(store, policy, links, now, o).await {
+    while let Some((chunk, plan)) = planned.next().await {
+        let written = match plan {
+            Ok(plan) => write_batch(store, policy, links, now, &chunk, plan, marks).await,
+            Err(e) => Err(e),
+        };
+        match written {
             Ok(k) => n += k,
-            Err(e) => tracing::error!(order = %o, error = format!("{e:#}"), "notices"),
+            Err(e) if chunk.len() == 1 => {
+                tracing::error!(order = %chunk[0], error = format!("{e:#}"), "notices");
+            }
+            Err(e) => {
+                tracing::warn!(
+                    error = format!("{e:#}"),
+                    "a batch of notices failed; order by order"
+                );
+                for one in &chunk {
+                    match notify_batch(store, policy, links, now, std::slice::from_ref(one), marks)
+                        .await
+                    {
+                        Ok(k) => n += k,
+                        Err(e) => {
+                            tracing::error!(order = %one, error = format!("{e:#}"), "notices")
+                        }
+                    }
+                }
+            }
         }
     }
     n
 }
 
-/// Orders notified inline after an ingestion at most; a larger batch (a bulk load) is
-/// notified in the background so the ingestion answers at once.
+/// A notice to store: its contradiction, its person and the story's fingerprint.
+type NewNotice = (Contradiction, Person, String);
+
+/// What a batch of orders calls for, decided in memory (pure: the truth, the policy,
+/// the stored notices).
+#[derive(Default)]
+struct Plan {
+    /// Per order with notices to store: its view, and each new notice's contradiction,
+    /// person and fingerprint.
+    orders: Vec<(OrderView, Vec<NewNotice>)>,
+    /// Orders the sweep starts watching (with when they were placed), and stops.
+    watch: Vec<(String, i64)>,
+    unwatch: Vec<String>,
+}
+
+fn plan(data: db::OrdersData, policy: &Policy, now: DateTime<Utc>) -> Plan {
+    let rules = &policy.notices;
+    let window_start = now - TimeDelta::days(i64::from(rules.sweep_window_days));
+    let mut out = Plan::default();
+    let no_contacts = Vec::new();
+    for d in data.orders {
+        let mut view = reconcile_order(&d.order, &d.shipments, &d.events, now, policy);
+        // The order's cases only shape the remedies offered for contradictions.
+        if view.all_contradictions().next().is_some() {
+            let ctx = lookup::remedy_from(d.cases, crate::store::lookups::any_replacement(&d.shipments));
+            view = view.with_remedy_context(&ctx, now, policy);
+        }
+        let placed = view.order.placed_at.with_timezone(&Utc);
+        let number = view.order.number.as_str().to_string();
+        let watch = placed >= window_start && changes_with_time(&view);
+        if watch && !d.watched {
+            out.watch.push((number.clone(), placed.timestamp_millis()));
+        } else if !watch && d.watched {
+            out.unwatch.push(number.clone());
+        }
+        if rules.too_old(placed, now) {
+            continue;
+        }
+        let Some(customer) = data.customers.get(view.order.customer_id.as_str()) else {
+            continue;
+        };
+        let contacts = data.contacts.get(&number).unwrap_or(&no_contacts);
+        let people = people_of(customer, contacts, &rules.roles);
+        let mut new = Vec::new();
+        for c in view.all_contradictions().filter(|c| rules.tells(c.code)) {
+            let fp = fingerprint(c);
+            for who in &people {
+                let key = (
+                    number.clone(),
+                    c.code.as_str().to_string(),
+                    fp.clone(),
+                    who.id.clone(),
+                );
+                if !data.stored.contains(&key) {
+                    new.push((c.clone(), who.clone(), fp.clone()));
+                }
+            }
+        }
+        if !new.is_empty() {
+            out.orders.push((view, new));
+        }
+    }
+    out
+}
+
+/// The notices of a batch of orders: read together, decided in memory, and written
+/// (notices, outbox rows, the sweep's watch, the marks given) in one transaction.
+async fn notify_batch(
+    store: &Store,
+    policy: &Policy,
+    links: &Links,
+    now: DateTime<Utc>,
+    numbers: &[String],
+    marks: &HashMap<String, String>,
+) -> anyhow::Result<usize> {
+    let plan = prepare(store, policy, now, numbers).await?;
+    write_batch(store, policy, links, now, numbers, plan, marks).await
+}
+
+/// Reads a batch of orders and decides what they call for (the deciding on a blocking
+/// thread: it is all computation).
+async fn prepare(
+    store: &Store,
+    policy: &Policy,
+    now: DateTime<Utc>,
+    numbers: &[String],
+) -> anyhow::Result<Plan> {
+    if !policy.notices.enabled {
+        return Ok(Plan::default());
+    }
+    let data = db::load_orders(store, numbers).await?;
+    let policy = policy.clone();
+    Ok(tokio::task::spawn_blocking(move || plan(data, &policy, now)).await?)
+}
+
+/// Writes what a batch calls for, and removes its marks, in one transaction.
+async fn write_batch(
+    store: &Store,
+    policy: &Policy,
+    links: &Links,
+    now: DateTime<Utc>,
+    numbers: &[String],
+    plan: Plan,
+    marks: &HashMap<String, String>,
+) -> anyhow::Result<usize> {
+    if !policy.notices.enabled {
+        return Ok(0);
+    }
+    let marks: Vec<(String, String)> = numbers
+        .iter()
+        .filter_map(|n| marks.get(n).map(|m| (n.clone(), m.clone())))
+        .collect();
+    if plan.orders.is_empty()
+        && plan.watch.is_empty()
+        && plan.unwatch.is_empty()
+        && marks.is_empty()
+    {
+        return Ok(0);
+    }
+    let mut told = Vec::new();
+    let mut tx = store.begin().await?;
+    for (view, notices) in &plan.orders {
+        for (c, who, fp) in notices {
+            if let Some(t) = store_notice(tx.conn(), policy, links, now, view, c, who, fp).await? {
+                told.push(t);
+            }
+        }
+    }
+    db::set_watch(tx.conn(), &plan.watch, &plan.unwatch).await?;
+    db::unmark_pending(tx.conn(), &marks).await?;
+    tx.commit().await?;
+    for t in &told {
+        metrics::counter!("verity_notices_total", "code" => t.code, "status" => t.status)
+            .increment(1);
+        tracing::info!(notice.id = %t.id, order = %t.order, code = t.code, status = t.status, channel = t.channel, "notice");
+    }
+    Ok(told.len())
+}
+
+/// A notice stored, for the log and the metrics once its transaction committed.
+struct Told {
+    id: String,
+    order: String,
+    code: &'static str,
+    status: &'static str,
+    channel: &'static str,
+}
+
+/// Stores one notice (and queues it when it may leave) unless the same one is stored.
+#[allow(clippy::too_many_arguments)]
+async fn store_notice(
+    conn: &mut sqlx::AnyConnection,
+    policy: &Policy,
+    links: &Links,
+    now: DateTime<Utc>,
+    view: &OrderView,
+    c: &Contradiction,
+    who: &Person,
+    fp: &str,
+) -> anyhow::Result<Option<Told>> {
+    let rules = &policy.notices;
+    let number = view.order.number.as_str();
+    let person = who.id.clone();
+    let now_ms = now.timestamp_millis();
+    let route = route_for(conn, who, now_ms, rules).await?;
+    let locale = who.locale;
+    let send_after = rules.send_after(now, policy.time_zone).timestamp_millis();
+    let (status, reason) = if db::opted_out(conn, &person).await? {
+        ("suppressed", Some("opted_out"))
+    } else if db::held(conn, number).await? {
+        ("held", Some("held by staff"))
+    } else if route == Route::None {
+        ("unreachable", Some("no email and no open chat window"))
+    } else if db::count_queued_since(conn, &person, now_ms - 24 * 3600 * 1000).await?
+        >= i64::from(rules.max_per_person_per_day)
+    {
+        ("suppressed", Some("daily_cap"))
+    } else {
+        ("queued", None)
+    };
+    let channel = match &route {
+        Route::Email(_) => "email",
+        Route::Chat { channel, .. } => channel,
+        Route::Template { .. } => "whatsapp",
+        Route::None => "none",
+    };
+    let notice_id = new_id("ntc");
+    let outbox_id = (status == "queued").then(|| new_id("out"));
+    let row = NoticeRow {
+        id: notice_id.clone(),
+        order_number: number.to_string(),
+        code: c.code.as_str().to_string(),
+        fingerprint: fp.to_string(),
+        person: person.clone(),
+        channel: channel.to_string(),
+        locale: locale.as_str().to_string(),
+        status: status.to_string(),
+        reason: reason.map(str::to_string),
+        outbox_id: outbox_id.clone(),
+        send_after_ms: send_after,
+        created_ms: now_ms,
+    };
+    if !db::insert_notice(conn, &row).await? {
+        // Another process stored the same notice in the meantime.
+        return Ok(None);
+    }
+    if let Some(outbox_id) = outbox_id {
+        let grant = OrderGrant {
+            order_number: number.to_string(),
+            person: person.clone(),
+            expires_ms: now_ms
+                + TimeDelta::days(i64::from(rules.link_valid_days)).num_milliseconds(),
+        };
+        let link = links.order_url(&grant);
+        let unsubscribe = links.unsubscribe_url(&person);
+        let composed = compose(
+            view,
+            c,
+            who,
+            locale,
+            Addressing {
+                channel,
+                link: Some(&link),
+                unsubscribe: Some(&unsubscribe),
+            },
+            policy,
+        )
+        .map_err(anyhow::Error::msg)?;
+        queue(
+            conn,
+            &route,
+            &outbox_id,
+            &notice_id,
+            &composed,
+            &unsubscribe,
+            locale,
+            send_after,
+            now_ms,
+        )
+        .await?;
+    }
+    Ok(Some(Told {
+        id: notice_id,
+        order: number.to_string(),
+        code: c.code.as_str(),
+        status,
+        channel,
+    }))
+}
+
+/// Orders decided inline after an ingestion at most (the answer then tells that their
+/// notices are stored); a larger batch (a bulk load) is left to [`run_notifier`], so
+/// the ingestion answers at once.
 const INLINE_ORDERS: usize = 200;
 
-/// The notices after an ingestion through the API: the touched orders are notified
-/// (inline for a small batch, in the background for a large one) and the outbox woken.
-pub async fn after_ingest(app: &std::sync::Arc<crate::http::App>, orders: &[OrderNumber]) {
+/// Wakes [`run_notifier`]: an ingestion marked orders for their notices.
+#[derive(Default)]
+pub struct Notifier {
+    wake: tokio::sync::Notify,
+}
+
+impl Notifier {
+    pub fn wake(&self) {
+        // A wake while a pass runs is kept (one permit): the next pass picks it up.
+        self.wake.notify_one();
+    }
+}
+
+/// The notices after an ingestion through the API. The ingestion marked the orders it
+/// touched in its own transaction (`notice_pending`); a small batch is decided here,
+/// a large one by [`run_notifier`] after the answer. A mark outlives a crash, and the
+/// sweep decides what a crash (or `verity ingest`) left marked.
+pub async fn after_ingest(
+    app: &std::sync::Arc<crate::http::App>,
+    orders: &[OrderNumber],
+    mark: Option<&str>,
+) {
     if orders.is_empty() || !app.policy.notices.enabled {
         return;
     }
-    let now = app.clock.now();
-    if orders.len() <= INLINE_ORDERS {
-        if notify_orders(&app.store, &app.policy, &app.links, now, orders).await > 0 {
-            app.outbox.wake();
-        }
+    if orders.len() > INLINE_ORDERS {
+        app.notifier.wake();
         return;
     }
-    let app = app.clone();
-    let orders = orders.to_vec();
-    tokio::spawn(async move {
-        if notify_orders(&app.store, &app.policy, &app.links, now, &orders).await > 0 {
+    let numbers: Vec<String> = orders.iter().map(|o| o.as_str().to_string()).collect();
+    let marks: HashMap<String, String> = match mark {
+        Some(m) => numbers.iter().map(|n| (n.clone(), m.to_string())).collect(),
+        None => HashMap::new(),
+    };
+    let now = app.clock.now();
+    if notify_numbers(&app.store, &app.policy, &app.links, now, &numbers, &marks).await > 0 {
+        app.outbox.wake();
+    }
+}
+
+/// Marked orders read per page of a pass.
+const PENDING_PAGE: i64 = 2_000;
+
+/// One pass over the orders marked for their notices (by number); returns the notices
+/// stored. Orders marked again during the pass are decided by the next one.
+pub async fn decide_pending(app: &crate::http::App) -> anyhow::Result<usize> {
+    let mut after = String::new();
+    let mut n = 0;
+    loop {
+        let page = {
+            let mut conn = app.store.read().await?;
+            db::pending(&mut conn, &after, PENDING_PAGE).await?
+        };
+        let Some((last, _)) = page.last() else {
+            break;
+        };
+        after = last.clone();
+        let full = page.len() as i64 == PENDING_PAGE;
+        let numbers: Vec<String> = page.iter().map(|(o, _)| o.clone()).collect();
+        let marks: HashMap<String, String> = page.into_iter().collect();
+        let now = app.clock.now();
+        let k = notify_numbers(&app.store, &app.policy, &app.links, now, &numbers, &marks).await;
+        if k > 0 {
             app.outbox.wake();
         }
-    });
+        n += k;
+        if !full {
+            break;
+        }
+    }
+    Ok(n)
+}
+
+/// Decides marked orders whenever an ingestion wakes it, until the task is dropped.
+pub async fn run_notifier(app: std::sync::Arc<crate::http::App>) {
+    loop {
+        app.notifier.wake.notified().await;
+        if !app.policy.notices.enabled {
+            continue;
+        }
+        if let Err(e) = decide_pending(&app).await {
+            tracing::error!(error = format!("{e:#}"), "notices after ingestion");
+        }
+    }
 }
 
 /// Orders one sweep re-reconciles at most (the newest first).
 const SWEEP_LIMIT: i64 = 200_000;
 
-/// The time sweep: re-reconciles the orders within the policy's sweep window, so that
-/// what time alone changes (`stale_tracking`, `promise_overdue`) is told too. Returns
-/// the notices stored.
+/// The time sweep: decides what ingestion left marked, then re-reconciles the orders it
+/// watches (their truth can change with time alone) within the policy's sweep window,
+/// so that what time alone changes (`stale_tracking`, `promise_overdue`) is told too.
+/// Returns the notices stored.
 pub async fn sweep(app: &crate::http::App) -> anyhow::Result<usize> {
     let rules = &app.policy.notices;
     if !rules.enabled {
         return Ok(0);
     }
-    let now = app.clock.now();
-    let since = now - TimeDelta::days(i64::from(rules.sweep_window_days));
-    let orders: Vec<OrderNumber> = {
-        let mut conn = app.store.read().await?;
-        db::sweep_candidates(&mut conn, since.timestamp_millis(), SWEEP_LIMIT)
-            .await?
-            .iter()
-            .filter_map(|o| OrderNumber::parse(o).ok())
-            .collect()
-    };
     let started = std::time::Instant::now();
-    let n = notify_orders(&app.store, &app.policy, &app.links, now, &orders).await;
+    let mut n = decide_pending(app).await?;
+    let now = app.clock.now();
+    let since = (now - TimeDelta::days(i64::from(rules.sweep_window_days))).timestamp_millis();
+    let orders = {
+        let mut tx = app.store.begin().await?;
+        db::unwatch_before(tx.conn(), since).await?;
+        tx.commit().await?;
+        let mut conn = app.store.read().await?;
+        db::sweep_candidates(&mut conn, since, SWEEP_LIMIT).await?
+    };
+    let k = notify_numbers(
+        &app.store,
+        &app.policy,
+        &app.links,
+        now,
+        &orders,
+        &HashMap::new(),
+    )
+    .await;
     metrics::histogram!("verity_notice_sweep_seconds").record(started.elapsed().as_secs_f64());
-    if n > 0 {
+    if k > 0 {
         app.outbox.wake();
     }
+    n += k;
     Ok(n)
 }
 

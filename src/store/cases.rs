@@ -128,7 +128,7 @@ pub async fn list_cases_for_order(
 const CASES_FOR_ORDER: &str =
     "SELECT kind, status, tracking_number FROM cases WHERE order_number = $1 ORDER BY created_ms";
 
-fn existing_case<R: Cols>(r: &R) -> anyhow::Result<ExistingCase> {
+pub(crate) fn existing_case<R: Cols>(r: &R) -> anyhow::Result<ExistingCase> {
     Ok(ExistingCase {
         remedy: serde_json::from_value(serde_json::Value::String(r.text("kind")?))
             .context("a case's kind")?,

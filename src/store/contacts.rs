@@ -3,7 +3,6 @@
 
 use anyhow::Context;
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::domain::{Contact, ContactRole, Locale, OrderNumber};
@@ -21,17 +20,17 @@ pub struct ContactRow {
     pub locale: Locale,
 }
 
-const COLUMNS: &str = "order_number, person_id, name, email, phone, role, locale";
+pub(crate) const COLUMNS: &str = "order_number, person_id, name, email, phone, role, locale";
 
-fn from_row(r: &AnyRow) -> anyhow::Result<ContactRow> {
+pub(crate) fn from_row<R: super::Cols>(r: &R) -> anyhow::Result<ContactRow> {
     Ok(ContactRow {
-        order_number: r.try_get("order_number")?,
-        person_id: r.try_get("person_id")?,
-        name: r.try_get("name")?,
-        email: r.try_get("email")?,
-        phone: r.try_get("phone")?,
-        role: ContactRole::parse(&r.try_get::<String, _>("role")?).map_err(anyhow::Error::msg)?,
-        locale: Locale::from_tag(&r.try_get::<String, _>("locale")?),
+        order_number: r.text("order_number")?,
+        person_id: r.text("person_id")?,
+        name: r.text("name")?,
+        email: r.opt_text("email")?,
+        phone: r.opt_text("phone")?,
+        role: ContactRole::parse(&r.text("role")?).map_err(anyhow::Error::msg)?,
+        locale: Locale::from_tag(&r.text("locale")?),
     })
 }
 

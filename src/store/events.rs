@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{in_list, placeholders};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::domain::{Event, Item, OrderNumber, TrackingNumber};
 
@@ -83,6 +83,43 @@ pub async fn insert_events_if_all_new(
     Ok(all_new)
 }
 
+/// Appends the events whose ids are not stored yet; returns the stored hashes of the
+/// others (duplicates or conflicts) and the ids appended now.
+pub async fn insert_new_events<'e>(
+    conn: &mut AnyConnection,
+    unique: &[&'e NewEvent<'_>],
+    now_ms: i64,
+) -> anyhow::Result<(HashMap<String, String>, HashSet<&'e str>)> {
+    // Ids already stored are duplicates or conflicts.
+    let ids: Vec<&str> = unique.iter().map(|e| e.event.id.as_str()).collect();
+    let mut stored = event_hashes(conn, &ids).await?;
+    let fresh: Vec<&NewEvent<'_>> = unique
+        .iter()
+        .copied()
+        .filter(|e| !stored.contains_key(e.event.id.as_str()))
+        .collect();
+    let affected = insert_events(conn, &fresh, now_ms).await?;
+    let mut inserted: HashSet<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
+    if affected != fresh.len() as u64 {
+        // Another writer (another `verity serve` on the same PostgreSQL) stored some of
+        // these ids in the meantime: what is stored now decides.
+        let fresh_ids: Vec<&str> = fresh.iter().map(|e| e.event.id.as_str()).collect();
+        let now_stored = event_hashes(conn, &fresh_ids).await?;
+        for e in &fresh {
+            let id = e.event.id.as_str();
+            match now_stored.get(id) {
+                Some(h) if *h == e.hash => {}
+                Some(h) => {
+                    inserted.remove(id);
+                    stored.insert(id.to_string(), h.clone());
+                }
+                None => anyhow::bail!("event {id} was neither stored nor found"),
+            }
+        }
+    }
+    Ok((stored, inserted))
+}
+
 /// The stored content hashes of these event ids.
 pub async fn event_hashes(
     conn: &mut AnyConnection,
@@ -122,7 +159,7 @@ fn bodies_in_one_row(conn: &AnyConnection, condition: &str) -> String {
 }
 
 /// Parses one stored event body.
-fn parse_stored(body: &str) -> anyhow::Result<Event> {
+pub(crate) fn parse_stored(body: &str) -> anyhow::Result<Event> {
     let v: serde_json::Value = serde_json::from_str(body).context("stored event JSON")?;
     match Item::parse(&v)? {
         Item::Event(e) => Ok(e),

@@ -2,7 +2,6 @@
 
 use anyhow::Context;
 use sqlx::AnyConnection;
-use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Cols, lite, placeholders};
@@ -122,15 +121,15 @@ pub async fn upsert_shipment(
     Ok(())
 }
 
-fn customer_from_row(r: &AnyRow) -> anyhow::Result<Customer> {
+pub(crate) fn customer_from_row<R: Cols>(r: &R) -> anyhow::Result<Customer> {
     Ok(Customer {
-        id: CustomerId::parse(&r.try_get::<String, _>("id")?).map_err(anyhow::Error::msg)?,
-        name: r.try_get("name")?,
-        email: r.try_get("email")?,
-        phone: r.try_get("phone")?,
-        locale: Locale::from_tag(&r.try_get::<String, _>("locale")?),
+        id: CustomerId::parse(&r.text("id")?).map_err(anyhow::Error::msg)?,
+        name: r.text("name")?,
+        email: r.opt_text("email")?,
+        phone: r.opt_text("phone")?,
+        locale: Locale::from_tag(&r.text("locale")?),
         salutation: r
-            .try_get::<Option<String>, _>("salutation")?
+            .opt_text("salutation")?
             .and_then(|s| Salutation::parse(&s).ok()),
     })
 }
@@ -218,7 +217,9 @@ pub async fn get_order_with_locale(
 
 /// Decodes one order from its rows (one per line, the order's columns repeated), as
 /// selected by [`get_order_with_locale`] and [`list_orders_placed_since`].
-fn order_from_rows<R: Cols>(rows: &[R]) -> anyhow::Result<Option<(Order, Option<Locale>)>> {
+pub(crate) fn order_from_rows<R: Cols>(
+    rows: &[R],
+) -> anyhow::Result<Option<(Order, Option<Locale>)>> {
     let Some(r) = rows.first() else {
         return Ok(None);
     };
@@ -257,7 +258,7 @@ fn order_from_rows<R: Cols>(rows: &[R]) -> anyhow::Result<Option<(Order, Option<
     Ok(Some((order, locale)))
 }
 
-fn shipment_from_row<R: Cols>(r: &R) -> anyhow::Result<Shipment> {
+pub(crate) fn shipment_from_row<R: Cols>(r: &R) -> anyhow::Result<Shipment> {
     let msg = anyhow::Error::msg;
     let address = r.opt_text("address")?;
     let address = match address {

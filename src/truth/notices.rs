@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
-use super::view::{Contradiction, ContradictionCode};
+use super::view::{Contradiction, ContradictionCode, OrderView};
 use crate::domain::{ContactRole, Locale};
 
 /// `[notices]` in `policy.toml`; every key optional.
@@ -190,6 +190,14 @@ pub fn fingerprint(c: &Contradiction) -> String {
         h.update(id);
     }
     hex::encode(h.finalize())
+}
+
+/// Whether an order's truth can change with time alone, so that the sweep must look at
+/// it again: a shipment not in a final state (its tracking can go stale, a redelivery
+/// day can pass) or a return label promised and not issued (it can fall due).
+pub fn changes_with_time(view: &OrderView) -> bool {
+    view.shipments.iter().any(|s| !s.status.is_final())
+        || (view.order_state.return_label_promised && !view.order_state.return_label_issued)
 }
 
 fn de_codes<'de, D: Deserializer<'de>>(

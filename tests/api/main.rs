@@ -14,6 +14,7 @@ mod ingest;
 mod live;
 mod llm;
 mod notes;
+mod notice_batches;
 mod notice_channels;
 mod notices;
 mod ops;
