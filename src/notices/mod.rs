@@ -341,7 +341,10 @@ fn plan(data: db::OrdersData, policy: &Policy, now: DateTime<Utc>) -> Plan {
         let mut view = reconcile_order(&d.order, &d.shipments, &d.events, now, policy);
         // The order's cases only shape the remedies offered for contradictions.
         if view.all_contradictions().next().is_some() {
-            let ctx = lookup::remedy_from(d.cases, crate::store::lookups::any_replacement(&d.shipments));
+            let ctx = lookup::remedy_from(
+                d.cases,
+                crate::store::lookups::any_replacement(&d.shipments),
+            );
             view = view.with_remedy_context(&ctx, now, policy);
         }
         let placed = view.order.placed_at.with_timezone(&Utc);
