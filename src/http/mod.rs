@@ -230,8 +230,7 @@ pub async fn serve_until(
     inbox_worker.abort();
     outbox_worker.abort();
     notifier.abort();
-    // Their tasks are aborted; the threads go without being waited for.
-    drop(workers);
+    // Their tasks are aborted; the runtime stays for the process (see `workers_runtime`).
     if let Some(s) = sweep {
         s.abort();
     }
