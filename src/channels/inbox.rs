@@ -47,15 +47,7 @@ const WORKERS_NICE: i32 = 10;
 /// A backlog of deliveries then takes the CPU only when the acknowledgements (and the
 /// web chat) leave it: a webhook is acknowledged in milliseconds however many turns
 /// wait behind it, and the backlog drains at the speed the machine has left.
-///
-/// One per process, built on first use and kept until the process ends: a PostgreSQL
-/// connection opened by a worker belongs to this runtime, and the store's pool outlives
-/// any one server (the eval runner serves one scenario after another on one store).
-pub fn workers_runtime() -> std::io::Result<&'static WorkersRuntime> {
-    static RUNTIME: std::sync::OnceLock<WorkersRuntime> = std::sync::OnceLock::new();
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt);
-    }
+pub fn workers_runtime() -> std::io::Result<WorkersRuntime> {
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -70,15 +62,12 @@ pub fn workers_runtime() -> std::io::Result<&'static WorkersRuntime> {
         })
         .enable_all()
         .build()?;
-    if let Err(WorkersRuntime(lost)) = RUNTIME.set(WorkersRuntime(runtime)) {
-        // Another server of this process built one at the same time.
-        lost.shutdown_background();
-    }
-    Ok(RUNTIME.get().expect("set above"))
+    Ok(WorkersRuntime(Some(runtime)))
 }
 
-/// The channel workers' runtime.
-pub struct WorkersRuntime(tokio::runtime::Runtime);
+/// The channel workers' runtime; dropped (also inside another runtime, as when the
+/// server's task is aborted) without waiting for its threads.
+pub struct WorkersRuntime(Option<tokio::runtime::Runtime>);
 
 impl WorkersRuntime {
     /// Runs a task on the workers' runtime.
@@ -87,7 +76,18 @@ impl WorkersRuntime {
         F: std::future::Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.0.spawn(task)
+        match &self.0 {
+            Some(rt) => rt.spawn(task),
+            None => tokio::spawn(task),
+        }
+    }
+}
+
+impl Drop for WorkersRuntime {
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
     }
 }
 

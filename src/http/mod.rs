@@ -230,7 +230,8 @@ pub async fn serve_until(
     inbox_worker.abort();
     outbox_worker.abort();
     notifier.abort();
-    // Their tasks are aborted; the runtime stays for the process (see `workers_runtime`).
+    // Their tasks are aborted; the threads go without being waited for.
+    drop(workers);
     if let Some(s) = sweep {
         s.abort();
     }
