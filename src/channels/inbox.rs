@@ -47,7 +47,14 @@ const WORKERS_NICE: i32 = 10;
 /// A backlog of deliveries then takes the CPU only when the acknowledgements (and the
 /// web chat) leave it: a webhook is acknowledged in milliseconds however many turns
 /// wait behind it, and the backlog drains at the speed the machine has left.
-pub fn workers_runtime() -> std::io::Result<WorkersRuntime> {
+///
+/// Only on SQLite: a PostgreSQL connection belongs to the runtime that opened it, and
+/// the store's pool outlives this runtime (the eval runner serves one scenario after
+/// another on one store), so on PostgreSQL the workers share the server's runtime.
+pub fn workers_runtime(backend: crate::store::Backend) -> std::io::Result<WorkersRuntime> {
+    if backend == crate::store::Backend::Postgres {
+        return Ok(WorkersRuntime(None));
+    }
     let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)

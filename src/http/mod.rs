@@ -198,7 +198,7 @@ pub async fn serve_until(
     };
     // The channel workers: process stored webhook deliveries, send the outbox; on a
     // runtime of their own at a lower priority (see `workers_runtime`).
-    let workers = crate::channels::inbox::workers_runtime()
+    let workers = crate::channels::inbox::workers_runtime(state.store.backend())
         .map_err(|e| anyhow::anyhow!("starting the channel workers' runtime: {e}"))?;
     let inbox_worker = {
         let state = state.clone();
