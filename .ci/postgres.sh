@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts a private PostgreSQL server for the tests on 127.0.0.1:${VERITY_PG_PORT:-55432}
 # (installing Debian's postgresql package when it is missing) and prints its admin URL.
-# The cluster lives in a temp directory, trusts loopback connections, and is reused
-# while it runs.
+# The cluster (and its socket) lives in a temp directory, trusts loopback connections,
+# is reused while it runs, and is made anew when a stale one will not start.
 set -euo pipefail
 port=${VERITY_PG_PORT:-55432}
 data=${VERITY_PG_DATA:-/tmp/verity-pg-$port}
@@ -20,13 +20,30 @@ run_as_postgres() {
   if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$*"; else bash -c "$*"; fi
 }
 
-if ! "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" 2>/dev/null; then
-  if [ ! -f "$data/PG_VERSION" ]; then
-    mkdir -p "$data"
-    [ "$(id -u)" = 0 ] && chown postgres "$data"
-    run_as_postgres "'$bindir/initdb' -D '$data' -A trust -U postgres --no-sync -E UTF8" >/dev/null
-  fi
+init_cluster() {
+  rm -rf "$data"
+  mkdir -p "$data"
+  [ "$(id -u)" = 0 ] && chown postgres "$data"
+  run_as_postgres "'$bindir/initdb' -D '$data' -A trust -U postgres --no-sync -E UTF8" >/dev/null
+}
+start_cluster() {
   run_as_postgres "'$bindir/pg_ctl' -D '$data' -l '$data/server.log' -w \
-    -o \"-p $port -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start" >&2
+    -o \"-p $port -k '$data' -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300\" start" >&2
+}
+
+if ! "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" 2>/dev/null; then
+  # A cluster left by an earlier run that did not stop it (a copied or restored machine,
+  # a killed job) may hold a stale lock file or belong to another user: the tests need
+  # an empty server anyway, so such a cluster is made anew rather than failing CI.
+  if [ ! -f "$data/PG_VERSION" ]; then
+    init_cluster
+  fi
+  if ! start_cluster; then
+    echo "the PostgreSQL cluster in $data did not start; its log ends:" >&2
+    tail -n 5 "$data/server.log" >&2 2>/dev/null || true
+    echo "making it anew" >&2
+    init_cluster
+    start_cluster
+  fi
 fi
 echo "postgres://postgres@127.0.0.1:$port/postgres"

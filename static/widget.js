@@ -66,6 +66,9 @@
   var tasks = [];              // pending requests, run one at a time, in order
   var running = false;
   var failures = 0;
+  // When the browser last came back online, and when the running request started: a
+  // request that was on its way while the network came back is retried at once.
+  var onlineAt = 0, startedAt = 0;
   var retryTimer = null;
   var tickTimer = null;
   var started = false;
@@ -398,6 +401,7 @@
   function runNext() {
     if (!tasks.length) { running = false; return; }
     running = true;
+    startedAt = Date.now();
     tasks[0]().then(function () {
       tasks.shift();
       if (failures) notice(T.back);
@@ -425,7 +429,8 @@
         waitThenRetry(f.wait, T.rate);
       } else {
         failures++;
-        waitThenRetry(Math.min(30, Math.pow(2, failures)), T.down);
+        var back = onlineAt >= startedAt;
+        waitThenRetry(back ? 0 : Math.min(30, Math.pow(2, failures)), T.down);
       }
     });
   }
@@ -454,7 +459,10 @@
     if (hadFocus) input.focus();
     if (!running) runNext();
   }
-  window.addEventListener('online', function () { if (retryTimer) retryNow(); });
+  window.addEventListener('online', function () {
+    onlineAt = Date.now();
+    if (retryTimer) retryNow();
+  });
 
   // ---- conversation ----
   function setCursor(seq) {
