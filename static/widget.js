@@ -56,7 +56,9 @@
   var lang = spoken(data.lang) || [].concat(navigator.languages || [], navigator.language || [])
     .map(spoken).filter(Boolean)[0] || spoken(document.documentElement.lang) || 'de';
   var T = TEXTS[lang];
-  var storeKey = 'verity-chat:' + server;
+  // An order page's signed token: the session opens verified for that order, kept apart.
+  var orderLink = data.orderLink || null;
+  var storeKey = 'verity-chat:' + server + (orderLink ? ':o:' + orderLink : '');
   var openKey = storeKey + ':open';
   var uid = 'vty' + Math.random().toString(36).slice(2, 8);
 
@@ -90,11 +92,12 @@
       else localStorage.removeItem(storeKey);
     } catch (e) { /* storage unavailable: the chat still works for this page */ }
   }
+  // '1' open, '0' closed by the customer, unset: never touched.
   function rememberOpen(on) {
-    try { if (on) localStorage.setItem(openKey, '1'); else localStorage.removeItem(openKey); } catch (e) { /* ignore */ }
+    try { localStorage.setItem(openKey, on ? '1' : '0'); } catch (e) { /* ignore */ }
   }
-  function wasOpen() {
-    try { return localStorage.getItem(openKey) === '1'; } catch (e) { return false; }
+  function openState() {
+    try { return localStorage.getItem(openKey); } catch (e) { return null; }
   }
   function fill(text, vars) {
     return text.replace(/\{(\w+)\}/g, function (_, k) { return String(vars[k]); });
@@ -355,7 +358,8 @@
       if (res.status >= 500) throw new Failure('down');
       return res.json().catch(function () { return {}; }).then(function (j) {
         var msg = j && j.error && j.error.message ? j.error.message : 'HTTP ' + res.status;
-        throw new Failure(res.status === 401 || res.status === 404 ? 'lost' : 'client', msg);
+        var kind = res.status === 401 || res.status === 404 ? 'lost' : res.status === 403 ? 'refused' : 'client';
+        throw new Failure(kind, msg);
       });
     }, function () { throw new Failure('down'); });
   }
@@ -421,7 +425,7 @@
         syncQueued = false;
         log.textContent = '';
         enqueue(createSession);
-      } else if (f.kind === 'client') {
+      } else if (f.kind === 'client' || f.kind === 'refused') {
         tasks.shift();
         notice(fill(T.failed, { m: f.message }));
         runNext();
@@ -480,8 +484,14 @@
   }
 
   function createSession() {
-    return call('POST', '/api/v1/chat/sessions', { language: lang }).then(function (res) {
+    var body = orderLink ? { language: lang, order_link: orderLink } : { language: lang };
+    return call('POST', '/api/v1/chat/sessions', body).then(function (res) {
       return res.json();
+    }, function (f) {
+      // The order link expired meanwhile: an ordinary chat, which asks to verify.
+      if (f.kind !== 'refused' || !orderLink) throw f;
+      orderLink = null;
+      return call('POST', '/api/v1/chat/sessions', { language: lang }).then(function (res) { return res.json(); });
     }).then(function (j) {
       session = { id: j.session_id, token: j.token, seq: 0 };
       saveSession();
@@ -747,7 +757,14 @@
   // A returning customer: the conversation is followed (a badge counts what arrives
   // while the panel is closed), and a panel left open is open again.
   if (session) start();
-  if (wasOpen()) open(false);
+  // `data-open` (the order page): opens beside the page unless closed before; on a
+  // phone, where it would cover the page, the launcher counts what is new.
+  var was = openState();
+  if (was === '1') open(false);
+  else if (data.open !== undefined && was !== '0') {
+    if (phone && phone.matches) start();
+    else open(false);
+  }
 
   window.VerityWidget = { open: open, close: close };
 })();

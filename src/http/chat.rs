@@ -22,6 +22,7 @@ use crate::assistant::reply::SuggestedAction;
 use crate::assistant::service::{Inbound, Outbound, TurnOutcome};
 use crate::config::Secret;
 use crate::domain::Locale;
+use crate::notices::{self, chat::LinkRefused};
 use crate::store::conversations::{self, Role};
 
 fn token_hash(token: &str) -> String {
@@ -36,6 +37,11 @@ pub struct NewSession {
     /// of `Accept-Language` the bot speaks, else German.
     #[serde(default)]
     language: Option<String>,
+    /// The signed token of an order page (`/o/{token}`, the link in a notice): the
+    /// session is then verified for that link's person and order only, speaks their
+    /// language (`language` is ignored), and opens with the notice about the order.
+    #[serde(default)]
+    order_link: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -59,6 +65,7 @@ pub struct SessionCreated {
     responses(
         (status = 201, description = "the session, its token (shown once) and the greeting", body = SessionCreated),
         (status = 400, description = "the body is not JSON or names an unknown language", body = ErrorBody),
+        (status = 403, description = "the order link has expired or is not valid", body = ErrorBody),
         (status = 429, description = "too many requests from this address", body = ErrorBody),
     )
 )]
@@ -87,21 +94,36 @@ pub async fn create_session(
             .unwrap_or_default(),
     };
     let token = Secret::generate();
-    let conv = app
-        .assistant
-        .open("web", None, Some(&token_hash(token.expose())), language)
-        .await?;
-    if let Some(hash) = &conv.token_hash {
-        app.sessions.remember(&conv.id, hash.clone());
-    }
-    let greeting = app.assistant.greet(&conv).await?;
+    let hash = token_hash(token.expose());
+    let (conv, first) = match req.order_link.as_deref() {
+        Some(link) => match notices::chat::open_from_link(&app, link, &hash).await? {
+            Ok(opened) => opened,
+            // 403, not 401: the widget takes 401 for a lost session and would start over.
+            Err(LinkRefused::Expired) => {
+                return Err(ApiError::Forbidden("the order link has expired".into()));
+            }
+            Err(LinkRefused::Invalid) => {
+                return Err(ApiError::Forbidden("the order link is not valid".into()));
+            }
+        },
+        None => {
+            let conv = app
+                .assistant
+                .open("web", None, Some(&hash), language)
+                .await?;
+            let greeting = app.assistant.greet(&conv).await?;
+            (conv, greeting)
+        }
+    };
+    app.sessions.remember(&conv.id, hash);
+    let language = Locale::parse(&conv.language).unwrap_or(language);
     Ok((
         StatusCode::CREATED,
         Json(SessionCreated {
             session_id: conv.id,
             token: token.expose().to_string(),
             language,
-            messages: vec![greeting],
+            messages: vec![first],
         }),
     ))
 }

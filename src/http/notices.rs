@@ -53,7 +53,18 @@ pub async fn order_page(
     let page =
         notices::order_page(&app.store, &app.policy, &app.links, app.clock.now(), &token).await?;
     Ok(match page {
-        notices::OrderPage::Page(html) => Html(html).into_response(),
+        // Personal, and its address is a credential: never cached, never sent on as a
+        // referrer (the chat links to carriers' tracking pages), scripts from here only.
+        notices::OrderPage::Page(html) => (
+            [
+                (header::CACHE_CONTROL, "no-store"),
+                (header::REFERRER_POLICY, "no-referrer"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::CONTENT_SECURITY_POLICY, super::web::WIDGET_PAGE_CSP),
+            ],
+            Html(html),
+        )
+            .into_response(),
         notices::OrderPage::Expired => (
             StatusCode::GONE,
             Html(notices::page(language(&headers), "link_expired", None)),

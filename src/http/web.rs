@@ -113,10 +113,11 @@ fn render_page(stories: &[DemoStory]) -> Result<String, String> {
         .map_err(|e| format!("template index.html: {e:#}"))
 }
 
-/// The demo page's Content-Security-Policy: its scripts, styles, images and requests
-/// come from this server only (the page's own styles are inline), it may not be framed,
-/// and no plugin, base URL or foreign form target is allowed.
-pub const DEMO_PAGE_CSP: &str = "default-src 'self'; script-src 'self'; \
+/// The Content-Security-Policy of the pages with the widget (the demo page, the order
+/// page): their scripts, styles, images and requests come from this server only (the
+/// page's own styles are inline), it may not be framed, and no plugin, base URL or
+/// foreign form target is allowed.
+pub const WIDGET_PAGE_CSP: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -127,7 +128,7 @@ pub async fn demo_page() -> Result<Response, ApiError> {
         [
             (header::CACHE_CONTROL, "no-cache"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::CONTENT_SECURITY_POLICY, DEMO_PAGE_CSP),
+            (header::CONTENT_SECURITY_POLICY, WIDGET_PAGE_CSP),
         ],
         Html(html),
     )

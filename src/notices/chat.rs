@@ -8,11 +8,12 @@
 use anyhow::Context;
 
 use super::{Addressing, Person, compose};
-use crate::assistant::reply::EngineReply;
+use crate::assistant::reply::{EngineReply, render_reply};
 use crate::assistant::service::Outbound;
 use crate::domain::OrderNumber;
 use crate::domain::contact::is_contact_id;
 use crate::http::App;
+use crate::store::conversations::ConversationRow;
 use crate::store::{contacts, conversations, records};
 
 /// Tells the conversation's verified person the notice about `order` (the contradiction
@@ -104,4 +105,64 @@ pub async fn tell_in_conversation(
         )
         .await?;
     Ok(out)
+}
+
+/// Why an order link opens no chat.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LinkRefused {
+    Expired,
+    Invalid,
+}
+
+/// The web chat of the order page (`/o/{token}`): a session opened with the page's
+/// signed link is verified for the link's person and that order only, speaks their
+/// language, and has the order in focus. Verity's first message is the notice about the
+/// order when it has a contradiction to tell (with the remedies as its buttons), else a
+/// greeting for the order. `token_hash` is the new session's.
+pub async fn open_from_link(
+    app: &App,
+    link: &str,
+    token_hash: &str,
+) -> anyhow::Result<Result<(ConversationRow, Outbound), LinkRefused>> {
+    let now = app.clock.now();
+    let g = match super::grant(&app.store, &app.policy, &app.links, now, link).await? {
+        super::Grant::Granted(g) => g,
+        super::Grant::Expired => return Ok(Err(LinkRefused::Expired)),
+        super::Grant::Invalid => return Ok(Err(LinkRefused::Invalid)),
+    };
+    let mut conv = app
+        .assistant
+        .open("web", None, Some(token_hash), g.locale)
+        .await?;
+    // The link is the verification: it was sent to this person about this order.
+    conv.customer_id = Some(g.person.clone());
+    conv.updated_ms = now.timestamp_millis();
+    let mut tx = app.store.begin().await?;
+    conversations::update_conversation(tx.conn(), &conv).await?;
+    tx.commit().await?;
+    let tells = g
+        .found
+        .view
+        .all_contradictions()
+        .any(|c| app.policy.notices.tells(c.code));
+    let first = if tells {
+        tell_in_conversation(app, &conv.id, &g.number, None).await?
+    } else {
+        let reply = EngineReply {
+            text: render_reply(
+                "order_chat",
+                g.locale,
+                minijinja::context! { number => g.number.as_str() },
+            ),
+            language: g.locale,
+            ..EngineReply::default()
+        };
+        app.assistant
+            .speak_first(&conv, reply, g.number.as_str(), None)
+            .await?
+    };
+    let conv = conversations::load_conversation(&app.store, &conv.id)
+        .await?
+        .with_context(|| format!("no conversation {}", conv.id))?;
+    Ok(Ok((conv, first)))
 }

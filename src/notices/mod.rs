@@ -978,8 +978,67 @@ pub enum OrderPage {
     Invalid,
 }
 
+/// The person and order a signed order link is good for, in the person's language.
+pub struct Granted {
+    pub number: OrderNumber,
+    /// The customer's id, or the contact's.
+    pub person: String,
+    pub locale: Locale,
+    pub found: crate::lookup::OrderLookup,
+}
+
+/// What a signed order link opens (the page, and its chat).
+pub enum Grant {
+    Granted(Box<Granted>),
+    /// Signed, but expired.
+    Expired,
+    /// Not a token of ours, tampered with, or for an order that is not the person's.
+    Invalid,
+}
+
+/// Checks a signed order link: signature and expiry, and that the person it names is
+/// still the order's customer or one of its contacts.
+pub async fn grant(
+    store: &Store,
+    policy: &Policy,
+    links: &Links,
+    now: DateTime<Utc>,
+    token: &str,
+) -> anyhow::Result<Grant> {
+    let grant = match links.check_order(token, now.timestamp_millis()) {
+        Ok(g) => g,
+        Err(links::LinkError::Expired) => return Ok(Grant::Expired),
+        Err(links::LinkError::Invalid) => return Ok(Grant::Invalid),
+    };
+    let Ok(number) = OrderNumber::parse(&grant.order_number) else {
+        return Ok(Grant::Invalid);
+    };
+    let Some(found) = crate::lookup::order(store, policy, now, &number).await? else {
+        return Ok(Grant::Invalid);
+    };
+    let locale = if is_contact_id(&grant.person) {
+        // A contact's link opens their order only, while the order names them.
+        let mut conn = store.read().await?;
+        match contacts::get_contact(&mut conn, &grant.person).await? {
+            Some(c) if c.order_number == number.as_str() => c.locale,
+            _ => return Ok(Grant::Invalid),
+        }
+    } else if found.view.order.customer_id.as_str() == grant.person {
+        found.customer_locale.unwrap_or_default()
+    } else {
+        return Ok(Grant::Invalid);
+    };
+    Ok(Grant::Granted(Box::new(Granted {
+        number,
+        person: grant.person,
+        locale,
+        found,
+    })))
+}
+
 /// The order page of a signed link: the reconciled summary and the open cases, in the
-/// person's language.
+/// person's language, and the chat opened on this order (`link` is the token again: the
+/// widget opens its session with it).
 pub async fn order_page(
     store: &Store,
     policy: &Policy,
@@ -987,28 +1046,15 @@ pub async fn order_page(
     now: DateTime<Utc>,
     token: &str,
 ) -> anyhow::Result<OrderPage> {
-    let grant = match links.check_order(token, now.timestamp_millis()) {
-        Ok(g) => g,
-        Err(links::LinkError::Expired) => return Ok(OrderPage::Expired),
-        Err(links::LinkError::Invalid) => return Ok(OrderPage::Invalid),
-    };
-    let Ok(number) = OrderNumber::parse(&grant.order_number) else {
-        return Ok(OrderPage::Invalid);
-    };
-    let Some(found) = crate::lookup::order(store, policy, now, &number).await? else {
-        return Ok(OrderPage::Invalid);
-    };
-    let locale = if is_contact_id(&grant.person) {
-        // A contact's link opens their order only, while the order names them.
-        let mut conn = store.read().await?;
-        match contacts::get_contact(&mut conn, &grant.person).await? {
-            Some(c) if c.order_number == number.as_str() => c.locale,
-            _ => return Ok(OrderPage::Invalid),
-        }
-    } else if found.view.order.customer_id.as_str() == grant.person {
-        found.customer_locale.unwrap_or_default()
-    } else {
-        return Ok(OrderPage::Invalid);
+    let Granted {
+        number,
+        locale,
+        found,
+        ..
+    } = match grant(store, policy, links, now, token).await? {
+        Grant::Granted(g) => *g,
+        Grant::Expired => return Ok(OrderPage::Expired),
+        Grant::Invalid => return Ok(OrderPage::Invalid),
     };
     let summary = crate::truth::summary(&found.view, locale, policy);
     let cases: Vec<String> = found
@@ -1036,6 +1082,7 @@ pub async fn order_page(
             lines => summary.lines().collect::<Vec<_>>(),
             cases => cases,
             hint => text("chat_hint", locale),
+            link => token,
         },
     )
     .map_err(anyhow::Error::msg)?;

@@ -314,3 +314,14 @@ async fn the_widget_works_when_embedded_on_an_allowed_origin_and_only_there() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_order_page_of_a_notice_opens_the_chat_verified_with_the_notice() {
+    let (app, smtp) = crate::notices::app_with_mail(crate::notices::DAYTIME).await;
+    let mut items = crate::notices::records();
+    items.extend(crate::notices::three_truths());
+    app.ingest_ok(crate::helpers::ndjson(&items)).await;
+    let mails = smtp.wait_for(1).await;
+    let link = crate::notices::order_link(&mails[0].data);
+    run_browser_script_with("order-page.mjs", &app.base, &[("VERITY_ORDER_URL", &link)]).await;
+}

@@ -10,14 +10,18 @@ pub(crate) struct Session {
     pub(crate) token: String,
 }
 
-pub(crate) async fn open(app: &TestApp, language: &str) -> (Session, Value) {
-    let r = app
-        .client
+/// `POST /api/v1/chat/sessions` with `body`, as it answers.
+pub(crate) async fn open_with(app: &TestApp, body: Value) -> reqwest::Response {
+    app.client
         .post(app.url("/api/v1/chat/sessions"))
-        .json(&json!({"language": language}))
+        .json(&body)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+pub(crate) async fn open(app: &TestApp, language: &str) -> (Session, Value) {
+    let r = open_with(app, json!({"language": language})).await;
     assert_eq!(r.status(), 201);
     let body: Value = r.json().await.unwrap();
     (

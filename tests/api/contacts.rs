@@ -240,3 +240,79 @@ async fn a_contradiction_notice_reaches_each_affected_contact_exactly_once() {
     let r = app.client.get(url).send().await.unwrap();
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn the_chat_on_a_contacts_order_page_opens_verified_for_that_order_only() {
+    let (app, smtp) = app_with_mail(DAYTIME).await;
+    let mut items = records();
+    items.extend(three_truths());
+    app.ingest_ok(ndjson(&items)).await;
+    let mails = smtp.wait_for(3).await;
+    let lea = mails.iter().find(|m| m.to[0].contains("lea")).unwrap();
+    let link = order_link(&lea.data);
+    let token = link.rsplit('/').next().unwrap().to_string();
+
+    // The page carries the widget, opened with its own link; never cached, no referrer.
+    let page = app.client.get(&link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let h = page.headers().clone();
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(h.contains_key("content-security-policy"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("/static/widget.js"), "{html}");
+    assert!(
+        html.contains(&format!("data-order-link=\"{token}\"")),
+        "{html}"
+    );
+
+    // The session opened with the link: Lea's language, the notice as its first word.
+    let r = crate::chat::open_with(&app, json!({"language": "de", "order_link": token})).await;
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["language"], "en", "{body}");
+    let first = &body["messages"][0];
+    assert!(
+        text(first).contains("06:48") && text(first).contains("K-2001"),
+        "{first}"
+    );
+    assert!(!first["actions"].as_array().unwrap().is_empty(), "{first}");
+    let s = crate::chat::Session {
+        id: body["session_id"].as_str().unwrap().to_string(),
+        token: body["token"].as_str().unwrap().to_string(),
+    };
+    // Verified for K-2001 without being asked: a question about it is answered.
+    let r = say(&app, &s, "when does the driver come again?").await;
+    let t = text(&r);
+    assert!(!t.contains("postcode"), "asked to verify: {t}");
+    assert!(t.contains("11") || t.contains("Thursday"), "{t}");
+    // And nothing of the customer's other order.
+    for ask in ["where is K-2002?", "and the other orders?"] {
+        let r = say(&app, &s, ask).await;
+        shows_nothing_of_k2002(&r);
+    }
+    let mut conn = app.store.read().await.unwrap();
+    let conv = verity::store::conversations::get_conversation(&mut conn, &s.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(conv.customer_id.unwrap().starts_with("contact~"));
+    drop(conn);
+
+    // A tampered link opens no chat, and says so with 403 (not 401: that is a lost
+    // session, which the widget would open anew).
+    let mut tampered = token.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == '0' { '1' } else { '0' });
+    for bad in [tampered.as_str(), "nothing-of-ours"] {
+        let r = crate::chat::open_with(&app, json!({ "order_link": bad })).await;
+        assert_eq!(r.status(), 403, "{bad}");
+        let e: Value = r.json().await.unwrap();
+        assert!(
+            e["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("not valid")
+        );
+    }
+}

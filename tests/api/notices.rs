@@ -38,7 +38,7 @@ async fn app_with_mail_at(now: DateTime<Utc>) -> (TestApp, SmtpServer) {
 }
 
 /// A customer with an email, an order and its shipment, all consistent.
-fn records() -> Vec<Value> {
+pub(crate) fn records() -> Vec<Value> {
     vec![
         json!({"type":"customer","id":"C-N1","name":"Tessa Hartley","email":"tessa@example.org","locale":"en","salutation":"ms"}),
         json!({"type":"order","number":"N-1001","customer_id":"C-N1","placed_at":"2026-06-08T09:00:00+02:00",
@@ -51,7 +51,7 @@ fn records() -> Vec<Value> {
 }
 
 /// The carrier says delivered at 06:48; the driver says nobody was home at 06:51.
-fn three_truths() -> Vec<Value> {
+pub(crate) fn three_truths() -> Vec<Value> {
     vec![
         json!({"type":"tracking_scan","id":"n-scan-1","tracking_number":"00340000000000000001",
                "occurred_at":"2026-06-10T06:48:00+02:00","status":"delivered","location":"Paderborn","postcode":"33100"}),
@@ -297,6 +297,11 @@ async fn the_order_page_of_a_notice_shows_the_same_facts_and_refuses_tampering_a
         .unwrap();
     assert_eq!(r.status(), 410);
     assert!(r.text().await.unwrap().contains("This link has expired"));
+    // Nor does its chat open: 403, with the reason.
+    let r = crate::chat::open_with(&later, json!({ "order_link": token })).await;
+    assert_eq!(r.status(), 403);
+    let e: Value = r.json().await.unwrap();
+    assert!(e["error"]["message"].as_str().unwrap().contains("expired"));
     // A server with another key does not open it at all.
     let other = spawn_app_at(Clock::Fixed(at(DAYTIME)), |_| {}).await;
     other.ingest_ok(ndjson(&items)).await;
