@@ -22,7 +22,8 @@ pub struct NoticeLine {
     #[serde(flatten)]
     pub notice: NoticeSend,
     /// `waiting` (quiet hours), `sending`, `sent`, `delivered`, `read`, `failed`, `held`,
-    /// `suppressed`, `unreachable` or `queued` (labels in prompts/console/).
+    /// `suppressed`, `unreachable`, `covered` (told in another notice of the same time)
+    /// or `queued` (labels in prompts/console/).
     pub state: &'static str,
     /// Whether it has not left Verity yet (what a hold stops).
     pub pending: bool,
@@ -41,6 +42,7 @@ fn state_of(n: &NoticeSend, now_ms: i64) -> &'static str {
         "held" => "held",
         "suppressed" => "suppressed",
         "unreachable" => "unreachable",
+        "covered" => "covered",
         _ => match n.outbox_status.as_deref() {
             Some("pending") if n.send_after_ms > now_ms => "waiting",
             Some("pending" | "sending" | "unknown") => "sending",

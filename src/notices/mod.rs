@@ -45,6 +45,7 @@ use crate::store::notices::{self as db, NoticeRow};
 use crate::store::{Store, new_id, records};
 use crate::truth::notices::{changes_with_time, fingerprint};
 use crate::truth::summary::{BriefOptions, brief};
+use crate::truth::view::ContradictionCode;
 use crate::truth::{Contradiction, OrderView, Policy, reconcile_order};
 use links::{Links, OrderGrant};
 
@@ -317,8 +318,33 @@ async fn notify_numbers(
     n
 }
 
-/// A notice to store: its contradiction, its person and the story's fingerprint.
-type NewNotice = (Contradiction, Person, String);
+/// A notice to store. The contradictions of an order that are new to a person at the
+/// same time are one story, told in one notice: its lead (the first of them, with the
+/// remedies of all), stored with the lead's fingerprint; the others are stored as
+/// `covered` by it, so that none is told again on its own.
+struct NewNotice {
+    story: Contradiction,
+    who: Person,
+    fp: String,
+    covers: Vec<(ContradictionCode, String)>,
+}
+
+/// The story of contradictions new at once: the lead, with every remedy the others
+/// allow, about one shipment while they all are.
+fn one_story(lead: &Contradiction, rest: &[&(&Contradiction, String)]) -> Contradiction {
+    let mut story = lead.clone();
+    for (c, _) in rest {
+        for r in &c.remedies {
+            if !story.remedies.contains(r) {
+                story.remedies.push(*r);
+            }
+        }
+        if c.tracking_number.is_some() && c.tracking_number != story.tracking_number {
+            story.tracking_number = None;
+        }
+    }
+    story
+}
 
 /// What a batch of orders calls for, decided in memory (pure: the truth, the policy,
 /// the stored notices).
@@ -363,20 +389,34 @@ fn plan(data: db::OrdersData, policy: &Policy, now: DateTime<Utc>) -> Plan {
         };
         let contacts = data.contacts.get(&number).unwrap_or(&no_contacts);
         let people = people_of(customer, contacts, &rules.roles);
+        let tellable: Vec<(&Contradiction, String)> = view
+            .all_contradictions()
+            .filter(|c| rules.tells(c.code))
+            .map(|c| (c, fingerprint(c)))
+            .collect();
         let mut new = Vec::new();
-        for c in view.all_contradictions().filter(|c| rules.tells(c.code)) {
-            let fp = fingerprint(c);
-            for who in &people {
-                let key = (
-                    number.clone(),
-                    c.code.as_str().to_string(),
-                    fp.clone(),
-                    who.id.clone(),
-                );
-                if !data.stored.contains(&key) {
-                    new.push((c.clone(), who.clone(), fp.clone()));
-                }
-            }
+        for who in &people {
+            let fresh: Vec<&(&Contradiction, String)> = tellable
+                .iter()
+                .filter(|(c, fp)| {
+                    let key = (
+                        number.clone(),
+                        c.code.as_str().to_string(),
+                        fp.clone(),
+                        who.id.clone(),
+                    );
+                    !data.stored.contains(&key)
+                })
+                .collect();
+            let Some(((lead, fp), rest)) = fresh.split_first().map(|(l, r)| (*l, r)) else {
+                continue;
+            };
+            new.push(NewNotice {
+                story: one_story(lead, rest),
+                who: who.clone(),
+                fp: fp.clone(),
+                covers: rest.iter().map(|(c, fp)| (c.code, fp.clone())).collect(),
+            });
         }
         if !new.is_empty() {
             out.orders.push((view, new));
@@ -442,8 +482,8 @@ async fn write_batch(
     let mut told = Vec::new();
     let mut tx = store.begin().await?;
     for (view, notices) in &plan.orders {
-        for (c, who, fp) in notices {
-            if let Some(t) = store_notice(tx.conn(), policy, links, now, view, c, who, fp).await? {
+        for n in notices {
+            if let Some(t) = store_notice(tx.conn(), policy, links, now, view, n).await? {
                 told.push(t);
             }
         }
@@ -468,18 +508,22 @@ struct Told {
     channel: &'static str,
 }
 
-/// Stores one notice (and queues it when it may leave) unless the same one is stored.
-#[allow(clippy::too_many_arguments)]
+/// Stores one notice (and queues it when it may leave), and the contradictions it
+/// covers, unless the same one is stored.
 async fn store_notice(
     conn: &mut sqlx::AnyConnection,
     policy: &Policy,
     links: &Links,
     now: DateTime<Utc>,
     view: &OrderView,
-    c: &Contradiction,
-    who: &Person,
-    fp: &str,
+    n: &NewNotice,
 ) -> anyhow::Result<Option<Told>> {
+    let NewNotice {
+        story: c,
+        who,
+        fp,
+        covers,
+    } = n;
     let rules = &policy.notices;
     let number = view.order.number.as_str();
     let person = who.id.clone();
@@ -525,6 +569,18 @@ async fn store_notice(
     if !db::insert_notice(conn, &row).await? {
         // Another process stored the same notice in the meantime.
         return Ok(None);
+    }
+    for (code, fp) in covers {
+        let covered = NoticeRow {
+            id: new_id("ntc"),
+            code: code.as_str().to_string(),
+            fingerprint: fp.clone(),
+            status: "covered".to_string(),
+            reason: Some(format!("told in notice {notice_id}")),
+            outbox_id: None,
+            ..row.clone()
+        };
+        db::insert_notice(conn, &covered).await?;
     }
     if let Some(outbox_id) = outbox_id {
         let grant = OrderGrant {

@@ -21,7 +21,7 @@ pub struct NoticeRow {
     pub person: String,
     pub channel: String,
     pub locale: String,
-    /// `queued | held | suppressed | unreachable`.
+    /// `queued | held | suppressed | unreachable | covered` (told in another notice).
     pub status: String,
     pub reason: Option<String>,
     pub outbox_id: Option<String>,

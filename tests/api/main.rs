@@ -16,6 +16,7 @@ mod llm;
 mod notes;
 mod notice_batches;
 mod notice_channels;
+mod notice_stories;
 mod notices;
 mod ops;
 mod replies;

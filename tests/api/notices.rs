@@ -24,7 +24,7 @@ pub(crate) async fn app_with_mail(now: &str) -> (TestApp, SmtpServer) {
     app_with_mail_at(at(now)).await
 }
 
-async fn app_with_mail_at(now: DateTime<Utc>) -> (TestApp, SmtpServer) {
+pub(crate) async fn app_with_mail_at(now: DateTime<Utc>) -> (TestApp, SmtpServer) {
     let smtp = SmtpServer::start().await;
     let url = smtp.url();
     let app = spawn_app_at(Clock::Fixed(now), move |c| {
