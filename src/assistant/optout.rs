@@ -5,7 +5,9 @@
 //! unsubscribe link sets ([`crate::notices::opt_out`]). An unverified sender on WhatsApp
 //! or Messenger is recorded for their chat address ([`crate::notices::address_key`]), so
 //! no notice goes to that address; "START" clears both. An unverified web chat has no
-//! one to record it for: the customer is asked to verify first.
+//! one to record it for: the customer is asked to verify first. A message that asks more
+//! besides ("STOP" in a longer message is not a keyword, but "keine Nachrichten mehr,
+//! und wo ist mein Paket?") gets the confirmation and then the answer to the rest.
 
 use super::nlu::Intent;
 use super::offline::TurnInput;
@@ -24,6 +26,33 @@ pub fn asked(input: &TurnInput) -> Option<bool> {
         },
         TurnInput::Action(_) => None,
     }
+}
+
+/// Takes the notices intent out of the message and tells whether it asks more than
+/// that ("keine Nachrichten mehr, aber wo ist mein Paket?"): then the engines answer
+/// the rest, after the confirmation. Courtesies ("danke", "hallo") are not more.
+pub fn rest_asked(input: &mut TurnInput) -> bool {
+    let TurnInput::Text { signals, .. } = input else {
+        return false;
+    };
+    signals
+        .intents
+        .retain(|i| !matches!(i, Intent::Notices { .. }));
+    let more = signals.intents.iter().any(|i| {
+        !matches!(
+            i,
+            Intent::Thanks
+                | Intent::Greeting
+                | Intent::Goodbye
+                | Intent::Yes
+                | Intent::No
+                | Intent::Unknown
+        )
+    });
+    if signals.intents.is_empty() {
+        signals.intents.push(Intent::Unknown);
+    }
+    more
 }
 
 /// Records the choice and words the confirmation (`prompts/notices/`), in `locale`.

@@ -476,6 +476,29 @@ impl Assistant {
         Ok(Some(self.store.hold_lease(&name, self.lease_ms).await?))
     }
 
+    /// The reply to a message that only switches notices off or on: no engine answered
+    /// (the stats say so; an eval replay scripts no model here).
+    async fn store_notices_reply(
+        &self,
+        mut conv: ConversationRow,
+        state: ConversationState,
+        reply: EngineReply,
+        evidence: &Support,
+        stream: &mut StreamOut,
+        started: Instant,
+    ) -> anyhow::Result<TurnOutcome> {
+        let verdict = grounding::check(&reply.text, evidence, reply.language);
+        stream.finish(&reply.text);
+        conv.language = reply.language.as_str().to_string();
+        conv.state = state.to_json();
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let stats = json!({"engine": "notices", "duration_ms": elapsed, "contradictions": []});
+        let out = self
+            .store_reply(&mut conv, &reply, &verdict, None, stats, Vec::new())
+            .await?;
+        Ok(TurnOutcome::Replied(Box::new(out)))
+    }
+
     /// A turn's steps after the customer's message is stored: staff answer, or the
     /// message is understood, an engine answers, the guard checks the answer, the reply
     /// is stored.
@@ -494,8 +517,10 @@ impl Assistant {
             return self.staff_answer(&mut conv, &mut state, stream).await;
         }
         let now = self.clock.now();
-        let understood = self.understand(inbound, &conv, &state, now);
-        // "STOP" / "START": the notices, whichever engine answers.
+        let mut understood = self.understand(inbound, &conv, &state, now);
+        // "STOP" / "START": the notices, whichever engine answers; what else the message
+        // asks is answered after the confirmation.
+        let mut confirmed = None;
         if let Some(on) = super::optout::asked(&understood.input) {
             let reply = super::optout::answer(
                 &self.store,
@@ -505,17 +530,13 @@ impl Assistant {
                 now.timestamp_millis(),
             )
             .await?;
-            let verdict = grounding::check(&reply.text, &evidence, reply.language);
-            stream.finish(&reply.text);
-            conv.language = reply.language.as_str().to_string();
-            conv.state = state.to_json();
-            // No engine answered: the stats say so (an eval replay scripts no model here).
-            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-            let stats = json!({"engine": "notices", "duration_ms": elapsed, "contradictions": []});
-            let out = self
-                .store_reply(&mut conv, &reply, &verdict, None, stats, Vec::new())
-                .await?;
-            return Ok(TurnOutcome::Replied(Box::new(out)));
+            if super::optout::rest_asked(&mut understood.input) {
+                confirmed = Some(reply.text);
+            } else {
+                return self
+                    .store_notices_reply(conv, state, reply, &evidence, stream, started)
+                    .await;
+            }
         }
         let mut turn = Turn {
             store: &self.store,
@@ -551,6 +572,9 @@ impl Assistant {
         };
         if let Some(failed) = self.guard(&mut reply, &mut verdict, &evidence, &conv.id) {
             replaced = Some(failed);
+        }
+        if let Some(confirmation) = confirmed {
+            reply.text = format!("{confirmation}\n\n{}", reply.text);
         }
         stream.finish(&reply.text);
         self.store_turn(

@@ -344,3 +344,52 @@ async fn the_console_shows_a_contact_on_their_own_page_with_their_opt_out() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn stop_with_a_question_opts_out_and_answers_the_question_too() {
+    let (app, _smtp, _graph) = app(None).await;
+    let mut items = records();
+    items.extend(three_truths());
+    app.ingest_ok(ndjson(&items)).await;
+    for (lang, ask, confirmed) in [
+        (
+            "en",
+            "no more notifications please, but where is my parcel now?",
+            "no more notifications",
+        ),
+        (
+            "de",
+            "Bitte keine Nachrichten mehr. Aber wo ist mein Paket jetzt?",
+            "keine Benachrichtigungen mehr",
+        ),
+    ] {
+        let (s, _) = open(&app, lang).await;
+        say(&app, &s, "Q-1001, 33100").await;
+        let r = say(&app, &s, ask).await;
+        let text = r["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("Done") || text.starts_with("Erledigt"),
+            "{text}"
+        );
+        assert!(text.contains(confirmed), "{text}");
+        // Then the answer about the parcel (here: nothing new since the story was told).
+        let (_, rest) = text
+            .split_once("\n\n")
+            .expect("an answer after the confirmation");
+        assert!(
+            rest.contains("Q-1001"),
+            "the question is answered too: {text}"
+        );
+        assert!(opted_out(&app, "C-Q1").await);
+        say(&app, &s, "START").await;
+    }
+    // A courtesy is not a question: the confirmation alone.
+    let (s, _) = open(&app, "en").await;
+    say(&app, &s, "Q-1001, 33100").await;
+    let r = say(&app, &s, "stop sending me messages, thanks").await;
+    let text = r["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("Done") && !text.contains("Q-1001"),
+        "{text}"
+    );
+}
