@@ -604,11 +604,16 @@ async fn store_notice(
             policy,
         )
         .map_err(anyhow::Error::msg)?;
+        let about = About {
+            notice_id: &notice_id,
+            code: c.code.as_str(),
+            tracking: c.tracking_number.as_ref().map(|t| t.as_str()),
+        };
         queue(
             conn,
             &route,
             &outbox_id,
-            &notice_id,
+            about,
             &composed,
             &unsubscribe,
             locale,
@@ -817,18 +822,96 @@ async fn route_for(
     })
 }
 
+/// What a notice is about: its id, its contradiction's code and shipment.
+#[derive(Clone, Copy)]
+struct About<'a> {
+    notice_id: &'a str,
+    code: &'a str,
+    tracking: Option<&'a str>,
+}
+
+/// A notice sent into a WhatsApp or Messenger conversation is part of its transcript:
+/// stored as Verity's message (the text with its buttons, or for a template what its
+/// parameters say), with the order in focus, so that staff see it and the customer's
+/// answer ("ja bitte Rückruf", "STOP") is read against it. Returns the message's id.
+async fn tell_in_transcript(
+    conn: &mut sqlx::AnyConnection,
+    conversation_id: &str,
+    composed: &Composed,
+    about: About<'_>,
+    template: Option<&str>,
+    now_ms: i64,
+) -> anyhow::Result<Option<String>> {
+    use crate::store::conversations::{self as conv_db, MessageRow, Role};
+    let Some(mut conv) = conv_db::get_conversation(conn, conversation_id).await? else {
+        return Ok(None);
+    };
+    let mut state = crate::assistant::state::ConversationState::from_json(&conv.state);
+    state.focus_order = Some(composed.number.clone());
+    state.focus_tracking = about.tracking.map(str::to_string);
+    if !state.orders_discussed.contains(&composed.number) {
+        state.orders_discussed.push(composed.number.clone());
+    }
+    conv.state = state.to_json();
+    conv.updated_ms = now_ms;
+    conv_db::update_conversation(conn, &conv).await?;
+    let (text, actions) = match template {
+        // The customer reads the approved template with these two parameters.
+        Some(_) => (format!("{}: {}", composed.number, composed.headline), None),
+        None => (
+            composed.text.clone(),
+            (!composed.actions.is_empty()).then(|| serde_json::to_string(&composed.actions)),
+        ),
+    };
+    let mut message = MessageRow {
+        id: new_id("msg"),
+        conversation_id: conversation_id.to_string(),
+        seq: 0,
+        role: Role::Bot,
+        text,
+        action: None,
+        actions: actions.transpose()?,
+        tool_calls: None,
+        grounding: None,
+        engine_stats: Some(
+            serde_json::json!({
+                "engine": "notice", "notice": about.notice_id,
+                "contradictions": [about.code], "template": template,
+            })
+            .to_string(),
+        ),
+        channel_message_id: None,
+        author: None,
+        created_ms: now_ms,
+    };
+    conv_db::append_message(conn, &mut message).await?;
+    Ok(Some(message.id))
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn queue(
     conn: &mut sqlx::AnyConnection,
     route: &Route,
     outbox_id: &str,
-    notice_id: &str,
+    about: About<'_>,
     composed: &Composed,
     unsubscribe: &str,
     locale: Locale,
     send_after_ms: i64,
     now_ms: i64,
 ) -> anyhow::Result<()> {
+    let notice_id = about.notice_id;
+    let message_id = match route {
+        Route::Chat {
+            conversation_id, ..
+        } => tell_in_transcript(conn, conversation_id, composed, about, None, now_ms).await?,
+        Route::Template {
+            conversation_id,
+            name,
+            ..
+        } => tell_in_transcript(conn, conversation_id, composed, about, Some(name), now_ms).await?,
+        Route::Email(_) | Route::None => None,
+    };
     let (channel, conversation_id, recipient, payloads) = match route {
         Route::Email(to) => (
             "email",
@@ -886,7 +969,7 @@ async fn queue(
                 new_id("out")
             },
             conversation_id: conversation_id.clone(),
-            message_id: None,
+            message_id: message_id.clone(),
             channel: channel.to_string(),
             recipient: recipient.clone(),
             payload: p.to_string(),

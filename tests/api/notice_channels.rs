@@ -393,3 +393,76 @@ async fn stop_with_a_question_opts_out_and_answers_the_question_too() {
         "{text}"
     );
 }
+
+/// The messages of a conversation, as stored.
+async fn transcript(
+    app: &TestApp,
+    conversation_id: &str,
+) -> Vec<verity::store::conversations::MessageRow> {
+    let mut conn = app.store.read().await.unwrap();
+    verity::store::conversations::list_messages(&mut conn, conversation_id, 0)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_notice_on_whatsapp_is_in_the_transcript_with_the_order_in_focus_and_its_answer_read_against_it()
+ {
+    let (app, smtp, graph) = app(None).await;
+    app.ingest_ok(ndjson(&records())).await;
+    // The customer wrote from their phone on file a moment ago: the window is open.
+    post_wa(
+        &app,
+        &wa_delivery(vec![wa_text(WA_ID, "wamid.t1", "Hello")]),
+    )
+    .await;
+    settle(&app).await;
+    let before = graph.accepted().len();
+    app.ingest_ok(ndjson(&three_truths())).await;
+    let sent = graph
+        .wait_accepted(before + 1, std::time::Duration::from_secs(20))
+        .await;
+    let body = &sent[before].body;
+    assert_eq!(
+        body["type"], "interactive",
+        "the remedies as buttons: {body}"
+    );
+    assert!(smtp.mails().is_empty());
+
+    // Staff see it in the conversation, as Verity's message with its buttons.
+    let conv = conversation_of(&app, "whatsapp", WA_ID).await;
+    let messages = transcript(&app, &conv.id).await;
+    let notice = messages.last().unwrap();
+    assert_eq!(notice.role, verity::store::conversations::Role::Bot);
+    assert!(notice.text.contains("Q-1001"), "{}", notice.text);
+    assert!(notice.actions.as_deref().unwrap().contains("callback"));
+    assert!(
+        notice
+            .engine_stats
+            .as_deref()
+            .unwrap()
+            .contains("\"notice\"")
+    );
+    let state: Value = serde_json::from_str(&conv.state).unwrap();
+    assert_eq!(state["focus_order"], "Q-1001", "{state}");
+
+    // The customer answers the notice: about that order, without naming it.
+    let before = graph.accepted().len();
+    post_wa(
+        &app,
+        &wa_delivery(vec![wa_text(WA_ID, "wamid.t2", "yes please, call me back")]),
+    )
+    .await;
+    settle(&app).await;
+    let sent = graph
+        .wait_accepted(before + 1, std::time::Duration::from_secs(20))
+        .await;
+    let answer = sent[before..]
+        .iter()
+        .map(|r| r.body.to_string())
+        .collect::<String>();
+    assert!(
+        answer.to_lowercase().contains("callback") && !answer.contains("order number"),
+        "{answer}"
+    );
+}
