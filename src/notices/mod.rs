@@ -24,7 +24,9 @@
 //!
 //! The sweep re-reconciles the orders of `notice_watch`: those whose truth can change
 //! with time alone ([`crate::truth::notices::changes_with_time`]), kept as the notices
-//! reconcile them and read by the index on when they were placed.
+//! reconcile them, each with the instant its truth can next change
+//! ([`crate::truth::notices::next_change`]): a sweep reads by that index only the orders
+//! whose time has come, not every watched order.
 
 pub mod chat;
 pub mod links;
@@ -43,7 +45,7 @@ use crate::store::channels::{self as outbox_db, OutboxRow};
 use crate::store::contacts::{self, ContactRow};
 use crate::store::notices::{self as db, NoticeRow};
 use crate::store::{Store, new_id, records};
-use crate::truth::notices::{changes_with_time, fingerprint};
+use crate::truth::notices::{changes_with_time, fingerprint, next_change};
 use crate::truth::summary::{BriefOptions, brief};
 use crate::truth::view::ContradictionCode;
 use crate::truth::{Contradiction, OrderView, Policy, reconcile_order};
@@ -353,8 +355,9 @@ struct Plan {
     /// Per order with notices to store: its view, and each new notice's contradiction,
     /// person and fingerprint.
     orders: Vec<(OrderView, Vec<NewNotice>)>,
-    /// Orders the sweep starts watching (with when they were placed), and stops.
-    watch: Vec<(String, i64)>,
+    /// Orders the sweep watches (with when they were placed and when to look at them
+    /// again), and stops watching.
+    watch: Vec<(String, i64, i64)>,
     unwatch: Vec<String>,
 }
 
@@ -376,9 +379,14 @@ fn plan(data: db::OrdersData, policy: &Policy, now: DateTime<Utc>) -> Plan {
         let placed = view.order.placed_at.with_timezone(&Utc);
         let number = view.order.number.as_str().to_string();
         let watch = placed >= window_start && changes_with_time(&view);
-        if watch && !d.watched {
-            out.watch.push((number.clone(), placed.timestamp_millis()));
-        } else if !watch && d.watched {
+        if watch {
+            let wake = next_change(&view, &d.events, policy, now);
+            out.watch.push((
+                number.clone(),
+                placed.timestamp_millis(),
+                wake.timestamp_millis(),
+            ));
+        } else if d.watched {
             out.unwatch.push(number.clone());
         }
         if rules.too_old(placed, now) {
@@ -743,7 +751,7 @@ pub async fn sweep(app: &crate::http::App) -> anyhow::Result<usize> {
         db::unwatch_before(tx.conn(), since).await?;
         tx.commit().await?;
         let mut conn = app.store.read().await?;
-        db::sweep_candidates(&mut conn, since, SWEEP_LIMIT).await?
+        db::sweep_candidates(&mut conn, since, now.timestamp_millis(), SWEEP_LIMIT).await?
     };
     let k = notify_numbers(
         &app.store,

@@ -264,17 +264,20 @@ pub async fn last_chat(conn: &mut AnyConnection, person: &str) -> anyhow::Result
 }
 
 /// The orders the time sweep re-reconciles: those it watches (their truth can change
-/// with time alone) placed since `since_ms`, newest first, at most `limit` (a range read
-/// of `notice_watch_placed`).
+/// with time alone) whose time to be looked at again has come by `now_ms`, placed since
+/// `since_ms`, the longest due first, at most `limit` (a range read of
+/// `notice_watch_wake`).
 pub async fn sweep_candidates(
     conn: &mut AnyConnection,
     since_ms: i64,
+    now_ms: i64,
     limit: i64,
 ) -> anyhow::Result<Vec<String>> {
     let rows = sqlx::query(
-        "SELECT order_number FROM notice_watch WHERE placed_ms >= $1 \
-         ORDER BY placed_ms DESC LIMIT $2",
+        "SELECT order_number FROM notice_watch WHERE wake_ms <= $1 AND placed_ms >= $2 \
+         ORDER BY wake_ms LIMIT $3",
     )
+    .bind(now_ms)
     .bind(since_ms)
     .bind(limit)
     .fetch_all(conn)
@@ -380,19 +383,22 @@ pub async fn unmark_pending(
     Ok(())
 }
 
-/// Starts (`placed_ms` given) or ends the sweep's watch of orders.
+/// Starts or renews (order, `placed_ms`, `wake_ms`: when to look at it again) or ends
+/// the sweep's watch of orders.
 pub async fn set_watch(
     conn: &mut AnyConnection,
-    watch: &[(String, i64)],
+    watch: &[(String, i64, i64)],
     unwatch: &[String],
 ) -> anyhow::Result<()> {
     let sqlite = is_sqlite(conn);
     for chunk in watch.chunks(1_000) {
         let sql = over_list(
             sqlite,
-            "INSERT INTO notice_watch (order_number, placed_ms) \
-             SELECT value ->> 0, CAST(value ->> 1 AS BIGINT) FROM {each} WHERE true \
-             ON CONFLICT (order_number) DO UPDATE SET placed_ms = excluded.placed_ms",
+            "INSERT INTO notice_watch (order_number, placed_ms, wake_ms) \
+             SELECT value ->> 0, CAST(value ->> 1 AS BIGINT), CAST(value ->> 2 AS BIGINT) \
+             FROM {each} WHERE true \
+             ON CONFLICT (order_number) DO UPDATE SET placed_ms = excluded.placed_ms, \
+             wake_ms = excluded.wake_ms",
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(serde_json::to_string(chunk)?)

@@ -200,6 +200,66 @@ pub fn changes_with_time(view: &OrderView) -> bool {
         || (view.order_state.return_label_promised && !view.order_state.return_label_issued)
 }
 
+/// The longest the sweep leaves a watched order unlooked at: a safety net under
+/// [`next_change`], whose instants are the rules' own.
+pub const RECHECK_AT_LEAST_EVERY: TimeDelta = TimeDelta::hours(1);
+
+/// When the truth of a watched order can next change with time alone, so that the
+/// sweep looks at it then and not before: the earliest instant after `now` at which a
+/// rule that depends on the clock can turn (tracking goes stale 72 h after the last
+/// scan, or after the pick-up deadline or a redelivery day; a driver's "delivered"
+/// waits for its scan until a grace time; a promised return label falls due), and
+/// never later than [`RECHECK_AT_LEAST_EVERY`] from now. `events` are the order's.
+pub fn next_change(
+    view: &OrderView,
+    events: &[crate::domain::Event],
+    policy: &super::Policy,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    use super::view::NextStep;
+    use crate::domain::{EventBody, OrderEventKind};
+    let stale = super::Policy::hours(policy.stale_tracking_hours);
+    let day_after = |d: chrono::NaiveDate| {
+        d.succ_opt()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .and_then(|d| d.and_local_timezone(policy.time_zone).earliest())
+            .map(|d| d.with_timezone(&Utc))
+    };
+    let mut at = now + RECHECK_AT_LEAST_EVERY;
+    // A rule turns just after its instant ("more than 72 hours", "past the due time").
+    let mut consider = |t: Option<DateTime<Utc>>| {
+        if let Some(t) = t.map(|t| t + TimeDelta::milliseconds(1))
+            && t > now
+            && t < at
+        {
+            at = t;
+        }
+    };
+    for s in &view.shipments {
+        if !s.status.is_final() {
+            consider(s.last_scan_at.map(|t| t + stale));
+        }
+        for n in &s.next {
+            match n {
+                NextStep::NextAttempt { on, .. } => consider(day_after(*on)),
+                NextStep::AwaitingScan { until, .. } => consider(Some(*until)),
+                NextStep::Pickup { until, .. } => {
+                    consider(day_after(*until));
+                    consider(day_after(*until).map(|t| t + stale));
+                }
+            }
+        }
+    }
+    for e in events {
+        if let EventBody::OrderEvent(o) = &e.body
+            && let OrderEventKind::ReturnLabelPromised { due_by: Some(due) } = &o.kind
+        {
+            consider(Some(due.with_timezone(&Utc)));
+        }
+    }
+    at
+}
+
 fn de_codes<'de, D: Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<ContradictionCode, bool>, D::Error> {

@@ -6,6 +6,7 @@ mod design;
 mod props;
 mod remedies;
 mod stories;
+mod sweep;
 mod views;
 
 use chrono::{DateTime, Utc};
