@@ -200,8 +200,9 @@ pub fn changes_with_time(view: &OrderView) -> bool {
         || (view.order_state.return_label_promised && !view.order_state.return_label_issued)
 }
 
-/// The longest the sweep leaves a watched order unlooked at: a safety net under
-/// [`next_change`], whose instants are the rules' own.
+/// How long the sweep leaves a watched order unlooked at, at least: a safety net under
+/// [`next_change`], whose instants are the rules' own. Each order adds a share of it
+/// again by its number, so that orders decided together do not all come due at once.
 pub const RECHECK_AT_LEAST_EVERY: TimeDelta = TimeDelta::hours(1);
 
 /// When the truth of a watched order can next change with time alone, so that the
@@ -209,7 +210,7 @@ pub const RECHECK_AT_LEAST_EVERY: TimeDelta = TimeDelta::hours(1);
 /// rule that depends on the clock can turn (tracking goes stale 72 h after the last
 /// scan, or after the pick-up deadline or a redelivery day; a driver's "delivered"
 /// waits for its scan until a grace time; a promised return label falls due), and
-/// never later than [`RECHECK_AT_LEAST_EVERY`] from now. `events` are the order's.
+/// never later than twice [`RECHECK_AT_LEAST_EVERY`] from now. `events` are the order's.
 pub fn next_change(
     view: &OrderView,
     events: &[crate::domain::Event],
@@ -225,7 +226,19 @@ pub fn next_change(
             .and_then(|d| d.and_local_timezone(policy.time_zone).earliest())
             .map(|d| d.with_timezone(&Utc))
     };
-    let mut at = now + RECHECK_AT_LEAST_EVERY;
+    // FNV-1a of the order number: a spread that is the same on every instance.
+    let spread = view
+        .order
+        .number
+        .as_str()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let share = RECHECK_AT_LEAST_EVERY.num_milliseconds().unsigned_abs();
+    let mut at = now
+        + RECHECK_AT_LEAST_EVERY
+        + TimeDelta::milliseconds(i64::try_from(spread % share).unwrap_or(0));
     // A rule turns just after its instant ("more than 72 hours", "past the due time").
     let mut consider = |t: Option<DateTime<Utc>>| {
         if let Some(t) = t.map(|t| t + TimeDelta::milliseconds(1))

