@@ -637,7 +637,9 @@ async fn idle_verification_counts_are_forgotten_but_a_running_lock_is_kept() {
     use verity::store::verification;
     let app = spawn_app().await;
     let day = 24 * 3600 * 1000_i64;
-    let now = 100 * day;
+    // The server's own hourly prune (which may run at any moment of this test) uses the
+    // real clock: so do these times, and either prune may be the one that forgets.
+    let now = chrono::Utc::now().timestamp_millis();
     let mut conn = app.store.write_one().await.unwrap();
     // Idle for eight days: forgotten. Touched yesterday: kept. Locked far ahead: kept.
     for (key, at) in [
@@ -655,7 +657,7 @@ async fn idle_verification_counts_are_forgotten_but_a_running_lock_is_kept() {
             .unwrap()
     );
     let forgotten = verification::prune(&mut conn, now - 7 * day).await.unwrap();
-    assert_eq!(forgotten, 1);
+    assert!(forgotten <= 1, "{forgotten}");
     assert!(
         verification::get_count(&mut conn, "order:A-1")
             .await
